@@ -1,0 +1,115 @@
+#pragma once
+// The one error type of certfleet, and result<T> for APIs that can fail.
+// protocol/ and storage/ return results; they never throw across their APIs.
+
+#include <cassert>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace certfleet {
+
+/// What went wrong, coarse enough to decide what to do about it.
+/// The ACME kinds mirror RFC 8555 §6.7 problem types one to one.
+enum class error_kind {
+  // RFC 8555 §6.7 problem types (urn:ietf:params:acme:error:<name>)
+  account_does_not_exist,
+  already_revoked,
+  bad_csr,
+  bad_nonce,
+  bad_public_key,
+  bad_revocation_reason,
+  bad_signature_algorithm,
+  caa,
+  compound,
+  connection,
+  dns,
+  external_account_required,
+  incorrect_response,
+  invalid_contact,
+  malformed,
+  order_not_ready,
+  rate_limited,
+  rejected_identifier,
+  server_internal,
+  tls,
+  unauthorized,
+  unsupported_contact,
+  unsupported_identifier,
+  user_action_required,
+  // certfleet's own
+  network,        ///< could not reach the peer, or the connection broke
+  timeout,        ///< the peer did not answer in time
+  server_error,   ///< HTTP 5xx without a problem document
+  bad_response,   ///< the peer answered something we cannot use
+  self_check,     ///< the domain does not reach this host
+  not_enabled,    ///< Let's Encrypt integration is not enabled in the configuration
+  storage,        ///< LMDB or the file system failed
+  config,         ///< configuration is invalid
+  invalid_input,  ///< a caller passed something unusable (bad domain, bad PEM, ...)
+  internal,       ///< a bug or an OpenSSL failure we cannot classify
+};
+
+/// Stable, lower-case name of a kind (e.g. "rate_limited"), for logs and tests.
+std::string_view to_string(error_kind kind);
+
+/// A failure: what kind, a sentence for a human, and whether trying again may help.
+struct error {
+  error_kind kind = error_kind::internal;
+  /// Human-readable; says what failed and, where we know, what to do.
+  /// Never contains key material.
+  std::string detail;
+  bool retryable = false;
+  /// Set when the peer told us when to come back (HTTP Retry-After).
+  std::optional<std::chrono::seconds> retry_after;
+
+  error() = default;
+  error(error_kind k, std::string d, bool r = false,
+        std::optional<std::chrono::seconds> after = std::nullopt)
+      : kind(k), detail(std::move(d)), retryable(r), retry_after(after) {}
+};
+
+/// Either a T or an error. Check with ok() (or bool) before value().
+template <class T>
+class [[nodiscard]] result {
+ public:
+  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  result(error e) : v_(std::in_place_index<1>, std::move(e)) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  T& value() & { assert(ok()); return std::get<0>(v_); }
+  const T& value() const& { assert(ok()); return std::get<0>(v_); }
+  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+  const error& err() const& { assert(!ok()); return std::get<1>(v_); }
+  error&& err() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+
+ private:
+  std::variant<T, error> v_;
+};
+
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  result() = default;
+  result(error e) : e_(std::move(e)) {}
+
+  bool ok() const { return !e_.has_value(); }
+  explicit operator bool() const { return ok(); }
+  const error& err() const& { assert(!ok()); return *e_; }
+  error&& err() && { assert(!ok()); return std::move(*e_); }
+
+ private:
+  std::optional<error> e_;
+};
+
+}  // namespace certfleet
