@@ -76,6 +76,8 @@ struct error {
 template <class T>
 class [[nodiscard]] result {
  public:
+  /// An internal error; exists because Asio's co_spawn needs default-constructible results.
+  result() : v_(std::in_place_index<1>, error{error_kind::internal, "no result was produced"}) {}
   result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
   result(error e) : v_(std::in_place_index<1>, std::move(e)) {}
 

@@ -1,0 +1,107 @@
+#pragma once
+// The RFC 8555 requests, one method per resource interaction. Signs every POST
+// with the account key (JWS), keeps a nonce pool, retries badNonce, turns every
+// CA problem document into a certfleet::error.
+//
+// Thread model: like http_client, one acme_client lives on one single-threaded
+// io_context; call it only from coroutines running there.
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/acme_types.hpp"
+#include "protocol/crypto.hpp"
+#include "protocol/error.hpp"
+#include "protocol/http_client.hpp"
+#include "protocol/nonce_pool.hpp"
+
+namespace certfleet::protocol {
+
+struct acme_client_options {
+  /// badNonce answers retried per request before giving up; enough to pass at
+  /// 50% nonce rejection (0.5^40 is never).
+  int bad_nonce_budget = 40;
+  /// Polling of authorizations and orders: start soon, back off to max_poll_delay,
+  /// give up after poll_timeout. A Retry-After from the CA wins when longer.
+  std::chrono::milliseconds first_poll_delay{50};
+  std::chrono::milliseconds max_poll_delay{2000};
+  std::chrono::seconds poll_timeout{300};
+};
+
+class acme_client {
+ public:
+  acme_client(http_client& http, std::string directory_url, acme_client_options options = {});
+
+  /// RFC 8555 §7.1.1: fetched once, then cached.
+  boost::asio::awaitable<result<acme_directory>> directory();
+
+  /// RFC 8555 §7.3: creates the account (or finds the existing one for this key) and
+  /// uses it from then on. Returns the account URL.
+  boost::asio::awaitable<result<std::string>> new_account(std::shared_ptr<const private_key> key,
+                                                          const std::string& email,
+                                                          bool agree_to_terms);
+  /// RFC 8555 §7.3.1: finds the account of this key without creating one
+  /// (account_does_not_exist if there is none), and uses it from then on.
+  boost::asio::awaitable<result<std::string>> find_account(std::shared_ptr<const private_key> key);
+  /// Uses a known account (key and URL from storage) without asking the CA.
+  void use_account(std::shared_ptr<const private_key> key, std::string account_url);
+  bool has_account() const { return !account_url_.empty(); }
+  const std::string& account_url() const { return account_url_; }
+
+  /// RFC 8555 §7.4
+  boost::asio::awaitable<result<acme_order>> new_order(const std::vector<std::string>& domains);
+  boost::asio::awaitable<result<acme_order>> fetch_order(const std::string& url);
+  /// RFC 8555 §7.5
+  boost::asio::awaitable<result<acme_authorization>> fetch_authorization(const std::string& url);
+  /// RFC 8555 §7.5.1: tells the CA the challenge is ready to be validated.
+  boost::asio::awaitable<result<void>> respond_to_challenge(const acme_challenge& challenge);
+  /// Polls until the authorization leaves "pending" (RFC 8555 §7.5.1). An invalid
+  /// authorization is an error carrying the CA's validation detail.
+  boost::asio::awaitable<result<acme_authorization>> wait_for_authorization(const std::string& url);
+  /// RFC 8555 §7.4: sends the CSR (DER).
+  boost::asio::awaitable<result<acme_order>> finalize(const acme_order& order,
+                                                      const std::string& csr_der);
+  /// Polls until the order is "valid" (or fails on "invalid"); returns the order.
+  boost::asio::awaitable<result<acme_order>> wait_for_order(const std::string& url);
+  /// RFC 8555 §7.4.2: downloads the PEM chain; only CERTIFICATE blocks are accepted.
+  boost::asio::awaitable<result<std::string>> download_certificate(const std::string& url);
+
+  /// RFC 8555 §8.1: token || "." || base64url(JWK thumbprint of the account key).
+  std::string key_authorization(const std::string& token) const;
+
+  /// Requests answered with badNonce so far (they are retried, never surfaced).
+  std::size_t bad_nonces_seen() const { return bad_nonces_seen_; }
+
+ private:
+  /// A signed POST (payload nullopt: POST-as-GET) with badNonce retries. Answers
+  /// with status >= 400 become errors.
+  boost::asio::awaitable<result<http_response>> post(const std::string& url,
+                                                     const std::optional<nlohmann::json>& payload,
+                                                     bool with_jwk = false,
+                                                     const std::string& accept = {});
+  boost::asio::awaitable<result<std::string>> take_nonce();
+  boost::asio::awaitable<void> sleep(std::chrono::milliseconds delay);
+  std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds current,
+                                            const http_response& res) const;
+  boost::asio::awaitable<result<std::string>> account_request(
+      std::shared_ptr<const private_key> key, nlohmann::json payload);
+
+  http_client& http_;
+  std::string directory_url_;
+  acme_client_options options_;
+  std::optional<acme_directory> directory_;
+  nonce_pool nonces_;
+  std::shared_ptr<const private_key> account_key_;
+  std::string account_url_;
+  std::string thumbprint_;
+  std::size_t bad_nonces_seen_ = 0;
+};
+
+}  // namespace certfleet::protocol

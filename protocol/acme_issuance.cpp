@@ -1,0 +1,133 @@
+#include "protocol/acme_issuance.hpp"
+
+namespace certfleet::protocol {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Withdraws a published token when the validation is over, whatever the outcome.
+class published_token {
+ public:
+  published_token(challenge_publisher& p, std::string token, const std::string& key_auth)
+      : publisher_(p), token_(std::move(token)) {
+    publisher_.publish(token_, key_auth);
+  }
+  ~published_token() { publisher_.withdraw(token_); }
+  published_token(const published_token&) = delete;
+  published_token& operator=(const published_token&) = delete;
+
+ private:
+  challenge_publisher& publisher_;
+  std::string token_;
+};
+
+asio::awaitable<result<void>> authorize(acme_client& client, challenge_publisher& publisher,
+                                        const std::string& authz_url,
+                                        const stage_callback& on_stage, const acme_order& order,
+                                        const std::string& key_pem) {
+  auto authz = co_await client.fetch_authorization(authz_url);
+  if (!authz) co_return std::move(authz).err();
+  if (authz->status == "valid") co_return result<void>{};  // reused authorization
+  if (authz->status != "pending") {
+    co_return error{error_kind::unauthorized,
+                    "the CA's authorization for " + authz->identifier + " is " + authz->status +
+                        (authz->error_detail.empty() ? "" : ": " + authz->error_detail),
+                    true};
+  }
+  const acme_challenge* http01 = nullptr;
+  for (const auto& c : authz->challenges)
+    if (c.type == "http-01") http01 = &c;
+  if (http01 == nullptr || http01->token.empty()) {
+    co_return error{error_kind::unsupported_identifier,
+                    "the CA offers no http-01 challenge for " + authz->identifier +
+                        "; certfleet validates over HTTP-01 only"};
+  }
+  published_token served(publisher, http01->token, client.key_authorization(http01->token));
+  if (http01->status == "pending") {
+    auto responded = co_await client.respond_to_challenge(*http01);
+    if (!responded) co_return responded;
+  }
+  auto staged = co_await on_stage(issuance_stage::challenge_submitted, order.url, key_pem);
+  if (!staged) co_return staged;
+  auto done = co_await client.wait_for_authorization(authz_url);
+  if (!done) co_return std::move(done).err();
+  co_return result<void>{};
+}
+
+// The order to work on: the saved one when it can still be used, else a new one.
+asio::awaitable<result<acme_order>> open_order(acme_client& client, const issuance_request& req,
+                                               bool& created) {
+  created = false;
+  if (req.resume_order_url && !req.resume_order_url->empty()) {
+    auto order = co_await client.fetch_order(*req.resume_order_url);
+    if (order && order->status != "invalid") co_return order;
+  }
+  created = true;
+  co_return co_await client.new_order(req.domains);
+}
+
+}  // namespace
+
+asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& client,
+                                                              challenge_publisher& publisher,
+                                                              issuance_request request,
+                                                              stage_callback on_stage) {
+  bool created = false;
+  auto order = co_await open_order(client, request, created);
+  if (!order) co_return std::move(order).err();
+
+  // A resumed order keeps its saved key; a new order gets a new key, saved with it.
+  std::optional<private_key> key;
+  if (!created && request.resume_key_pem) {
+    auto loaded = private_key::from_pem(*request.resume_key_pem);
+    if (loaded) key.emplace(std::move(loaded.value()));
+  }
+  if (!key) {
+    auto fresh = private_key::generate(request.key);
+    if (!fresh) co_return std::move(fresh).err();
+    key.emplace(std::move(fresh.value()));
+    created = true;
+  }
+  const std::string key_pem = key->to_pem();
+  if (created) {
+    auto saved = co_await on_stage(issuance_stage::order_created, order->url, key_pem);
+    if (!saved) co_return std::move(saved).err();
+  }
+
+  if (order->status == "pending") {
+    for (const auto& authz_url : order->authorizations) {
+      auto ok = co_await authorize(client, publisher, authz_url, on_stage, *order, key_pem);
+      if (!ok) co_return std::move(ok).err();
+    }
+    auto refreshed = co_await client.fetch_order(order->url);
+    if (!refreshed) co_return std::move(refreshed).err();
+    order = std::move(refreshed);
+  }
+  if (order->status == "ready") {
+    auto staged = co_await on_stage(issuance_stage::finalizing, order->url, key_pem);
+    if (!staged) co_return std::move(staged).err();
+    auto csr = make_csr_der(*key, request.domains);
+    if (!csr) co_return std::move(csr).err();
+    auto finalized = co_await client.finalize(*order, *csr);
+    if (!finalized) co_return std::move(finalized).err();
+  } else if (order->status != "processing" && order->status != "valid") {
+    co_return error{error_kind::unauthorized,
+                    "the CA's order is " + order->status + " and cannot be finalized", true};
+  }
+  auto valid = co_await client.wait_for_order(order->url);
+  if (!valid) co_return std::move(valid).err();
+  auto chain = co_await client.download_certificate(valid->certificate);
+  if (!chain) co_return std::move(chain).err();
+  auto info = parse_certificate_pem(*chain);
+  if (!info) co_return std::move(info).err();
+  if (!certificate_matches_key(*chain, *key)) {
+    co_return error{error_kind::bad_response,
+                    "the CA issued a certificate for " + order->url +
+                        " that does not match the key saved for that order",
+                    true};
+  }
+  co_return issued_certificate{order->url, std::move(*chain), key_pem, std::move(*info)};
+}
+
+}  // namespace certfleet::protocol

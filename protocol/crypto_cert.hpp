@@ -1,0 +1,54 @@
+#pragma once
+// Certificate signing requests (RFC 2986, as RFC 8555 §7.4 finalize wants them) and
+// X.509 certificates: parsing what the CA returns, self-signed placeholders.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/crypto_key.hpp"
+#include "protocol/error.hpp"
+#include "protocol/time.hpp"
+
+namespace certfleet::protocol {
+
+/// A DER-encoded PKCS#10 CSR for `domains`, signed with `key` (SHA-256). The subject
+/// CN is the first domain (left out when it is longer than the 64 characters X.509
+/// allows); every domain is a dNSName SAN. Errors (invalid_input): no domains, or a
+/// name that is empty, longer than 253 characters or has characters other than
+/// letters, digits, '-', '.', '_' and a leading "*." wildcard.
+result<std::string> make_csr_der(const private_key& key, const std::vector<std::string>& domains);
+
+/// What certfleet needs to know about a certificate.
+struct cert_info {
+  timestamp not_before{};
+  timestamp not_after{};
+  std::string serial_hex;            ///< lower-case hex, no leading zeros
+  std::string subject_cn;            ///< empty when the subject has no CN
+  std::string issuer;                ///< issuer distinguished name, RFC 2253 form
+  std::vector<std::string> sans;     ///< dNSName subject alternative names, in order
+  std::string authority_key_id_hex;  ///< lower-case hex keyIdentifier; empty if absent
+};
+
+/// Parses the first certificate in PEM text. Errors (invalid_input): no certificate.
+result<cert_info> parse_certificate_pem(std::string_view pem);
+
+/// Splits an application/pem-certificate-chain (RFC 8555 §9.1) into its certificates,
+/// leaf first, each a "-----BEGIN CERTIFICATE-----" block ending in a newline.
+/// Errors (bad_response): a PEM block of another type (e.g. PRIVATE KEY), text outside
+/// the blocks, an unterminated block, a block that is not a valid certificate, or no
+/// certificate at all.
+result<std::vector<std::string>> split_pem_chain(std::string_view text);
+
+/// A self-signed certificate (PEM) for `name` (subject CN and dNSName SAN) valid from
+/// `now` for `validity`, signed with `key` (SHA-256). For serving TLS before the CA has
+/// issued, and for test CAs. Errors: invalid_input for an unusable name; internal.
+result<std::string> make_self_signed_pem(const private_key& key, const std::string& name,
+                                         std::chrono::seconds validity, timestamp now);
+
+/// Whether the first certificate in `cert_pem` holds the public half of `key`. False
+/// when the PEM does not parse.
+bool certificate_matches_key(std::string_view cert_pem, const private_key& key);
+
+}  // namespace certfleet::protocol

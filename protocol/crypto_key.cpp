@@ -1,0 +1,165 @@
+#include "protocol/crypto_key.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+
+namespace certfleet::protocol {
+
+namespace ossl {
+
+bio_ptr read_bio(std::string_view text) {
+  return bio_ptr{BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))};
+}
+
+std::string bio_contents(BIO* bio) {
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  return len > 0 ? std::string(data, static_cast<std::size_t>(len)) : std::string{};
+}
+
+error make_error(error_kind kind, std::string what) {
+  // The last error in the queue is the most specific; OpenSSL's reason strings name
+  // what failed and never carry key material.
+  const unsigned long code = ERR_peek_last_error();
+  if (code != 0) {
+    std::array<char, 256> buf{};
+    ERR_error_string_n(code, buf.data(), buf.size());
+    what += " (OpenSSL: ";
+    what += buf.data();
+    what += ')';
+  }
+  ERR_clear_error();
+  return error{kind, std::move(what)};
+}
+
+}  // namespace ossl
+
+namespace {
+
+struct key_type_name {
+  key_type type;
+  std::string_view name;
+};
+
+constexpr std::array<key_type_name, 5> key_type_names{{
+    {key_type::ec_p256, "ecdsa-p256"},
+    {key_type::ec_p384, "ecdsa-p384"},
+    {key_type::rsa2048, "rsa2048"},
+    {key_type::rsa3072, "rsa3072"},
+    {key_type::rsa4096, "rsa4096"},
+}};
+
+// Which of our key types an OpenSSL key is, if any.
+result<key_type> classify(EVP_PKEY* pkey) {
+  if (EVP_PKEY_is_a(pkey, "EC")) {
+    std::array<char, 64> group{};
+    std::size_t len = 0;
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group.data(),
+                                       group.size(), &len) != 1)
+      return ossl::make_error(error_kind::invalid_input, "EC key without a named curve");
+    const std::string_view name(group.data(), len);
+    if (name == "prime256v1" || name == "P-256") return key_type::ec_p256;
+    if (name == "secp384r1" || name == "P-384") return key_type::ec_p384;
+    return error{error_kind::invalid_input,
+                 "unsupported EC curve " + std::string(name) + "; use P-256 or P-384"};
+  }
+  if (EVP_PKEY_is_a(pkey, "RSA")) {
+    switch (EVP_PKEY_get_bits(pkey)) {
+      case 2048: return key_type::rsa2048;
+      case 3072: return key_type::rsa3072;
+      case 4096: return key_type::rsa4096;
+      default:
+        return error{error_kind::invalid_input,
+                     "unsupported RSA key size " + std::to_string(EVP_PKEY_get_bits(pkey)) +
+                         " bits; use 2048, 3072 or 4096"};
+    }
+  }
+  return error{error_kind::invalid_input,
+               std::string("unsupported key algorithm ") + EVP_PKEY_get0_type_name(pkey) +
+                   "; use an ECDSA P-256/P-384 or RSA key"};
+}
+
+// Refuses to prompt on the terminal for the passphrase of an encrypted key.
+int no_passphrase(char*, int, int, void*) { return -1; }
+
+}  // namespace
+
+result<key_type> parse_key_type(std::string_view name) {
+  for (const auto& entry : key_type_names)
+    if (entry.name == name) return entry.type;
+  std::string accepted;
+  for (const auto& entry : key_type_names) {
+    if (!accepted.empty()) accepted += ", ";
+    accepted += entry.name;
+  }
+  return error{error_kind::config,
+               "unknown key type \"" + std::string(name) + "\"; accepted values: " + accepted};
+}
+
+std::string_view to_string(key_type type) {
+  for (const auto& entry : key_type_names)
+    if (entry.type == type) return entry.name;
+  return "unknown";
+}
+
+result<private_key> private_key::generate(key_type type) {
+  EVP_PKEY* raw = nullptr;
+  switch (type) {
+    case key_type::ec_p256: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
+    case key_type::ec_p384: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
+    case key_type::rsa2048: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048}); break;
+    case key_type::rsa3072: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{3072}); break;
+    case key_type::rsa4096: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{4096}); break;
+  }
+  if (raw == nullptr)
+    return ossl::make_error(error_kind::internal,
+                            "generating a " + std::string(to_string(type)) + " key failed");
+  return private_key{ossl::pkey_ptr{raw}, type};
+}
+
+result<private_key> private_key::from_pem(std::string_view pem) {
+  auto bio = ossl::read_bio(pem);
+  if (!bio) return ossl::make_error(error_kind::internal, "allocating a BIO failed");
+  ossl::pkey_ptr pkey{PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr)};
+  if (!pkey) {
+    ERR_clear_error();  // the reason would only say "bad decrypt" or "no start line"
+    const bool encrypted = pem.find("ENCRYPTED") != std::string_view::npos;
+    return error{error_kind::invalid_input,
+                 encrypted ? "the private key is encrypted; certfleet needs an unencrypted key"
+                           : "not a PEM private key (expected -----BEGIN PRIVATE KEY-----)"};
+  }
+  auto type = classify(pkey.get());
+  if (!type) return std::move(type).err();
+  return private_key{std::move(pkey), *type};
+}
+
+std::string private_key::to_pem() const {
+  ossl::bio_ptr bio{BIO_new(BIO_s_mem())};
+  // In OpenSSL 3 this writes PKCS#8 PrivateKeyInfo ("BEGIN PRIVATE KEY").
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr,
+                                       nullptr) != 1) {
+    // Only fails when memory runs out: nothing sensible to carry on with.
+    std::fputs("certfleet: fatal: encoding a private key as PEM failed\n", stderr);
+    std::abort();
+  }
+  return ossl::bio_contents(bio.get());
+}
+
+std::string sha256(std::string_view bytes) {
+  std::string digest(32, '\0');
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(digest.data()),
+                 &len, EVP_sha256(), nullptr) != 1 ||
+      len != 32) {
+    std::fputs("certfleet: fatal: SHA-256 failed\n", stderr);
+    std::abort();
+  }
+  return digest;
+}
+
+}  // namespace certfleet::protocol

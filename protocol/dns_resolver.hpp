@@ -1,0 +1,44 @@
+#pragma once
+// DNS lookups on c-ares, so the servers are configurable (dns_servers) and tests
+// can point at pebble-challtestsrv. Runs its own small event-loop thread; callers
+// get answers through a callback or an awaitable on their own executor.
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/error.hpp"
+
+namespace certfleet::protocol {
+
+class dns_resolver {
+ public:
+  using addresses = std::vector<std::string>;
+  using callback = std::function<void(result<addresses>)>;
+
+  /// servers: "ip" or "ip:port" each; empty means the system's resolv.conf.
+  static result<std::unique_ptr<dns_resolver>> create(const std::vector<std::string>& servers,
+                                                      std::chrono::milliseconds timeout);
+  ~dns_resolver();
+  dns_resolver(const dns_resolver&) = delete;
+  dns_resolver& operator=(const dns_resolver&) = delete;
+
+  /// The IPv4 and IPv6 addresses of name. done runs on the resolver's thread.
+  /// A name with no address is an error of kind dns whose detail says so.
+  void resolve(const std::string& name, callback done);
+
+  /// The same, resumed on the calling coroutine's executor.
+  boost::asio::awaitable<result<addresses>> async_resolve(const std::string& name);
+
+ private:
+  struct impl;
+  explicit dns_resolver(std::unique_ptr<impl> i);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace certfleet::protocol

@@ -1,0 +1,194 @@
+#include "protocol/http01_server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace certfleet::protocol {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::string_view challenge_prefix = "/.well-known/acme-challenge/";
+
+http::response<http::string_body> make_response(const http::request<http::empty_body>& req,
+                                                http::status status, std::string body) {
+  http::response<http::string_body> res{status, req.version()};
+  res.set(http::field::server, "certfleet");
+  res.set(http::field::content_type, "text/plain");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  if (req.method() == http::verb::head) res.body().clear();
+  return res;
+}
+
+// Host header without a port, lower-cased.
+std::string host_of(const http::request<http::empty_body>& req) {
+  std::string host(req[http::field::host]);
+  if (!host.empty() && host.front() != '[') {
+    if (auto colon = host.find(':'); colon != std::string::npos) host.resize(colon);
+  }
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
+
+}  // namespace
+
+result<std::pair<std::string, unsigned short>> split_host_port(const std::string& address) {
+  auto bad = [&](const char* why) {
+    return error{error_kind::config, "invalid listen address \"" + address + "\": " + why +
+                                         " (expected HOST:PORT, e.g. 0.0.0.0:80 or [::]:80)"};
+  };
+  std::string host, port;
+  if (address.starts_with("[")) {
+    auto close = address.find("]:");
+    if (close == std::string::npos) return bad("no ]:PORT after the IPv6 address");
+    host = address.substr(1, close - 1);
+    port = address.substr(close + 2);
+  } else {
+    auto colon = address.rfind(':');
+    if (colon == std::string::npos) return bad("no :PORT");
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    return bad("the port is not a number");
+  const int n = std::stoi(port);
+  if (n > 65535) return bad("the port is out of range");
+  return std::pair{host, static_cast<unsigned short>(n)};
+}
+
+struct http01_server::impl : std::enable_shared_from_this<impl> {
+  impl(asio::any_io_executor ex, const token_store& t, http01_options o,
+       std::shared_ptr<std::atomic<std::uint64_t>> s)
+      : executor(std::move(ex)), tokens(t), options(std::move(o)), served(std::move(s)),
+        acceptor(executor) {}
+
+  asio::any_io_executor executor;
+  const token_store& tokens;
+  http01_options options;
+  std::shared_ptr<std::atomic<std::uint64_t>> served;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopped{false};
+
+  http::response<http::string_body> answer(const http::request<http::empty_body>& req) {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      auto res = make_response(req, http::status::method_not_allowed, "Method not allowed\n");
+      res.set(http::field::allow, "GET, HEAD");
+      return res;
+    }
+    const std::string_view target(req.target().data(), req.target().size());
+    if (target.starts_with(challenge_prefix)) {
+      // RFC 8555 §8.3: the body is exactly the key authorization.
+      if (auto key_auth = tokens.find(std::string(target.substr(challenge_prefix.size())))) {
+        return make_response(req, http::status::ok, *key_auth);
+      }
+      return make_response(req, http::status::not_found, "Not found\n");
+    }
+    if (options.redirect_to_https) {
+      const std::string host = host_of(req);
+      if (!host.empty() && options.redirect_to_https(host)) {
+        auto res = make_response(req, http::status::moved_permanently, "Moved\n");
+        res.set(http::field::location, "https://" + host + std::string(target));
+        return res;
+      }
+    }
+    return make_response(req, http::status::not_found, "Not found\n");
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer(options.max_header_bytes);
+    for (unsigned n = 0; n < options.max_requests_per_connection; ++n) {
+      http::request_parser<http::empty_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      parser.body_limit(0);
+      stream.expires_after(options.read_timeout);
+      error_code ec;
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout) break;
+      if (ec) {
+        // Oversized or malformed: answer 400 without echoing anything, then close.
+        http::request<http::empty_body> dummy;
+        auto res = make_response(dummy, http::status::bad_request, "Bad request\n");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        break;
+      }
+      auto res = answer(parser.get());
+      served->fetch_add(1, std::memory_order_relaxed);
+      const bool keep = res.keep_alive();
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !keep) break;
+    }
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    while (!stopped) {
+      error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopped || ec == asio::error::operation_aborted) co_return;
+        continue;  // e.g. EMFILE: keep serving the connections we have
+      }
+      asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+http01_server::http01_server(asio::any_io_executor executor, const token_store& tokens,
+                             http01_options options)
+    : served_(std::make_shared<std::atomic<std::uint64_t>>(0)) {
+  impl_ = std::make_shared<impl>(std::move(executor), tokens, std::move(options), served_);
+}
+
+http01_server::~http01_server() { stop(); }
+
+result<void> http01_server::listen(const std::string& address) {
+  auto hp = split_host_port(address);
+  if (!hp) return std::move(hp).err();
+  error_code ec;
+  auto ip = asio::ip::make_address(hp->first.empty() ? "0.0.0.0" : hp->first, ec);
+  if (ec) return error{error_kind::config, "invalid listen address \"" + address + "\": " + ec.message()};
+  tcp::endpoint endpoint(ip, hp->second);
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return error{error_kind::config, "cannot listen on " + address + " for HTTP-01 challenges: " +
+                                         ec.message() +
+                                         "; stop the other server using that port or change http_listen"};
+  }
+  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
+  return {};
+}
+
+unsigned short http01_server::port() const {
+  error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void http01_server::stop() {
+  if (!impl_ || impl_->stopped.exchange(true)) return;
+  asio::post(impl_->executor, [i = impl_] {
+    error_code ec;
+    i->acceptor.close(ec);
+  });
+}
+
+}  // namespace certfleet::protocol

@@ -1,0 +1,55 @@
+#include "tests/support/pebble_harness.hpp"
+
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+
+namespace certfleet::testing {
+
+namespace {
+const std::string support_dir = CERTFLEET_SOURCE_DIR "/tests/support";
+}
+
+std::string run_command(const std::string& command) {
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run: " + command);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  const int status = ::pclose(pipe);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("command failed: " + command + "\n" + out);
+  return out;
+}
+
+pebble_harness::pebble_harness(pebble_options options) {
+  std::string cmd;
+  for (const auto& [k, v] : options.env) cmd += k + "=" + v + " ";
+  cmd += support_dir + "/start-pebble " + dir_.path().string();
+  if (options.validity_seconds > 0) cmd += " --validity " + std::to_string(options.validity_seconds);
+  if (!options.blocklist.empty()) cmd += " --blocklist " + options.blocklist;
+  cmd += " 2>&1";
+  std::istringstream lines(run_command(cmd));
+  for (std::string line; std::getline(lines, line);) {
+    if (auto eq = line.find('='); eq != std::string::npos) vars_[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  if (!vars_.count("DIRECTORY_URL")) throw std::runtime_error("start-pebble printed no DIRECTORY_URL");
+}
+
+pebble_harness::~pebble_harness() {
+  try {
+    run_command(support_dir + "/stop-pebble " + dir_.path().string());
+  } catch (...) {
+  }
+}
+
+void pebble_harness::set_servfail(const std::string& name) const {
+  run_command("curl -sf -X POST -d '{\"host\":\"" + name + "\"}' " + challtest_url() + "/set-servfail");
+}
+
+std::string pebble_harness::root_pem() const {
+  return run_command("curl -sf --cacert " + ca_bundle() + " " + management_url() + "/roots/0");
+}
+
+}  // namespace certfleet::testing
