@@ -1,0 +1,364 @@
+#include "actors/domain_fsm.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+namespace certfleet::actors {
+namespace {
+
+using storage::domain_record;
+using phase = storage::domain_phase;
+
+constexpr std::string_view self_check_prefix = "Self-check failed:";
+
+template <class... Fs>
+struct overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
+
+// Builds one step; the record is copied once and edited in place.
+struct builder {
+  const context& ctx;
+  const policy& pol;
+  step out;
+
+  builder(const domain_record& in, const context& c)
+      : ctx(c), pol(c.pol ? *c.pol : default_policy()), out{in, false, {}} {}
+
+  domain_record& rec() { return out.state; }
+  // In place: moving a whole effect variant trips GCC 12's false -Wmaybe-uninitialized.
+  template <class E>
+  void emit(E e) {
+    out.effects.emplace_back(std::in_place_type<E>, std::move(e));
+  }
+  void log(log_level level, std::string message) {
+    emit(log_entry{level, rec().name + ": " + std::move(message)});
+  }
+  void reply(retry_outcome o) { emit(reply_retry{o}); }
+
+  // Starts an attempt: the self-check first unless disabled or resuming a stored order
+  // after a crash. next_attempt becomes the attempt's deadline, so a lost reply ends in
+  // a wake that fails the attempt instead of leaving the domain in flight forever.
+  void begin_attempt(bool resume_order) {
+    domain_record& r = rec();
+    r.next_attempt = ctx.now + pol.attempt_timeout;
+    const bool resume = resume_order && !r.order_url.empty();
+    if (ctx.self_check_enabled && !resume) {
+      r.phase = phase::self_checking;
+      emit(run_self_check{});
+    } else {
+      start_ordering();
+    }
+    emit(schedule_wake{r.next_attempt});
+  }
+
+  void start_ordering() {
+    domain_record& r = rec();
+    r.phase = phase::ordering;
+    emit(start_order{r.order_url.empty() ? std::nullopt : std::optional{r.order_url}});
+  }
+
+  // Waits for the renewal point of the current certificate, or renews at once when it
+  // is already due.
+  void settle_valid() {
+    domain_record& r = rec();
+    const timestamp point = renewal_point(r.cert_not_before, r.cert_not_after, r.name);
+    if (ctx.now >= point) {
+      log(log_level::info, "certificate is inside its renewal window; renewing");
+      begin_attempt(false);
+      return;
+    }
+    r.phase = phase::valid;
+    r.next_attempt = point;
+    emit(schedule_wake{point});
+  }
+
+  void fail(const error& err, bool order_unusable, std::string message) {
+    domain_record& r = rec();
+    if (r.failure_count == 0 || r.first_failure == no_time) r.first_failure = ctx.now;
+    if (r.failure_count < std::numeric_limits<std::uint32_t>::max()) ++r.failure_count;
+    r.phase = phase::failing;
+    r.last_failure = ctx.now;
+    r.last_error = std::move(message);
+    if (order_unusable) r.order_url.clear();
+    r.next_attempt = retry_at(r.failure_count, ctx.now, err.retry_after, pol);
+    emit(schedule_wake{r.next_attempt});
+    log(log_level::warning, "attempt failed (" + std::to_string(r.failure_count) +
+                                " in a row): " + r.last_error + " Next retry at " +
+                                format_rfc3339(r.next_attempt) + ".");
+  }
+
+  void succeed(const issued& ev) {
+    domain_record& r = rec();
+    r.cert_not_before = ev.not_before;
+    r.cert_not_after = ev.not_after;
+    r.last_success = ctx.now;
+    r.failure_count = 0;
+    r.first_failure = no_time;
+    r.last_error.clear();
+    r.order_url.clear();
+    r.phase = phase::valid;
+    r.next_attempt = renewal_point(ev.not_before, ev.not_after, r.name);
+    if (r.next_attempt <= ctx.now) {
+      // A certificate already due for renewal (tiny lifetime, backdated not_before,
+      // skewed clock) must not turn into a tight issuance loop against the CA.
+      r.next_attempt = retry_at(1, ctx.now, std::nullopt, pol);
+      log(log_level::warning, "the new certificate is already inside its renewal window");
+    }
+    emit(schedule_wake{r.next_attempt});
+    log(log_level::info, "certificate issued, valid until " + format_rfc3339(ev.not_after) +
+                             "; renewal at " + format_rfc3339(r.next_attempt));
+  }
+
+  void retire() {
+    domain_record& r = rec();
+    r.phase = phase::retired;
+    r.configured = false;
+    r.order_url.clear();
+    r.next_attempt = no_time;
+    log(log_level::info, "removed from the configuration; no further work");
+  }
+
+  // An early (or stale) wake re-arms the timer: it may have been replaced by this one.
+  void rearm_if_early() { emit(schedule_wake{rec().next_attempt}); }
+
+  void ignore(const event& ev) {
+    log(log_level::debug, std::string{"ignored "} + std::string{event_name(ev)} + " while " +
+                              std::string{phase_name(rec().phase)});
+  }
+
+  bool due() const { return ctx.now >= out.state.next_attempt; }
+};
+
+std::string self_check_message(const error& err) {
+  if (err.detail.starts_with(self_check_prefix)) return err.detail;
+  return std::string{self_check_prefix} + " " + err.detail;
+}
+
+error attempt_timeout_error(const policy& pol) {
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(pol.attempt_timeout);
+  return error{error_kind::timeout,
+               "The registration attempt did not finish within " + std::to_string(minutes.count()) +
+                   " minutes. It will be retried; check the CA's reachability if this repeats.",
+               true};
+}
+
+// ---- one function per phase -----------------------------------------------------------
+
+void on_pending(builder& b, const event& ev) {
+  std::visit(overloaded{
+                 [&](const started&) { b.begin_attempt(false); },
+                 [&](const wake&) { b.begin_attempt(false); },
+                 [&](const retry_requested&) {
+                   b.begin_attempt(false);
+                   b.reply(retry_outcome::retrying);
+                 },
+                 [&](const deconfigured&) { b.retire(); },
+                 [&](const auto&) { b.ignore(ev); },
+             },
+             ev);
+}
+
+// self_checking, ordering, validating and finalizing: an attempt is in flight.
+void on_in_progress(builder& b, const event& ev) {
+  const phase p = b.rec().phase;
+  std::visit(overloaded{
+                 [&](const started&) {
+                   b.log(log_level::info, "resuming the attempt interrupted by a restart");
+                   b.begin_attempt(true);
+                 },
+                 [&](const wake&) {
+                   if (!b.due()) return b.rearm_if_early();
+                   const error e = attempt_timeout_error(b.pol);
+                   b.fail(e, false, e.detail);
+                 },
+                 [&](const self_check_passed&) {
+                   if (p != phase::self_checking) return b.ignore(ev);
+                   b.start_ordering();
+                 },
+                 [&](const self_check_failed& e) {
+                   if (p != phase::self_checking) return b.ignore(ev);
+                   b.fail(e.err, false, self_check_message(e.err));
+                 },
+                 [&](const order_created& e) {
+                   if (p != phase::ordering) return b.ignore(ev);
+                   b.rec().order_url = e.order_url;
+                 },
+                 [&](const challenge_submitted&) {
+                   if (p != phase::ordering) return b.ignore(ev);
+                   b.rec().phase = phase::validating;
+                 },
+                 [&](const finalizing&) {
+                   // Straight from ordering when the CA reuses valid authorizations.
+                   if (p != phase::ordering && p != phase::validating) return b.ignore(ev);
+                   b.rec().phase = phase::finalizing;
+                 },
+                 [&](const issued& e) {
+                   // Straight from ordering when a resumed order is already valid.
+                   if (p == phase::self_checking) return b.ignore(ev);
+                   b.succeed(e);
+                 },
+                 [&](const order_failed& e) { b.fail(e.err, e.order_unusable, e.err.detail); },
+                 [&](const retry_requested&) { b.reply(retry_outcome::already_in_progress); },
+                 [&](const deconfigured&) { b.retire(); },
+                 [&](const reconfigured&) { b.ignore(ev); },
+             },
+             ev);
+}
+
+void on_valid(builder& b, const event& ev) {
+  std::visit(overloaded{
+                 [&](const started&) { b.settle_valid(); },
+                 [&](const wake&) {
+                   if (!b.due()) return b.rearm_if_early();
+                   b.begin_attempt(false);
+                 },
+                 [&](const retry_requested&) {
+                   const domain_record& r = b.rec();
+                   const timestamp point =
+                       renewal_point(r.cert_not_before, r.cert_not_after, r.name);
+                   // Never an early renewal: the seed's `retry` leaves such certificates alone.
+                   if (b.ctx.now < point) return b.reply(retry_outcome::not_in_renewal_window);
+                   b.begin_attempt(false);
+                   b.reply(retry_outcome::retrying);
+                 },
+                 [&](const deconfigured&) { b.retire(); },
+                 [&](const auto&) { b.ignore(ev); },
+             },
+             ev);
+}
+
+void on_failing(builder& b, const event& ev) {
+  std::visit(overloaded{
+                 [&](const started&) {
+                   if (!b.due()) return b.rearm_if_early();
+                   b.begin_attempt(false);
+                 },
+                 [&](const wake&) {
+                   if (!b.due()) return b.rearm_if_early();
+                   b.begin_attempt(false);
+                 },
+                 [&](const retry_requested&) {
+                   b.begin_attempt(false);
+                   b.reply(retry_outcome::retrying);
+                 },
+                 [&](const deconfigured&) { b.retire(); },
+                 [&](const auto&) { b.ignore(ev); },
+             },
+             ev);
+}
+
+void on_retired(builder& b, const event& ev) {
+  std::visit(overloaded{
+                 [&](const reconfigured&) {
+                   domain_record& r = b.rec();
+                   r.configured = true;
+                   // A fresh start: the old failure streak must not delay the first attempt
+                   // by hours or raise a warning at once.
+                   r.failure_count = 0;
+                   r.first_failure = no_time;
+                   r.last_error.clear();
+                   b.log(log_level::info, "back in the configuration");
+                   if (r.has_cert()) {
+                     b.settle_valid();
+                   } else {
+                     b.begin_attempt(false);
+                   }
+                 },
+                 [&](const retry_requested&) { b.reply(retry_outcome::not_configured); },
+                 [&](const auto&) { b.ignore(ev); },
+             },
+             ev);
+}
+
+}  // namespace
+
+step transition(const storage::domain_record& state, const event& ev, const context& ctx) {
+  builder b{state, ctx};
+  switch (state.phase) {
+    case phase::pending:
+      on_pending(b, ev);
+      break;
+    case phase::self_checking:
+    case phase::ordering:
+    case phase::validating:
+    case phase::finalizing:
+      on_in_progress(b, ev);
+      break;
+    case phase::valid:
+      on_valid(b, ev);
+      break;
+    case phase::failing:
+      on_failing(b, ev);
+      break;
+    case phase::retired:
+      on_retired(b, ev);
+      break;
+    default:
+      // An unknown phase byte cannot be decoded by storage; treat it like pending.
+      on_pending(b, ev);
+      break;
+  }
+  b.out.persist = !(b.out.state == state);
+  return std::move(b.out);
+}
+
+bool needs_warning(const storage::domain_record& r, timestamp now, const policy& pol) {
+  if (!r.configured || r.failure_count == 0) return false;
+  if (!r.has_cert()) return true;
+  return now - r.first_failure >= pol.warning_after;
+}
+
+bool is_error(const storage::domain_record& r) {
+  return r.phase == phase::pending || r.failure_count > 0;
+}
+
+bool in_progress(storage::domain_phase p) {
+  return p == phase::self_checking || p == phase::ordering || p == phase::validating ||
+         p == phase::finalizing;
+}
+
+std::string_view phase_name(storage::domain_phase p) {
+  switch (p) {
+    case phase::pending:
+      return "pending";
+    case phase::self_checking:
+      return "self_checking";
+    case phase::ordering:
+      return "ordering";
+    case phase::validating:
+      return "validating";
+    case phase::finalizing:
+      return "finalizing";
+    case phase::valid:
+      return "valid";
+    case phase::failing:
+      return "failing";
+    case phase::retired:
+      return "retired";
+  }
+  return "unknown";
+}
+
+std::string_view event_name(const event& ev) {
+  return std::visit(overloaded{
+                        [](const started&) { return "started"; },
+                        [](const wake&) { return "wake"; },
+                        [](const self_check_passed&) { return "self_check_passed"; },
+                        [](const self_check_failed&) { return "self_check_failed"; },
+                        [](const order_created&) { return "order_created"; },
+                        [](const challenge_submitted&) { return "challenge_submitted"; },
+                        [](const finalizing&) { return "finalizing"; },
+                        [](const issued&) { return "issued"; },
+                        [](const order_failed&) { return "order_failed"; },
+                        [](const retry_requested&) { return "retry_requested"; },
+                        [](const deconfigured&) { return "deconfigured"; },
+                        [](const reconfigured&) { return "reconfigured"; },
+                    },
+                    ev);
+}
+
+}  // namespace certfleet::actors

@@ -25,9 +25,8 @@ constexpr std::size_t max_cn_length = 64;
 result<void> check_dns_name(std::string_view name) {
   if (name.empty()) return error{error_kind::invalid_input, "empty domain name"};
   if (name.size() > 253)
-    return error{error_kind::invalid_input,
-                 "domain name longer than 253 characters: " + std::string(name.substr(0, 64)) +
-                     "..."};
+    return error{error_kind::invalid_input, "domain name longer than 253 characters: " +
+                                                std::string(name.substr(0, 64)) + "..."};
   std::string_view rest = name.starts_with("*.") ? name.substr(2) : name;
   for (char c : rest) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -195,8 +194,8 @@ result<cert_info> parse_certificate_pem(std::string_view pem) {
   info.issuer = rfc2253(X509_get_issuer_name(x.get()));
   info.sans = dns_sans(x.get());
   if (const ASN1_OCTET_STRING* akid = X509_get0_authority_key_id(x.get()))
-    info.authority_key_id_hex = hex(ASN1_STRING_get0_data(akid),
-                                    static_cast<std::size_t>(ASN1_STRING_length(akid)));
+    info.authority_key_id_hex =
+        hex(ASN1_STRING_get0_data(akid), static_cast<std::size_t>(ASN1_STRING_length(akid)));
   return info;
 }
 
@@ -211,7 +210,8 @@ result<std::vector<std::string>> split_pem_chain(std::string_view text) {
     if (pos == std::string_view::npos) break;
     if (!text.substr(pos).starts_with(begin))
       return error{error_kind::bad_response, "the certificate chain has unexpected text at byte " +
-                                                 std::to_string(pos) + "; expected only PEM "
+                                                 std::to_string(pos) +
+                                                 "; expected only PEM "
                                                  "CERTIFICATE blocks"};
     const std::size_t label_at = pos + begin.size();
     const std::size_t label_end = text.find("-----", label_at);

@@ -59,8 +59,8 @@ result<key_type> classify(EVP_PKEY* pkey) {
   if (EVP_PKEY_is_a(pkey, "EC")) {
     std::array<char, 64> group{};
     std::size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group.data(),
-                                       group.size(), &len) != 1)
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(),
+                                       &len) != 1)
       return ossl::make_error(error_kind::invalid_input, "EC key without a named curve");
     const std::string_view name(group.data(), len);
     if (name == "prime256v1" || name == "P-256") return key_type::ec_p256;
@@ -70,18 +70,22 @@ result<key_type> classify(EVP_PKEY* pkey) {
   }
   if (EVP_PKEY_is_a(pkey, "RSA")) {
     switch (EVP_PKEY_get_bits(pkey)) {
-      case 2048: return key_type::rsa2048;
-      case 3072: return key_type::rsa3072;
-      case 4096: return key_type::rsa4096;
+      case 2048:
+        return key_type::rsa2048;
+      case 3072:
+        return key_type::rsa3072;
+      case 4096:
+        return key_type::rsa4096;
       default:
-        return error{error_kind::invalid_input,
-                     "unsupported RSA key size " + std::to_string(EVP_PKEY_get_bits(pkey)) +
-                         " bits; use 2048, 3072 or 4096"};
+        return error{error_kind::invalid_input, "unsupported RSA key size " +
+                                                    std::to_string(EVP_PKEY_get_bits(pkey)) +
+                                                    " bits; use 2048, 3072 or 4096"};
     }
   }
-  return error{error_kind::invalid_input,
-               std::string("unsupported key algorithm ") + EVP_PKEY_get0_type_name(pkey) +
-                   "; use an ECDSA P-256/P-384 or RSA key"};
+  const char* name = EVP_PKEY_get0_type_name(pkey);
+  return error{error_kind::invalid_input, std::string("unsupported key algorithm ") +
+                                              (name != nullptr ? name : "(unknown)") +
+                                              "; use an ECDSA P-256/P-384 or RSA key"};
 }
 
 // Refuses to prompt on the terminal for the passphrase of an encrypted key.
@@ -110,11 +114,21 @@ std::string_view to_string(key_type type) {
 result<private_key> private_key::generate(key_type type) {
   EVP_PKEY* raw = nullptr;
   switch (type) {
-    case key_type::ec_p256: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
-    case key_type::ec_p384: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
-    case key_type::rsa2048: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048}); break;
-    case key_type::rsa3072: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{3072}); break;
-    case key_type::rsa4096: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{4096}); break;
+    case key_type::ec_p256:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+      break;
+    case key_type::ec_p384:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+      break;
+    case key_type::rsa2048:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
+      break;
+    case key_type::rsa3072:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{3072});
+      break;
+    case key_type::rsa4096:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{4096});
+      break;
   }
   if (raw == nullptr)
     return ossl::make_error(error_kind::internal,
@@ -153,8 +167,8 @@ std::string private_key::to_pem() const {
 std::string sha256(std::string_view bytes) {
   std::string digest(32, '\0');
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(digest.data()),
-                 &len, EVP_sha256(), nullptr) != 1 ||
+  if (EVP_Digest(bytes.data(), bytes.size(), reinterpret_cast<unsigned char*>(digest.data()), &len,
+                 EVP_sha256(), nullptr) != 1 ||
       len != 32) {
     std::fputs("certfleet: fatal: SHA-256 failed\n", stderr);
     std::abort();

@@ -152,14 +152,16 @@ void dns_resolver::resolve(const std::string& name, callback done) {
 
 asio::awaitable<result<dns_resolver::addresses>> dns_resolver::async_resolve(const std::string& name) {
   auto executor = co_await asio::this_coro::executor;
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<addresses>)>(
-      [this, name, executor](auto handler) mutable {
-        resolve(name, [executor, h = std::make_shared<decltype(handler)>(std::move(handler))](
-                          result<addresses> r) mutable {
-          asio::post(executor, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-        });
-      },
-      asio::use_awaitable);
+  // Named, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
+  auto initiation = [this, name, executor](auto handler) mutable {
+    resolve(name, [executor, h = std::make_shared<decltype(handler)>(std::move(handler))](
+                      result<addresses> r) mutable {
+      asio::post(executor, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+    });
+  };
+  auto answer = co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<addresses>)>(
+      std::move(initiation), asio::use_awaitable);
+  co_return answer;
 }
 
 }  // namespace certfleet::protocol

@@ -4,8 +4,8 @@
 
 #include <array>
 #include <cstdio>
-#include <span>
 #include <cstdlib>
+#include <span>
 
 #include "protocol/base64url.hpp"
 

@@ -3,7 +3,6 @@
 // RFC 7638 thumbprints (used in key authorizations, RFC 8555 §8.1).
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 

@@ -23,8 +23,10 @@ struct signing_params {
 
 signing_params params_for(const private_key& key) {
   switch (key.type()) {
-    case key_type::ec_p256: return {key.native(), EVP_sha256(), 32, "ES256"};
-    case key_type::ec_p384: return {key.native(), EVP_sha384(), 48, "ES384"};
+    case key_type::ec_p256:
+      return {key.native(), EVP_sha256(), 32, "ES256"};
+    case key_type::ec_p384:
+      return {key.native(), EVP_sha384(), 48, "ES384"};
     case key_type::rsa2048:
     case key_type::rsa3072:
     case key_type::rsa4096:

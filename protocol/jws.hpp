@@ -3,7 +3,6 @@
 // §6.2 requires for every ACME POST.
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>

@@ -1,11 +1,10 @@
 #include "protocol/problem.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace certfleet::protocol {
@@ -57,9 +56,9 @@ constexpr std::array<acme_problem_type, 24> problem_table{{
 }};
 
 constexpr std::string_view acme_urn = "urn:ietf:params:acme:error:";
-constexpr std::size_t max_quote = 200;        // bytes of CA text quoted in a detail
-constexpr std::size_t max_sub_quote = 100;    // bytes of each subproblem's detail
-constexpr std::size_t max_subproblems = 5;    // subproblems listed by name
+constexpr std::size_t max_quote = 200;      // bytes of CA text quoted in a detail
+constexpr std::size_t max_sub_quote = 100;  // bytes of each subproblem's detail
+constexpr std::size_t max_subproblems = 5;  // subproblems listed by name
 
 const acme_problem_type* find_type(std::string_view urn) {
   if (!urn.starts_with(acme_urn)) return nullptr;
@@ -110,7 +109,8 @@ bool is_problem_content_type(std::string_view content_type) {
   const std::string_view media = content_type.substr(0, content_type.find(';'));
   std::string lower;
   for (char c : media)
-    if (c != ' ' && c != '\t') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c != ' ' && c != '\t')
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   // Some servers label problems plain JSON; the body is checked either way.
   return lower == "application/problem+json" || lower == "application/json";
 }
@@ -130,11 +130,11 @@ std::pair<std::string, bool> summarize_subproblems(const nlohmann::json& subs) {
     if (listed == max_subproblems) continue;
     ++listed;
     out += listed == 1 ? "; subproblems: " : "; ";
+    // "dns a.example (rejectedIdentifier): <detail>"
     if (const auto id = sub.find("identifier"); id != sub.end() && id->is_object())
-      out += quote(string_member(*id, "type") + " " + string_member(*id, "value"), 80, false) +
-             ": ";
-    if (type != nullptr) out += std::string(type->name) + " ";
-    out += quote(string_member(sub, "detail"), max_sub_quote, false);
+      out += quote(string_member(*id, "type") + " " + string_member(*id, "value"), 80, false);
+    if (type != nullptr) out += " (" + std::string(type->name) + ")";
+    out += ": " + quote(string_member(sub, "detail"), max_sub_quote, false);
   }
   if (subs.size() > listed)
     out += "; and " + std::to_string(subs.size() - listed) + " more subproblems";
@@ -169,9 +169,8 @@ error classify(int status, std::string_view content_type, std::string_view body)
   if (type == nullptr) {
     const std::string which =
         urn.empty() ? "without a \"type\"" : "of unknown type \"" + quote(urn, 80, true) + "\"";
-    return from_status(status,
-                       "the CA answered " + http + " with a problem document " + which + ": " +
-                           ca_detail);
+    return from_status(
+        status, "the CA answered " + http + " with a problem document " + which + ": " + ca_detail);
   }
 
   error e{type->kind, "the CA answered " + http + " " + std::string(type->name) + ": " + ca_detail,
@@ -207,8 +206,8 @@ std::optional<timestamp> parse_imf_fixdate(std::string_view s) {
   const int hour = two_digits(s.substr(17, 2));
   const int minute = two_digits(s.substr(20, 2));
   const int second = two_digits(s.substr(23, 2));
-  if (year_hi < 0 || year_lo < 0 || day < 0 || hour < 0 || hour > 23 || minute < 0 ||
-      minute > 59 || second < 0 || second > 60)
+  if (year_hi < 0 || year_lo < 0 || day < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+      second < 0 || second > 60)
     return std::nullopt;
   const std::chrono::year_month_day ymd{
       std::chrono::year{year_hi * 100 + year_lo},

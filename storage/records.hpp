@@ -62,6 +62,15 @@ struct cert_pair {
   bool operator==(const cert_pair&) const = default;
 };
 
+/// An order in flight and the certificate key made for it, saved before the CA can
+/// issue, so a restart continues the same order with the same key.
+struct pending_order_record {
+  std::string domain;
+  std::string order_url;
+  std::string key_pem;  ///< PKCS#8 PEM private key
+  bool operator==(const pending_order_record&) const = default;
+};
+
 /// The ACME account, one per directory URL.
 struct account_record {
   std::string directory_url;

@@ -1,0 +1,256 @@
+#include "actors/acme_service.hpp"
+
+#include <caf/all.hpp>
+#include <cmath>
+
+#include "protocol/log.hpp"
+
+namespace certfleet::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<acme_state>*;
+using steady = std::chrono::steady_clock;
+using pump_atom = caf::atom_constant<caf::atom("pump")>;
+using acct_done_atom = caf::atom_constant<caf::atom("acct_done")>;
+using check_done_atom = caf::atom_constant<caf::atom("chk_done")>;
+
+error not_enabled_error() {
+  return error{error_kind::not_enabled,
+               "Let's Encrypt is not enabled: set lets_encrypt_agree_to_terms_of_service yes and "
+               "lets_encrypt_registration_email in certfleet.conf, then run certfleet reload",
+               true};
+}
+
+// Errors after which the saved order cannot be continued.
+bool order_unusable(const error& e) {
+  switch (e.kind) {
+    case error_kind::network:
+    case error_kind::timeout:
+    case error_kind::server_error:
+    case error_kind::server_internal:
+    case error_kind::bad_nonce:
+    case error_kind::rate_limited:
+    case error_kind::storage:
+    case error_kind::not_enabled:
+      return false;
+    default:
+      return true;
+  }
+}
+
+void refill(self_ptr self) {
+  auto& st = self->state;
+  const auto now = steady::now();
+  const double per_second =
+      static_cast<double>(st.settings.budget_orders) / static_cast<double>(st.settings.budget_per.count());
+  const double elapsed = std::chrono::duration<double>(now - st.tokens_at).count();
+  st.tokens = std::min<double>(st.settings.budget_orders, st.tokens + elapsed * per_second);
+  st.tokens_at = now;
+}
+
+void schedule_pump(self_ptr self, std::chrono::milliseconds delay) {
+  if (self->state.pump_scheduled) return;
+  self->state.pump_scheduled = true;
+  self->delayed_send(self, delay, pump_atom::value);
+}
+
+void start_issue(self_ptr self, queued_order q) {
+  auto& st = self->state;
+  ++st.in_flight;
+  protocol::issuance_request req;
+  req.domains = {q.request.domain};
+  req.key = st.settings.key;
+  req.resume_order_url = q.request.resume_url;
+  if (q.request.resume_url) {
+    if (auto pending = st.store->get_pending_order(q.request.domain); pending && *pending &&
+                                                                      (*pending)->order_url == *q.request.resume_url) {
+      req.resume_key_pem = (*pending)->key_pem;
+    }
+  }
+  caf::actor domain = q.domain;
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  st.engine->issue(
+      std::move(req),
+      [domain](protocol::issuance_stage stage, const std::string& url, const std::string& key_pem,
+               protocol::io_engine::ack ack) {
+        caf::anon_send(domain, stage_atom::value, stage_report{stage, url, key_pem, std::move(ack)});
+      },
+      [domain, me](result<protocol::issued_certificate> r) {
+        if (r) {
+          caf::anon_send(domain, issued_atom::value, std::move(r.value()));
+          caf::anon_send(me, done_atom::value, true, error{});
+        } else {
+          const error e = r.err();
+          caf::anon_send(domain, done_atom::value, e, order_unusable(e));
+          caf::anon_send(me, done_atom::value, false, e);
+        }
+      });
+}
+
+void fail_all_waiting(self_ptr self, const error& e) {
+  for (const auto& q : self->state.waiting) self->send(q.domain, done_atom::value, e, false);
+  self->state.waiting.clear();
+}
+
+void ensure_account(self_ptr self) {
+  auto& st = self->state;
+  if (st.account != acme_state::account_status::none) return;
+  st.account = acme_state::account_status::registering;
+  std::optional<protocol::account_credentials> stored;
+  if (auto rec = st.store->get_account(st.settings.directory_url); rec && *rec) {
+    stored = protocol::account_credentials{(*rec)->account_url, (*rec)->key_pem};
+  }
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  const bool was_stored = stored.has_value();
+  st.engine->account(std::move(stored), st.settings.email, true,
+                     [me, was_stored](result<protocol::account_credentials> r) {
+                       if (r) {
+                         caf::anon_send(me, acct_done_atom::value, true, std::move(r.value()),
+                                        was_stored, error{});
+                       } else {
+                         caf::anon_send(me, acct_done_atom::value, false,
+                                        protocol::account_credentials{}, was_stored, r.err());
+                       }
+                     });
+}
+
+void pump(self_ptr self) {
+  auto& st = self->state;
+  if (st.waiting.empty()) return;
+  if (!st.settings.enabled) {
+    fail_all_waiting(self, not_enabled_error());
+    return;
+  }
+  if (st.account != acme_state::account_status::ready) {
+    ensure_account(self);
+    return;
+  }
+  const auto now = steady::now();
+  if (now < st.paused_until) {
+    schedule_pump(self, std::chrono::duration_cast<std::chrono::milliseconds>(st.paused_until - now));
+    return;
+  }
+  refill(self);
+  while (st.in_flight < st.settings.orders_in_flight && !st.waiting.empty()) {
+    auto it = st.waiting.begin();
+    // Renewals of an existing certificate are exempt from the new-order budget.
+    if (!it->request.has_cert) {
+      if (st.tokens < 1.0) {
+        const double per_second = static_cast<double>(st.settings.budget_orders) /
+                                  static_cast<double>(st.settings.budget_per.count());
+        const auto wait_ms = static_cast<long>(std::ceil((1.0 - st.tokens) / per_second * 1000.0));
+        schedule_pump(self, std::chrono::milliseconds(std::max(10L, wait_ms)));
+        // Renewals behind it may still go.
+        auto renewal = std::find_if(st.waiting.begin(), st.waiting.end(),
+                                    [](const queued_order& q) { return q.request.has_cert; });
+        if (renewal == st.waiting.end()) return;
+        it = renewal;
+      } else {
+        st.tokens -= 1.0;
+      }
+    }
+    queued_order q = *it;
+    st.waiting.erase(it);
+    start_issue(self, std::move(q));
+  }
+}
+
+void pump_checks(self_ptr self) {
+  auto& st = self->state;
+  while (st.checks_in_flight < st.settings.self_checks_in_flight && !st.checks_waiting.empty()) {
+    auto [domain, who] = std::move(st.checks_waiting.front());
+    st.checks_waiting.pop_front();
+    ++st.checks_in_flight;
+    caf::actor me = caf::actor_cast<caf::actor>(self);
+    st.engine->self_check(domain, [who, me](result<void> r) {
+      caf::anon_send(who, checked_atom::value, r.ok(), r.ok() ? error{} : r.err());
+      caf::anon_send(me, check_done_atom::value);
+    });
+  }
+}
+
+}  // namespace
+
+bool queued_order::operator<(const queued_order& o) const {
+  // Domains without a certificate first, then the soonest to expire, then FIFO.
+  if (request.has_cert != o.request.has_cert) return !request.has_cert;
+  if (request.cert_not_after != o.request.cert_not_after)
+    return request.cert_not_after < o.request.cert_not_after;
+  return seq < o.seq;
+}
+
+caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::store* store,
+                           caf::actor storage_writer, const certfleet::clock* clock,
+                           acme_settings settings) {
+  auto& st = self->state;
+  st.engine = engine;
+  st.store = store;
+  st.storage = std::move(storage_writer);
+  st.clock = clock;
+  st.settings = std::move(settings);
+  st.tokens = st.settings.budget_orders;
+  st.tokens_at = steady::now();
+  return {
+      [=](check_atom, std::string& domain) {
+        self->state.checks_waiting.emplace_back(std::move(domain),
+                                                caf::actor_cast<caf::actor>(self->current_sender()));
+        pump_checks(self);
+      },
+      [=](check_done_atom) {
+        --self->state.checks_in_flight;
+        pump_checks(self);
+      },
+      [=](order_atom, order_request& req) {
+        auto& s = self->state;
+        s.waiting.insert(queued_order{std::move(req), caf::actor_cast<caf::actor>(self->current_sender()),
+                                      s.next_seq++});
+        pump(self);
+      },
+      [=](pump_atom) {
+        self->state.pump_scheduled = false;
+        pump(self);
+      },
+      [=](done_atom, bool ok, error& e) {
+        auto& s = self->state;
+        --s.in_flight;
+        if (!ok && e.kind == error_kind::rate_limited) {
+          const auto pause = e.retry_after.value_or(std::chrono::seconds(60));
+          s.paused_until = steady::now() + pause;
+          log_warning("acme: the CA is rate limiting new orders; pausing orders for " +
+                      std::to_string(pause.count()) + " s");
+        }
+        pump(self);
+      },
+      [=](acct_done_atom, bool ok, protocol::account_credentials& creds, bool was_stored, error& e) {
+        auto& s = self->state;
+        if (!ok) {
+          s.account = acme_state::account_status::none;
+          log_error("acme: ACME account registration failed: " + e.detail);
+          error shown = e;
+          shown.detail = "ACME account registration failed: " + e.detail;
+          fail_all_waiting(self, shown);
+          return;
+        }
+        s.account = acme_state::account_status::ready;
+        if (!was_stored) {
+          log_info("acme: registered ACME account " + creds.url);
+          storage::write_batch batch;
+          batch.put_account = storage::account_record{s.settings.directory_url, creds.url, creds.key_pem};
+          self->send(s.storage, persist_atom::value, std::move(batch));
+        }
+        pump(self);
+      },
+      [=](bool, const std::string&) {},  // the account's persist acknowledgement
+      [=](reload_atom, acme_settings& next) {
+        auto& s = self->state;
+        if (next.directory_url != s.settings.directory_url || next.email != s.settings.email) {
+          s.account = acme_state::account_status::none;
+        }
+        s.settings = std::move(next);
+        pump(self);
+      },
+  };
+}
+
+}  // namespace certfleet::actors

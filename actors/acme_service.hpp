@@ -1,0 +1,75 @@
+#pragma once
+// The one gateway from domain actors to the CA and the network (protocol::io_engine):
+// self-checks, the ACME account, and orders. Protects the CA: a cap on orders in
+// flight, a token-bucket budget for new orders (renewals are exempt, as at Let's
+// Encrypt), and a global pause when the CA answers rateLimited with Retry-After.
+// Waiting orders are served domains-without-a-certificate first, then soonest expiry.
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/stateful_actor.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "protocol/io_engine.hpp"
+#include "storage/store.hpp"
+
+namespace certfleet::actors {
+
+struct acme_settings {
+  bool enabled = false;  ///< terms agreed and an email set
+  std::string email;
+  std::string directory_url;
+  protocol::key_type key = protocol::key_type::ec_p256;
+  std::uint32_t orders_in_flight = 16;
+  std::uint32_t budget_orders = 300;
+  std::chrono::seconds budget_per{std::chrono::hours(3)};
+  std::uint32_t self_checks_in_flight = 64;
+};
+
+struct queued_order {
+  order_request request;
+  caf::actor domain;
+  std::uint64_t seq = 0;  ///< FIFO among equals
+  bool operator<(const queued_order& o) const;
+};
+
+struct acme_state {
+  protocol::io_engine* engine = nullptr;
+  storage::store* store = nullptr;
+  caf::actor storage;
+  const certfleet::clock* clock = nullptr;
+  acme_settings settings;
+
+  enum class account_status { none, registering, ready } account = account_status::none;
+  std::set<queued_order> waiting;
+  std::uint64_t next_seq = 0;
+  std::uint32_t in_flight = 0;
+  double tokens = 0;  ///< new-order budget
+  std::chrono::steady_clock::time_point tokens_at{};
+  std::chrono::steady_clock::time_point paused_until{};  ///< rateLimited
+  bool pump_scheduled = false;
+
+  std::deque<std::pair<std::string, caf::actor>> checks_waiting;
+  std::uint32_t checks_in_flight = 0;
+  static inline const char* name = "acme";
+};
+
+/// Messages:
+///   (check_atom, string domain)          -> sender gets (checked_atom, bool, error)
+///   (order_atom, order_request)          -> sender gets stage/issued/done messages
+///   (reload_atom, acme_settings)         new settings
+caf::behavior acme_service(caf::stateful_actor<acme_state>* self, protocol::io_engine* engine,
+                           storage::store* store, caf::actor storage_writer,
+                           const certfleet::clock* clock, acme_settings settings);
+
+}  // namespace certfleet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::acme_settings)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::account_credentials)

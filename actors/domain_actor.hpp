@@ -1,0 +1,50 @@
+#pragma once
+// One actor per domain: a thin shell around the pure domain state machine
+// (domain_fsm). It turns messages into events, persists the new state before it
+// acts, and carries out the effects: asking the ACME service for a self-check or
+// an order, arming its one wake-up timer, answering `retry`.
+
+#include <atomic>
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+#include <cstdint>
+#include <vector>
+
+#include "actors/domain_fsm.hpp"
+#include "protocol/time.hpp"
+#include "storage/records.hpp"
+
+namespace certfleet::actors {
+
+/// What every domain actor shares; outlives them all.
+struct domain_env {
+  caf::actor storage;
+  caf::actor acme;
+  const certfleet::clock* clock = nullptr;
+  const policy* pol = nullptr;
+  std::atomic<bool> self_check_enabled{true};
+};
+
+struct domain_state {
+  storage::domain_record record;
+  std::uint32_t wake_generation = 0;  ///< stale timers carry an older generation
+  std::vector<caf::response_promise> retry_waiters;
+  static inline const char* name = "domain";
+};
+
+/// Messages:
+///   (wake_atom, uint32 generation)           timer
+///   (retry_atom) -> (retry_outcome)           the operator's retry
+///   (retire_atom) / (rejoin_atom)             left / came back into the configuration
+///   (checked_atom, bool ok, error)            self-check outcome
+///   (stage_atom, stage_report)                issuance milestone
+///   (issued_atom, issued_certificate)         success
+///   (done_atom, error, bool order_unusable)   failure
+///   (get_atom) -> (domain_record)             for tests and the supervisor
+/// A retired domain persists its state and exits.
+caf::behavior domain_actor(caf::stateful_actor<domain_state>* self, storage::domain_record record,
+                           domain_env* env, bool rejoining);
+
+}  // namespace certfleet::actors

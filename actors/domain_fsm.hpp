@@ -1,0 +1,154 @@
+#pragma once
+// The domain state machine: a pure function from (record, event, context) to the next
+// record plus the effects the domain actor carries out. No CAF, no I/O, no clock reads.
+//
+//   pending --started/wake/retry-------+
+//   valid ----wake at renewal point-----+--> self_checking --self_check_passed--> ordering
+//   failing --wake at retry time--------+    (skipped when the self-check is disabled or
+//   (retry_requested: pending, failing,      a stored order is resumed after a crash)
+//    valid inside its renewal window)
+//
+//   ordering --challenge_submitted--> validating --finalizing--> finalizing
+//   (order_created stores the order URL; ordering may go straight to finalizing or issued)
+//
+//   ordering | validating | finalizing --issued--> valid
+//   in flight --self_check_failed | order_failed | wake past the deadline--> failing
+//   any phase --deconfigured--> retired --reconfigured--> valid, or a new attempt
+//
+// The record is the state: its `phase` says where the domain is, and persisting the
+// record after each step is all a restart needs. An in-flight phase found by `started`
+// means the daemon died mid-attempt; the attempt resumes (the stored order if any).
+// Events that do not fit the current phase are ignored: the record stays as it was.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "actors/renewal_policy.hpp"
+#include "protocol/error.hpp"
+#include "protocol/time.hpp"
+#include "storage/records.hpp"
+
+namespace certfleet::actors {
+
+// ---- events -------------------------------------------------------------------------
+
+/// The actor was spawned from the stored record (daemon start or domain added).
+struct started {};
+/// The single wake timer fired. Ignored (and re-armed) when now < next_attempt.
+struct wake {};
+struct self_check_passed {};
+/// err.detail should begin with "Self-check failed:"; it is added when missing.
+struct self_check_failed {
+  error err;
+};
+/// The CA created the order; its URL is persisted so a restart can resume it.
+struct order_created {
+  std::string order_url;
+};
+/// The challenge was answered; the CA is validating (RFC 8555 §7.5.1).
+struct challenge_submitted {};
+/// The CSR was sent (RFC 8555 §7.4); waiting for and downloading the certificate.
+struct finalizing {};
+/// A certificate was issued and stored.
+struct issued {
+  timestamp not_before;
+  timestamp not_after;
+};
+/// The attempt failed. order_unusable: the stored order cannot be resumed (invalid,
+/// expired, not found), so the next attempt creates a new one.
+struct order_failed {
+  error err;
+  bool order_unusable = false;
+};
+/// The operator's `retry`: attempt now unless that would renew early.
+struct retry_requested {};
+/// The domain left the configuration: stop all work.
+struct deconfigured {};
+/// The domain is back in the configuration.
+struct reconfigured {};
+
+using event = std::variant<started, wake, self_check_passed, self_check_failed, order_created,
+                           challenge_submitted, finalizing, issued, order_failed, retry_requested,
+                           deconfigured, reconfigured>;
+
+// ---- effects ------------------------------------------------------------------------
+
+enum class retry_outcome : std::uint8_t {
+  retrying,               ///< an attempt starts now
+  not_in_renewal_window,  ///< valid certificate outside its renewal window: left alone
+  already_in_progress,    ///< an attempt is running; it was left alone
+  not_configured,         ///< the domain is retired
+};
+
+enum class log_level : std::uint8_t { debug, info, warning, error };
+
+/// Check that the domain reaches this host over HTTP; answer with self_check_passed/failed.
+struct run_self_check {};
+/// Run (or resume, when resume_url is set) the ACME order; answer with order_created,
+/// challenge_submitted, finalizing, then issued or order_failed.
+struct start_order {
+  std::optional<std::string> resume_url;
+};
+/// Arm the wake timer for `at`, replacing any armed one (the actor keeps one timer).
+/// `at` may be in the past: fire at once.
+struct schedule_wake {
+  timestamp at;
+};
+/// Answer the pending retry_requested.
+struct reply_retry {
+  retry_outcome outcome;
+};
+/// A line for the daemon's log.
+struct log_entry {
+  log_level level;
+  std::string message;
+};
+
+using effect = std::variant<run_self_check, start_order, schedule_wake, reply_retry, log_entry>;
+
+/// The result of one transition. The actor persists `state` first when `persist` is true,
+/// then carries out `effects` in order.
+struct step {
+  storage::domain_record state;
+  /// True exactly when `state` differs from the input record.
+  bool persist = false;
+  std::vector<effect> effects;
+};
+
+/// What a transition may depend on besides the record and the event.
+struct context {
+  timestamp now;
+  /// Retry schedule; nullptr means default_policy().
+  const policy* pol = nullptr;
+  /// lets_encrypt_certs_self_check: attempts begin with the self-check.
+  bool self_check_enabled = true;
+};
+
+/// The next state and effects of a domain for `ev` at `ctx.now`. Pure and total: every
+/// (phase, event) pair is handled; those that do not fit leave the record unchanged.
+step transition(const storage::domain_record& state, const event& ev, const context& ctx);
+
+// ---- queries ------------------------------------------------------------------------
+
+/// The seed's renewal warning: the domain is configured and either has a certificate and
+/// has failed to renew for at least pol.warning_after, or has no certificate and failed
+/// to register at least once.
+bool needs_warning(const storage::domain_record& r, timestamp now, const policy& pol);
+
+/// `status --only-errors`: never attempted yet (pending) or failing (failure_count > 0).
+bool is_error(const storage::domain_record& r);
+
+/// True for self_checking, ordering, validating and finalizing.
+bool in_progress(storage::domain_phase p);
+
+/// Stable lower-case name of a phase ("self_checking") for logs and the CLI.
+std::string_view phase_name(storage::domain_phase p);
+
+/// Stable lower-case name of an event's type ("order_failed") for logs and tests.
+std::string_view event_name(const event& ev);
+
+}  // namespace certfleet::actors

@@ -1,0 +1,85 @@
+#pragma once
+// Every atom and message type the actors exchange, in one place (CAF 0.17 atoms are
+// at most 10 characters). All messages stay inside one process, so the payload
+// types are allowed as "unsafe" (not serializable) message types.
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "actors/domain_fsm.hpp"
+#include "protocol/acme_issuance.hpp"
+#include "protocol/error.hpp"
+#include "storage/records.hpp"
+#include "storage/store.hpp"
+
+namespace certfleet::actors {
+
+// storage actor
+using persist_atom = caf::atom_constant<caf::atom("persist")>;
+using durable_atom = caf::atom_constant<caf::atom("durable")>;
+using save_cert_atom = caf::atom_constant<caf::atom("save_cert")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
+// domain actor
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
+using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
+using checked_atom = caf::atom_constant<caf::atom("checked")>;
+using stage_atom = caf::atom_constant<caf::atom("stage")>;
+using issued_atom = caf::atom_constant<caf::atom("issued")>;
+using get_atom = caf::atom_constant<caf::atom("get")>;
+// acme service
+using check_atom = caf::atom_constant<caf::atom("check")>;
+using order_atom = caf::atom_constant<caf::atom("order")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using account_atom = caf::atom_constant<caf::atom("account")>;
+// supervisor
+using reload_atom = caf::atom_constant<caf::atom("reload")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using count_atom = caf::atom_constant<caf::atom("count")>;
+
+/// A milestone of an issuance, with the acknowledgement the ACME flow waits for.
+struct stage_report {
+  protocol::issuance_stage stage;
+  std::string order_url;
+  std::string key_pem;  ///< key material: never log
+  std::function<void(result<void>)> ack;
+};
+
+/// What a domain asks of the ACME service.
+struct order_request {
+  std::string domain;
+  std::optional<std::string> resume_url;
+  bool has_cert = false;       ///< renewals are exempt from the new-order budget
+  timestamp cert_not_after{};  ///< soonest-to-expire first
+};
+
+/// The outcome of retry for one domain, as the CLI prints it.
+struct retry_report {
+  std::string domain;
+  std::string outcome;  ///< "retrying", "not in renewal window, nothing to do", "unknown domain", ...
+};
+
+/// What changed on reload.
+struct reload_report {
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+};
+
+}  // namespace certfleet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::error)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::domain_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::write_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::cert_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::issued_certificate)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::stage_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::order_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::retry_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::reload_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::retry_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<certfleet::actors::retry_report>)

@@ -1,0 +1,69 @@
+#pragma once
+// When to renew and when to retry, as data and pure functions (no clock reads),
+// so tests can read the tables and the domain state machine stays pure.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "protocol/time.hpp"
+
+namespace certfleet::actors {
+
+using days = std::chrono::days;
+
+// The renewal rule. A certificate is renewed when its remaining lifetime drops to
+// min(renew_before_max, lifetime / renewal_divisor); certificates shorter than
+// short_lived_below renew at half their lifetime.
+inline constexpr std::chrono::hours renew_before_max = days{30};
+// Integer divisors rather than double ratios so a 90-day lifetime gives exactly 30 days.
+inline constexpr int renewal_divisor = 3;  // CertMagic's DefaultRenewalWindowRatio 1/3
+inline constexpr std::chrono::hours short_lived_below = days{10};
+// Per-domain jitter spreads renewals of certificates issued together: up to
+// min(lifetime / jitter_divisor, jitter_max), always earlier than the rule.
+inline constexpr int jitter_divisor = 100;  // 1% of the lifetime
+inline constexpr std::chrono::hours jitter_max{6};
+
+/// Retry and warning schedule of the domain state machine.
+struct policy {
+  /// Delay after the Nth consecutive failure is retry_delays[N-1]; the last entry repeats.
+  /// Must not be empty. Entries above max_retry_delay are capped.
+  std::vector<std::chrono::seconds> retry_delays;
+  /// No retry waits longer than this (the seed: "a maximum of 12 hours between retries").
+  std::chrono::seconds max_retry_delay{std::chrono::hours{12}};
+  /// A CA's Retry-After longer than the table wins, but is capped here to survive nonsense.
+  std::chrono::seconds max_retry_after{std::chrono::hours{24}};
+  /// A domain with a certificate warns after failing to renew for this long.
+  std::chrono::hours warning_after{1};
+  /// An attempt that has not finished after this long counts as failed (a lost reply must
+  /// not leave a domain in flight forever).
+  std::chrono::seconds attempt_timeout{std::chrono::minutes{30}};
+};
+
+/// 1m, 2m, 5m, 10m, 30m, 1h, 2h, 4h, 8h, 12h (repeating); warning after 1h.
+/// A reference to one shared, immutable instance.
+const policy& default_policy();
+
+/// FNV-1a (64 bit) of `s`: stable across builds and platforms, unlike std::hash.
+std::uint64_t fnv1a64(std::string_view s);
+
+/// The per-domain jitter that renewal_point subtracts for a certificate of this lifetime:
+/// in [0, min(lifetime / jitter_divisor, jitter_max)], a pure function of the domain name.
+std::chrono::microseconds renewal_jitter(std::chrono::microseconds lifetime,
+                                         std::string_view domain);
+
+/// When to renew a certificate valid over [not_before, not_after] for `domain`:
+/// not_after - threshold - jitter, where threshold = min(30 days, lifetime / 3) for
+/// lifetimes of 10 days or more, lifetime / 2 below. Never later than the rule.
+/// A nonsensical validity (not_after <= not_before) renews at not_after.
+timestamp renewal_point(timestamp not_before, timestamp not_after, std::string_view domain);
+
+/// When to retry after a failure at `failed_at`. failure_count counts consecutive failures
+/// including this one (0 is treated as 1). The table's delay applies unless the CA's
+/// Retry-After is longer; Retry-After is capped at pol.max_retry_after.
+timestamp retry_at(std::uint32_t failure_count, timestamp failed_at,
+                   std::optional<std::chrono::seconds> retry_after, const policy& pol);
+
+}  // namespace certfleet::actors

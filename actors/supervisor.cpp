@@ -1,0 +1,215 @@
+#include "actors/supervisor.hpp"
+
+#include <algorithm>
+#include <caf/all.hpp>
+#include <unordered_set>
+
+#include "config/domain_name.hpp"
+#include "protocol/log.hpp"
+
+namespace certfleet::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<supervisor_state>*;
+constexpr std::size_t restart_budget = 5;  // per domain per hour
+
+protocol::key_type to_protocol(config::key_type k) {
+  switch (k) {
+    case config::key_type::ecdsa_p256: return protocol::key_type::ec_p256;
+    case config::key_type::ecdsa_p384: return protocol::key_type::ec_p384;
+    case config::key_type::rsa2048: return protocol::key_type::rsa2048;
+    case config::key_type::rsa3072: return protocol::key_type::rsa3072;
+    case config::key_type::rsa4096: return protocol::key_type::rsa4096;
+  }
+  return protocol::key_type::ec_p256;
+}
+
+void spawn_domain(self_ptr self, storage::domain_record record, bool rejoining) {
+  const std::string name = record.name;
+  auto a = self->system().spawn(domain_actor, std::move(record), self->state.env, rejoining);
+  self->monitor(a);
+  self->state.names[a.address()] = name;
+  self->state.domains[name] = std::move(a);
+}
+
+// Records of every stored domain, by name.
+std::unordered_map<std::string, storage::domain_record> stored_records(storage::store& store) {
+  std::unordered_map<std::string, storage::domain_record> out;
+  auto scanned = store.for_each_domain([&](const storage::domain_record& r) { out.emplace(r.name, r); });
+  if (!scanned) log_error("supervisor: reading stored domains failed: " + scanned.err().detail);
+  return out;
+}
+
+reload_report apply_configuration(self_ptr self, const config::configuration& config) {
+  auto& st = self->state;
+  const auto desired_list = config::desired_domains(config);
+  const std::unordered_set<std::string> desired(desired_list.begin(), desired_list.end());
+  st.env->self_check_enabled = config.settings.lets_encrypt_certs_self_check;
+
+  reload_report report;
+  std::vector<std::string> gone;
+  for (const auto& [name, actor] : st.domains)
+    if (!desired.count(name)) gone.push_back(name);
+  for (const auto& name : gone) {
+    self->send(st.domains[name], retire_atom::value);
+    st.names.erase(st.domains[name].address());
+    st.domains.erase(name);
+    report.removed.push_back(name);
+  }
+
+  std::unordered_map<std::string, storage::domain_record> stored;
+  bool loaded = false;
+  for (const auto& name : desired_list) {
+    if (st.domains.count(name)) continue;
+    if (!loaded) {
+      stored = stored_records(*st.store);
+      loaded = true;
+    }
+    auto it = stored.find(name);
+    if (it == stored.end()) {
+      storage::domain_record fresh;
+      fresh.name = name;
+      spawn_domain(self, std::move(fresh), false);
+    } else {
+      const bool rejoining = !it->second.configured;
+      spawn_domain(self, std::move(it->second), rejoining);
+    }
+    report.added.push_back(name);
+  }
+  // Stored domains that are neither running nor desired (removed while the daemon
+  // was down) are marked retired so they drop out of status and warnings.
+  if (loaded || st.names.empty()) {
+    if (!loaded) stored = stored_records(*st.store);
+    storage::write_batch retire;
+    for (auto& [name, rec] : stored) {
+      if (desired.count(name) || !rec.configured) continue;
+      rec.configured = false;
+      rec.phase = storage::domain_phase::retired;
+      retire.put_domains.push_back(std::move(rec));
+    }
+    if (!retire.put_domains.empty()) self->send(st.env->storage, persist_atom::value, std::move(retire));
+  }
+  std::sort(report.added.begin(), report.added.end());
+  std::sort(report.removed.begin(), report.removed.end());
+  if (st.on_applied) st.on_applied(config);
+  return report;
+}
+
+}  // namespace
+
+acme_settings acme_settings_from(const config::configuration& config) {
+  const auto& s = config.settings;
+  acme_settings a;
+  a.enabled = config::lets_encrypt_enabled(config);
+  a.email = s.lets_encrypt_registration_email;
+  a.directory_url = s.acme_directory_url;
+  a.key = to_protocol(s.key_type);
+  a.orders_in_flight = s.orders_in_flight;
+  a.budget_orders = s.order_budget.orders;
+  a.budget_per = s.order_budget.per;
+  return a;
+}
+
+caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, caf::actor acme,
+                         config::configuration initial,
+                         std::function<void(const config::configuration&)> on_applied) {
+  auto& st = self->state;
+  st.store = store;
+  st.env = env;
+  st.acme = std::move(acme);
+  st.config_dir = initial.config_dir;
+  st.on_applied = std::move(on_applied);
+  auto first = apply_configuration(self, initial);
+  log_info("supervisor: managing " + std::to_string(self->state.domains.size()) + " domains");
+
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& s = self->state;
+    auto it = s.names.find(msg.source);
+    if (it == s.names.end()) return;  // a retired actor finished
+    const std::string name = it->second;
+    s.names.erase(it);
+    s.domains.erase(name);
+    if (!msg.reason) return;
+    auto& times = s.restarts[name];
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(times, [&](auto t) { return now - t > std::chrono::hours(1); });
+    if (times.size() >= restart_budget) {
+      log_error("supervisor: domain=" + name + " crashed " + std::to_string(restart_budget) +
+                " times within an hour; not restarting it. Run certfleet reload to try again");
+      return;
+    }
+    times.push_back(now);
+    log_warning("supervisor: domain=" + name + " actor crashed (" + caf::to_string(msg.reason) +
+                "); restarting it from its stored state");
+    auto rec = s.store->get_domain(name);
+    storage::domain_record r;
+    r.name = name;
+    if (rec && *rec) r = **rec;
+    spawn_domain(self, std::move(r), false);
+  });
+
+  return {
+      [=](retry_atom, std::vector<std::string>& names) {
+        auto rp = self->make_response_promise();
+        auto reports = std::make_shared<std::vector<retry_report>>(names.size());
+        auto remaining = std::make_shared<std::size_t>(names.size());
+        auto finish = [rp, reports, remaining]() mutable {
+          if (--*remaining == 0) rp.deliver(*reports);
+        };
+        if (names.empty()) rp.deliver(*reports);
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          (*reports)[i].domain = names[i];
+          auto normal = config::normalize_domain(names[i]);
+          auto it = normal ? self->state.domains.find(*normal) : self->state.domains.end();
+          if (it == self->state.domains.end()) {
+            (*reports)[i].outcome = normal ? "unknown domain (not in the configuration)"
+                                           : "invalid domain name: " + normal.err().detail;
+            finish();
+            continue;
+          }
+          (*reports)[i].domain = *normal;
+          self->request(it->second, std::chrono::seconds(30), retry_atom::value)
+              .then(
+                  [=](retry_outcome outcome) mutable {
+                    switch (outcome) {
+                      case retry_outcome::retrying: (*reports)[i].outcome = "retrying"; break;
+                      case retry_outcome::not_in_renewal_window:
+                        (*reports)[i].outcome =
+                            "certificate is valid and not in its renewal window, nothing to do";
+                        break;
+                      case retry_outcome::already_in_progress:
+                        (*reports)[i].outcome = "an attempt is already in progress";
+                        break;
+                      case retry_outcome::not_configured:
+                        (*reports)[i].outcome = "unknown domain (not in the configuration)";
+                        break;
+                    }
+                    finish();
+                  },
+                  [=](caf::error&) mutable {
+                    (*reports)[i].outcome = "no answer from the domain's actor; try again";
+                    finish();
+                  });
+        }
+        return rp;
+      },
+      [=](reload_atom) -> std::tuple<bool, reload_report, std::string> {
+        auto loaded = config::load_configuration(self->state.config_dir);
+        if (!loaded.ok()) {
+          log_error("supervisor: reload rejected; keeping the running configuration");
+          return {false, reload_report{}, config::format_diagnostics(loaded.errors)};
+        }
+        for (const auto& w : loaded.warnings) log_warning("config: " + w.to_string());
+        self->send(self->state.acme, reload_atom::value, acme_settings_from(*loaded.value));
+        auto report = apply_configuration(self, *loaded.value);
+        log_info("supervisor: reload applied: " + std::to_string(report.added.size()) +
+                 " added, " + std::to_string(report.removed.size()) + " removed");
+        return {true, report, std::string()};
+      },
+      [=](count_atom) { return self->state.domains.size(); },
+      [=](bool, const std::string&) {},  // persist acknowledgements
+  };
+}
+
+}  // namespace certfleet::actors

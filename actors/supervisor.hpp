@@ -1,0 +1,48 @@
+#pragma once
+// Keeps one domain actor per desired domain: spawns them at start from the stored
+// records, and on every reload diffs the desired set against the running one
+// (spawning the added, retiring the removed, leaving the rest untouched). Restarts
+// a crashed domain actor from its stored state, within a restart budget. Routes
+// the operator's retry to the domain actors.
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/stateful_actor.hpp>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/acme_service.hpp"
+#include "actors/domain_actor.hpp"
+#include "config/configuration.hpp"
+#include "storage/store.hpp"
+
+namespace certfleet::actors {
+
+/// The engine-wide settings derived from a configuration.
+acme_settings acme_settings_from(const config::configuration& config);
+
+struct supervisor_state {
+  storage::store* store = nullptr;
+  domain_env* env = nullptr;
+  caf::actor acme;
+  std::filesystem::path config_dir;
+  std::unordered_map<std::string, caf::actor> domains;
+  std::unordered_map<caf::actor_addr, std::string> names;
+  std::unordered_map<std::string, std::vector<std::chrono::steady_clock::time_point>> restarts;
+  /// Called with each configuration the supervisor applies (the daemon keeps it).
+  std::function<void(const config::configuration&)> on_applied;
+  static inline const char* name = "supervisor";
+};
+
+/// Messages:
+///   (retry_atom, vector<string> domains) -> (vector<retry_report>)
+///   (reload_atom) -> (bool ok, reload_report, string errors)   re-reads config_dir
+///   (count_atom) -> (size_t running domain actors)
+caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, storage::store* store,
+                         domain_env* env, caf::actor acme, config::configuration initial,
+                         std::function<void(const config::configuration&)> on_applied);
+
+}  // namespace certfleet::actors

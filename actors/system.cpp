@@ -1,0 +1,214 @@
+#include "actors/system.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/acme_service.hpp"
+#include "actors/control_server.hpp"
+#include "actors/domain_actor.hpp"
+#include "actors/storage_actor.hpp"
+#include "actors/supervisor.hpp"
+#include "protocol/io_engine.hpp"
+#include "protocol/log.hpp"
+#include "storage/group_writer.hpp"
+#include "storage/store.hpp"
+
+namespace certfleet::actors {
+
+namespace {
+
+caf::actor_system_config& configure(caf::actor_system_config& cfg, std::size_t threads) {
+  // CAF defaults to at least 4 workers; this machine class has 2 cores.
+  cfg.set("scheduler.max-threads", threads);
+  return cfg;
+}
+
+protocol::io_engine_options io_options(const config::configuration& config,
+                                       const storage::store* store) {
+  const auto& s = config.settings;
+  protocol::io_engine_options o;
+  o.directory_url = s.acme_directory_url;
+  o.http.ca_bundle = s.acme_ca_bundle.string();
+  o.http_listen = s.http_listen.to_string();
+  for (const auto& d : s.dns_servers) o.dns_servers.push_back(d.to_string());
+  o.self_check_port = s.self_check_port;
+  if (s.url_domains_always_use_tls) {
+    // url_domains_always_use_tls: only for URL domains that have a valid certificate.
+    auto url_domains = std::make_shared<std::unordered_set<std::string>>(config.url_domains.begin(),
+                                                                         config.url_domains.end());
+    o.responder.redirect_to_https = [url_domains, store](const std::string& host) {
+      if (!url_domains->count(host)) return false;
+      auto rec = store->get_domain(host);
+      return rec && *rec && (*rec)->has_cert() && (*rec)->cert_not_after > system_clock{}.now();
+    };
+  }
+  return o;
+}
+
+}  // namespace
+
+struct engine::impl {
+  config::configuration config;
+  std::filesystem::path state_dir;
+  std::unique_ptr<storage::store> store;
+  std::unique_ptr<storage::group_writer> writer;
+  std::unique_ptr<protocol::io_engine> io;
+  system_clock clock;
+  domain_env env;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor storage_actor_handle, acme, supervisor_handle;
+  std::unique_ptr<control_server> control;
+  std::mutex config_mutex;
+  bool stopped = false;
+
+  std::string handle_control(const std::string& text);
+};
+
+engine::engine(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+
+engine::~engine() {
+  stop();
+  // Domain actors hold pending timers that CAF would wait for; they are stopped
+  // without waiting (everything that matters is already durable).
+  if (impl_->system) {
+    caf::anon_send_exit(impl_->supervisor_handle, caf::exit_reason::user_shutdown);
+    (void)impl_->system.release();  // intentionally leaked: see above
+  }
+}
+
+result<std::unique_ptr<engine>> engine::start(config::configuration config, engine_options options) {
+  auto i = std::make_unique<impl>();
+  i->config = std::move(config);
+  i->state_dir = options.state_dir.empty() ? i->config.settings.state_dir : options.state_dir;
+
+  auto opened = storage::store::open(i->state_dir, storage::open_mode::read_write);
+  if (!opened) return std::move(opened).err();
+  i->store = std::make_unique<storage::store>(std::move(opened.value()));
+  i->writer = std::make_unique<storage::group_writer>(*i->store);
+
+  auto io = protocol::io_engine::start(io_options(i->config, i->store.get()));
+  if (!io) return std::move(io).err();
+  i->io = std::move(io.value());
+
+  i->system = std::make_unique<caf::actor_system>(configure(i->cfg, options.worker_threads));
+  auto& sys = *i->system;
+  i->storage_actor_handle = sys.spawn(storage_actor, i->store.get(), i->writer.get());
+  i->acme = sys.spawn(acme_service, i->io.get(), i->store.get(), i->storage_actor_handle,
+                      static_cast<const certfleet::clock*>(&i->clock), acme_settings_from(i->config));
+  i->env.storage = i->storage_actor_handle;
+  i->env.acme = i->acme;
+  i->env.clock = &i->clock;
+  i->env.pol = &default_policy();
+  i->env.self_check_enabled = i->config.settings.lets_encrypt_certs_self_check;
+  impl* raw = i.get();
+  i->supervisor_handle = sys.spawn(supervisor, i->store.get(), &i->env, i->acme, i->config,
+                                   [raw](const config::configuration& c) {
+                                     std::lock_guard lock(raw->config_mutex);
+                                     raw->config = c;
+                                   });
+
+  auto control = control_server::start(i->state_dir / "control.sock",
+                                       [raw](const std::string& req) { return raw->handle_control(req); });
+  if (!control) return std::move(control).err();
+  i->control = std::move(control.value());
+  log_info("certfleetd: started; state in " + i->state_dir.string() + ", HTTP-01 on port " +
+           std::to_string(i->io->http_port()));
+  return std::unique_ptr<engine>(new engine(std::move(i)));
+}
+
+namespace {
+
+// Blocking request helpers: used from the control thread and from engine's API,
+// never from inside an actor.
+result<reload_report> request_reload(caf::actor_system& sys, const caf::actor& supervisor) {
+  caf::scoped_actor self{sys};
+  result<reload_report> out = error{error_kind::internal, "the supervisor did not answer"};
+  self->request(supervisor, std::chrono::seconds(60), reload_atom::value)
+      .receive(
+          [&](bool ok, reload_report& report, std::string& errors) {
+            if (ok) out = std::move(report);
+            else out = error{error_kind::config, "configuration rejected, still running on the "
+                                                 "previous one:\n" + errors};
+          },
+          [&](caf::error& e) {
+            out = error{error_kind::internal, "reload failed: " + caf::to_string(e)};
+          });
+  return out;
+}
+
+std::vector<retry_report> request_retry(caf::actor_system& sys, const caf::actor& supervisor,
+                                        const std::vector<std::string>& domains) {
+  caf::scoped_actor self{sys};
+  std::vector<retry_report> out;
+  self->request(supervisor, std::chrono::seconds(60), retry_atom::value, domains)
+      .receive([&](std::vector<retry_report>& r) { out = std::move(r); },
+               [&](caf::error& e) {
+                 for (const auto& d : domains)
+                   out.push_back({d, "no answer from the daemon (" + caf::to_string(e) + ")"});
+               });
+  return out;
+}
+
+std::size_t request_count(caf::actor_system& sys, const caf::actor& supervisor) {
+  caf::scoped_actor self{sys};
+  std::size_t n = 0;
+  self->request(supervisor, std::chrono::seconds(10), count_atom::value)
+      .receive([&](std::size_t c) { n = c; }, [&](caf::error&) {});
+  return n;
+}
+
+}  // namespace
+
+result<reload_report> engine::reload() {
+  return request_reload(*impl_->system, impl_->supervisor_handle);
+}
+
+std::vector<retry_report> engine::retry(const std::vector<std::string>& domains) {
+  return request_retry(*impl_->system, impl_->supervisor_handle, domains);
+}
+
+std::size_t engine::running_domains() {
+  return request_count(*impl_->system, impl_->supervisor_handle);
+}
+
+void engine::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->control.reset();
+  impl_->io.reset();  // no more network results
+  impl_->writer->flush();
+  log_info("certfleetd: stopped; state is saved");
+}
+
+const std::filesystem::path& engine::state_dir() const { return impl_->state_dir; }
+std::filesystem::path engine::control_socket() const { return impl_->state_dir / "control.sock"; }
+
+std::string engine::impl::handle_control(const std::string& text) {
+  using json = nlohmann::json;
+  json req = json::parse(text, nullptr, false);
+  if (req.is_discarded() || !req.is_object() || !req.contains("command") || !req["command"].is_string()) {
+    return json{{"ok", false}, {"error", "malformed control request"}}.dump();
+  }
+  const std::string command = req["command"];
+  if (command == "ping") {
+    return json{{"ok", true}, {"domains", request_count(*system, supervisor_handle)}}.dump();
+  }
+  if (command == "reload") {
+    auto r = request_reload(*system, supervisor_handle);
+    if (!r) return json{{"ok", false}, {"error", r.err().detail}}.dump();
+    return json{{"ok", true}, {"added", r->added}, {"removed", r->removed}}.dump();
+  }
+  if (command == "retry") {
+    std::vector<std::string> domains;
+    if (req.contains("domains") && req["domains"].is_array())
+      for (const auto& d : req["domains"])
+        if (d.is_string()) domains.push_back(d.get<std::string>());
+    json results = json::array();
+    for (const auto& r : request_retry(*system, supervisor_handle, domains)) results.push_back({{"domain", r.domain}, {"outcome", r.outcome}});
+    return json{{"ok", true}, {"results", results}}.dump();
+  }
+  return json{{"ok", false}, {"error", "unknown command \"" + command + "\""}}.dump();
+}
+
+}  // namespace certfleet::actors

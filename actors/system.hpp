@@ -1,0 +1,51 @@
+#pragma once
+// Wiring of the certificate engine: the store, the network side (io_engine), the
+// actor system and its shared actors, and the control socket. certfleetd's main is
+// a thin shell around this; end-to-end tests use it too.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "config/configuration.hpp"
+#include "protocol/error.hpp"
+
+namespace certfleet::actors {
+
+struct engine_options {
+  /// Overrides the configuration's state_dir when set (tests).
+  std::filesystem::path state_dir;
+  std::size_t worker_threads = 2;
+};
+
+class engine {
+ public:
+  /// Opens the state, binds the HTTP-01 port and the control socket, spawns a domain
+  /// actor per configured domain. Errors say what to fix.
+  static result<std::unique_ptr<engine>> start(config::configuration config,
+                                               engine_options options = {});
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// Re-reads the configuration directory; on error keeps the running configuration
+  /// and returns the diagnostics (as an error of kind config).
+  result<reload_report> reload();
+  std::vector<retry_report> retry(const std::vector<std::string>& domains);
+  std::size_t running_domains();
+  /// Makes everything persisted so far durable, then stops the network side. After
+  /// this, the process may exit at once.
+  void stop();
+
+  const std::filesystem::path& state_dir() const;
+  std::filesystem::path control_socket() const;
+
+ private:
+  struct impl;
+  explicit engine(std::unique_ptr<impl> i);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace certfleet::actors

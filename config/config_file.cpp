@@ -1,0 +1,420 @@
+#include "config/config_file.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "config/domain_name.hpp"
+#include "config/text_file.hpp"
+
+namespace certfleet::config {
+namespace {
+
+using reason = std::optional<std::string>;  // why a value is refused; nullopt when accepted
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+// The value after the directive name, without a trailing comment; checks quotes balance.
+result<std::string_view> strip_comment(std::string_view rest) {
+  bool in_quote = false;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const char c = rest[i];
+    if (in_quote) {
+      if (c == '\\' && i + 1 < rest.size())
+        ++i;
+      else if (c == '"')
+        in_quote = false;
+    } else if (c == '"') {
+      in_quote = true;
+    } else if (c == '#' && (i == 0 || is_blank(rest[i - 1]))) {
+      return trim_blanks(rest.substr(0, i));
+    }
+  }
+  if (in_quote) {
+    return error{error_kind::config, "a double quote is not closed; end the value with '\"'"};
+  }
+  return trim_blanks(rest);
+}
+
+// Reads the quoted word starting at text[pos] == '"'; advances pos past its closing quote.
+std::string read_quoted(std::string_view text, std::size_t& pos) {
+  std::string word;
+  for (++pos; pos < text.size() && text[pos] != '"'; ++pos) {
+    if (text[pos] == '\\' && pos + 1 < text.size()) ++pos;
+    word += text[pos];
+  }
+  ++pos;  // strip_comment has checked that the quote is closed
+  return word;
+}
+
+// A single value: the text as written, or the content of one quoted string.
+result<std::string> scalar(std::string_view value) {
+  if (value.empty() || value.front() != '"') return std::string(value);
+  std::size_t pos = 0;
+  std::string word = read_quoted(value, pos);
+  if (pos < value.size()) {
+    return error{error_kind::config,
+                 "unexpected text after the closing quote; quote the whole value"};
+  }
+  return word;
+}
+
+// A list value: words separated by blanks, each optionally quoted.
+result<std::vector<std::string>> words(std::string_view value) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < value.size()) {
+    if (is_blank(value[pos])) {
+      ++pos;
+    } else if (value[pos] == '"') {
+      out.push_back(read_quoted(value, pos));
+      if (pos < value.size() && !is_blank(value[pos])) {
+        return error{error_kind::config, "a closing quote must be followed by a space"};
+      }
+    } else {
+      const std::size_t end = std::min(value.find_first_of(" \t", pos), value.size());
+      out.emplace_back(value.substr(pos, end - pos));
+      pos = end;
+    }
+  }
+  return out;
+}
+
+reason set_bool(bool& out, std::string_view value) {
+  auto text = scalar(value);
+  if (!text) return text.err().detail;
+  const auto b = parse_yes_no(*text);
+  if (!b) return std::string("expected \"yes\" or \"no\"");
+  out = *b;
+  return std::nullopt;
+}
+
+reason set_path(std::filesystem::path& out, std::string_view value, bool may_be_empty) {
+  auto text = scalar(value);
+  if (!text) return text.err().detail;
+  if (text->empty() && may_be_empty) {
+    out.clear();
+    return std::nullopt;
+  }
+  if (text->empty() || text->front() != '/') return std::string("expected an absolute path");
+  out = *text;
+  return std::nullopt;
+}
+
+template <class T, class Parse>
+reason set_parsed(T& out, std::string_view value, Parse parse) {
+  auto text = scalar(value);
+  if (!text) return text.err().detail;
+  auto parsed = parse(*text);
+  if (!parsed) return parsed.err().detail;
+  out = std::move(*parsed);
+  return std::nullopt;
+}
+
+// An optional host:port: "" (quoted) unsets it.
+reason set_optional_address(std::optional<host_port>& out, std::string_view value,
+                            result<host_port> (*parse)(std::string_view)) {
+  auto text = scalar(value);
+  if (!text) return text.err().detail;
+  if (text->empty()) {
+    out.reset();
+    return std::nullopt;
+  }
+  auto parsed = parse(*text);
+  if (!parsed) return parsed.err().detail;
+  out = *parsed;
+  return std::nullopt;
+}
+
+reason set_key_type(settings& s, std::string_view value) {
+  auto text = scalar(value);
+  if (!text) return text.err().detail;
+  for (const key_type t : {key_type::ecdsa_p256, key_type::ecdsa_p384, key_type::rsa2048,
+                           key_type::rsa3072, key_type::rsa4096}) {
+    if (*text == to_string(t)) {
+      s.key_type = t;
+      return std::nullopt;
+    }
+  }
+  return std::string("expected one of ecdsa-p256, ecdsa-p384, rsa2048, rsa3072, rsa4096");
+}
+
+reason set_order_budget(settings& s, std::string_view value) {
+  static const std::string form = "expected \"N per DURATION\", e.g. \"300 per 3h\"";
+  auto parts = words(value);
+  if (!parts) return parts.err().detail;
+  if (parts->size() != 3 || (*parts)[1] != "per") return form;
+  auto n = parse_bounded((*parts)[0], 1, 1000000);
+  if (!n) return n.err().detail + " for N; " + form;
+  auto per = parse_duration((*parts)[2]);
+  if (!per) return per.err().detail;
+  s.order_budget = {static_cast<std::uint32_t>(*n), *per};
+  return std::nullopt;
+}
+
+reason set_certificate_files(settings& s, std::string_view value) {
+  static const std::string form = "expected two absolute paths: \"CERT_PATH KEY_PATH\"";
+  auto parts = words(value);
+  if (!parts) return parts.err().detail;
+  if (parts->size() != 2) return form;
+  for (const std::string& p : *parts) {
+    if (p.empty() || p.front() != '/') return form;
+  }
+  s.tls_certificate_files = certificate_files{(*parts)[0], (*parts)[1]};
+  return std::nullopt;
+}
+
+reason add_auto_generate(settings& s, std::string_view value) {
+  auto parts = words(value);
+  if (!parts) return parts.err().detail;
+  for (const std::string& raw : *parts) {
+    auto name = normalize_domain(raw);
+    if (!name) return name.err().detail;
+    auto& list = s.tls_certificate_auto_generate;
+    if (std::find(list.begin(), list.end(), *name) == list.end()) list.push_back(*name);
+  }
+  return std::nullopt;
+}
+
+reason set_dns_servers(settings& s, std::string_view value) {
+  auto parts = words(value);
+  if (!parts) return parts.err().detail;
+  std::vector<host_port> servers;
+  for (const std::string& raw : *parts) {
+    auto server = parse_dns_server(raw);
+    if (!server) return server.err().detail;
+    servers.push_back(*server);
+  }
+  s.dns_servers = std::move(servers);
+  return std::nullopt;
+}
+
+reason set_directory_url(settings& s, std::string_view value) {
+  auto text = scalar(value);
+  if (!text) return text.err().detail;
+  const std::string_view scheme = "https://";
+  if (text->rfind(scheme, 0) != 0 || text->size() == scheme.size() ||
+      text->find_first_of(" \t") != std::string::npos) {
+    return std::string(
+        "expected an https:// URL, e.g. https://acme-v02.api.letsencrypt.org/directory");
+  }
+  s.acme_directory_url = *text;
+  return std::nullopt;
+}
+
+struct directive_spec {
+  std::string_view name;
+  bool repeatable;  // values accumulate instead of being a duplicate
+  reason (*apply)(settings&, std::string_view value);
+};
+
+const std::vector<directive_spec>& specs() {
+  static const std::vector<directive_spec> table = {
+      {"lets_encrypt_agree_to_terms_of_service", false,
+       [](settings& s, std::string_view v) {
+         return set_bool(s.lets_encrypt_agree_to_terms_of_service, v);
+       }},
+      {"lets_encrypt_registration_email", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(s.lets_encrypt_registration_email, v, parse_email);
+       }},
+      {"url_domains_get_lets_encrypt_certs", false,
+       [](settings& s, std::string_view v) {
+         return set_bool(s.url_domains_get_lets_encrypt_certs, v);
+       }},
+      {"url_domains_always_use_tls", false,
+       [](settings& s, std::string_view v) { return set_bool(s.url_domains_always_use_tls, v); }},
+      {"tls_certificate_files", false, set_certificate_files},
+      {"tls_certificate_auto_generate", true, add_auto_generate},
+      {"lets_encrypt_certs_self_check", false,
+       [](settings& s, std::string_view v) {
+         return set_bool(s.lets_encrypt_certs_self_check, v);
+       }},
+      {"acme_directory_url", false, set_directory_url},
+      {"acme_ca_bundle", false,
+       [](settings& s, std::string_view v) { return set_path(s.acme_ca_bundle, v, true); }},
+      {"http_listen", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(s.http_listen, v, parse_listen_address);
+       }},
+      {"https_listen", false,
+       [](settings& s, std::string_view v) {
+         return set_optional_address(s.https_listen, v, parse_listen_address);
+       }},
+      {"self_check_port", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(s.self_check_port, v, parse_port);
+       }},
+      {"dns_servers", false, set_dns_servers},
+      {"state_dir", false,
+       [](settings& s, std::string_view v) { return set_path(s.state_dir, v, false); }},
+      {"key_type", false, set_key_type},
+      {"orders_in_flight", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(s.orders_in_flight, v,
+                           [](std::string_view t) { return parse_bounded(t, 1, 256); });
+       }},
+      {"order_budget", false, set_order_budget},
+      {"export_dir", false,
+       [](settings& s, std::string_view v) { return set_path(s.export_dir, v, true); }},
+      {"deploy_hook", false,
+       [](settings& s, std::string_view v) {
+         auto text = scalar(v);
+         if (!text) return reason(text.err().detail);
+         s.deploy_hook = *text;
+         return reason();
+       }},
+      {"deploy_hook_timeout", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(
+             s.deploy_hook_timeout, v, [](std::string_view t) -> result<std::chrono::seconds> {
+               auto d = parse_duration(t);
+               if (d && *d > std::chrono::hours(24)) {
+                 return error{error_kind::config, "expected at most one day (86400 seconds)"};
+               }
+               return d;
+             });
+       }},
+      {"http_upstream", false,
+       [](settings& s, std::string_view v) {
+         return set_optional_address(s.http_upstream, v, parse_host_port);
+       }},
+  };
+  return table;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; });
+  return out;
+}
+
+std::string unknown_directive_message(std::string_view name) {
+  std::string message = "unknown directive " + quoted(name);
+  // "state_dir=/x": the separator is a blank, not '='.
+  const std::string_view before_eq = name.substr(0, name.find('='));
+  for (const directive_spec& spec : specs()) {
+    if (before_eq != name && spec.name == before_eq) {
+      return message + "; separate the directive and its value with a space, not \"=\"";
+    }
+  }
+  const std::string wanted = lower(name);
+  const directive_spec* best = nullptr;
+  std::size_t best_distance = 0;
+  for (const directive_spec& spec : specs()) {
+    const std::size_t d = edit_distance(wanted, spec.name);
+    if (best == nullptr || d < best_distance) {
+      best = &spec;
+      best_distance = d;
+    }
+  }
+  if (best != nullptr && best_distance <= std::max<std::size_t>(2, best->name.size() / 4)) {
+    message += "; did you mean \"" + std::string(best->name) + "\"?";
+  }
+  return message;
+}
+
+}  // namespace
+
+std::string_view to_string(key_type type) {
+  switch (type) {
+    case key_type::ecdsa_p256:
+      return "ecdsa-p256";
+    case key_type::ecdsa_p384:
+      return "ecdsa-p384";
+    case key_type::rsa2048:
+      return "rsa2048";
+    case key_type::rsa3072:
+      return "rsa3072";
+    case key_type::rsa4096:
+      return "rsa4096";
+  }
+  return "?";
+}
+
+const std::vector<std::string_view>& directive_names() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    for (const directive_spec& spec : specs()) out.push_back(spec.name);
+    return out;
+  }();
+  return names;
+}
+
+diagnosed<settings> parse_config_text(std::string_view text, std::string_view file_name) {
+  diagnosed<settings> out;
+  settings s;
+  std::map<std::string_view, int> first_line;  // single-valued directive -> line it was set on
+  const auto fail = [&](int line, std::string message) {
+    out.errors.push_back({std::string(file_name), line, std::move(message)});
+  };
+  int line_no = 0;
+  for (const std::string_view raw_line : split_lines(text)) {
+    ++line_no;
+    if (raw_line.size() > max_config_line_length) {
+      fail(line_no,
+           "line is longer than " + std::to_string(max_config_line_length) + " characters");
+      continue;
+    }
+    const std::string_view line = trim_blanks(raw_line);
+    if (line.empty() || line.front() == '#') continue;
+    const std::size_t name_end = std::min(line.find_first_of(" \t"), line.size());
+    const std::string_view name = line.substr(0, name_end);
+    const auto spec = std::find_if(specs().begin(), specs().end(),
+                                   [&](const directive_spec& d) { return d.name == name; });
+    if (spec == specs().end()) {
+      fail(line_no, unknown_directive_message(name));
+      continue;
+    }
+    if (!spec->repeatable) {
+      const auto [it, inserted] = first_line.emplace(spec->name, line_no);
+      if (!inserted) {
+        fail(line_no, "directive " + quoted(name) + " is set again; it was already set on line " +
+                          std::to_string(it->second) + " (keep only one of the two lines)");
+        continue;
+      }
+    }
+    auto value = strip_comment(line.substr(name_end));
+    if (!value) {
+      fail(line_no, "invalid value for directive " + quoted(name) + ": " + value.err().detail);
+      continue;
+    }
+    if (value->empty()) {
+      // Probe with an explicit "" to say what the value should look like; s is discarded
+      // anyway, since this is an error.
+      const reason probe = spec->apply(s, "\"\"");
+      fail(line_no, "directive " + quoted(name) + " needs a value" +
+                        (probe ? ": " + *probe : " (write \"\" to leave it unset)"));
+      continue;
+    }
+    if (reason why = spec->apply(s, *value)) {
+      fail(line_no,
+           "invalid value " + quoted(*value) + " for directive " + quoted(name) + ": " + *why);
+    }
+  }
+  if (s.lets_encrypt_agree_to_terms_of_service && s.lets_encrypt_registration_email.empty()) {
+    out.warnings.push_back(
+        {std::string(file_name), first_line["lets_encrypt_agree_to_terms_of_service"],
+         "lets_encrypt_agree_to_terms_of_service is yes but lets_encrypt_registration_email is "
+         "not set; Let's Encrypt stays disabled until you set both"});
+  }
+  if (out.errors.empty()) out.value = std::move(s);
+  return out;
+}
+
+diagnosed<settings> load_config_file(const std::filesystem::path& path) {
+  auto text = read_text_file(path, max_config_file_size);
+  if (!text) {
+    diagnosed<settings> out;
+    out.errors.push_back({path.string(), 0, text.err().detail});
+    return out;
+  }
+  if (!text->has_value()) {
+    diagnosed<settings> out;
+    out.value = settings{};
+    return out;
+  }
+  return parse_config_text(**text, path.string());
+}
+
+}  // namespace certfleet::config

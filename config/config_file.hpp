@@ -1,0 +1,91 @@
+#pragma once
+// certfleet.conf: one `directive value` per line.
+//
+//   # a comment                       whole-line comments start with '#'
+//   lets_encrypt_agree_to_terms_of_service yes
+//   deploy_hook "/usr/local/bin/reload nginx"   # trailing comments follow whitespace
+//   tls_certificate_auto_generate a.example.com b.example.com
+//
+// The value is the rest of the line, trimmed. A value may be written in double quotes (then '#'
+// inside it is not a comment, and \" and \\ are escapes); in list values each word may be
+// quoted. Blank lines and CRLF endings are fine. Directive names are those of the GreenArrow
+// TLS documentation, plus certfleet's own (acme_directory_url, state_dir, ...).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/diagnostic.hpp"
+#include "config/value_parsers.hpp"
+
+namespace certfleet::config {
+
+inline constexpr std::size_t max_config_file_size = 1024 * 1024;
+inline constexpr std::size_t max_config_line_length = 4096;
+
+/// The private key algorithm for new certificates.
+enum class key_type { ecdsa_p256, ecdsa_p384, rsa2048, rsa3072, rsa4096 };
+
+/// The configuration spelling ("ecdsa-p256", "rsa2048", ...).
+std::string_view to_string(key_type type);
+
+/// A certificate and its key, both PEM files.
+struct certificate_files {
+  std::filesystem::path cert;
+  std::filesystem::path key;
+  bool operator==(const certificate_files&) const = default;
+};
+
+/// At most `orders` new ACME orders in any window of `per` (Let's Encrypt: 300 per 3 hours).
+struct order_budget {
+  std::uint32_t orders = 300;
+  std::chrono::seconds per = std::chrono::hours(3);
+  bool operator==(const order_budget&) const = default;
+};
+
+/// Every directive of certfleet.conf, typed, with its default.
+struct settings {
+  // --- GreenArrow's directives ---
+  bool lets_encrypt_agree_to_terms_of_service = false;
+  std::string lets_encrypt_registration_email;  ///< empty: not set
+  bool url_domains_get_lets_encrypt_certs = true;
+  bool url_domains_always_use_tls = false;
+  std::optional<certificate_files> tls_certificate_files;
+  std::vector<std::string> tls_certificate_auto_generate;  ///< normalised, first-seen order
+  bool lets_encrypt_certs_self_check = true;
+  // --- certfleet's own ---
+  std::string acme_directory_url = "https://acme-v02.api.letsencrypt.org/directory";
+  std::filesystem::path acme_ca_bundle;  ///< empty: the system trust store
+  host_port http_listen{"0.0.0.0", 80};
+  std::optional<host_port> https_listen;  ///< unset: no HTTPS listener
+  std::uint16_t self_check_port = 80;
+  std::vector<host_port> dns_servers;  ///< empty: the system resolver
+  std::filesystem::path state_dir = "/var/lib/certfleet";
+  config::key_type key_type = key_type::ecdsa_p256;
+  std::uint32_t orders_in_flight = 16;
+  config::order_budget order_budget;
+  std::filesystem::path export_dir;  ///< empty: certificates are not exported as files
+  std::string deploy_hook;           ///< empty: no hook
+  std::chrono::seconds deploy_hook_timeout{60};
+  std::optional<host_port> http_upstream;  ///< unset: no proxying of other HTTP requests
+
+  bool operator==(const settings&) const = default;
+};
+
+/// Parses the text of a certfleet.conf; `file_name` is used in diagnostics.
+/// Never stops at the first problem: on any error, value is empty and errors lists them all.
+diagnosed<settings> parse_config_text(std::string_view text, std::string_view file_name);
+
+/// Reads and parses `path`. A missing file gives the defaults; a file larger than
+/// max_config_file_size is refused.
+diagnosed<settings> load_config_file(const std::filesystem::path& path);
+
+/// The names of all directives, in documentation order.
+const std::vector<std::string_view>& directive_names();
+
+}  // namespace certfleet::config

@@ -1,0 +1,415 @@
+#include "storage/store.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "storage/record_codec.hpp"
+#include "tests/storage/sample_records.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace certfleet::storage {
+namespace {
+
+using certfleet::testing::temp_dir;
+using testing::sample_account;
+using testing::sample_cert;
+using testing::sample_domain;
+
+unsigned file_mode(const std::filesystem::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 07777;
+}
+
+store open_rw(const std::filesystem::path& dir, open_options opts = {}) {
+  auto s = store::open(dir, open_mode::read_write, opts);
+  if (!s) ADD_FAILURE() << s.err().detail;
+  return std::move(s).value();
+}
+
+TEST(store, round_trip_every_record_type) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "state";
+  const std::string url = "https://acme.example/directory";
+  {
+    auto s = open_rw(dir);
+    write_batch b;
+    for (int i = 0; i < 10; ++i) b.put_domains.push_back(sample_domain(i, 3));
+    b.put_certs.push_back({sample_cert("d1.example.com", 1), sample_cert("d1.example.com", 0)});
+    b.put_certs.push_back({sample_cert("d2.example.com", 2), std::nullopt});
+    b.put_account = sample_account(url);
+    ASSERT_TRUE(s.commit(b).ok());
+  }
+  // Reopen: everything came from disk.
+  auto s = open_rw(dir);
+  for (int i = 0; i < 10; ++i) {
+    auto d = s.get_domain(sample_domain(i).name);
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(d->has_value());
+    EXPECT_EQ(**d, sample_domain(i, 3));
+  }
+  auto missing = s.get_domain("nope.example");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+
+  auto c1 = s.get_certs("d1.example.com");
+  ASSERT_TRUE(c1.ok() && c1->has_value());
+  EXPECT_EQ((*c1)->current, sample_cert("d1.example.com", 1));
+  EXPECT_EQ((*c1)->previous, sample_cert("d1.example.com", 0));
+  auto c2 = s.get_certs("d2.example.com");
+  ASSERT_TRUE(c2.ok() && c2->has_value());
+  EXPECT_FALSE((*c2)->previous.has_value());
+
+  auto acct = s.get_account(url);
+  ASSERT_TRUE(acct.ok() && acct->has_value());
+  EXPECT_EQ(**acct, sample_account(url));
+
+  auto all = s.list_domains();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 10u);
+  EXPECT_TRUE(
+      std::is_sorted(all->begin(), all->end(), [](auto& a, auto& b) { return a.name < b.name; }));
+  std::size_t visited = 0;
+  ASSERT_TRUE(s.for_each_domain([&](const domain_record&) { ++visited; }).ok());
+  EXPECT_EQ(visited, 10u);
+}
+
+TEST(store, erase_removes_domain_and_certs_and_wins_within_batch) {
+  temp_dir tmp;
+  auto s = open_rw(tmp.path() / "s");
+  write_batch b;
+  b.put_domains = {sample_domain(1), sample_domain(2)};
+  b.put_certs = {{sample_cert(sample_domain(1).name, 1), std::nullopt}};
+  ASSERT_TRUE(s.commit(b).ok());
+  write_batch e;
+  e.put_domains = {sample_domain(2, 9)};
+  e.erase_domains = {sample_domain(1).name, sample_domain(2).name, "never-existed.example"};
+  ASSERT_TRUE(s.commit(e).ok());
+  EXPECT_FALSE(s.get_domain(sample_domain(1).name)->has_value());
+  EXPECT_FALSE(s.get_certs(sample_domain(1).name)->has_value());
+  EXPECT_FALSE(s.get_domain(sample_domain(2).name)->has_value());
+}
+
+TEST(store, pending_order_round_trip_and_erase) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "s";
+  const pending_order_record p{"a.example", "https://ca.example/order/1", "KEYPEM"};
+  {
+    auto s = open_rw(dir);
+    write_batch b;
+    b.put_domains = {sample_domain(1), sample_domain(2)};
+    b.put_pending_orders = {p,
+                            {sample_domain(1).name, "https://ca.example/order/2", "K"},
+                            {sample_domain(2).name, "https://ca.example/order/3", "K"}};
+    ASSERT_TRUE(s.commit(b).ok());
+  }
+  auto s = open_rw(dir);
+  auto got = s.get_pending_order("a.example");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(**got, p);
+  write_batch e;
+  e.erase_pending_orders = {"a.example"};
+  e.erase_domains = {sample_domain(1).name};
+  ASSERT_TRUE(s.commit(e).ok());
+  EXPECT_FALSE(s.get_pending_order("a.example")->has_value());
+  EXPECT_FALSE(s.get_pending_order(sample_domain(1).name)->has_value());
+  EXPECT_TRUE(s.get_pending_order(sample_domain(2).name)->has_value());
+}
+
+TEST(store, later_batch_wins_in_one_commit) {
+  temp_dir tmp;
+  auto s = open_rw(tmp.path() / "s");
+  std::vector<write_batch> batches(3);
+  batches[0].put_domains = {sample_domain(1, 1)};
+  batches[1].erase_domains = {sample_domain(1).name};
+  batches[2].put_domains = {sample_domain(1, 3)};
+  ASSERT_TRUE(s.commit(batches).ok());
+  EXPECT_EQ(s.get_domain(sample_domain(1).name)->value().failure_count, 3u);
+}
+
+TEST(store, invalid_keys_are_rejected_without_partial_commit) {
+  temp_dir tmp;
+  auto s = open_rw(tmp.path() / "s");
+  write_batch b;
+  b.put_domains = {sample_domain(1), domain_record{}};
+  auto r = s.commit(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().kind, error_kind::invalid_input);
+  EXPECT_FALSE(s.get_domain(sample_domain(1).name)->has_value());
+  b.put_domains = {sample_domain(1)};
+  b.put_domains[0].name = std::string(600, 'x');
+  EXPECT_FALSE(s.commit(b).ok());
+}
+
+TEST(store, map_starting_at_1_mib_grows_to_hold_100k_domains) {
+  temp_dir tmp;
+  open_options opts;
+  opts.initial_map_size = std::size_t{1} << 20;
+  auto s = open_rw(tmp.path() / "s", opts);
+  EXPECT_EQ(s.env().map_size(), std::size_t{1} << 20);
+  constexpr int n = 100'000;
+  // Half in one big transaction (several doublings inside one commit), half in 50 commits.
+  write_batch big;
+  for (int i = 0; i < n / 2; ++i) big.put_domains.push_back(sample_domain(i, 1));
+  ASSERT_TRUE(s.commit(big).ok());
+  for (int k = 0; k < 50; ++k) {
+    write_batch b;
+    for (int i = n / 2 + k * 1000; i < n / 2 + (k + 1) * 1000; ++i)
+      b.put_domains.push_back(sample_domain(i, 1));
+    ASSERT_TRUE(s.commit(b).ok());
+  }
+  EXPECT_GT(s.env().map_size(), std::size_t{8} << 20);
+  auto stats = s.stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->domains, static_cast<std::size_t>(n));
+  std::vector<bool> seen(n);
+  std::size_t count = 0;
+  auto r = s.for_each_domain([&](const domain_record& d) {
+    int i = std::stoi(d.name.substr(1));
+    ASSERT_EQ(d, sample_domain(i, 1));
+    seen[i] = true;
+    ++count;
+  });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(count, static_cast<std::size_t>(n));
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), true), n);
+}
+
+TEST(store, map_full_at_size_limit_is_a_retryable_error_and_nothing_changes) {
+  temp_dir tmp;
+  open_options opts;
+  opts.initial_map_size = std::size_t{1} << 20;
+  opts.max_map_size = std::size_t{2} << 20;
+  auto s = open_rw(tmp.path() / "s", opts);
+  write_batch b;
+  for (int i = 0; i < 5; ++i) {
+    auto d = sample_domain(i);
+    d.last_error.assign(700'000, 'x');
+    b.put_domains.push_back(d);
+  }
+  auto r = s.commit(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.err().kind, error_kind::storage);
+  EXPECT_TRUE(r.err().retryable);
+  EXPECT_NE(r.err().detail.find("size limit"), std::string::npos) << r.err().detail;
+  EXPECT_EQ(s.stats()->domains, 0u);
+  write_batch small;
+  small.put_domains = {sample_domain(1)};
+  EXPECT_TRUE(s.commit(small).ok());
+}
+
+TEST(store, io_errors_are_retryable_storage_errors) {
+  for (int rc : {EIO, ENOSPC}) {
+    auto e = lmdb_error(rc, "commit");
+    EXPECT_EQ(e.kind, error_kind::storage);
+    EXPECT_TRUE(e.retryable);
+    EXPECT_NE(e.detail.find("commit"), std::string::npos);
+  }
+  EXPECT_NE(lmdb_error(ENOSPC, "commit").detail.find("free space"), std::string::npos);
+  EXPECT_FALSE(lmdb_error(MDB_CORRUPTED, "read").retryable);
+}
+
+TEST(store, one_environment_per_directory_and_process) {
+  temp_dir tmp;
+  auto s = open_rw(tmp.path() / "s");
+  auto again = store::open(tmp.path() / "s", open_mode::read_only);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.err().detail.find("already open in this process"), std::string::npos);
+}
+
+// ---- permissions --------------------------------------------------------------------
+
+TEST(store_permissions, creates_private_directory_and_files) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "a" / "state";
+  ::umask(022);
+  { auto s = open_rw(dir); }
+  EXPECT_EQ(file_mode(dir), 0700u);
+  EXPECT_EQ(file_mode(dir / "data.mdb"), 0600u);
+  EXPECT_EQ(file_mode(dir / "lock.mdb"), 0600u);
+}
+
+TEST(store_permissions, group_or_world_accessible_directory_is_refused) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "state";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+  auto s = store::open(dir, open_mode::read_write);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.err().kind, error_kind::storage);
+  EXPECT_NE(s.err().detail.find("has mode 0755"), std::string::npos) << s.err().detail;
+  EXPECT_NE(s.err().detail.find("chmod 700 " + dir.string()), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "data.mdb"));
+}
+
+TEST(store_permissions, world_readable_data_file_is_refused) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "state";
+  { auto s = open_rw(dir); }
+  ASSERT_EQ(::chmod((dir / "data.mdb").c_str(), 0644), 0);
+  auto s = store::open(dir, open_mode::read_write);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.err().detail.find("chmod 600"), std::string::npos) << s.err().detail;
+}
+
+TEST(store_permissions, directory_of_another_user_is_refused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  temp_dir tmp;
+  auto dir = tmp.path() / "state";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
+  auto s = store::open(dir, open_mode::read_write);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.err().detail.find("owned by uid 65534"), std::string::npos) << s.err().detail;
+}
+
+TEST(store_permissions, read_only_on_missing_state_says_what_to_do) {
+  temp_dir tmp;
+  auto s = store::open(tmp.path() / "nothing", open_mode::read_only);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.err().detail.find("does not exist"), std::string::npos) << s.err().detail;
+  ASSERT_EQ(::mkdir((tmp.path() / "empty").c_str(), 0700), 0);
+  auto e = store::open(tmp.path() / "empty", open_mode::read_only);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.err().detail.find("has certfleetd run"), std::string::npos) << e.err().detail;
+}
+
+TEST(store_permissions, read_only_refuses_writes) {
+  temp_dir tmp;
+  { auto s = open_rw(tmp.path() / "s"); }
+  auto ro = store::open(tmp.path() / "s", open_mode::read_only);
+  ASSERT_TRUE(ro.ok()) << ro.err().detail;
+  write_batch b;
+  b.put_domains = {sample_domain(1)};
+  auto r = ro->commit(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.err().detail.find("read-only"), std::string::npos);
+}
+
+// ---- schema -------------------------------------------------------------------------
+
+// Writes meta/schema_version (and, given, domain values) with raw LMDB.
+void write_raw(const std::filesystem::path& dir, std::uint32_t version,
+               const std::vector<std::pair<std::string, std::string>>& domains = {}) {
+  auto env = lmdb_env::open(dir, open_mode::read_write);
+  ASSERT_TRUE(env.ok()) << env.err().detail;
+  auto& e = **env;
+  auto meta = e.open_dbi("meta", true);
+  auto dom = e.open_dbi("domains", true);
+  ASSERT_TRUE(e.open_dbi("certs", true).ok());
+  ASSERT_TRUE(e.open_dbi("account", true).ok());
+  ASSERT_TRUE(meta.ok() && dom.ok());
+  auto r = e.write([&](write_txn& txn) -> result<void> {
+    for (const auto& [k, v] : domains)
+      if (auto p = txn.put(*dom, k, v); !p) return p;
+    return txn.put(*meta, "schema_version", encode_schema_version(version));
+  });
+  ASSERT_TRUE(r.ok()) << r.err().detail;
+}
+
+TEST(store_schema, fresh_state_gets_current_schema) {
+  temp_dir tmp;
+  { auto s = open_rw(tmp.path() / "s"); }
+  auto env = lmdb_env::open(tmp.path() / "s", open_mode::read_only);
+  ASSERT_TRUE(env.ok());
+  auto meta = (*env)->open_dbi("meta", false);
+  ASSERT_TRUE(meta.ok());
+  auto txn = (*env)->begin_read();
+  ASSERT_TRUE(txn.ok());
+  auto v = txn->find(*meta, "schema_version");
+  ASSERT_TRUE(v.ok() && v->has_value());
+  EXPECT_EQ(std::string(**v), encode_schema_version(store::current_schema));
+}
+
+TEST(store_schema, newer_schema_is_refused_with_clear_message) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "s";
+  { auto s = open_rw(dir); }
+  write_raw(dir, store::current_schema + 1);
+  const std::string expected = "state directory " + dir.string() +
+                               " was written by a newer certfleet (schema 2); this version "
+                               "reads schema 1";
+  for (auto mode : {open_mode::read_write, open_mode::read_only}) {
+    auto s = store::open(dir, mode);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.err().kind, error_kind::storage);
+    EXPECT_NE(s.err().detail.find(expected), std::string::npos) << s.err().detail;
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> v0_domains(int n) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int i = 0; i < n; ++i) {
+    std::string v;
+    encode_domain_v0(sample_domain(i, 5), v);
+    out.emplace_back(sample_domain(i).name, std::move(v));
+  }
+  return out;
+}
+
+TEST(store_schema, schema_0_is_migrated_by_the_daemon_only) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "s";
+  write_raw(dir, 0, v0_domains(100));
+
+  auto ro = store::open(dir, open_mode::read_only);
+  ASSERT_FALSE(ro.ok());
+  EXPECT_NE(ro.err().detail.find("older certfleet"), std::string::npos) << ro.err().detail;
+
+  {
+    auto s = open_rw(dir);
+    auto all = s.list_domains();
+    ASSERT_TRUE(all.ok()) << all.err().detail;
+    ASSERT_EQ(all->size(), 100u);
+    for (const auto& d : *all) {
+      auto expected = sample_domain(std::stoi(d.name.substr(1)), 5);
+      expected.order_url.clear();
+      EXPECT_EQ(d, expected);
+    }
+    // Migrated records take the current fields.
+    write_batch b;
+    b.put_domains = {sample_domain(7, 6)};
+    ASSERT_TRUE(s.commit(b).ok());
+  }
+  auto again = store::open(dir, open_mode::read_only);
+  ASSERT_TRUE(again.ok()) << again.err().detail;
+  EXPECT_EQ(again->get_domain(sample_domain(7).name)->value().order_url,
+            sample_domain(7).order_url);
+}
+
+TEST(store_schema, failed_migration_changes_nothing) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "s";
+  auto domains = v0_domains(10);
+  domains[4].second.pop_back();  // one truncated record
+  write_raw(dir, 0, domains);
+  auto s = store::open(dir, open_mode::read_write);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.err().detail.find("migrating schema 0 to 1"), std::string::npos) << s.err().detail;
+  auto ro = store::open(dir, open_mode::read_only);
+  ASSERT_FALSE(ro.ok());
+  EXPECT_NE(ro.err().detail.find("schema 0"), std::string::npos) << ro.err().detail;
+}
+
+TEST(store_schema, corrupt_record_is_reported_not_crashed_on) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "s";
+  { auto s = open_rw(dir); }
+  std::string bad = encode(sample_domain(1));
+  bad.resize(bad.size() - 3);
+  write_raw(dir, 1, {{sample_domain(1).name, bad}});
+  auto s = open_rw(dir);
+  auto d = s.get_domain(sample_domain(1).name);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.err().detail.find("corrupt"), std::string::npos);
+  auto all = s.list_domains();
+  ASSERT_FALSE(all.ok());
+  EXPECT_NE(all.err().detail.find(sample_domain(1).name), std::string::npos);
+}
+
+}  // namespace
+}  // namespace certfleet::storage

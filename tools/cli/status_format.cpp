@@ -1,0 +1,136 @@
+#include "tools/cli/status_format.hpp"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace certfleet::cli {
+namespace {
+
+using storage::domain_record;
+
+// Column widths of the documented table. The data rows start their columns one further right
+// than the header does; the documentation shows it so, and scripts may depend on it.
+constexpr std::size_t header_domain_width = 51;
+constexpr std::size_t row_domain_width = 52;
+constexpr std::size_t exists_width = 16;
+constexpr std::size_t rule_width = 82;
+
+bool is_failing(const domain_record& d) { return d.failure_count > 0; }
+
+bool listed(const domain_record& d, bool only_errors) {
+  if (!d.configured) return false;
+  return !only_errors || d.phase == storage::domain_phase::pending || is_failing(d);
+}
+
+// `text` followed by spaces up to `width`, and always at least one space.
+std::string pad(const std::string& text, std::size_t width) {
+  return text + std::string(text.size() < width ? width - text.size() : 1, ' ');
+}
+
+std::time_t to_time_t(timestamp t) {
+  return std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+          std::chrono::floor<std::chrono::seconds>(t)));
+}
+
+std::string format_utc_date(timestamp t) {
+  const std::time_t secs = to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// "2020-03-06 06:48:04 -0600" in the local time zone.
+std::string format_local(timestamp t) {
+  const std::time_t secs = to_time_t(t);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm);
+  return buf;
+}
+
+nlohmann::ordered_json time_or_null(timestamp t, bool with_microseconds) {
+  if (t == no_time) return nullptr;
+  return with_microseconds ? format_rfc3339_us(t) : format_rfc3339(t);
+}
+
+}  // namespace
+
+std::string failure_message(const domain_record& d) {
+  const std::string what = d.has_cert() ? "Renewal failed: " : "Registration failed: ";
+  return what + (d.last_error.empty() ? "no error message was recorded" : d.last_error);
+}
+
+std::string format_status_table(const std::vector<domain_record>& domains, bool only_errors) {
+  std::string out = pad("Domain", header_domain_width) + pad("Cert Exists", exists_width) +
+                    "Cert Expiration\n" + std::string(rule_width, '-') + "\n";
+  for (const domain_record& d : domains) {
+    if (!listed(d, only_errors)) continue;
+    out += pad(d.name, row_domain_width);
+    if (d.has_cert()) {
+      out += pad("yes", exists_width) + format_utc_date(d.cert_not_after);
+    } else {
+      out += "no";
+    }
+    out += "\n";
+    if (!is_failing(d)) continue;
+    out += "  Error message:     " + failure_message(d) + "\n";
+    if (d.last_failure != no_time) {
+      out += "  Last failure time: " + format_local(d.last_failure) + "\n";
+    }
+    if (d.next_attempt != no_time) {
+      out += "  Next retry time:   " + format_local(d.next_attempt) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string format_status_json(const std::vector<domain_record>& domains, bool only_errors) {
+  auto list = nlohmann::ordered_json::array();
+  for (const domain_record& d : domains) {
+    if (!listed(d, only_errors)) continue;
+    const bool failing = is_failing(d);
+    nlohmann::ordered_json entry;
+    entry["domain"] = d.name;
+    entry["has_cert"] = d.has_cert();
+    entry["cert_expiration_time"] = time_or_null(d.cert_not_after, false);
+    entry["last_failure_error_message"] =
+        failing ? nlohmann::ordered_json(failure_message(d)) : nlohmann::ordered_json(nullptr);
+    entry["last_failure_time"] = time_or_null(failing ? d.last_failure : no_time, true);
+    entry["next_retry_time"] = time_or_null(failing ? d.next_attempt : no_time, true);
+    list.push_back(std::move(entry));
+  }
+  nlohmann::ordered_json doc;
+  doc["domains"] = std::move(list);
+  // An error message from a peer may hold invalid UTF-8; replace it rather than throw.
+  return doc.dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::vector<std::string> renewal_warnings(const std::vector<domain_record>& domains,
+                                          timestamp now) {
+  std::vector<std::string> warnings;
+  for (const domain_record& d : domains) {
+    if (!d.configured || !is_failing(d)) continue;
+    const timestamp since = d.first_failure != no_time ? d.first_failure : d.last_failure;
+    if (d.has_cert() && (since == no_time || now - since < std::chrono::hours(1))) continue;
+    std::string sentence =
+        d.has_cert()
+            ? "The certificate of " + d.name + " (expires " + format_rfc3339(d.cert_not_after) +
+                  ") has failed to renew since " + format_rfc3339(since)
+            : d.name + " has no certificate: registration has failed " +
+                  std::to_string(d.failure_count) + (d.failure_count == 1 ? " time" : " times") +
+                  (since != no_time ? " since " + format_rfc3339(since) : std::string{});
+    sentence += ". Last error: " + (d.last_error.empty() ? "none recorded" : d.last_error);
+    if (!sentence.empty() && sentence.back() != '.') sentence += '.';
+    if (d.next_attempt != no_time) {
+      sentence += " Next retry at " + format_rfc3339(d.next_attempt) + ".";
+    }
+    warnings.push_back(std::move(sentence));
+  }
+  return warnings;
+}
+
+}  // namespace certfleet::cli
