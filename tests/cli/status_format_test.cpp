@@ -249,7 +249,8 @@ TEST(renewal_warnings, no_cert_and_one_failure_is_a_warning_at_once) {
             "broken.example.com has no certificate: registration has failed 1 time "
             "since " +
                 format_rfc3339(now - 1s) + ". Last error: " + self_check_error +
-                " Next retry at 2020-03-06T13:48:04Z.");
+                " Next retry at 2020-03-06T13:48:04Z. Fix the cause, then run: certfleet retry "
+                "broken.example.com");
 }
 
 TEST(renewal_warnings, healthy_and_never_attempted_domains_are_quiet) {

@@ -3,6 +3,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "actors/domain_fsm.hpp"
+
 namespace certfleet::cli {
 namespace {
 
@@ -15,11 +17,9 @@ constexpr std::size_t row_domain_width = 52;
 constexpr std::size_t exists_width = 16;
 constexpr std::size_t rule_width = 82;
 
-bool is_failing(const domain_record& d) { return d.failure_count > 0; }
-
+// The rules for --only-errors and for warnings live with the state machine.
 bool listed(const domain_record& d, bool only_errors) {
-  if (!d.configured) return false;
-  return !only_errors || d.phase == storage::domain_phase::pending || is_failing(d);
+  return d.configured && (!only_errors || actors::is_error(d));
 }
 
 // `text` followed by spaces up to `width`, and always at least one space.
@@ -76,7 +76,7 @@ std::string format_status_table(const std::vector<domain_record>& domains, bool 
       out += "no";
     }
     out += "\n";
-    if (!is_failing(d)) continue;
+    if (d.failure_count == 0) continue;
     out += "  Error message:     " + failure_message(d) + "\n";
     if (d.last_failure != no_time) {
       out += "  Last failure time: " + format_local(d.last_failure) + "\n";
@@ -92,7 +92,7 @@ std::string format_status_json(const std::vector<domain_record>& domains, bool o
   auto list = nlohmann::ordered_json::array();
   for (const domain_record& d : domains) {
     if (!listed(d, only_errors)) continue;
-    const bool failing = is_failing(d);
+    const bool failing = d.failure_count > 0;
     nlohmann::ordered_json entry;
     entry["domain"] = d.name;
     entry["has_cert"] = d.has_cert();
@@ -113,9 +113,8 @@ std::vector<std::string> renewal_warnings(const std::vector<domain_record>& doma
                                           timestamp now) {
   std::vector<std::string> warnings;
   for (const domain_record& d : domains) {
-    if (!d.configured || !is_failing(d)) continue;
+    if (!actors::needs_warning(d, now, actors::default_policy())) continue;
     const timestamp since = d.first_failure != no_time ? d.first_failure : d.last_failure;
-    if (d.has_cert() && (since == no_time || now - since < std::chrono::hours(1))) continue;
     std::string sentence =
         d.has_cert()
             ? "The certificate of " + d.name + " (expires " + format_rfc3339(d.cert_not_after) +
@@ -128,6 +127,7 @@ std::vector<std::string> renewal_warnings(const std::vector<domain_record>& doma
     if (d.next_attempt != no_time) {
       sentence += " Next retry at " + format_rfc3339(d.next_attempt) + ".";
     }
+    sentence += " Fix the cause, then run: certfleet retry " + d.name;
     warnings.push_back(std::move(sentence));
   }
   return warnings;
