@@ -1,7 +1,6 @@
 #include "actors/acme_service.hpp"
 
 #include <caf/all.hpp>
-#include <cmath>
 
 #include "protocol/log.hpp"
 
@@ -39,36 +38,25 @@ bool order_unusable(const error& e) {
   }
 }
 
-void refill(self_ptr self) {
-  auto& st = self->state;
-  const auto now = steady::now();
-  const double per_second =
-      static_cast<double>(st.settings.budget_orders) / static_cast<double>(st.settings.budget_per.count());
-  const double elapsed = std::chrono::duration<double>(now - st.tokens_at).count();
-  st.tokens = std::min<double>(st.settings.budget_orders, st.tokens + elapsed * per_second);
-  st.tokens_at = now;
-}
-
 void schedule_pump(self_ptr self, std::chrono::milliseconds delay) {
   if (self->state.pump_scheduled) return;
   self->state.pump_scheduled = true;
   self->delayed_send(self, delay, pump_atom::value);
 }
 
-void start_issue(self_ptr self, queued_order q) {
+void start_issue(self_ptr self, order_queue<order_client>::order q) {
   auto& st = self->state;
-  ++st.in_flight;
   protocol::issuance_request req;
-  req.domains = {q.request.domain};
+  req.domains = {q.domain};
   req.key = st.settings.key;
-  req.resume_order_url = q.request.resume_url;
-  if (q.request.resume_url) {
-    if (auto pending = st.store->get_pending_order(q.request.domain); pending && *pending &&
-                                                                      (*pending)->order_url == *q.request.resume_url) {
+  req.resume_order_url = q.payload.resume_url;
+  if (q.payload.resume_url) {
+    auto pending = st.store->get_pending_order(q.domain);
+    if (pending && *pending && (*pending)->order_url == *q.payload.resume_url) {
       req.resume_key_pem = (*pending)->key_pem;
     }
   }
-  caf::actor domain = q.domain;
+  caf::actor domain = q.payload.domain;
   caf::actor me = caf::actor_cast<caf::actor>(self);
   st.engine->issue(
       std::move(req),
@@ -89,8 +77,7 @@ void start_issue(self_ptr self, queued_order q) {
 }
 
 void fail_all_waiting(self_ptr self, const error& e) {
-  for (const auto& q : self->state.waiting) self->send(q.domain, done_atom::value, e, false);
-  self->state.waiting.clear();
+  for (const auto& q : self->state.orders->drain()) self->send(q.payload.domain, done_atom::value, e, false);
 }
 
 void ensure_account(self_ptr self) {
@@ -117,7 +104,7 @@ void ensure_account(self_ptr self) {
 
 void pump(self_ptr self) {
   auto& st = self->state;
-  if (st.waiting.empty()) return;
+  if (st.orders->waiting() == 0) return;
   if (!st.settings.enabled) {
     fail_all_waiting(self, not_enabled_error());
     return;
@@ -127,32 +114,10 @@ void pump(self_ptr self) {
     return;
   }
   const auto now = steady::now();
-  if (now < st.paused_until) {
-    schedule_pump(self, std::chrono::duration_cast<std::chrono::milliseconds>(st.paused_until - now));
-    return;
-  }
-  refill(self);
-  while (st.in_flight < st.settings.orders_in_flight && !st.waiting.empty()) {
-    auto it = st.waiting.begin();
-    // Renewals of an existing certificate are exempt from the new-order budget.
-    if (!it->request.has_cert) {
-      if (st.tokens < 1.0) {
-        const double per_second = static_cast<double>(st.settings.budget_orders) /
-                                  static_cast<double>(st.settings.budget_per.count());
-        const auto wait_ms = static_cast<long>(std::ceil((1.0 - st.tokens) / per_second * 1000.0));
-        schedule_pump(self, std::chrono::milliseconds(std::max(10L, wait_ms)));
-        // Renewals behind it may still go.
-        auto renewal = std::find_if(st.waiting.begin(), st.waiting.end(),
-                                    [](const queued_order& q) { return q.request.has_cert; });
-        if (renewal == st.waiting.end()) return;
-        it = renewal;
-      } else {
-        st.tokens -= 1.0;
-      }
-    }
-    queued_order q = *it;
-    st.waiting.erase(it);
-    start_issue(self, std::move(q));
+  while (auto next = st.orders->pop(now)) start_issue(self, std::move(*next));
+  if (auto again = st.orders->retry_at(now)) {
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*again - now);
+    schedule_pump(self, std::max(wait, std::chrono::milliseconds(10)));
   }
 }
 
@@ -172,14 +137,6 @@ void pump_checks(self_ptr self) {
 
 }  // namespace
 
-bool queued_order::operator<(const queued_order& o) const {
-  // Domains without a certificate first, then the soonest to expire, then FIFO.
-  if (request.has_cert != o.request.has_cert) return !request.has_cert;
-  if (request.cert_not_after != o.request.cert_not_after)
-    return request.cert_not_after < o.request.cert_not_after;
-  return seq < o.seq;
-}
-
 caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::store* store,
                            caf::actor storage_writer, const certfleet::clock* clock,
                            acme_settings settings) {
@@ -189,8 +146,8 @@ caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::
   st.storage = std::move(storage_writer);
   st.clock = clock;
   st.settings = std::move(settings);
-  st.tokens = st.settings.budget_orders;
-  st.tokens_at = steady::now();
+  st.orders.emplace(order_budget{st.settings.budget_orders, st.settings.budget_per},
+                    st.settings.orders_in_flight, steady::now());
   return {
       [=](check_atom, std::string& domain) {
         self->state.checks_waiting.emplace_back(std::move(domain),
@@ -202,9 +159,9 @@ caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::
         pump_checks(self);
       },
       [=](order_atom, order_request& req) {
-        auto& s = self->state;
-        s.waiting.insert(queued_order{std::move(req), caf::actor_cast<caf::actor>(self->current_sender()),
-                                      s.next_seq++});
+        self->state.orders->push({req.domain, req.has_cert, req.cert_not_after,
+                                  order_client{caf::actor_cast<caf::actor>(self->current_sender()),
+                                               req.resume_url}});
         pump(self);
       },
       [=](pump_atom) {
@@ -213,10 +170,10 @@ caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::
       },
       [=](done_atom, bool ok, error& e) {
         auto& s = self->state;
-        --s.in_flight;
+        s.orders->finished();
         if (!ok && e.kind == error_kind::rate_limited) {
           const auto pause = e.retry_after.value_or(std::chrono::seconds(60));
-          s.paused_until = steady::now() + pause;
+          s.orders->pause_until(steady::now() + pause);
           log_warning("acme: the CA is rate limiting new orders; pausing orders for " +
                       std::to_string(pause.count()) + " s");
         }
@@ -248,6 +205,8 @@ caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::
           s.account = acme_state::account_status::none;
         }
         s.settings = std::move(next);
+        s.orders->reconfigure(order_budget{s.settings.budget_orders, s.settings.budget_per},
+                              s.settings.orders_in_flight, steady::now());
         pump(self);
       },
   };

@@ -12,11 +12,11 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/order_queue.hpp"
 #include "protocol/io_engine.hpp"
 #include "storage/store.hpp"
 
@@ -33,11 +33,10 @@ struct acme_settings {
   std::uint32_t self_checks_in_flight = 64;
 };
 
-struct queued_order {
-  order_request request;
+/// Who asked for an order, and with what resume point.
+struct order_client {
   caf::actor domain;
-  std::uint64_t seq = 0;  ///< FIFO among equals
-  bool operator<(const queued_order& o) const;
+  std::optional<std::string> resume_url;
 };
 
 struct acme_state {
@@ -48,12 +47,7 @@ struct acme_state {
   acme_settings settings;
 
   enum class account_status { none, registering, ready } account = account_status::none;
-  std::set<queued_order> waiting;
-  std::uint64_t next_seq = 0;
-  std::uint32_t in_flight = 0;
-  double tokens = 0;  ///< new-order budget
-  std::chrono::steady_clock::time_point tokens_at{};
-  std::chrono::steady_clock::time_point paused_until{};  ///< rateLimited
+  std::optional<order_queue<order_client>> orders;
   bool pump_scheduled = false;
 
   std::deque<std::pair<std::string, caf::actor>> checks_waiting;

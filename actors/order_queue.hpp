@@ -1,0 +1,132 @@
+#pragma once
+// Which ACME order may start now. Pure (no CAF, no clock reads), so the CA-protecting
+// rules are unit-tested directly:
+//   - at most `max_in_flight` orders run at once;
+//   - new orders spend a token-bucket budget (`orders` per `per`); renewals of an
+//     existing certificate are exempt, as at Let's Encrypt;
+//   - a rateLimited answer pauses every order until its Retry-After;
+//   - waiting orders go domains-without-a-certificate first, then soonest expiry,
+//     then first come.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "protocol/time.hpp"
+
+namespace certfleet::actors {
+
+struct order_budget {
+  std::uint32_t orders = 300;
+  std::chrono::seconds per{std::chrono::hours(3)};
+};
+
+template <class Payload>
+class order_queue {
+ public:
+  using steady_time = std::chrono::steady_clock::time_point;
+
+  struct order {
+    std::string domain;
+    bool has_cert = false;
+    timestamp cert_not_after{};
+    Payload payload{};
+  };
+
+  order_queue(order_budget budget, std::uint32_t max_in_flight, steady_time now)
+      : budget_(budget), max_in_flight_(max_in_flight), tokens_(budget.orders), tokens_at_(now) {}
+
+  void push(order o) { waiting_.insert(entry{std::move(o), next_seq_++}); }
+
+  /// The next order allowed to start at `now`, counted as in flight; nullopt when
+  /// none may start (see retry_at for when to ask again).
+  std::optional<order> pop(steady_time now) {
+    if (waiting_.empty() || in_flight_ >= max_in_flight_ || now < paused_until_) return std::nullopt;
+    refill(now);
+    auto it = waiting_.begin();
+    if (!it->o.has_cert && tokens_ < 1.0) {
+      // The budget is spent: renewals behind the new orders may still go.
+      it = std::find_if(waiting_.begin(), waiting_.end(), [](const entry& e) { return e.o.has_cert; });
+      if (it == waiting_.end()) return std::nullopt;
+    }
+    if (!it->o.has_cert) tokens_ -= 1.0;
+    order o = it->o;
+    waiting_.erase(it);
+    ++in_flight_;
+    return o;
+  }
+
+  /// An order started by pop() has ended.
+  void finished() {
+    if (in_flight_ > 0) --in_flight_;
+  }
+
+  /// The CA said rateLimited: no order starts before `until`.
+  void pause_until(steady_time until) { paused_until_ = std::max(paused_until_, until); }
+
+  /// When pop() may succeed again although it returned nullopt now; nullopt when only
+  /// a finished() (a free slot) can help, or nothing waits.
+  std::optional<steady_time> retry_at(steady_time now) {
+    if (waiting_.empty() || in_flight_ >= max_in_flight_) return std::nullopt;
+    if (now < paused_until_) return paused_until_;
+    refill(now);
+    if (tokens_ >= 1.0) return now;
+    const double seconds = (1.0 - tokens_) / rate();
+    return now + std::chrono::duration_cast<steady_time::duration>(std::chrono::duration<double>(seconds));
+  }
+
+  /// Removes and returns every waiting order (e.g. to fail them all).
+  std::vector<order> drain() {
+    std::vector<order> out;
+    for (const auto& e : waiting_) out.push_back(e.o);
+    waiting_.clear();
+    return out;
+  }
+
+  void reconfigure(order_budget budget, std::uint32_t max_in_flight, steady_time now) {
+    refill(now);
+    budget_ = budget;
+    max_in_flight_ = max_in_flight;
+    tokens_ = std::min<double>(tokens_, budget.orders);
+  }
+
+  std::size_t waiting() const { return waiting_.size(); }
+  std::uint32_t in_flight() const { return in_flight_; }
+  double tokens() const { return tokens_; }
+
+ private:
+  struct entry {
+    order o;
+    std::uint64_t seq;
+    bool operator<(const entry& other) const {
+      if (o.has_cert != other.o.has_cert) return !o.has_cert;
+      if (o.cert_not_after != other.o.cert_not_after) return o.cert_not_after < other.o.cert_not_after;
+      return seq < other.seq;
+    }
+  };
+
+  double rate() const {
+    return static_cast<double>(budget_.orders) / static_cast<double>(std::max<long>(1, budget_.per.count()));
+  }
+  void refill(steady_time now) {
+    const double elapsed = std::chrono::duration<double>(now - tokens_at_).count();
+    if (elapsed > 0) tokens_ = std::min<double>(budget_.orders, tokens_ + elapsed * rate());
+    tokens_at_ = now;
+  }
+
+  order_budget budget_;
+  std::uint32_t max_in_flight_;
+  double tokens_;
+  steady_time tokens_at_;
+  steady_time paused_until_{};
+  std::uint32_t in_flight_ = 0;
+  std::uint64_t next_seq_ = 0;
+  std::multiset<entry> waiting_;
+};
+
+}  // namespace certfleet::actors

@@ -1,0 +1,89 @@
+// The rules that protect the CA, without actors or a clock.
+#include "actors/order_queue.hpp"
+
+#include <gtest/gtest.h>
+
+namespace certfleet::actors {
+namespace {
+
+using namespace std::chrono_literals;
+using queue = order_queue<int>;
+const queue::steady_time t0{std::chrono::hours(1000)};
+
+queue::order fresh(std::string name, int id = 0) { return {std::move(name), false, {}, id}; }
+queue::order renewal(std::string name, timestamp not_after, int id = 0) {
+  return {std::move(name), true, not_after, id};
+}
+
+TEST(order_queue, caps_orders_in_flight_and_frees_a_slot_on_finish) {
+  queue q({300, 3h}, 2, t0);
+  for (int i = 0; i < 3; ++i) q.push(fresh("d" + std::to_string(i)));
+  EXPECT_TRUE(q.pop(t0));
+  EXPECT_TRUE(q.pop(t0));
+  EXPECT_FALSE(q.pop(t0)) << "a third order would exceed orders_in_flight";
+  EXPECT_FALSE(q.retry_at(t0)) << "only a finished order can help";
+  q.finished();
+  auto third = q.pop(t0);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->domain, "d2");
+}
+
+TEST(order_queue, domains_without_a_certificate_first_then_soonest_expiry_then_fifo) {
+  queue q({300, 3h}, 10, t0);
+  q.push(renewal("late", from_unix_us(3'000'000)));
+  q.push(renewal("soon", from_unix_us(1'000'000)));
+  q.push(fresh("new1"));
+  q.push(fresh("new2"));
+  std::vector<std::string> order;
+  while (auto o = q.pop(t0)) order.push_back(o->domain);
+  EXPECT_EQ(order, (std::vector<std::string>{"new1", "new2", "soon", "late"}));
+}
+
+TEST(order_queue, new_orders_spend_the_budget_and_wait_for_refill) {
+  queue q({3, 3h}, 100, t0);  // one token per hour
+  for (int i = 0; i < 4; ++i) q.push(fresh("d" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.pop(t0)) << i;
+  EXPECT_FALSE(q.pop(t0)) << "the budget of 3 is spent";
+  auto again = q.retry_at(t0);
+  ASSERT_TRUE(again);
+  EXPECT_NEAR(std::chrono::duration<double>(*again - t0).count(), 3600.0, 1.0);
+  EXPECT_FALSE(q.pop(t0 + 59min));
+  EXPECT_TRUE(q.pop(t0 + 61min));
+}
+
+TEST(order_queue, renewals_are_exempt_from_the_budget_and_pass_blocked_new_orders) {
+  queue q({1, 3h}, 100, t0);
+  q.push(fresh("a"));
+  q.push(fresh("b"));
+  q.push(renewal("r", from_unix_us(5)));
+  EXPECT_EQ(q.pop(t0)->domain, "a");
+  auto next = q.pop(t0);
+  ASSERT_TRUE(next) << "the renewal goes although the budget is spent";
+  EXPECT_EQ(next->domain, "r");
+  EXPECT_FALSE(q.pop(t0));
+  EXPECT_EQ(q.waiting(), 1u);
+}
+
+TEST(order_queue, rate_limited_pauses_every_order_until_retry_after) {
+  queue q({300, 3h}, 10, t0);
+  q.push(renewal("r", from_unix_us(5)));
+  q.push(fresh("n"));
+  q.pause_until(t0 + 120s);
+  EXPECT_FALSE(q.pop(t0 + 119s));
+  EXPECT_EQ(*q.retry_at(t0), t0 + 120s);
+  EXPECT_TRUE(q.pop(t0 + 120s));
+}
+
+TEST(order_queue, drain_returns_and_forgets_everything_waiting) {
+  queue q({300, 3h}, 1, t0);
+  q.push(fresh("a", 1));
+  q.push(fresh("b", 2));
+  auto all = q.drain();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].payload, 1);
+  EXPECT_EQ(q.waiting(), 0u);
+  EXPECT_FALSE(q.pop(t0));
+}
+
+}  // namespace
+}  // namespace certfleet::actors
