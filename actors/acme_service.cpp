@@ -62,22 +62,23 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
       std::move(req),
       [domain](protocol::issuance_stage stage, const std::string& url, const std::string& key_pem,
                protocol::io_engine::ack ack) {
-        caf::anon_send(domain, stage_atom::value, stage_report{stage, url, key_pem, std::move(ack)});
+        caf::anon_send(domain, domain_msg{stage_report{stage, url, key_pem, std::move(ack)}});
       },
       [domain, me](result<protocol::issued_certificate> r) {
         if (r) {
-          caf::anon_send(domain, issued_atom::value, std::move(r.value()));
+          caf::anon_send(domain, domain_msg{std::move(r.value())});
           caf::anon_send(me, done_atom::value, true, error{});
         } else {
           const error e = r.err();
-          caf::anon_send(domain, done_atom::value, e, order_unusable(e));
+          caf::anon_send(domain, domain_msg{order_failure{e, order_unusable(e)}});
           caf::anon_send(me, done_atom::value, false, e);
         }
       });
 }
 
 void fail_all_waiting(self_ptr self, const error& e) {
-  for (const auto& q : self->state.orders->drain()) self->send(q.payload.domain, done_atom::value, e, false);
+  for (const auto& q : self->state.orders->drain())
+    self->send(q.payload.domain, domain_msg{order_failure{e, false}});
 }
 
 void ensure_account(self_ptr self) {
@@ -129,7 +130,7 @@ void pump_checks(self_ptr self) {
     ++st.checks_in_flight;
     caf::actor me = caf::actor_cast<caf::actor>(self);
     st.engine->self_check(domain, [who, me](result<void> r) {
-      caf::anon_send(who, checked_atom::value, r.ok(), r.ok() ? error{} : r.err());
+      caf::anon_send(who, domain_msg{self_check_result{r.ok(), r.ok() ? error{} : r.err()}});
       caf::anon_send(me, check_done_atom::value);
     });
   }

@@ -37,7 +37,11 @@ void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effect
       auto delay = wake->at - env->clock->now();
       if (delay < decltype(delay)::zero()) delay = decltype(delay)::zero();
       if (delay > max_timer) delay = max_timer;
-      self->delayed_send(self, delay, wake_atom::value, gen);
+      const auto at = std::chrono::steady_clock::now() + delay;
+      self->send(env->timer, wake_atom::value,
+                 static_cast<std::int64_t>(
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()),
+                 gen);
     } else if (auto* reply = std::get_if<reply_retry>(&fx)) {
       if (!self->state.retry_waiters.empty()) {
         self->state.retry_waiters.front().deliver(reply->outcome);
@@ -77,6 +81,78 @@ void apply(self_ptr self, domain_env* env, const event& ev, storage::write_batch
           });
 }
 
+void on_stage(self_ptr self, domain_env* env, stage_report& report) {
+  using protocol::issuance_stage;
+  auto ack = std::move(report.ack);
+  switch (report.stage) {
+    case issuance_stage::order_created: {
+      // The order and its key are durable before the CA can issue anything.
+      storage::write_batch extra;
+      extra.put_pending_orders.push_back(
+          {self->state.record.name, report.order_url, std::move(report.key_pem)});
+      apply(self, env, order_created{report.order_url}, std::move(extra), [ack](bool ok) {
+        ack(ok ? result<void>{}
+               : result<void>{error{error_kind::storage,
+                                    "could not save the new order; check the state directory's disk",
+                                    true}});
+      });
+      break;
+    }
+    case issuance_stage::challenge_submitted:
+      apply(self, env, challenge_submitted{});
+      ack(result<void>{});
+      break;
+    case issuance_stage::finalizing:
+      apply(self, env, finalizing{});
+      ack(result<void>{});
+      break;
+  }
+}
+
+// The certificate and the new state go to storage in one transaction.
+void on_issued(self_ptr self, domain_env* env, protocol::issued_certificate& cert) {
+  context ctx{env->clock->now(), env->pol, env->self_check_enabled.load()};
+  const auto nb = cert.info.not_before, na = cert.info.not_after;
+  step next = transition(self->state.record, issued{nb, na}, ctx);
+  self->state.record = next.state;
+  storage::cert_record stored{next.state.name, std::move(cert.chain_pem), std::move(cert.key_pem),
+                              nb, na, cert.info.serial_hex};
+  self->request(env->storage, caf::infinite, save_cert_atom::value, std::move(stored), next.state)
+      .await([=](bool, const std::string&) { carry_out(self, env, next.effects); },
+             [=](caf::error&) { carry_out(self, env, next.effects); });
+}
+
+template <class... Fs>
+struct overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
+
+void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
+  std::visit(
+      overloaded{
+          [&](wake_command& w) {
+            if (w.generation == self->state.wake_generation) apply(self, env, wake{});
+          },
+          [&](retry_command&) {
+            // Answered by the state machine's reply_retry effect.
+            self->state.retry_waiters.push_back(self->make_response_promise());
+            apply(self, env, retry_requested{});
+          },
+          [&](retire_command&) { apply(self, env, deconfigured{}, {}, [=](bool) { self->quit(); }); },
+          [&](get_command&) { self->make_response_promise().deliver(self->state.record); },
+          [&](self_check_result& r) {
+            if (r.ok) apply(self, env, self_check_passed{});
+            else apply(self, env, self_check_failed{std::move(r.err)});
+          },
+          [&](stage_report& report) { on_stage(self, env, report); },
+          [&](protocol::issued_certificate& cert) { on_issued(self, env, cert); },
+          [&](order_failure& f) { apply(self, env, order_failed{std::move(f.err), f.order_unusable}); },
+      },
+      msg);
+}
+
 }  // namespace
 
 caf::behavior domain_actor(self_ptr self, storage::domain_record record, domain_env* env,
@@ -84,73 +160,8 @@ caf::behavior domain_actor(self_ptr self, storage::domain_record record, domain_
   self->state.record = std::move(record);
   apply(self, env, started{});
   if (rejoining) apply(self, env, reconfigured{});
-  return {
-      [=](wake_atom, std::uint32_t generation) {
-        if (generation == self->state.wake_generation) apply(self, env, wake{});
-      },
-      [=](retry_atom) {
-        auto rp = self->make_response_promise();
-        self->state.retry_waiters.push_back(rp);
-        apply(self, env, retry_requested{});  // its reply_retry effect answers rp
-        return rp;
-      },
-      [=](retire_atom) {
-        apply(self, env, deconfigured{}, {}, [=](bool) { self->quit(); });
-      },
-      [=](rejoin_atom) { apply(self, env, reconfigured{}); },
-      [=](checked_atom, bool ok, error& err) {
-        if (ok) {
-          apply(self, env, self_check_passed{});
-        } else {
-          apply(self, env, self_check_failed{std::move(err)});
-        }
-      },
-      [=](stage_atom, stage_report& report) {
-        using protocol::issuance_stage;
-        auto ack = std::move(report.ack);
-        switch (report.stage) {
-          case issuance_stage::order_created: {
-            // The order and its key are durable before the CA can issue anything.
-            storage::write_batch extra;
-            extra.put_pending_orders.push_back(
-                {self->state.record.name, report.order_url, std::move(report.key_pem)});
-            apply(self, env, order_created{report.order_url}, std::move(extra),
-                  [ack](bool ok) {
-                    ack(ok ? result<void>{}
-                           : result<void>{error{error_kind::storage,
-                                                "could not save the new order; check the state "
-                                                "directory's disk",
-                                                true}});
-                  });
-            break;
-          }
-          case issuance_stage::challenge_submitted:
-            apply(self, env, challenge_submitted{});
-            ack(result<void>{});
-            break;
-          case issuance_stage::finalizing:
-            apply(self, env, finalizing{});
-            ack(result<void>{});
-            break;
-        }
-      },
-      [=](issued_atom, protocol::issued_certificate& cert) {
-        context ctx{env->clock->now(), env->pol, env->self_check_enabled.load()};
-        const auto nb = cert.info.not_before, na = cert.info.not_after;
-        step next = transition(self->state.record, issued{nb, na}, ctx);
-        self->state.record = next.state;
-        storage::cert_record stored{next.state.name, std::move(cert.chain_pem),
-                                    std::move(cert.key_pem), nb, na, cert.info.serial_hex};
-        self->request(env->storage, caf::infinite, save_cert_atom::value, std::move(stored),
-                      next.state)
-            .await([=](bool, const std::string&) { carry_out(self, env, next.effects); },
-                   [=](caf::error&) { carry_out(self, env, next.effects); });
-      },
-      [=](done_atom, error& err, bool order_unusable) {
-        apply(self, env, order_failed{std::move(err), order_unusable});
-      },
-      [=](get_atom) { return self->state.record; },
-  };
+  // One handler only: every handler costs memory in each of the (up to 100k) actors.
+  return {[=](domain_msg& msg) { on_message(self, env, msg); }};
 }
 
 }  // namespace certfleet::actors

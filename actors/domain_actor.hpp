@@ -22,6 +22,7 @@ namespace certfleet::actors {
 struct domain_env {
   caf::actor storage;
   caf::actor acme;
+  caf::actor timer;  ///< the shared wake_timer
   const certfleet::clock* clock = nullptr;
   const policy* pol = nullptr;
   std::atomic<bool> self_check_enabled{true};
@@ -34,15 +35,9 @@ struct domain_state {
   static inline const char* name = "domain";
 };
 
-/// Messages:
-///   (wake_atom, uint32 generation)           timer
-///   (retry_atom) -> (retry_outcome)           the operator's retry
-///   (retire_atom) / (rejoin_atom)             left / came back into the configuration
-///   (checked_atom, bool ok, error)            self-check outcome
-///   (stage_atom, stage_report)                issuance milestone
-///   (issued_atom, issued_certificate)         success
-///   (done_atom, error, bool order_unusable)   failure
-///   (get_atom) -> (domain_record)             for tests and the supervisor
+/// Messages: domain_msg only (see messages.hpp): wake, retry (answered with
+/// retry_outcome), retire, get (answered with the domain_record), the self-check
+/// result, issuance stages, the issued certificate, a failed order.
 /// A retired domain persists its state and exits.
 caf::behavior domain_actor(caf::stateful_actor<domain_state>* self, storage::domain_record record,
                            domain_env* env, bool rejoining);

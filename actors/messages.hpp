@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "actors/domain_fsm.hpp"
@@ -23,15 +24,9 @@ using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
 using save_cert_atom = caf::atom_constant<caf::atom("save_cert")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
-// domain actor
+// domain actor (see domain_msg)
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
-using retire_atom = caf::atom_constant<caf::atom("retire")>;
-using rejoin_atom = caf::atom_constant<caf::atom("rejoin")>;
-using checked_atom = caf::atom_constant<caf::atom("checked")>;
-using stage_atom = caf::atom_constant<caf::atom("stage")>;
-using issued_atom = caf::atom_constant<caf::atom("issued")>;
-using get_atom = caf::atom_constant<caf::atom("get")>;
 // acme service
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using order_atom = caf::atom_constant<caf::atom("order")>;
@@ -58,6 +53,27 @@ struct order_request {
   timestamp cert_not_after{};  ///< soonest-to-expire first
 };
 
+// What a domain actor receives, as ONE message type: CAF stores every handler of a
+// behavior per actor (about 45 bytes each), so at 100k domains one handler with our
+// own dispatch saves ~40 MB over a handler per message.
+struct wake_command {
+  std::uint32_t generation = 0;  ///< stale timers carry an older generation
+};
+struct retry_command {};   ///< request: answered with retry_outcome
+struct retire_command {};  ///< left the configuration
+struct get_command {};     ///< request: answered with the domain_record
+struct self_check_result {
+  bool ok = false;
+  error err;
+};
+struct order_failure {
+  error err;
+  bool order_unusable = false;
+};
+using domain_msg = std::variant<wake_command, retry_command, retire_command, get_command,
+                                self_check_result, stage_report, protocol::issued_certificate,
+                                order_failure>;
+
 /// The outcome of retry for one domain, as the CLI prints it.
 struct retry_report {
   std::string domain;
@@ -78,6 +94,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::write_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::cert_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::issued_certificate)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::stage_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::domain_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::order_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::retry_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::reload_report)

@@ -1,5 +1,7 @@
 #include "actors/supervisor.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <caf/all.hpp>
 #include <unordered_set>
@@ -12,6 +14,7 @@ namespace certfleet::actors {
 namespace {
 
 using self_ptr = caf::stateful_actor<supervisor_state>*;
+using trim_atom = caf::atom_constant<caf::atom("trim")>;
 constexpr std::size_t restart_budget = 5;  // per domain per hour
 
 protocol::key_type to_protocol(config::key_type k) {
@@ -26,70 +29,74 @@ protocol::key_type to_protocol(config::key_type k) {
 }
 
 void spawn_domain(self_ptr self, storage::domain_record record, bool rejoining) {
-  const std::string name = record.name;
+  std::string name = record.name;
   auto a = self->system().spawn(domain_actor, std::move(record), self->state.env, rejoining);
   self->monitor(a);
-  self->state.names[a.address()] = name;
-  self->state.domains[name] = std::move(a);
+  self->state.domains.emplace(std::move(name), std::move(a));
 }
 
-// Records of every stored domain, by name.
-std::unordered_map<std::string, storage::domain_record> stored_records(storage::store& store) {
-  std::unordered_map<std::string, storage::domain_record> out;
-  auto scanned = store.for_each_domain([&](const storage::domain_record& r) { out.emplace(r.name, r); });
+// Spawns the desired domains that are not running (from their stored record when
+// there is one) and marks stored domains that are no longer desired as retired.
+// Streams the store instead of copying it: at 100k domains a copy would stay in
+// the heap as resident memory.
+void spawn_missing(self_ptr self, const std::unordered_set<std::string>& desired,
+                   const std::vector<std::string>& just_retired, std::vector<std::string>& added) {
+  // Those retire themselves (their actor persists the final state).
+  const std::unordered_set<std::string> retiring(just_retired.begin(), just_retired.end());
+  auto& st = self->state;
+  std::unordered_set<std::string> seen;
+  storage::write_batch retire;
+  auto scanned = st.store->for_each_domain([&](const storage::domain_record& r) {
+    if (!desired.count(r.name)) {
+      // Removed while the daemon was down: drop it from status and warnings.
+      if (r.configured && !st.domains.count(r.name) && !retiring.count(r.name)) {
+        storage::domain_record retired = r;
+        retired.configured = false;
+        retired.phase = storage::domain_phase::retired;
+        retired.order_url.clear();
+        retire.put_domains.push_back(std::move(retired));
+      }
+      return;
+    }
+    seen.insert(r.name);
+    if (st.domains.count(r.name)) return;
+    spawn_domain(self, r, !r.configured);
+    added.push_back(r.name);
+  });
   if (!scanned) log_error("supervisor: reading stored domains failed: " + scanned.err().detail);
-  return out;
+  for (const auto& name : desired) {
+    if (seen.count(name) || st.domains.count(name)) continue;
+    storage::domain_record fresh;
+    fresh.name = name;
+    spawn_domain(self, std::move(fresh), false);
+    added.push_back(name);
+  }
+  if (!retire.put_domains.empty()) self->send(st.env->storage, persist_atom::value, std::move(retire));
 }
 
 reload_report apply_configuration(self_ptr self, const config::configuration& config) {
   auto& st = self->state;
-  const auto desired_list = config::desired_domains(config);
-  const std::unordered_set<std::string> desired(desired_list.begin(), desired_list.end());
-  st.env->self_check_enabled = config.settings.lets_encrypt_certs_self_check;
-
   reload_report report;
-  std::vector<std::string> gone;
-  for (const auto& [name, actor] : st.domains)
-    if (!desired.count(name)) gone.push_back(name);
-  for (const auto& name : gone) {
-    self->send(st.domains[name], retire_atom::value);
-    st.names.erase(st.domains[name].address());
-    st.domains.erase(name);
-    report.removed.push_back(name);
-  }
+  {
+    const auto desired_list = config::desired_domains(config);
+    const std::unordered_set<std::string> desired(desired_list.begin(), desired_list.end());
+    st.env->self_check_enabled = config.settings.lets_encrypt_certs_self_check;
 
-  std::unordered_map<std::string, storage::domain_record> stored;
-  bool loaded = false;
-  for (const auto& name : desired_list) {
-    if (st.domains.count(name)) continue;
-    if (!loaded) {
-      stored = stored_records(*st.store);
-      loaded = true;
+    for (auto it = st.domains.begin(); it != st.domains.end();) {
+      if (desired.count(it->first)) {
+        ++it;
+        continue;
+      }
+      self->demonitor(it->second);  // its exit is expected, not a crash
+      self->send(it->second, domain_msg{retire_command{}});
+      report.removed.push_back(it->first);
+      it = st.domains.erase(it);
     }
-    auto it = stored.find(name);
-    if (it == stored.end()) {
-      storage::domain_record fresh;
-      fresh.name = name;
-      spawn_domain(self, std::move(fresh), false);
-    } else {
-      const bool rejoining = !it->second.configured;
-      spawn_domain(self, std::move(it->second), rejoining);
-    }
-    report.added.push_back(name);
+    spawn_missing(self, desired, report.removed, report.added);
   }
-  // Stored domains that are neither running nor desired (removed while the daemon
-  // was down) are marked retired so they drop out of status and warnings.
-  if (loaded || st.names.empty()) {
-    if (!loaded) stored = stored_records(*st.store);
-    storage::write_batch retire;
-    for (auto& [name, rec] : stored) {
-      if (desired.count(name) || !rec.configured) continue;
-      rec.configured = false;
-      rec.phase = storage::domain_phase::retired;
-      retire.put_domains.push_back(std::move(rec));
-    }
-    if (!retire.put_domains.empty()) self->send(st.env->storage, persist_atom::value, std::move(retire));
-  }
+  // The scan, the temporary sets and the new actors' first messages were large;
+  // give their pages back once the actors have settled.
+  self->delayed_send(self, std::chrono::seconds(2), trim_atom::value);
   std::sort(report.added.begin(), report.added.end());
   std::sort(report.removed.begin(), report.removed.end());
   if (st.on_applied) st.on_applied(config);
@@ -124,12 +131,13 @@ caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, 
   log_info("supervisor: managing " + std::to_string(self->state.domains.size()) + " domains");
 
   self->set_down_handler([=](caf::down_msg& msg) {
+    // Only crashes arrive here (retired actors are demonitored), so a scan is fine.
     auto& s = self->state;
-    auto it = s.names.find(msg.source);
-    if (it == s.names.end()) return;  // a retired actor finished
-    const std::string name = it->second;
-    s.names.erase(it);
-    s.domains.erase(name);
+    auto it = std::find_if(s.domains.begin(), s.domains.end(),
+                           [&](const auto& entry) { return entry.second.address() == msg.source; });
+    if (it == s.domains.end()) return;
+    const std::string name = it->first;
+    s.domains.erase(it);
     if (!msg.reason) return;
     auto& times = s.restarts[name];
     const auto now = std::chrono::steady_clock::now();
@@ -169,7 +177,7 @@ caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, 
             continue;
           }
           (*reports)[i].domain = *normal;
-          self->request(it->second, std::chrono::seconds(30), retry_atom::value)
+          self->request(it->second, std::chrono::seconds(30), domain_msg{retry_command{}})
               .then(
                   [=](retry_outcome outcome) mutable {
                     switch (outcome) {
@@ -208,6 +216,10 @@ caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, 
         return {true, report, std::string()};
       },
       [=](count_atom) { return self->state.domains.size(); },
+      [=](trim_atom) {
+        self->state.store->release_resident_pages();
+        ::malloc_trim(0);
+      },
       [=](bool, const std::string&) {},  // persist acknowledgements
   };
 }

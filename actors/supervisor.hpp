@@ -29,8 +29,9 @@ struct supervisor_state {
   domain_env* env = nullptr;
   caf::actor acme;
   std::filesystem::path config_dir;
+  /// One entry per running domain actor (monitored; retired ones are demonitored
+  /// first, so a down message always means a crash).
   std::unordered_map<std::string, caf::actor> domains;
-  std::unordered_map<caf::actor_addr, std::string> names;
   std::unordered_map<std::string, std::vector<std::chrono::steady_clock::time_point>> restarts;
   /// Called with each configuration the supervisor applies (the daemon keeps it).
   std::function<void(const config::configuration&)> on_applied;

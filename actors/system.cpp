@@ -8,6 +8,7 @@
 #include "actors/domain_actor.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/wake_timer.hpp"
 #include "protocol/io_engine.hpp"
 #include "protocol/log.hpp"
 #include "storage/group_writer.hpp"
@@ -98,6 +99,7 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
                       static_cast<const certfleet::clock*>(&i->clock), acme_settings_from(i->config));
   i->env.storage = i->storage_actor_handle;
   i->env.acme = i->acme;
+  i->env.timer = sys.spawn(wake_timer);
   i->env.clock = &i->clock;
   i->env.pol = &default_policy();
   i->env.self_check_enabled = i->config.settings.lets_encrypt_certs_self_check;

@@ -1,5 +1,7 @@
 #include "storage/lmdb_env.hpp"
 
+#include <fstream>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -281,6 +283,21 @@ result<std::size_t> lmdb_env::reader_check() {
   int rc = ::mdb_reader_check(env_, &dead);
   if (rc != 0) return lmdb_error(rc, "check readers");
   return static_cast<std::size_t>(dead);
+}
+
+void lmdb_env::release_resident_pages() {
+  std::shared_lock lock(map_mutex_);  // not while the map is being resized
+  // mdb_env_info reports the map's address only for MDB_FIXEDMAP: find it in our maps.
+  const std::string file = (dir_ / "data.mdb").string();
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    if (line.size() < file.size() || line.compare(line.size() - file.size(), file.size(), file) != 0)
+      continue;
+    unsigned long start = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &start, &end) == 2 && end > start) {
+      ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+    }
+  }
 }
 
 std::size_t lmdb_env::map_size() const {

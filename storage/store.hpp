@@ -92,6 +92,8 @@ class store {
 
   /// Clears reader slots of dead processes; returns how many.
   result<std::size_t> reader_check() { return env_->reader_check(); }
+  /// See lmdb_env::release_resident_pages (after a full scan).
+  void release_resident_pages() { env_->release_resident_pages(); }
   result<store_stats> stats() const;
 
   lmdb_env& env() { return *env_; }
