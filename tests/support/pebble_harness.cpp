@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace certfleet::testing {
 
@@ -26,7 +27,7 @@ std::string run_command(const std::string& command) {
 pebble_harness::pebble_harness(pebble_options options) {
   std::string cmd;
   for (const auto& [k, v] : options.env) cmd += k + "=" + v + " ";
-  cmd += support_dir + "/start-pebble " + dir_.path().string();
+  cmd += support_dir + "/start-pebble " + dir_.path().string() + " --owner " + std::to_string(::getpid());
   if (options.validity_seconds > 0) cmd += " --validity " + std::to_string(options.validity_seconds);
   if (!options.blocklist.empty()) cmd += " --blocklist " + options.blocklist;
   cmd += " 2>&1";
