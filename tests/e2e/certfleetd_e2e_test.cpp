@@ -1,0 +1,220 @@
+// The real certfleetd and certfleet binaries against a real pebble.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "actors/renewal_policy.hpp"
+#include "protocol/crypto.hpp"
+#include "storage/store.hpp"
+#include "tests/support/certfleetd_process.hpp"
+
+namespace certfleet::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+std::vector<std::string> names(int n, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i) + ".e2e.test");
+  return out;
+}
+
+std::optional<storage::domain_record> record_of(const certfleetd_process& d, const std::string& name) {
+  for (auto& r : d.records())
+    if (r.name == name) return r;
+  return std::nullopt;
+}
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+
+// Every configured domain's stored certificate is usable with its stored key.
+void expect_certificates_match_keys(const certfleetd_process& d) {
+  auto store = storage::store::open(d.state_dir(), storage::open_mode::read_only);
+  ASSERT_TRUE(store) << store.err().detail;
+  for (const auto& r : d.records()) {
+    if (!r.configured) continue;
+    auto certs = store->get_certs(r.name);
+    ASSERT_TRUE(certs && *certs) << r.name << " has no stored certificate";
+    auto key = protocol::private_key::from_pem((*certs)->current.key_pem);
+    ASSERT_TRUE(key) << r.name;
+    EXPECT_TRUE(protocol::certificate_matches_key((*certs)->current.chain_pem, *key)) << r.name;
+    auto info = protocol::parse_certificate_pem((*certs)->current.chain_pem);
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->sans, std::vector<std::string>{r.name});
+  }
+}
+
+TEST(certfleetd_e2e, fifty_domains_get_certificates_shown_by_status) {
+  pebble_harness pebble;
+  certfleetd_process d(pebble, names(50, "f"));
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 120s)) << d.log();
+
+  auto table = d.cli("status");
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_EQ(count(table.out, " yes "), 50) << table.out;
+  auto as_json = d.cli("status --json");
+  ASSERT_EQ(as_json.exit_code, 0);
+  auto doc = json::parse(as_json.out);
+  ASSERT_EQ(doc["domains"].size(), 50u);
+  for (const auto& entry : doc["domains"]) {
+    EXPECT_TRUE(entry["has_cert"].get<bool>());
+    EXPECT_TRUE(entry["cert_expiration_time"].is_string());
+    EXPECT_TRUE(entry["last_failure_error_message"].is_null());
+  }
+  EXPECT_EQ(d.cli("status --only-errors").out.find(".e2e.test"), std::string::npos);
+  expect_certificates_match_keys(d);
+  EXPECT_EQ(std::filesystem::status(d.state_dir() / "data.mdb").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(d.log().find("PRIVATE KEY"), std::string::npos) << "key material in the log";
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(certfleetd_e2e, servfail_domain_gets_the_seed_message_and_retries_after_a_minute) {
+  pebble_harness pebble;
+  const std::string broken = "broken.e2e.test";
+  pebble.set_servfail(broken);
+  certfleetd_process d(pebble, {"ok1.e2e.test", "ok2.e2e.test", broken});
+  d.start();
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        auto r = record_of(d, broken);
+        auto a = record_of(d, "ok1.e2e.test"), b = record_of(d, "ok2.e2e.test");
+        return r && r->failure_count >= 1 && a && a->has_cert() && b && b->has_cert();
+      },
+      60s))
+      << d.log();
+
+  const std::string message =
+      "Registration failed: Self-check failed: DNS lookup failed. Check DNS and verify that \"" +
+      broken + "\" resolves to an IP address on this host.";
+  auto doc = json::parse(d.cli("status --json").out);
+  bool found = false;
+  for (const auto& entry : doc["domains"]) {
+    if (entry["domain"] != broken) continue;
+    found = true;
+    EXPECT_FALSE(entry["has_cert"].get<bool>());
+    EXPECT_EQ(entry["last_failure_error_message"], message);
+  }
+  EXPECT_TRUE(found);
+  auto rec = record_of(d, broken);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->next_attempt - rec->last_failure, std::chrono::microseconds(60s))
+      << "the first retry is one minute after the failure";
+
+  auto table = d.cli("status");
+  EXPECT_NE(table.out.find("  Error message:     " + message), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("  Next retry time:   "), std::string::npos);
+  auto errors = d.cli("status --only-errors");
+  EXPECT_NE(errors.out.find(broken), std::string::npos);
+  EXPECT_EQ(errors.out.find("ok1.e2e.test"), std::string::npos);
+  auto warnings = d.cli("warnings");
+  EXPECT_EQ(warnings.exit_code, 1);
+  EXPECT_NE(warnings.out.find(broken), std::string::npos);
+}
+
+TEST(certfleetd_e2e, retry_reload_and_a_stopped_daemon) {
+  pebble_harness pebble;
+  certfleetd_process d(pebble, {"a.e2e.test", "b.e2e.test", "c.e2e.test"});
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  const auto before = record_of(d, "a.e2e.test");
+
+  // A valid certificate outside its renewal window is never renewed early.
+  auto retry = d.cli("retry a.e2e.test");
+  EXPECT_EQ(retry.exit_code, 0);
+  EXPECT_NE(retry.out.find("not in its renewal window"), std::string::npos) << retry.out;
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(record_of(d, "a.e2e.test")->last_success, before->last_success);
+  auto unknown = d.cli("retry nope.e2e.test");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.out.find("unknown domain"), std::string::npos);
+
+  // Reload adds and retires exactly the changed domains.
+  std::ofstream(d.conf_dir() / "url_domains") << "a.e2e.test\nb.e2e.test\nnew.e2e.test\n";
+  auto reload = d.cli("reload");
+  EXPECT_EQ(reload.exit_code, 0) << reload.out;
+  EXPECT_NE(reload.out.find("1 domain(s) added, 1 removed"), std::string::npos) << reload.out;
+  EXPECT_NE(reload.out.find("+ new.e2e.test"), std::string::npos);
+  EXPECT_NE(reload.out.find("- c.e2e.test"), std::string::npos);
+  ASSERT_TRUE(d.wait_until([&] { auto r = record_of(d, "new.e2e.test"); return r && r->has_cert(); }, 30s));
+  ASSERT_TRUE(d.wait_until([&] { auto r = record_of(d, "c.e2e.test"); return r && !r->configured; }, 10s));
+  EXPECT_EQ(d.cli("status").out.find("c.e2e.test"), std::string::npos);
+
+  // A broken configuration is rejected; the daemon keeps running on the old one.
+  std::ofstream(d.conf_dir() / "certfleet.conf", std::ios::app) << "lets_encrypt_agre_to_terms_of_service yes\n";
+  auto rejected = d.cli("reload");
+  EXPECT_EQ(rejected.exit_code, 1);
+  EXPECT_NE(rejected.out.find("certfleet.conf:"), std::string::npos) << rejected.out;
+  EXPECT_NE(rejected.out.find("did you mean"), std::string::npos) << rejected.out;
+  EXPECT_TRUE(d.running());
+  EXPECT_NE(d.cli("retry b.e2e.test").out.find("not in its renewal window"), std::string::npos);
+
+  // With the daemon down, status still reads the state; retry says what is wrong.
+  EXPECT_EQ(d.stop(), 0);
+  auto status = d.cli("status");
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_NE(status.out.find("new.e2e.test"), std::string::npos);
+  auto down = d.cli("retry a.e2e.test");
+  EXPECT_EQ(down.exit_code, 3);
+  EXPECT_NE(down.out.find("certfleetd is not running"), std::string::npos) << down.out;
+}
+
+TEST(certfleetd_e2e, kill_9_during_issuance_loses_nothing) {
+  pebble_harness pebble;
+  certfleetd_process d(pebble, names(100, "k"));
+  std::mt19937 rng(12345);
+  std::uniform_int_distribution<int> ms(150, 900);
+  for (int round = 0; round < 5; ++round) {
+    d.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms(rng)));
+    d.kill9();
+  }
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 120s)) << d.log();
+  for (const auto& r : d.records()) {
+    EXPECT_EQ(r.phase, storage::domain_phase::valid) << r.name;
+    EXPECT_TRUE(r.order_url.empty()) << r.name;
+  }
+  expect_certificates_match_keys(d);
+}
+
+TEST(certfleetd_e2e, short_lived_certificates_renew_at_their_renewal_point) {
+  pebble_options options;
+  options.validity_seconds = 40;
+  pebble_harness pebble(options);
+  const auto domains = names(3, "r");
+  certfleetd_process d(pebble, domains);
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 30s)) << d.log();
+  std::map<std::string, storage::domain_record> first;
+  for (const auto& r : d.records()) first[r.name] = r;
+
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        for (const auto& r : d.records())
+          if (r.cert_not_after <= first[r.name].cert_not_after) return false;
+        return true;
+      },
+      60s))
+      << d.log();
+  for (const auto& r : d.records()) {
+    const auto& old = first[r.name];
+    const auto point = actors::renewal_point(old.cert_not_before, old.cert_not_after, r.name);
+    EXPECT_GE(r.last_success, point) << r.name << " renewed before its renewal point";
+    EXPECT_LT(r.last_success, old.cert_not_after) << r.name << " renewed only after expiry";
+  }
+}
+
+}  // namespace
+}  // namespace certfleet::testing

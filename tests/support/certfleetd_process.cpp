@@ -1,0 +1,134 @@
+#include "tests/support/certfleetd_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "storage/store.hpp"
+
+namespace certfleet::testing {
+
+namespace {
+const std::string daemon_binary = CERTFLEETD_BINARY;
+const std::string cli_binary = CERTFLEET_BINARY;
+}  // namespace
+
+certfleetd_process::certfleetd_process(const pebble_harness& pebble,
+                                       const std::vector<std::string>& domains,
+                                       const std::string& extra_conf)
+    : conf_(dir_.path() / "conf"), state_(dir_.path() / "state"), domain_count_(domains.size()) {
+  std::filesystem::create_directories(conf_);
+  const std::string port = std::to_string(pebble.http01_port());
+  std::ofstream(conf_ / "certfleet.conf")
+      << "lets_encrypt_agree_to_terms_of_service yes\n"
+      << "lets_encrypt_registration_email ops@example.com\n"
+      << "acme_directory_url " << pebble.directory_url() << "\n"
+      << "acme_ca_bundle " << pebble.ca_bundle() << "\n"
+      << "http_listen 127.0.0.1:" << port << "\n"
+      << "self_check_port " << port << "\n"
+      << "dns_servers " << pebble.dns_server() << "\n"
+      << "state_dir " << state_.string() << "\n"
+      << extra_conf;
+  std::ofstream urls(conf_ / "url_domains");
+  for (const auto& d : domains) urls << d << "\n";
+  if (!domains.empty()) std::ofstream(conf_ / "me") << domains.front() << "\n";
+}
+
+certfleetd_process::~certfleetd_process() {
+  if (running()) kill9();
+}
+
+void certfleetd_process::start() {
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    const int log = ::open((dir_.path() / "certfleetd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ::dup2(log, 2);
+    ::execl(daemon_binary.c_str(), daemon_binary.c_str(), "--config-dir", conf_.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const bool up = wait_until(
+      [&] { return cli("retry --help").exit_code == 0 && std::filesystem::exists(state_ / "control.sock"); },
+      std::chrono::seconds(20));
+  if (!up || !running()) throw std::runtime_error("certfleetd did not start:\n" + log());
+}
+
+bool certfleetd_process::running() const {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  return ::waitpid(pid_, &status, WNOHANG) == 0;
+}
+
+void certfleetd_process::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+int certfleetd_process::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill9();
+  return -1;
+}
+
+cli_result certfleetd_process::cli(const std::string& args) const {
+  const std::string cmd = cli_binary + " --config-dir " + conf_.string() + " " + args + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run " + cmd);
+  cli_result r;
+  char buf[65536];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) r.out.append(buf, n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<storage::domain_record> certfleetd_process::records() const {
+  auto store = storage::store::open(state_, storage::open_mode::read_only);
+  if (!store) return {};
+  auto list = store->list_domains();
+  return list ? *list : std::vector<storage::domain_record>{};
+}
+
+bool certfleetd_process::wait_until(const std::function<bool()>& pred,
+                                    std::chrono::seconds limit) const {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return pred();
+}
+
+bool certfleetd_process::all_issued() const {
+  std::size_t issued = 0;
+  for (const auto& r : records())
+    if (r.configured && r.has_cert()) ++issued;
+  return issued == domain_count_;
+}
+
+std::string certfleetd_process::log() const {
+  std::ifstream in(dir_.path() / "certfleetd.log");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace certfleet::testing

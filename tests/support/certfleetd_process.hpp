@@ -1,0 +1,57 @@
+#pragma once
+// The real certfleetd binary as a child process, configured against a
+// pebble_harness, plus the real certfleet CLI: what end-to-end tests drive.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "storage/records.hpp"
+#include "tests/support/pebble_harness.hpp"
+
+namespace certfleet::testing {
+
+struct cli_result {
+  int exit_code = -1;
+  std::string out;  ///< stdout and stderr together
+};
+
+class certfleetd_process {
+ public:
+  /// Writes a configuration for `domains` (the first is also `me`) against pebble.
+  certfleetd_process(const pebble_harness& pebble, const std::vector<std::string>& domains,
+                     const std::string& extra_conf = "");
+  ~certfleetd_process();
+
+  /// Starts the daemon and waits (bounded) until its control socket answers.
+  void start();
+  void kill9();
+  /// SIGTERM and wait for a clean exit; returns the exit status.
+  int stop();
+  bool running() const;
+
+  /// Runs `certfleet --config-dir CONF ARGS...`.
+  cli_result cli(const std::string& args) const;
+  /// The domain records in the store (read-only, as the CLI reads them).
+  std::vector<storage::domain_record> records() const;
+  /// Polls pred every 100 ms until it holds or `limit` passes.
+  bool wait_until(const std::function<bool()>& pred, std::chrono::seconds limit) const;
+  /// True once every configured domain has a certificate.
+  bool all_issued() const;
+
+  const std::filesystem::path& conf_dir() const { return conf_; }
+  const std::filesystem::path& state_dir() const { return state_; }
+  std::string log() const;
+
+ private:
+  temp_dir dir_;
+  std::filesystem::path conf_, state_;
+  std::size_t domain_count_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace certfleet::testing
