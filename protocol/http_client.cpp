@@ -123,7 +123,7 @@ asio::awaitable<result<http_response>> http_client::exchange(connection& conn,
   if (!req.accept.empty()) msg.set(http::field::accept, req.accept);
   if (!req.content_type.empty()) msg.set(http::field::content_type, req.content_type);
   msg.body() = req.body;
-  msg.keep_alive(true);
+  msg.keep_alive(req.keep_alive);
   msg.prepare_payload();
 
   error_code ec;
@@ -165,7 +165,7 @@ asio::awaitable<result<http_response>> http_client::exchange(connection& conn,
     out.links.emplace_back(it->value());
   }
   out.body = std::move(res.body());
-  if (!res.keep_alive()) conn.key.clear();  // do not pool
+  if (!res.keep_alive() || !req.keep_alive) conn.key.clear();  // do not pool
   co_return out;
 }
 

@@ -35,6 +35,10 @@ struct http_request {
   /// Connect to this IP address instead of resolving the URL's host (the Host
   /// header and TLS SNI still use the URL's host). Used by the self-check.
   std::string connect_address;
+  /// False: one-off request (e.g. a self-check to one domain): the connection is
+  /// closed afterwards instead of kept idle in the pool, which would otherwise
+  /// hold one socket per domain forever.
+  bool keep_alive = true;
 };
 
 struct http_response {
