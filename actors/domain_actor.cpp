@@ -118,7 +118,11 @@ void on_issued(self_ptr self, domain_env* env, protocol::issued_certificate& cer
   storage::cert_record stored{next.state.name, std::move(cert.chain_pem), std::move(cert.key_pem),
                               nb, na, cert.info.serial_hex};
   self->request(env->storage, caf::infinite, save_cert_atom::value, std::move(stored), next.state)
-      .await([=](bool, const std::string&) { carry_out(self, env, next.effects); },
+      .await(
+          [=](bool ok, const std::string&) {
+            if (ok && env->exporter) self->send(env->exporter, export_atom::value, next.state.name);
+            carry_out(self, env, next.effects);
+          },
              [=](caf::error&) { carry_out(self, env, next.effects); });
 }
 

@@ -22,7 +22,8 @@ namespace certfleet::actors {
 struct domain_env {
   caf::actor storage;
   caf::actor acme;
-  caf::actor timer;  ///< the shared wake_timer
+  caf::actor timer;     ///< the shared wake_timer
+  caf::actor exporter;  ///< export_actor: told about every new certificate
   const certfleet::clock* clock = nullptr;
   const policy* pol = nullptr;
   std::atomic<bool> self_check_enabled{true};

@@ -32,6 +32,8 @@ using check_atom = caf::atom_constant<caf::atom("check")>;
 using order_atom = caf::atom_constant<caf::atom("order")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using account_atom = caf::atom_constant<caf::atom("account")>;
+// exporter
+using export_atom = caf::atom_constant<caf::atom("export")>;
 // supervisor
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;

@@ -9,6 +9,8 @@
 #include "actors/storage_actor.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/wake_timer.hpp"
+#include "actors/export_actor.hpp"
+#include "serving/certificate_choice.hpp"
 #include "protocol/io_engine.hpp"
 #include "protocol/log.hpp"
 #include "storage/group_writer.hpp"
@@ -96,6 +98,14 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
   if (!io) return std::move(io).err();
   i->io = std::move(io.value());
 
+  // The last step of the Server-Default chain always succeeds: make sure it exists.
+  const std::string me = i->config.me.empty() ? "localhost" : i->config.me;
+  if (auto self_signed = serving::load_or_create_self_signed(i->state_dir / "self-signed", me,
+                                                             i->clock.now());
+      !self_signed) {
+    log_error("certfleetd: cannot create the self-signed certificate: " + self_signed.err().detail);
+  }
+
   i->system = std::make_unique<caf::actor_system>(configure(i->cfg, options.worker_threads));
   auto& sys = *i->system;
   i->storage_actor_handle = sys.spawn(storage_actor, i->store.get(), i->writer.get());
@@ -104,12 +114,14 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
   i->env.storage = i->storage_actor_handle;
   i->env.acme = i->acme;
   i->env.timer = sys.spawn(wake_timer);
+  i->env.exporter = sys.spawn<caf::detached>(export_actor, i->store.get(), i->state_dir, i->config);
   i->env.clock = &i->clock;
   i->env.pol = &default_policy();
   i->env.self_check_enabled = i->config.settings.lets_encrypt_certs_self_check;
   impl* raw = i.get();
   i->supervisor_handle = sys.spawn(supervisor, i->store.get(), &i->env, i->acme, i->config,
                                    [raw](const config::configuration& c) {
+                                     caf::anon_send(raw->env.exporter, reload_atom::value, c);
                                      std::lock_guard lock(raw->config_mutex);
                                      raw->config = c;
                                    });

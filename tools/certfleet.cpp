@@ -10,6 +10,7 @@
 #include "protocol/crypto.hpp"
 #include "protocol/time.hpp"
 #include "storage/store.hpp"
+#include "tools/cli/cert_for.hpp"
 #include "tools/cli/csr_files.hpp"
 #include "tools/cli/status_format.hpp"
 
@@ -152,6 +153,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   csr->add_option("--out", csr_out, "directory to write the files to")->capture_default_str();
 
+  std::string cert_for_name, cert_for_service = "https";
+  auto* cert_for = app.add_subcommand("cert-for", "which certificate a service serves for a name, and why");
+  cert_for->add_option("NAME", cert_for_name, "the name a client asks for (SNI); empty: the default");
+  cert_for->add_option("--service", cert_for_service, "https, ftp, smtp or sink")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -162,6 +168,20 @@ int main(int argc, char** argv) {
   if (*retry) return cmd_retry(g, retry_domains);
   if (*reload) return cmd_reload(g);
   if (*warnings) return cmd_warnings(g);
+  if (*cert_for) {
+    auto svc = serving::parse_service(cert_for_service);
+    if (!svc) {
+      std::cerr << "certfleet: " << svc.err().detail << "\n";
+      return exit_usage;
+    }
+    auto report = cli::describe_certificate_for(g.config_dir, state_dir_of(g), cert_for_name, *svc);
+    if (!report) {
+      std::cerr << "certfleet: " << report.err().detail << "\n";
+      return exit_problem;
+    }
+    std::cout << *report;
+    return exit_ok;
+  }
   if (*csr) {
     auto written = cli::write_csr_files(csr_domain, csr_key_type, csr_out);
     if (!written) {

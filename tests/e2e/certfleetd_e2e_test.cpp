@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <fstream>
 #include <map>
+#include <iterator>
 #include <random>
 #include <thread>
 
@@ -168,6 +169,50 @@ TEST(certfleetd_e2e, retry_reload_and_a_stopped_daemon) {
   auto down = d.cli("retry a.e2e.test");
   EXPECT_EQ(down.exit_code, 3);
   EXPECT_NE(down.out.find("certfleetd is not running"), std::string::npos) << down.out;
+}
+
+TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
+  pebble_harness pebble;
+  temp_dir out;
+  const auto hook_log = out.path() / "hook.log";
+  const auto exports = out.path() / "export";
+  const auto domains = names(3, "x");
+  certfleetd_process d(pebble, domains,
+                       "export_dir " + exports.string() + "\ndeploy_hook \"printf '%s\\n' >> " +
+                           hook_log.string() + "\"\n");
+  d.start();
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        std::ifstream in(hook_log);
+        std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        for (const auto& name : domains)
+          if (all.find(name) == std::string::npos) return false;
+        return true;
+      },
+      30s))
+      << d.log();
+  for (const auto& name : domains) {
+    const auto pem = exports / (name + ".pem");
+    ASSERT_TRUE(std::filesystem::exists(pem)) << name;
+    EXPECT_EQ(std::filesystem::status(pem).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::ifstream in(exports / (name + ".key"));
+    std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = protocol::private_key::from_pem(key);
+    ASSERT_TRUE(parsed) << name;
+    std::ifstream crt(exports / (name + ".crt"));
+    std::string chain((std::istreambuf_iterator<char>(crt)), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(protocol::certificate_matches_key(chain, *parsed)) << name;
+  }
+  // `me` is the first domain: its certificate is the Server-Default for every service.
+  for (const char* svc : {"https", "ftp", "smtp", "sink"}) {
+    EXPECT_TRUE(std::filesystem::exists(exports / "services" / (std::string(svc) + ".pem"))) << svc;
+  }
+  auto report = d.cli("cert-for --service smtp");
+  EXPECT_EQ(report.exit_code, 0);
+  EXPECT_NE(report.out.find("Let's Encrypt certificate for " + domains.front() + ": used"),
+            std::string::npos)
+      << report.out;
 }
 
 TEST(certfleetd_e2e, kill_9_during_issuance_loses_nothing) {

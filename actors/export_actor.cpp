@@ -1,0 +1,74 @@
+#include "actors/export_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "protocol/log.hpp"
+#include "serving/export_files.hpp"
+
+namespace certfleet::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<export_state>*;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+// Issuances arriving together are exported together, and the hook runs once.
+constexpr auto batch_window = std::chrono::seconds(1);
+
+void flush(self_ptr self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  const auto& s = st.config.settings;
+  std::vector<std::string> names(st.changed.begin(), st.changed.end());
+  st.changed.clear();
+  if (s.export_dir.empty() || names.empty()) return;
+
+  auto lets_encrypt = [&](const std::string& domain) -> std::optional<serving::pem_pair> {
+    auto certs = st.store->get_certs(domain);
+    if (!certs || !*certs) return std::nullopt;
+    return serving::pem_pair{(*certs)->current.chain_pem, (*certs)->current.key_pem};
+  };
+  for (const auto& name : names) {
+    auto pair = lets_encrypt(name);
+    if (!pair) continue;
+    if (auto r = serving::export_domain(s.export_dir, name, *pair); !r) log_error("export: " + r.err().detail);
+  }
+  const auto now = system_clock{}.now();
+  auto self_signed = [&](const std::string& me) {
+    return serving::load_or_create_self_signed(st.state_dir / "self-signed", me, now);
+  };
+  for (auto svc : {serving::service::https, serving::service::ftp, serving::service::smtp,
+                   serving::service::sink}) {
+    auto chosen = serving::choose_certificate(st.config, svc, "", lets_encrypt, self_signed, now);
+    if (!chosen.certificate) continue;
+    if (auto r = serving::export_service(s.export_dir, svc, *chosen.certificate); !r)
+      log_error("export: " + r.err().detail);
+  }
+  log_info("export: wrote " + std::to_string(names.size()) + " domain(s) to " + s.export_dir.string());
+  if (!s.deploy_hook.empty()) {
+    if (auto r = serving::run_deploy_hook(s.deploy_hook, names, s.deploy_hook_timeout); !r)
+      log_error("export: " + r.err().detail);
+  }
+}
+
+}  // namespace
+
+caf::behavior export_actor(self_ptr self, storage::store* store, std::filesystem::path state_dir,
+                           config::configuration config) {
+  self->state.store = store;
+  self->state.state_dir = std::move(state_dir);
+  self->state.config = std::move(config);
+  return {
+      [=](export_atom, std::string& domain) {
+        self->state.changed.insert(std::move(domain));
+        if (!self->state.flush_scheduled) {
+          self->state.flush_scheduled = true;
+          self->delayed_send(self, batch_window, flush_atom::value);
+        }
+      },
+      [=](flush_atom) { flush(self); },
+      [=](reload_atom, config::configuration& next) { self->state.config = std::move(next); },
+  };
+}
+
+}  // namespace certfleet::actors

@@ -1,0 +1,35 @@
+#pragma once
+// Keeps export_dir in step with issued certificates: the files of each domain that
+// got a new certificate, the services/<service>.pem chosen by the precedence rules,
+// then the deploy hook once per batch. Runs detached (its own thread): it writes
+// files and waits for the hook, which must not block the scheduler.
+
+#include <caf/fwd.hpp>
+#include <caf/stateful_actor.hpp>
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "config/configuration.hpp"
+#include "storage/store.hpp"
+
+namespace certfleet::actors {
+
+struct export_state {
+  storage::store* store = nullptr;
+  std::filesystem::path state_dir;
+  config::configuration config;
+  std::set<std::string> changed;
+  bool flush_scheduled = false;
+  static inline const char* name = "exporter";
+};
+
+/// Messages:
+///   (export_atom, string domain)        the domain has a new certificate
+///   (reload_atom, configuration)        new settings (export_dir, deploy_hook, rules)
+caf::behavior export_actor(caf::stateful_actor<export_state>* self, storage::store* store,
+                           std::filesystem::path state_dir, config::configuration config);
+
+}  // namespace certfleet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::config::configuration)
