@@ -21,6 +21,7 @@ void flush(self_ptr self) {
   const auto& s = st.config.settings;
   std::vector<std::string> names(st.changed.begin(), st.changed.end());
   st.changed.clear();
+  if (st.changed_hook && !names.empty()) st.changed_hook(names);
   if (s.export_dir.empty() || names.empty()) return;
 
   auto lets_encrypt = [&](const std::string& domain) -> std::optional<serving::pem_pair> {
@@ -54,7 +55,9 @@ void flush(self_ptr self) {
 }  // namespace
 
 caf::behavior export_actor(self_ptr self, storage::store* store, std::filesystem::path state_dir,
-                           config::configuration config) {
+                           config::configuration config,
+                           std::function<void(std::vector<std::string>)> changed) {
+  self->state.changed_hook = std::move(changed);
   self->state.store = store;
   self->state.state_dir = std::move(state_dir);
   self->state.config = std::move(config);

@@ -7,7 +7,9 @@
 #include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
 #include <filesystem>
+#include <functional>
 #include <set>
+#include <vector>
 #include <string>
 
 #include "config/configuration.hpp"
@@ -21,6 +23,8 @@ struct export_state {
   config::configuration config;
   std::set<std::string> changed;
   bool flush_scheduled = false;
+  /// Called with the names whose certificate changed (the HTTPS listener reloads them).
+  std::function<void(std::vector<std::string>)> changed_hook;
   static inline const char* name = "exporter";
 };
 
@@ -28,7 +32,8 @@ struct export_state {
 ///   (export_atom, string domain)        the domain has a new certificate
 ///   (reload_atom, configuration)        new settings (export_dir, deploy_hook, rules)
 caf::behavior export_actor(caf::stateful_actor<export_state>* self, storage::store* store,
-                           std::filesystem::path state_dir, config::configuration config);
+                           std::filesystem::path state_dir, config::configuration config,
+                           std::function<void(std::vector<std::string>)> changed);
 
 }  // namespace certfleet::actors
 

@@ -11,6 +11,7 @@
 #include "actors/wake_timer.hpp"
 #include "actors/export_actor.hpp"
 #include "serving/certificate_choice.hpp"
+#include "serving/https_server.hpp"
 #include "protocol/io_engine.hpp"
 #include "protocol/log.hpp"
 #include "storage/group_writer.hpp"
@@ -65,12 +66,48 @@ struct engine::impl {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> system;
   caf::actor storage_actor_handle, acme, supervisor_handle;
+  std::unique_ptr<serving::https_server> https;
   std::unique_ptr<control_server> control;
   std::mutex config_mutex;
   bool stopped = false;
 
   std::string handle_control(const std::string& text);
 };
+
+namespace {
+
+// The HTTPS listener (https_listen), serving what the precedence rules choose.
+result<void> start_https(engine::impl& i) {
+  const auto& listen = i.config.settings.https_listen;
+  if (!listen) return {};
+  serving::https_options options;
+  if (i.config.settings.http_upstream) options.upstream = i.config.settings.http_upstream->to_string();
+  auto provider = [&i](const std::string& name) -> std::optional<serving::pem_pair> {
+    config::configuration config;
+    {
+      std::lock_guard lock(i.config_mutex);
+      config = i.config;
+    }
+    const auto now = i.clock.now();
+    auto lets_encrypt = [&](const std::string& domain) -> std::optional<serving::pem_pair> {
+      auto rec = i.store->get_domain(domain);
+      if (!rec || !*rec || !(*rec)->configured) return std::nullopt;
+      auto certs = i.store->get_certs(domain);
+      if (!certs || !*certs) return std::nullopt;
+      return serving::pem_pair{(*certs)->current.chain_pem, (*certs)->current.key_pem};
+    };
+    auto self_signed = [&](const std::string& me) {
+      return serving::load_or_create_self_signed(i.state_dir / "self-signed", me, now);
+    };
+    return serving::choose_certificate(config, serving::service::https, name, lets_encrypt,
+                                       self_signed, now)
+        .certificate;
+  };
+  i.https = std::make_unique<serving::https_server>(i.io->executor(), provider, options);
+  return i.https->listen(listen->to_string());
+}
+
+}  // namespace
 
 engine::engine(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
@@ -114,14 +151,20 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
   i->env.storage = i->storage_actor_handle;
   i->env.acme = i->acme;
   i->env.timer = sys.spawn(wake_timer);
-  i->env.exporter = sys.spawn<caf::detached>(export_actor, i->store.get(), i->state_dir, i->config);
+  impl* raw = i.get();
+  if (auto started = start_https(*raw); !started) return std::move(started).err();
+  i->env.exporter = sys.spawn<caf::detached>(
+      export_actor, i->store.get(), i->state_dir, i->config,
+      [raw](std::vector<std::string> names) {
+        if (raw->https) raw->https->invalidate(std::move(names));
+      });
   i->env.clock = &i->clock;
   i->env.pol = &default_policy();
   i->env.self_check_enabled = i->config.settings.lets_encrypt_certs_self_check;
-  impl* raw = i.get();
   i->supervisor_handle = sys.spawn(supervisor, i->store.get(), &i->env, i->acme, i->config,
                                    [raw](const config::configuration& c) {
                                      caf::anon_send(raw->env.exporter, reload_atom::value, c);
+                                     if (raw->https) raw->https->invalidate({});
                                      std::lock_guard lock(raw->config_mutex);
                                      raw->config = c;
                                    });
@@ -194,6 +237,7 @@ void engine::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->control.reset();
+  if (impl_->https) impl_->https->stop();
   impl_->io.reset();  // no more network results
   impl_->writer->flush();
   log_info("certfleetd: stopped; state is saved");

@@ -42,8 +42,10 @@ class engine {
   const std::filesystem::path& state_dir() const;
   std::filesystem::path control_socket() const;
 
- private:
+ /// The wiring's parts (defined in system.cpp).
   struct impl;
+
+ private:
   explicit engine(std::unique_ptr<impl> i);
   std::unique_ptr<impl> impl_;
 };

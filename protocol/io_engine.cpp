@@ -86,6 +86,7 @@ result<std::unique_ptr<io_engine>> io_engine::start(io_engine_options options) {
 }
 
 unsigned short io_engine::http_port() const { return impl_->responder.port(); }
+asio::any_io_executor io_engine::executor() const { return impl_->io.get_executor(); }
 std::uint64_t io_engine::http_requests_served() const { return impl_->responder.requests_served(); }
 
 void io_engine::self_check(std::string domain, std::function<void(result<void>)> done) {

@@ -57,6 +57,8 @@ class io_engine {
              std::function<void(result<issued_certificate>)> done);
 
   unsigned short http_port() const;
+  /// The io thread's executor, for other servers that share it (the HTTPS listener).
+  boost::asio::any_io_executor executor() const;
   std::uint64_t http_requests_served() const;
 
  private:

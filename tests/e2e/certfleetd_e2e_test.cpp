@@ -1,5 +1,9 @@
 // The real certfleetd and certfleet binaries against a real pebble.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <fstream>
@@ -29,6 +33,19 @@ std::optional<storage::domain_record> record_of(const certfleetd_process& d, con
   for (auto& r : d.records())
     if (r.name == name) return r;
   return std::nullopt;
+}
+
+// A loopback port nobody listens on right now.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 int count(const std::string& text, const std::string& what) {
@@ -177,7 +194,9 @@ TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
   const auto hook_log = out.path() / "hook.log";
   const auto exports = out.path() / "export";
   const auto domains = names(3, "x");
+  const int https_port = free_port();
   certfleetd_process d(pebble, domains,
+                       "https_listen 127.0.0.1:" + std::to_string(https_port) + "\n" +
                        "export_dir " + exports.string() + "\ndeploy_hook \"printf '%s\\n' >> " +
                            hook_log.string() + "\"\n");
   d.start();
@@ -207,6 +226,14 @@ TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
   // `me` is the first domain: its certificate is the Server-Default for every service.
   for (const char* svc : {"https", "ftp", "smtp", "sink"}) {
     EXPECT_TRUE(std::filesystem::exists(exports / "services" / (std::string(svc) + ".pem"))) << svc;
+  }
+  // The HTTPS listener serves each domain's certificate by SNI, the default without.
+  for (const auto& name : {domains[1], std::string("unknown.e2e.test")}) {
+    const std::string subject = run_command(
+        "echo | openssl s_client -connect 127.0.0.1:" + std::to_string(https_port) +
+        " -servername " + name + " 2>/dev/null | openssl x509 -noout -subject");
+    const std::string expected = name == domains[1] ? name : domains.front();  // me
+    EXPECT_NE(subject.find("CN = " + expected), std::string::npos) << name << ": " << subject;
   }
   auto report = d.cli("cert-for --service smtp");
   EXPECT_EQ(report.exit_code, 0);

@@ -1,0 +1,244 @@
+#include "serving/https_server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <list>
+#include <unordered_map>
+
+#include "protocol/http01_server.hpp"  // split_host_port
+#include "protocol/http_client.hpp"
+
+namespace certfleet::serving {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+struct ctx_deleter {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+using ctx_ptr = std::shared_ptr<SSL_CTX>;
+
+// An SSL_CTX holding one chain and key; nullptr if OpenSSL refuses them.
+ctx_ptr make_ctx(const pem_pair& pair) {
+  ctx_ptr ctx(SSL_CTX_new(TLS_server_method()), ctx_deleter{});
+  if (!ctx) return nullptr;
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  std::unique_ptr<BIO, decltype(&BIO_free)> chain(BIO_new_mem_buf(pair.chain_pem.data(), static_cast<int>(pair.chain_pem.size())), &BIO_free);
+  X509* leaf = PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr);
+  if (leaf == nullptr || SSL_CTX_use_certificate(ctx.get(), leaf) != 1) {
+    X509_free(leaf);
+    return nullptr;
+  }
+  X509_free(leaf);
+  while (X509* extra = PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr)) {
+    SSL_CTX_add_extra_chain_cert(ctx.get(), extra);  // takes ownership
+  }
+  ERR_clear_error();  // the end of the chain reads as an error
+  std::unique_ptr<BIO, decltype(&BIO_free)> key(BIO_new_mem_buf(pair.key_pem.data(), static_cast<int>(pair.key_pem.size())), &BIO_free);
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key.get(), nullptr, nullptr, nullptr);
+  const bool ok = pkey != nullptr && SSL_CTX_use_PrivateKey(ctx.get(), pkey) == 1 &&
+                  SSL_CTX_check_private_key(ctx.get()) == 1;
+  EVP_PKEY_free(pkey);
+  return ok ? ctx : nullptr;
+}
+
+}  // namespace
+
+struct https_server::impl : std::enable_shared_from_this<impl> {
+  impl(asio::any_io_executor ex, certificate_provider p, https_options o)
+      : executor(std::move(ex)), provider(std::move(p)), options(std::move(o)),
+        base(asio::ssl::context::tls_server), acceptor(executor) {}
+
+  asio::any_io_executor executor;
+  certificate_provider provider;
+  https_options options;
+  asio::ssl::context base;
+  tcp::acceptor acceptor;
+  bool stopped = false;
+  std::unique_ptr<protocol::http_client> upstream;
+  // LRU of loaded certificates by name; touched only on the io thread.
+  std::list<std::string> order;
+  std::unordered_map<std::string, std::pair<ctx_ptr, std::list<std::string>::iterator>> cache;
+
+  ctx_ptr lookup(const std::string& name) {
+    if (auto it = cache.find(name); it != cache.end()) {
+      order.splice(order.begin(), order, it->second.second);
+      return it->second.first;
+    }
+    auto pair = provider(name);
+    ctx_ptr ctx = pair ? make_ctx(*pair) : nullptr;
+    if (!ctx) return nullptr;
+    order.push_front(name);
+    cache[name] = {ctx, order.begin()};
+    if (cache.size() > options.cache_size) {
+      cache.erase(order.back());
+      order.pop_back();
+    }
+    return ctx;
+  }
+
+  // OpenSSL's SNI callback: switch the connection to the chosen certificate.
+  static int on_server_name(SSL* ssl, int*, void* arg) {
+    auto* self = static_cast<impl*>(arg);
+    const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    std::string lower = name ? name : "";
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto ctx = self->lookup(lower)) SSL_set_SSL_CTX(ssl, ctx.get());
+    return SSL_TLSEXT_ERR_OK;
+  }
+
+  asio::awaitable<http::response<http::string_body>> answer(http::request<http::string_body> req) {
+    http::response<http::string_body> res{http::status::not_found, req.version()};
+    res.set(http::field::server, "certfleet");
+    res.keep_alive(req.keep_alive());
+    if (!upstream) {
+      res.set(http::field::content_type, "text/plain");
+      res.body() = "Not found\n";
+      res.prepare_payload();
+      co_return res;
+    }
+    protocol::http_request forward;
+    forward.method = std::string(req.method_string());
+    forward.url = "http://" + options.upstream + std::string(req.target());
+    forward.body = req.body();
+    forward.content_type = std::string(req[http::field::content_type]);
+    auto got = co_await upstream->request(std::move(forward));
+    if (!got) {
+      res.result(http::status::bad_gateway);
+      res.set(http::field::content_type, "text/plain");
+      res.body() = "Bad gateway: the upstream HTTP server did not answer\n";
+    } else {
+      res.result(got->status);
+      if (!got->content_type.empty()) res.set(http::field::content_type, got->content_type);
+      if (!got->location.empty()) res.set(http::field::location, got->location);
+      res.body() = std::move(got->body);
+    }
+    res.prepare_payload();
+    co_return res;
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), base);
+    error_code ec;
+    stream.next_layer().expires_after(options.timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    beast::flat_buffer buffer;
+    for (int n = 0; n < 1000; ++n) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      parser.body_limit(options.max_body_bytes);
+      stream.next_layer().expires_after(options.timeout);
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      auto request = parser.release();  // named: GCC 12 mishandles temporaries in co_await
+      auto res = co_await answer(std::move(request));
+      const bool keep = res.keep_alive();
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !keep) break;
+    }
+    stream.next_layer().expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  asio::awaitable<void> accept_loop() {
+    auto keep = shared_from_this();
+    while (!stopped) {
+      error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopped || ec == asio::error::operation_aborted) co_return;
+        continue;
+      }
+      asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+https_server::https_server(asio::any_io_executor executor, certificate_provider provider,
+                           https_options options)
+    : impl_(std::make_shared<impl>(std::move(executor), std::move(provider), std::move(options))) {
+  SSL_CTX* base = impl_->base.native_handle();
+  SSL_CTX_set_min_proto_version(base, TLS1_2_VERSION);
+  SSL_CTX_set_tlsext_servername_callback(base, &impl::on_server_name);
+  SSL_CTX_set_tlsext_servername_arg(base, impl_.get());
+  if (!impl_->options.upstream.empty()) {
+    impl_->upstream = std::make_unique<protocol::http_client>(impl_->executor, protocol::http_client_options{});
+  }
+}
+
+https_server::~https_server() { stop(); }
+
+result<void> https_server::listen(const std::string& address) {
+  // Clients without SNI get the default ("") certificate from the base context.
+  if (auto fallback = impl_->provider("")) {
+    if (auto ctx = make_ctx(*fallback)) {
+      SSL_CTX_use_certificate(impl_->base.native_handle(), SSL_CTX_get0_certificate(ctx.get()));
+      SSL_CTX_use_PrivateKey(impl_->base.native_handle(), SSL_CTX_get0_privatekey(ctx.get()));
+    }
+  }
+  auto hp = protocol::split_host_port(address);
+  if (!hp) return std::move(hp).err();
+  error_code ec;
+  auto ip = asio::ip::make_address(hp->first.empty() ? "0.0.0.0" : hp->first, ec);
+  if (ec) return error{error_kind::config, "invalid https_listen \"" + address + "\": " + ec.message()};
+  tcp::endpoint endpoint(ip, hp->second);
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return error{error_kind::config, "cannot listen on " + address + " for HTTPS: " + ec.message() +
+                                         "; stop the other server using it or change https_listen"};
+  }
+  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
+  return {};
+}
+
+unsigned short https_server::port() const {
+  error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void https_server::invalidate(std::vector<std::string> names) {
+  asio::post(impl_->executor, [i = impl_, names = std::move(names)] {
+    if (names.empty()) {
+      i->cache.clear();
+      i->order.clear();
+      return;
+    }
+    for (const auto& n : names) {
+      if (auto it = i->cache.find(n); it != i->cache.end()) {
+        i->order.erase(it->second.second);
+        i->cache.erase(it);
+      }
+    }
+  });
+}
+
+void https_server::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  asio::post(impl_->executor, [i = impl_] {
+    error_code ec;
+    i->acceptor.close(ec);
+  });
+}
+
+}  // namespace certfleet::serving

@@ -1,0 +1,52 @@
+#pragma once
+// The HTTPS listener: picks the certificate per client by SNI (through a provider
+// that applies the precedence rules), loads each certificate on first use into a
+// bounded cache, and forwards requests to the installation's HTTP upstream (or
+// answers 404 without one). A renewed certificate is picked up by invalidating its
+// name: new handshakes get the new one, open connections keep theirs.
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/error.hpp"
+#include "serving/certificate_choice.hpp"
+
+namespace certfleet::serving {
+
+struct https_options {
+  std::string upstream;  ///< "host:port" of the HTTP server to forward to; empty: 404
+  std::size_t cache_size = 1000;  ///< certificates kept loaded (LRU)
+  std::chrono::milliseconds timeout{15000};
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+};
+
+/// The certificate to serve for a name ("" when the client sent no SNI).
+using certificate_provider = std::function<std::optional<pem_pair>(const std::string& name)>;
+
+class https_server {
+ public:
+  https_server(boost::asio::any_io_executor executor, certificate_provider provider,
+               https_options options = {});
+  ~https_server();
+
+  /// Binds "host:port" and starts accepting; the error says what to change.
+  result<void> listen(const std::string& address);
+  unsigned short port() const;
+  /// Forget the loaded certificates of these names (all when empty); thread-safe.
+  void invalidate(std::vector<std::string> names);
+  void stop();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace certfleet::serving
