@@ -144,6 +144,9 @@ struct https_server::impl : std::enable_shared_from_this<impl> {
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
       stream.next_layer().expires_after(options.timeout);
+      // Header first: Beast 1.74 does not apply body_limit to a Content-Length body.
+      co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || (parser.content_length() && *parser.content_length() > options.max_body_bytes)) break;
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       auto request = parser.release();  // named: GCC 12 mishandles temporaries in co_await
