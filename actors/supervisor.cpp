@@ -96,7 +96,7 @@ reload_report apply_configuration(self_ptr self, const config::configuration& co
   }
   // The scan, the temporary sets and the new actors' first messages were large;
   // give their pages back once the actors have settled.
-  self->delayed_send(self, std::chrono::seconds(2), trim_atom::value);
+  self->delayed_send(self, std::chrono::milliseconds(500), trim_atom::value);
   std::sort(report.added.begin(), report.added.end());
   std::sort(report.removed.begin(), report.removed.end());
   if (st.on_applied) st.on_applied(config);

@@ -1,5 +1,7 @@
 #include "protocol/http01_server.hpp"
 
+#include "protocol/listen_address.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -43,30 +45,6 @@ std::string host_of(const http::request<http::empty_body>& req) {
 }
 
 }  // namespace
-
-result<std::pair<std::string, unsigned short>> split_host_port(const std::string& address) {
-  auto bad = [&](const char* why) {
-    return error{error_kind::config, "invalid listen address \"" + address + "\": " + why +
-                                         " (expected HOST:PORT, e.g. 0.0.0.0:80 or [::]:80)"};
-  };
-  std::string host, port;
-  if (address.starts_with("[")) {
-    auto close = address.find("]:");
-    if (close == std::string::npos) return bad("no ]:PORT after the IPv6 address");
-    host = address.substr(1, close - 1);
-    port = address.substr(close + 2);
-  } else {
-    auto colon = address.rfind(':');
-    if (colon == std::string::npos) return bad("no :PORT");
-    host = address.substr(0, colon);
-    port = address.substr(colon + 1);
-  }
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
-    return bad("the port is not a number");
-  const int n = std::stoi(port);
-  if (n > 65535) return bad("the port is out of range");
-  return std::pair{host, static_cast<unsigned short>(n)};
-}
 
 struct http01_server::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor ex, const token_store& t, http01_options o,
@@ -158,22 +136,8 @@ http01_server::http01_server(asio::any_io_executor executor, const token_store& 
 http01_server::~http01_server() { stop(); }
 
 result<void> http01_server::listen(const std::string& address) {
-  auto hp = split_host_port(address);
-  if (!hp) return std::move(hp).err();
-  error_code ec;
-  auto ip = asio::ip::make_address(hp->first.empty() ? "0.0.0.0" : hp->first, ec);
-  if (ec) return error{error_kind::config, "invalid listen address \"" + address + "\": " + ec.message()};
-  tcp::endpoint endpoint(ip, hp->second);
-  auto& a = impl_->acceptor;
-  a.open(endpoint.protocol(), ec);
-  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) a.bind(endpoint, ec);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return error{error_kind::config, "cannot listen on " + address + " for HTTP-01 challenges: " +
-                                         ec.message() +
-                                         "; stop the other server using that port or change http_listen"};
-  }
+  auto bound = bind_and_listen(impl_->acceptor, address, "HTTP-01 challenges", "http_listen");
+  if (!bound) return bound;
   asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
   return {};
 }

@@ -47,7 +47,5 @@ class http01_server {
   std::shared_ptr<std::atomic<std::uint64_t>> served_;
 };
 
-/// Splits "host:port" / "[v6]:port" into parts; errors name the value.
-result<std::pair<std::string, unsigned short>> split_host_port(const std::string& address);
 
 }  // namespace certfleet::protocol

@@ -15,7 +15,7 @@
 #include <list>
 #include <unordered_map>
 
-#include "protocol/http01_server.hpp"  // split_host_port
+#include "protocol/listen_address.hpp"
 #include "protocol/http_client.hpp"
 
 namespace certfleet::serving {
@@ -195,21 +195,8 @@ result<void> https_server::listen(const std::string& address) {
       SSL_CTX_use_PrivateKey(impl_->base.native_handle(), SSL_CTX_get0_privatekey(ctx.get()));
     }
   }
-  auto hp = protocol::split_host_port(address);
-  if (!hp) return std::move(hp).err();
-  error_code ec;
-  auto ip = asio::ip::make_address(hp->first.empty() ? "0.0.0.0" : hp->first, ec);
-  if (ec) return error{error_kind::config, "invalid https_listen \"" + address + "\": " + ec.message()};
-  tcp::endpoint endpoint(ip, hp->second);
-  auto& a = impl_->acceptor;
-  a.open(endpoint.protocol(), ec);
-  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) a.bind(endpoint, ec);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return error{error_kind::config, "cannot listen on " + address + " for HTTPS: " + ec.message() +
-                                         "; stop the other server using it or change https_listen"};
-  }
+  auto bound = protocol::bind_and_listen(impl_->acceptor, address, "HTTPS", "https_listen");
+  if (!bound) return bound;
   asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
   return {};
 }
