@@ -43,9 +43,11 @@ void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effect
                      std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()),
                  gen);
     } else if (auto* reply = std::get_if<reply_retry>(&fx)) {
-      if (!self->state.retry_waiters.empty()) {
-        self->state.retry_waiters.front().deliver(reply->outcome);
-        self->state.retry_waiters.erase(self->state.retry_waiters.begin());
+      auto& waiters = self->state.retry_waiters;
+      if (waiters && !waiters->empty()) {
+        waiters->front().deliver(reply->outcome);
+        waiters->erase(waiters->begin());
+        if (waiters->empty()) waiters.reset();
       }
     } else if (auto* entry = std::get_if<log_entry>(&fx)) {
       log_line(severity_of(entry->level), entry->message);  // the message names the domain
@@ -141,7 +143,9 @@ void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
           },
           [&](retry_command&) {
             // Answered by the state machine's reply_retry effect.
-            self->state.retry_waiters.push_back(self->make_response_promise());
+            auto& waiters = self->state.retry_waiters;
+            if (!waiters) waiters = std::make_unique<std::vector<caf::response_promise>>();
+            waiters->push_back(self->make_response_promise());
             apply(self, env, retry_requested{});
           },
           [&](retire_command&) { apply(self, env, deconfigured{}, {}, [=](bool) { self->quit(); }); },

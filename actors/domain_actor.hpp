@@ -10,6 +10,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "actors/domain_fsm.hpp"
@@ -32,7 +33,9 @@ struct domain_env {
 struct domain_state {
   storage::domain_record record;
   std::uint32_t wake_generation = 0;  ///< stale timers carry an older generation
-  std::vector<caf::response_promise> retry_waiters;
+  /// Pending `retry` answers; allocated only while one waits (most domains never
+  /// see a retry, and at 100k domains every byte of state counts).
+  std::unique_ptr<std::vector<caf::response_promise>> retry_waiters;
   static inline const char* name = "domain";
 };
 
