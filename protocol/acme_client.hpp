@@ -78,6 +78,7 @@ class acme_client {
 
   /// Requests answered with badNonce so far (they are retried, never surfaced).
   std::size_t bad_nonces_seen() const { return bad_nonces_seen_; }
+  const http_client& http() const { return http_; }
 
  private:
   /// A signed POST (payload nullopt: POST-as-GET) with badNonce retries. Answers

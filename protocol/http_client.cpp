@@ -74,6 +74,7 @@ std::size_t http_client::idle_connections() const {
 asio::awaitable<result<std::unique_ptr<http_client::connection>>> http_client::connect(
     const url_parts& url, const std::string& connect_address) {
   auto conn = std::make_unique<connection>();
+  ++connections_opened_;
   conn->key = pool_key(url, connect_address);
   if (url.tls) {
     conn->tls.emplace(executor_, *tls_);

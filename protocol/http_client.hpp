@@ -76,6 +76,8 @@ class http_client {
 
   /// Connections currently idle in the pool (for tests).
   std::size_t idle_connections() const;
+  /// Connections opened so far (each https one costs a TLS handshake).
+  std::size_t connections_opened() const { return connections_opened_; }
 
  private:
   struct connection;
@@ -88,6 +90,7 @@ class http_client {
   http_client_options options_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle_;
+  std::size_t connections_opened_ = 0;
 };
 
 }  // namespace certfleet::protocol

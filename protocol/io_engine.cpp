@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "protocol/dns_resolver.hpp"
+#include "protocol/log.hpp"
 #include "protocol/self_check.hpp"
 #include "protocol/token_store.hpp"
 
@@ -62,6 +63,8 @@ struct io_engine::impl {
 io_engine::io_engine(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
 io_engine::~io_engine() {
+  log_info("io: " + std::to_string(impl_->http.connections_opened()) +
+           " HTTP connections opened (CA and self-checks)");
   impl_->responder.stop();
   impl_->work.reset();
   impl_->io.stop();
