@@ -1,6 +1,6 @@
 #pragma once
 // Certificate signing requests (RFC 2986, as RFC 8555 §7.4 finalize wants them) and
-// X.509 certificates: parsing what the CA returns, self-signed placeholders.
+// X.509 certificates: parsing what the CA returns, and self-signed fallbacks.
 
 #include <chrono>
 #include <string>
