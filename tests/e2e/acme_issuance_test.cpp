@@ -134,23 +134,34 @@ TEST(acme_e2e, one_certificate_chains_to_pebbles_root) {
   EXPECT_NE(out.find(": OK"), std::string::npos) << out;
 }
 
-asio::awaitable<std::vector<result<issued_certificate>>> issue_many(acme_fixture& f, int n) {
-  // All n run concurrently on the io thread; collect in order.
-  std::vector<std::future<result<issued_certificate>>> futures;
-  auto ex = co_await asio::this_coro::executor;
-  for (int i = 0; i < n; ++i) {
-    futures.push_back(asio::co_spawn(ex, f.issue("many" + std::to_string(i) + ".example.test"),
-                                     asio::use_future));
+// Issues n certificates with `in_flight` orders running at once, as the daemon does:
+// pebble 2.4 deadlocks with many more orders in flight (seen here at 64-100).
+constexpr int in_flight = 16;
+
+asio::awaitable<void> issue_worker(acme_fixture& f, int n, std::shared_ptr<int> next,
+                                   std::shared_ptr<std::vector<result<issued_certificate>>> out) {
+  for (int i = (*next)++; i < n; i = (*next)++) {
+    auto r = co_await f.issue("many" + std::to_string(i) + ".example.test");
+    (*out)[i] = std::move(r);
   }
-  std::vector<result<issued_certificate>> out;
-  for (auto& fut : futures) {
-    while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+}
+
+asio::awaitable<std::vector<result<issued_certificate>>> issue_many(acme_fixture& f, int n) {
+  auto ex = co_await asio::this_coro::executor;
+  auto next = std::make_shared<int>(0);
+  auto out = std::make_shared<std::vector<result<issued_certificate>>>(n);
+  std::vector<std::future<void>> workers;
+  for (int w = 0; w < in_flight; ++w) {
+    workers.push_back(asio::co_spawn(ex, issue_worker(f, n, next, out), asio::use_future));
+  }
+  for (auto& worker : workers) {
+    while (worker.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       asio::steady_timer t(ex, std::chrono::milliseconds(20));
       co_await t.async_wait(asio::use_awaitable);
     }
-    out.push_back(fut.get());
+    worker.get();
   }
-  co_return out;
+  co_return *out;
 }
 
 void expect_all_issued(const std::vector<result<issued_certificate>>& results, int n) {
@@ -163,14 +174,14 @@ void expect_all_issued(const std::vector<result<issued_certificate>>& results, i
   EXPECT_EQ(ok, n);
 }
 
-TEST(acme_e2e, hundred_certificates_concurrently) {
+TEST(acme_e2e, hundred_certificates_sixteen_at_a_time) {
   pebble_harness pebble;
   acme_fixture f(pebble);
   ASSERT_TRUE(f.make_account());
   expect_all_issued(f.run(issue_many(f, 100), std::chrono::seconds(240)), 100);
-  // Connections to the CA are kept alive and reused: far fewer TLS handshakes than requests.
-  EXPECT_LE(f.client().http().connections_opened(), 150u);
-  std::cout << "connections opened for 100 certificates: " << f.client().http().connections_opened() << "\n";
+  // Connections to the CA are kept alive and reused: about one per order in flight,
+  // not one per request.
+  EXPECT_LE(f.client().http().connections_opened(), static_cast<std::size_t>(2 * in_flight));
 }
 
 TEST(acme_e2e, hundred_certificates_with_half_the_nonces_rejected) {
