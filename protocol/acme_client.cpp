@@ -49,6 +49,15 @@ asio::awaitable<result<acme_directory>> acme_client::directory() {
                         std::to_string(res->status) + "; check acme_directory_url",
                     res->status >= 500};
   }
+  // RFC 8555 §7.1.1: the directory is a JSON object. An HTML page (a proxy's or a
+  // portal's) is not one, even when its text happens to parse.
+  if (!res->content_type.empty() && res->content_type.find("json") == std::string::npos) {
+    co_return error{error_kind::bad_response,
+                    "the ACME directory " + directory_url_ + " answered with content type \"" +
+                        res->content_type.substr(0, 100) +
+                        "\" instead of JSON; check acme_directory_url",
+                    true};
+  }
   auto dir = parse_directory(res->body);
   if (dir) directory_ = *dir;
   co_return dir;

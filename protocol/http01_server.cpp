@@ -2,6 +2,7 @@
 
 #include "protocol/listen_address.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -37,8 +38,10 @@ http::response<http::string_body> make_response(const http::request<http::empty_
 // Host header without a port, lower-cased.
 std::string host_of(const http::request<http::empty_body>& req) {
   std::string host(req[http::field::host]);
-  if (!host.empty() && host.front() != '[') {
-    if (auto colon = host.find(':'); colon != std::string::npos) host.resize(colon);
+  if (!host.empty() && host.front() == '[') {
+    if (auto close = host.find(']'); close != std::string::npos) host.resize(close + 1);  // "[v6]:80"
+  } else if (auto colon = host.find(':'); colon != std::string::npos) {
+    host.resize(colon);
   }
   for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return host;
@@ -84,6 +87,20 @@ struct http01_server::impl : std::enable_shared_from_this<impl> {
     return make_response(req, http::status::not_found, "Not found\n");
   }
 
+  // Closing a socket with unread input makes the kernel send a reset, which can
+  // destroy the 400 before the client reads it: half-close, then read and discard
+  // what the client still sends, bounded in bytes and time (a lingering close).
+  asio::awaitable<void> drain(beast::tcp_stream& stream) {
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::min<std::chrono::milliseconds>(options.read_timeout, std::chrono::seconds(2)));
+    char discard[4096];
+    for (std::size_t total = 0; !ec && total < 256 * 1024;) {
+      total += co_await stream.async_read_some(asio::buffer(discard),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
   asio::awaitable<void> serve(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer(options.max_header_bytes);
@@ -101,6 +118,7 @@ struct http01_server::impl : std::enable_shared_from_this<impl> {
         auto res = make_response(dummy, http::status::bad_request, "Bad request\n");
         res.keep_alive(false);
         co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) co_await drain(stream);
         break;
       }
       auto res = answer(parser.get());

@@ -24,6 +24,9 @@ struct http_client::connection {
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   bool reused = false;
+  // The peer closed the connection before answering anything: the request can be
+  // sent again on a fresh connection (RFC 9112 §9.3.1).
+  bool closed_before_answer = false;
 
   beast::tcp_stream& tcp() { return tls ? tls->next_layer() : *plain; }
 };
@@ -134,7 +137,10 @@ asio::awaitable<result<http_response>> http_client::exchange(connection& conn,
   } else {
     co_await http::async_write(*conn.plain, msg, asio::redirect_error(asio::use_awaitable, ec));
   }
-  if (ec) co_return network_error("sending to", url, ec);
+  if (ec) {
+    conn.closed_before_answer = ec != beast::error::timeout;
+    co_return network_error("sending to", url, ec);
+  }
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
@@ -149,7 +155,15 @@ asio::awaitable<result<http_response>> http_client::exchange(connection& conn,
   } else {
     co_await http::async_read_header(*conn.plain, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   }
-  if (!ec && parser.content_length() && *parser.content_length() > options_.max_body_bytes) {
+  if (ec && buffer.size() == 0 &&
+      (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+       ec == asio::error::eof || ec == asio::error::broken_pipe ||
+       ec == asio::ssl::error::stream_truncated)) {
+    conn.closed_before_answer = true;
+  }
+  // A HEAD answer carries the Content-Length of a body it does not send.
+  if (!ec && req.method != "HEAD" && parser.content_length() &&
+      *parser.content_length() > options_.max_body_bytes) {
     ec = http::error::body_limit;
   }
   if (!ec) {
@@ -193,7 +207,8 @@ asio::awaitable<result<http_response>> http_client::request(http_request req) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<connection> conn;
     auto& idle = idle_[key];
-    if (!idle.empty()) {
+    // The retry always goes to a fresh connection: another pooled one may be closed too.
+    if (attempt == 0 && !idle.empty()) {
       conn = std::move(idle.back());
       idle.pop_back();
       conn->reused = true;
@@ -204,7 +219,7 @@ asio::awaitable<result<http_response>> http_client::request(http_request req) {
     }
     auto res = co_await exchange(*conn, req, *url);
     if (!res) {
-      if (conn->reused && res.err().kind == error_kind::network) continue;
+      if (conn->reused && conn->closed_before_answer) continue;
       co_return res;
     }
     auto& pool = idle_[key];

@@ -9,6 +9,11 @@ result<url_parts> parse_url(std::string_view url) {
     return error{error_kind::invalid_input,
                  "invalid URL \"" + std::string(url.substr(0, 200)) + "\": " + why};
   };
+  // Spaces and control characters would end up in the request line or Host header
+  // (header injection through a URL from the CA): refuse them.
+  if (std::any_of(url.begin(), url.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+    return bad("it contains a space or a control character");
   url_parts out;
   std::string_view rest;
   if (url.starts_with("https://")) {
@@ -19,6 +24,7 @@ result<url_parts> parse_url(std::string_view url) {
   } else {
     return bad("it must start with https:// or http://");
   }
+  rest = rest.substr(0, rest.find('#'));  // RFC 3986 §3.5: a fragment is never sent
   const auto slash = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, slash);
   out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
@@ -38,6 +44,7 @@ result<url_parts> parse_url(std::string_view url) {
     const auto colon = authority.rfind(':');
     out.host = authority.substr(0, colon);
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    if (out.host.find(':') != std::string::npos) return bad("an IPv6 address needs [brackets]");
   }
   if (out.host.empty()) return bad("no host");
   if (port.empty()) {

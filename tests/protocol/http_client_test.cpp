@@ -1,0 +1,377 @@
+// http_client against scripted peers on loopback: keep-alive, stale pooled
+// connections, timeouts, refused connections, size limits, truncation, the Host
+// header, and TLS verification with a test CA made by the openssl CLI.
+#include <gtest/gtest.h>
+
+#include "tests/protocol/net_test_support.hpp"
+
+#include <boost/asio/ssl.hpp>
+#include <fstream>
+
+#include "protocol/http_client.hpp"
+#include "tests/support/pebble_harness.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace certfleet::protocol {
+namespace {
+
+using namespace certfleet::testing::net;
+using certfleet::testing::run_command;
+using certfleet::testing::temp_dir;
+
+asio::awaitable<result<http_response>> get(http_client& client, std::string url,
+                                           std::string method = "GET") {
+  http_request req{.method = std::move(method), .url = std::move(url)};
+  co_return co_await client.request(std::move(req));
+}
+
+const std::string ok_reply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
+
+// Answers every request on a connection with `reply`, keeping it open.
+fake_peer::handler keep_alive_server(fake_peer*& self, std::string reply) {
+  return [&self, reply](tcp::socket& s, int) {
+    std::string buffer;
+    while (auto req = read_request(s, buffer)) {
+      self->record(*req);
+      send(s, reply);
+    }
+  };
+}
+
+TEST(http_client, keep_alive_reuses_one_connection) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  for (int i = 0; i < 3; ++i) {
+    auto r = io.run(get(client, peer.url("/n" + std::to_string(i))));
+    ASSERT_TRUE(r) << r.err().detail;
+    EXPECT_EQ(r->status, 200u);
+    EXPECT_EQ(r->body, "ok");
+    EXPECT_EQ(r->content_type, "text/plain");
+  }
+  EXPECT_EQ(peer.accepted(), 1);
+  EXPECT_EQ(client.connections_opened(), 1u);
+  EXPECT_EQ(client.idle_connections(), 1u);
+  EXPECT_EQ(peer.requests().size(), 3u);
+}
+
+TEST(http_client, sends_the_non_default_port_in_host_and_the_path_and_query) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms, .user_agent = "certfleet-test/1"});
+  auto r = io.run(get(client, peer.url("/dir?x=1")));
+  ASSERT_TRUE(r) << r.err().detail;
+  const auto reqs = peer.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_TRUE(reqs[0].starts_with("GET /dir?x=1 HTTP/1.1\r\n")) << reqs[0];
+  EXPECT_NE(reqs[0].find("\r\nHost: 127.0.0.1:" + std::to_string(peer.port()) + "\r\n"), std::string::npos)
+      << reqs[0];
+  EXPECT_NE(reqs[0].find("\r\nUser-Agent: certfleet-test/1\r\n"), std::string::npos) << reqs[0];
+}
+
+TEST(http_client, a_pooled_connection_closed_by_the_server_is_retried_on_a_fresh_one) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  // Answers one request as if keeping the connection, then closes it.
+  fake_peer peer([&](tcp::socket& s, int index) {
+    std::string buffer;
+    if (read_request(s, buffer)) send(s, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(index));
+    boost::system::error_code ec;
+    s.shutdown(tcp::socket::shutdown_both, ec);
+    s.close(ec);
+    peer_ptr->done();
+  });
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  auto first = io.run(get(client, peer.url()));
+  ASSERT_TRUE(first) << first.err().detail;
+  EXPECT_EQ(first->body, "0");
+  ASSERT_TRUE(peer.wait_done(1));
+  EXPECT_EQ(client.idle_connections(), 1u);
+  auto second = io.run(get(client, peer.url()));
+  ASSERT_TRUE(second) << "the stale connection is retried transparently: " << second.err().detail;
+  EXPECT_EQ(second->body, "1");
+  EXPECT_EQ(peer.accepted(), 2);
+}
+
+TEST(http_client, several_stale_pooled_connections_still_cost_only_one_retry) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer([&](tcp::socket& s, int index) {
+    std::string buffer;
+    if (read_request(s, buffer)) send(s, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(index));
+    boost::system::error_code ec;
+    s.shutdown(tcp::socket::shutdown_both, ec);
+    s.close(ec);
+    peer_ptr->done();
+  });
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  // Two requests in flight at once open two connections; both go to the pool.
+  auto a = io.start(get(client, peer.url()));
+  auto b = io.start(get(client, peer.url()));
+  ASSERT_TRUE(io_thread::wait(std::move(a)));
+  ASSERT_TRUE(io_thread::wait(std::move(b)));
+  ASSERT_TRUE(peer.wait_done(2));
+  EXPECT_EQ(client.idle_connections(), 2u);
+  auto third = io.run(get(client, peer.url()));
+  ASSERT_TRUE(third) << third.err().detail;
+  EXPECT_EQ(third->body, "2");
+  EXPECT_EQ(peer.accepted(), 3);
+}
+
+TEST(http_client, a_server_that_never_answers_times_out_within_the_timeout) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer([&](tcp::socket& s, int) {
+    std::string buffer;
+    read_request(s, buffer);
+    peer_ptr->wait_for_stop();
+  });
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 200ms});
+  const auto start = std::chrono::steady_clock::now();
+  auto r = io.run(get(client, peer.url()));
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::timeout) << r.err().detail;
+  EXPECT_TRUE(r.err().retryable);
+  EXPECT_NE(r.err().detail.find("timed out"), std::string::npos) << r.err().detail;
+  EXPECT_GE(took, 150ms);
+  EXPECT_LT(took, 2s);
+  EXPECT_EQ(client.idle_connections(), 0u);
+}
+
+TEST(http_client, a_server_that_stops_mid_header_times_out) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer([&](tcp::socket& s, int) {
+    std::string buffer;
+    read_request(s, buffer);
+    send(s, "HTTP/1.1 200 OK\r\nContent-Le");
+    peer_ptr->wait_for_stop();
+  });
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 200ms});
+  auto r = io.run(get(client, peer.url()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::timeout) << r.err().detail;
+}
+
+TEST(http_client, connection_refused_is_a_retryable_network_error) {
+  io_thread io;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  const auto port = closed_port();
+  auto r = io.run(get(client, "http://127.0.0.1:" + std::to_string(port) + "/"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::network) << r.err().detail;
+  EXPECT_TRUE(r.err().retryable);
+  EXPECT_NE(r.err().detail.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.err().detail;
+}
+
+TEST(http_client, an_invalid_url_is_refused_before_any_connection) {
+  io_thread io;
+  http_client client(io.executor(), {});
+  auto r = io.run(get(client, "ftp://127.0.0.1/"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::invalid_input);
+  EXPECT_EQ(client.connections_opened(), 0u);
+}
+
+// A server that answers one request with `reply` and then closes.
+fake_peer::handler one_reply(std::string reply) {
+  return [reply](tcp::socket& s, int) {
+    std::string buffer;
+    if (read_request(s, buffer)) send(s, reply);
+  };
+}
+
+std::string chunked(std::size_t total, std::size_t chunk) {
+  std::string out;
+  const std::string piece(chunk, 'x');
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", chunk);
+  for (std::size_t sent = 0; sent < total; sent += chunk) out += size + piece + "\r\n";
+  return out + "0\r\n\r\n";
+}
+
+TEST(http_client, bodies_over_max_body_bytes_are_refused_however_they_are_framed) {
+  const std::size_t limit = 64 * 1024;
+  const std::string big(200 * 1024, 'a');
+  const std::vector<std::pair<const char*, std::string>> replies = {
+      {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big},
+      {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(big.size(), 4096)},
+      {"until close", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + big},
+      {"huge declared length", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\nabc"},
+  };
+  for (const auto& [framing, reply] : replies) {
+    io_thread io;
+    fake_peer peer(one_reply(reply));
+    http_client client(io.executor(), {.timeout = 2000ms, .max_body_bytes = limit});
+    auto r = io.run(get(client, peer.url()));
+    ASSERT_FALSE(r) << framing;
+    EXPECT_EQ(r.err().kind, error_kind::bad_response) << framing << ": " << r.err().detail;
+    EXPECT_NE(r.err().detail.find(std::to_string(limit)), std::string::npos) << r.err().detail;
+    EXPECT_EQ(client.idle_connections(), 0u) << framing << ": never pooled";
+  }
+}
+
+TEST(http_client, a_body_just_under_the_limit_is_accepted) {
+  const std::string body(64 * 1024, 'b');
+  io_thread io;
+  fake_peer peer(one_reply("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+  http_client client(io.executor(), {.timeout = 2000ms, .max_body_bytes = body.size()});
+  auto r = io.run(get(client, peer.url()));
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(r->body, body);
+}
+
+TEST(http_client, head_with_a_large_content_length_is_not_a_body) {
+  io_thread io;
+  fake_peer peer(one_reply("HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\nReplay-Nonce: abc\r\n\r\n"));
+  http_client client(io.executor(), {.timeout = 2000ms, .max_body_bytes = 1024});
+  auto r = io.run(get(client, peer.url(), "HEAD"));
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->replay_nonce, "abc");
+  EXPECT_TRUE(r->body.empty());
+}
+
+TEST(http_client, truncated_or_garbled_answers_are_errors_not_crashes) {
+  const std::vector<std::pair<const char*, std::string>> replies = {
+      {"short content-length body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a few bytes"},
+      {"unfinished chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc"},
+      {"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"},
+      {"header cut", "HTTP/1.1 200 OK\r\nContent-Le"},
+      {"nothing", ""},
+      {"not http", "SSH-2.0-OpenSSH_9.2\r\n\r\n"},
+      {"bad status", "HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n"},
+      {"two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"},
+  };
+  for (const auto& [what, reply] : replies) {
+    io_thread io;
+    fake_peer peer(one_reply(reply));
+    http_client client(io.executor(), {.timeout = 2000ms});
+    auto r = io.run(get(client, peer.url()));
+    ASSERT_FALSE(r) << what;
+    EXPECT_TRUE(r.err().kind == error_kind::network || r.err().kind == error_kind::bad_response)
+        << what << ": " << to_string(r.err().kind) << " " << r.err().detail;
+    EXPECT_TRUE(r.err().retryable) << what;
+    EXPECT_FALSE(r.err().detail.empty());
+    EXPECT_EQ(client.idle_connections(), 0u) << what;
+  }
+}
+
+// A test CA, a certificate for "localhost" only (no IP SAN) signed by it, and an
+// unrelated CA, made once with the openssl CLI.
+class tls_files {
+ public:
+  tls_files() {
+    const std::string d = dir_.path().string();
+    const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes ";
+    run_command("openssl req -x509 " + ec + "-days 2 -subj '/CN=net test CA' -keyout " + d + "/ca.key -out " +
+                d + "/ca.pem 2>&1");
+    run_command("openssl req -x509 " + ec + "-days 2 -subj '/CN=other CA' -keyout " + d + "/other.key -out " +
+                d + "/other.pem 2>&1");
+    run_command("openssl req " + ec + "-subj /CN=localhost -keyout " + d + "/leaf.key -out " + d +
+                "/leaf.csr 2>&1");
+    std::ofstream(d + "/ext.cnf") << "subjectAltName=DNS:localhost\n";
+    run_command("openssl x509 -req -in " + d + "/leaf.csr -CA " + d + "/ca.pem -CAkey " + d +
+                "/ca.key -CAcreateserial -days 2 -extfile " + d + "/ext.cnf -out " + d + "/leaf.pem 2>&1");
+  }
+  std::string path(const std::string& name) const { return (dir_.path() / name).string(); }
+
+ private:
+  temp_dir dir_;
+};
+
+class http_client_tls : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { files_ = new tls_files(); }
+  static void TearDownTestSuite() {
+    delete files_;
+    files_ = nullptr;
+  }
+
+  // A TLS server presenting the localhost certificate, answering requests with "tls ok".
+  static fake_peer::handler tls_server(std::atomic<int>& handshakes_failed) {
+    return [&handshakes_failed](tcp::socket& s, int) {
+      asio::ssl::context ctx(asio::ssl::context::tls_server);
+      ctx.use_certificate_chain_file(files_->path("leaf.pem"));
+      ctx.use_private_key_file(files_->path("leaf.key"), asio::ssl::context::pem);
+      asio::ssl::stream<tcp::socket&> tls(s, ctx);
+      boost::system::error_code ec;
+      tls.handshake(asio::ssl::stream_base::server, ec);
+      if (ec) {
+        ++handshakes_failed;
+        return;
+      }
+      std::string buffer;
+      while (read_request(tls, buffer)) {
+        send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\ntls ok");
+      }
+    };
+  }
+
+  static tls_files* files_;
+};
+tls_files* http_client_tls::files_ = nullptr;
+
+TEST_F(http_client_tls, the_right_ca_bundle_works_and_the_connection_is_kept) {
+  io_thread io;
+  std::atomic<int> failed{0};
+  fake_peer peer(tls_server(failed));
+  http_client client(io.executor(), {.ca_bundle = files_->path("ca.pem"), .timeout = 5000ms});
+  for (int i = 0; i < 2; ++i) {
+    auto r = io.run(get(client, peer.url("/", "https", "localhost")));
+    ASSERT_TRUE(r) << r.err().detail;
+    EXPECT_EQ(r->body, "tls ok");
+  }
+  EXPECT_EQ(client.connections_opened(), 1u) << "one TLS handshake for two requests";
+  EXPECT_EQ(failed, 0);
+}
+
+TEST_F(http_client_tls, an_untrusted_certificate_is_a_tls_error) {
+  io_thread io;
+  std::atomic<int> failed{0};
+  fake_peer peer(tls_server(failed));
+  http_client client(io.executor(), {.ca_bundle = files_->path("other.pem"), .timeout = 5000ms});
+  auto r = io.run(get(client, peer.url("/", "https", "localhost")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::tls) << r.err().detail;
+  EXPECT_TRUE(r.err().retryable);
+  EXPECT_NE(r.err().detail.find("acme_ca_bundle"), std::string::npos) << r.err().detail;
+}
+
+TEST_F(http_client_tls, the_system_store_does_not_trust_the_test_ca) {
+  io_thread io;
+  std::atomic<int> failed{0};
+  fake_peer peer(tls_server(failed));
+  http_client client(io.executor(), {.timeout = 5000ms});
+  auto r = io.run(get(client, peer.url("/", "https", "localhost")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::tls) << r.err().detail;
+}
+
+TEST_F(http_client_tls, a_name_the_certificate_does_not_cover_is_a_tls_error) {
+  io_thread io;
+  std::atomic<int> failed{0};
+  fake_peer peer(tls_server(failed));
+  http_client client(io.executor(), {.ca_bundle = files_->path("ca.pem"), .timeout = 5000ms});
+  // Trusted CA, but the certificate names localhost, not 127.0.0.1.
+  auto r = io.run(get(client, peer.url("/", "https", "127.0.0.1")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::tls) << r.err().detail;
+}
+
+TEST_F(http_client_tls, a_missing_ca_bundle_is_a_start_up_error) {
+  io_thread io;
+  EXPECT_THROW(http_client(io.executor(), {.ca_bundle = files_->path("no-such.pem")}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace certfleet::protocol
