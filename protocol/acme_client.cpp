@@ -128,7 +128,7 @@ asio::awaitable<result<std::string>> acme_client::account_request(
 }
 
 asio::awaitable<result<std::string>> acme_client::new_account(
-    std::shared_ptr<const private_key> key, const std::string& email, bool agree_to_terms) {
+    std::shared_ptr<const private_key> key, std::string email, bool agree_to_terms) {
   // RFC 8555 §7.3
   json payload;
   payload["termsOfServiceAgreed"] = agree_to_terms;
@@ -263,14 +263,10 @@ asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::strin
   }
 }
 
-asio::awaitable<result<std::string>> acme_client::download_certificate(const std::string& url) {
+asio::awaitable<result<pem_chain>> acme_client::download_certificate(const std::string& url) {
   auto res = co_await post(url, post_as_get, false, "application/pem-certificate-chain");
   if (!res) co_return std::move(res).err();
-  auto blocks = split_pem_chain(res->body);
-  if (!blocks) co_return std::move(blocks).err();
-  std::string chain;
-  for (const auto& b : *blocks) chain += b;
-  co_return chain;
+  co_return split_pem_chain(res->body);
 }
 
 }  // namespace certfleet::protocol

@@ -43,9 +43,10 @@ class acme_client {
   boost::asio::awaitable<result<acme_directory>> directory();
 
   /// RFC 8555 §7.3: creates the account (or finds the existing one for this key) and
-  /// uses it from then on. Returns the account URL.
+  /// uses it from then on. Returns the account URL. The email is taken by value: a
+  /// coroutine may start after the caller's temporary is gone.
   boost::asio::awaitable<result<std::string>> new_account(std::shared_ptr<const private_key> key,
-                                                          const std::string& email,
+                                                          std::string email,
                                                           bool agree_to_terms);
   /// RFC 8555 §7.3.1: finds the account of this key without creating one
   /// (account_does_not_exist if there is none), and uses it from then on.
@@ -71,7 +72,7 @@ class acme_client {
   /// Polls until the order is "valid" (or fails on "invalid"); returns the order.
   boost::asio::awaitable<result<acme_order>> wait_for_order(const std::string& url);
   /// RFC 8555 §7.4.2: downloads the PEM chain; only CERTIFICATE blocks are accepted.
-  boost::asio::awaitable<result<std::string>> download_certificate(const std::string& url);
+  boost::asio::awaitable<result<pem_chain>> download_certificate(const std::string& url);
 
   /// RFC 8555 §8.1: token || "." || base64url(JWK thumbprint of the account key).
   std::string key_authorization(const std::string& token) const;

@@ -1,11 +1,14 @@
 #include "protocol/crypto_cert.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <ctime>
+#include <optional>
 
 namespace certfleet::protocol {
 namespace {
@@ -69,6 +72,32 @@ bool add_cn(X509_NAME* name, std::string_view cn) {
   return X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
                                     reinterpret_cast<const unsigned char*>(cn.data()),
                                     static_cast<int>(cn.size()), -1, 0) == 1;
+}
+
+// OpenSSL 3.0's X509_REQ_set_pubkey encodes the key and decodes it again through the
+// provider encoder/decoder machinery (~180 us, most of a CSR's cost). An EC
+// SubjectPublicKeyInfo is two OIDs and the encoded point (RFC 5480 §2): set those
+// directly. RSA keys, rare and slow anyway, take OpenSSL's path.
+bool set_csr_public_key(X509_REQ* req, const private_key& key) {
+  int curve = NID_undef;
+  if (key.type() == key_type::ec_p256) curve = NID_X9_62_prime256v1;
+  if (key.type() == key_type::ec_p384) curve = NID_secp384r1;
+  if (curve == NID_undef) return X509_REQ_set_pubkey(req, key.native()) == 1;
+
+  std::size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(key.native(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0,
+                                      &len) != 1)
+    return false;
+  auto* point = static_cast<unsigned char*>(OPENSSL_malloc(len));
+  if (point == nullptr ||
+      EVP_PKEY_get_octet_string_param(key.native(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, len,
+                                      &len) != 1 ||
+      X509_PUBKEY_set0_param(X509_REQ_get_X509_PUBKEY(req), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+                             V_ASN1_OBJECT, OBJ_nid2obj(curve), point, static_cast<int>(len)) != 1) {
+    OPENSSL_free(point);
+    return false;
+  }
+  return true;  // the point now belongs to the request
 }
 
 timestamp to_timestamp(const ASN1_TIME* t) {
@@ -140,6 +169,21 @@ ossl::x509_ptr read_x509(std::string_view pem) {
   return x;
 }
 
+// Issuer certificates this thread has parsed and found valid, newest first. A CA
+// sends the same one or two with every certificate; a few slots cover rollovers.
+constexpr std::size_t valid_issuer_slots = 4;
+thread_local std::vector<std::string> valid_issuers;
+
+bool seen_valid_issuer(const std::string& block) {
+  return std::find(valid_issuers.begin(), valid_issuers.end(), block) != valid_issuers.end();
+}
+
+void remember_valid_issuer(const std::string& block) {
+  if (seen_valid_issuer(block)) return;
+  valid_issuers.insert(valid_issuers.begin(), block);
+  if (valid_issuers.size() > valid_issuer_slots) valid_issuers.pop_back();
+}
+
 // A PEM label quoted in an error: printable and short, since it came from the network.
 std::string printable(std::string_view text, std::size_t max) {
   std::string out;
@@ -161,7 +205,7 @@ result<std::string> make_csr_der(const private_key& key, const std::vector<std::
   if (X509_REQ_set_version(req.get(), 0) != 1 ||  // PKCS#10 v1 is encoded as 0
       (domains.front().size() <= max_cn_length &&
        !add_cn(X509_REQ_get_subject_name(req.get()), domains.front())) ||
-      X509_REQ_set_pubkey(req.get(), key.native()) != 1)
+      !set_csr_public_key(req.get(), key))
     return ossl::make_error(error_kind::internal, "building the CSR failed");
 
   auto san = make_san_extension(domains);
@@ -183,27 +227,50 @@ result<std::string> make_csr_der(const private_key& key, const std::vector<std::
   return out;
 }
 
-result<cert_info> parse_certificate_pem(std::string_view pem) {
+result<certificate> certificate::from_pem(std::string_view pem) {
   auto x = read_x509(pem);
   if (!x) return error{error_kind::invalid_input, "no PEM certificate found"};
+  return certificate{std::move(x)};
+}
+
+cert_info certificate::info() const {
+  X509* x = x509_.get();
   cert_info info;
-  info.not_before = to_timestamp(X509_get0_notBefore(x.get()));
-  info.not_after = to_timestamp(X509_get0_notAfter(x.get()));
-  info.serial_hex = serial_hex(x.get());
-  info.subject_cn = common_name(X509_get_subject_name(x.get()));
-  info.issuer = rfc2253(X509_get_issuer_name(x.get()));
-  info.sans = dns_sans(x.get());
-  if (const ASN1_OCTET_STRING* akid = X509_get0_authority_key_id(x.get()))
+  info.not_before = to_timestamp(X509_get0_notBefore(x));
+  info.not_after = to_timestamp(X509_get0_notAfter(x));
+  info.serial_hex = serial_hex(x);
+  info.subject_cn = common_name(X509_get_subject_name(x));
+  info.issuer = rfc2253(X509_get_issuer_name(x));
+  info.sans = dns_sans(x);
+  if (const ASN1_OCTET_STRING* akid = X509_get0_authority_key_id(x))
     info.authority_key_id_hex =
         hex(ASN1_STRING_get0_data(akid), static_cast<std::size_t>(ASN1_STRING_length(akid)));
   return info;
 }
 
-result<std::vector<std::string>> split_pem_chain(std::string_view text) {
+bool certificate::holds_key(const private_key& key) const {
+  const EVP_PKEY* pub = X509_get0_pubkey(x509_.get());
+  return pub != nullptr && EVP_PKEY_eq(pub, key.native()) == 1;
+}
+
+result<cert_info> parse_certificate_pem(std::string_view pem) {
+  auto cert = certificate::from_pem(pem);
+  if (!cert) return std::move(cert).err();
+  return cert->info();
+}
+
+std::string pem_chain::joined() const {
+  std::string out;
+  for (const auto& block : blocks) out += block;
+  return out;
+}
+
+result<pem_chain> split_pem_chain(std::string_view text) {
   static constexpr std::string_view begin = "-----BEGIN ";
   static constexpr std::string_view end_cert = "-----END CERTIFICATE-----";
   static constexpr std::string_view space = " \t\r\n";
   std::vector<std::string> certs;
+  std::optional<certificate> leaf;
   std::size_t pos = 0;
   while (true) {
     pos = text.find_first_not_of(space, pos);
@@ -227,15 +294,22 @@ result<std::vector<std::string>> split_pem_chain(std::string_view text) {
                        " of the chain is cut off (no -----END CERTIFICATE-----)"};
     std::string block(text.substr(pos, end_at + end_cert.size() - pos));
     block += '\n';
-    if (!read_x509(block))
+    const bool issuer = !certs.empty();
+    bool valid = issuer && seen_valid_issuer(block);
+    if (!valid && issuer) valid = read_x509(block) != nullptr;
+    if (!issuer) {
+      if (auto parsed = certificate::from_pem(block)) leaf.emplace(std::move(*parsed));
+      valid = leaf.has_value();
+    }
+    if (!valid)
       return error{error_kind::bad_response, "certificate " + std::to_string(certs.size() + 1) +
                                                  " of the chain is not a valid X.509 certificate"};
+    if (issuer) remember_valid_issuer(block);
     certs.push_back(std::move(block));
     pos = end_at + end_cert.size();
   }
-  if (certs.empty())
-    return error{error_kind::bad_response, "the certificate chain holds no certificate"};
-  return certs;
+  if (!leaf) return error{error_kind::bad_response, "the certificate chain holds no certificate"};
+  return pem_chain{std::move(certs), std::move(*leaf)};
 }
 
 result<std::string> make_self_signed_pem(const private_key& key, const std::string& name,
@@ -288,10 +362,8 @@ result<std::string> make_self_signed_pem(const private_key& key, const std::stri
 }
 
 bool certificate_matches_key(std::string_view cert_pem, const private_key& key) {
-  auto x = read_x509(cert_pem);
-  if (!x) return false;
-  const EVP_PKEY* pub = X509_get0_pubkey(x.get());
-  return pub != nullptr && EVP_PKEY_eq(pub, key.native()) == 1;
+  auto cert = certificate::from_pem(cert_pem);
+  return cert && cert->holds_key(key);
 }
 
 }  // namespace certfleet::protocol

@@ -29,8 +29,8 @@ std::optional<std::string> read_file(const std::filesystem::path& path, std::str
 
 // A usable pair: parses, the key matches the certificate, not expired.
 bool usable(const pem_pair& pair, const std::string& where, timestamp now, std::string& reason) {
-  auto info = protocol::parse_certificate_pem(pair.chain_pem);
-  if (!info) {
+  auto cert = protocol::certificate::from_pem(pair.chain_pem);
+  if (!cert) {
     reason = where + " holds no readable certificate";
     return false;
   }
@@ -39,12 +39,12 @@ bool usable(const pem_pair& pair, const std::string& where, timestamp now, std::
     reason = where + " holds no readable private key";
     return false;
   }
-  if (!protocol::certificate_matches_key(pair.chain_pem, *key)) {
+  if (!cert->holds_key(*key)) {
     reason = "the certificate and key of " + where + " do not match";
     return false;
   }
-  if (info->not_after <= now) {
-    reason = "the certificate of " + where + " expired on " + format_rfc3339(info->not_after);
+  if (const auto not_after = cert->info().not_after; not_after <= now) {
+    reason = "the certificate of " + where + " expired on " + format_rfc3339(not_after);
     return false;
   }
   return true;

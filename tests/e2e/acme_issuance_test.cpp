@@ -123,10 +123,10 @@ TEST(acme_e2e, one_certificate_chains_to_pebbles_root) {
   std::ofstream(dir / "root.pem") << pebble.root_pem();
   auto blocks = split_pem_chain(cert->chain_pem);
   ASSERT_TRUE(blocks);
-  ASSERT_GE(blocks->size(), 2u);
-  std::ofstream(dir / "leaf.pem") << (*blocks)[0];
+  ASSERT_GE(blocks->blocks.size(), 2u);
+  std::ofstream(dir / "leaf.pem") << blocks->blocks[0];
   std::string intermediates;
-  for (std::size_t i = 1; i < blocks->size(); ++i) intermediates += (*blocks)[i];
+  for (std::size_t i = 1; i < blocks->blocks.size(); ++i) intermediates += blocks->blocks[i];
   std::ofstream(dir / "chain.pem") << intermediates;
   const std::string out = testing::run_command(
       "openssl verify -CAfile " + (dir / "root.pem").string() + " -untrusted " +

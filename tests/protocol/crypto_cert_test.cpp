@@ -65,6 +65,9 @@ void expect_valid_csr(const private_key& key, const std::vector<std::string>& do
   auto req = parse_csr(*der);
   ASSERT_TRUE(req);
   EXPECT_EQ(X509_REQ_verify(req.get(), key.native()), 1) << "CSR signature must verify";
+  EVP_PKEY* embedded = X509_REQ_get0_pubkey(req.get());
+  ASSERT_NE(embedded, nullptr) << "the CSR must carry a public key OpenSSL can read";
+  EXPECT_EQ(X509_REQ_verify(req.get(), embedded), 1) << "the CSR must verify with its own key";
   EXPECT_EQ(X509_REQ_get_signature_nid(req.get()),
             key.is_ec() ? NID_ecdsa_with_SHA256 : NID_sha256WithRSAEncryption);
   EXPECT_EQ(EVP_PKEY_eq(X509_REQ_get0_pubkey(req.get()), key.native()), 1);
@@ -74,6 +77,12 @@ void expect_valid_csr(const private_key& key, const std::vector<std::string>& do
 
 TEST(Csr, EcKeyCarriesCnAndAllSans) {
   expect_valid_csr(ec_key(), {"example.com", "www.example.com", "*.example.org"}, "example.com");
+}
+
+TEST(Csr, P384Key) {
+  auto key = private_key::generate(key_type::ec_p384);
+  ASSERT_TRUE(key);
+  expect_valid_csr(*key, {"p384.example.net"}, "p384.example.net");
 }
 
 TEST(Csr, RsaKey) { expect_valid_csr(rsa_key(), {"rsa.example.net"}, "rsa.example.net"); }
@@ -157,6 +166,20 @@ TEST(Certificate, MatchesKey) {
   EXPECT_FALSE(certificate_matches_key("not a certificate", ec_key()));
 }
 
+TEST(Certificate, ParsedOnceAnsweredMany) {
+  auto other = private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(other.ok());
+  auto cert = certificate::from_pem(*make_self_signed_pem(ec_key(), "once.example", 1h, test_now));
+  ASSERT_TRUE(cert.ok()) << cert.err().detail;
+  EXPECT_TRUE(cert->holds_key(ec_key()));
+  EXPECT_FALSE(cert->holds_key(*other));
+  EXPECT_EQ(cert->info().subject_cn, "once.example");
+  EXPECT_EQ(cert->info().sans, std::vector<std::string>{"once.example"});
+  auto none = certificate::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.err().kind, error_kind::invalid_input);
+}
+
 class PemChain : public ::testing::Test {
  protected:
   std::string leaf = *make_self_signed_pem(ec_key(), "leaf.example", 1h, test_now);
@@ -166,10 +189,21 @@ class PemChain : public ::testing::Test {
 TEST_F(PemChain, SplitsTwoCertificates) {
   auto certs = split_pem_chain(leaf + "\n" + issuer);
   ASSERT_TRUE(certs.ok()) << certs.err().detail;
-  ASSERT_EQ(certs->size(), 2u);
-  EXPECT_EQ((*certs)[0], leaf);
-  EXPECT_EQ((*certs)[1], issuer);
-  EXPECT_EQ(parse_certificate_pem((*certs)[1])->subject_cn, "issuer.example");
+  ASSERT_EQ(certs->blocks.size(), 2u);
+  EXPECT_EQ(certs->blocks[0], leaf);
+  EXPECT_EQ(certs->blocks[1], issuer);
+  EXPECT_EQ(parse_certificate_pem(certs->blocks[1])->subject_cn, "issuer.example");
+}
+
+TEST_F(PemChain, AKnownIssuerDoesNotVouchForADifferentOne) {
+  ASSERT_TRUE(split_pem_chain(leaf + issuer).ok());  // the issuer is now known valid
+  ASSERT_TRUE(split_pem_chain(leaf + issuer).ok());
+  std::string corrupt = issuer;
+  corrupt[40] = corrupt[40] == 'A' ? 'B' : 'A';
+  corrupt[41] = '*';
+  auto certs = split_pem_chain(leaf + corrupt);
+  ASSERT_FALSE(certs.ok());
+  EXPECT_NE(certs.err().detail.find("certificate 2"), std::string::npos) << certs.err().detail;
 }
 
 TEST_F(PemChain, AcceptsCrlfAndNoTrailingNewline) {
@@ -182,8 +216,8 @@ TEST_F(PemChain, AcceptsCrlfAndNoTrailingNewline) {
   crlf.pop_back();
   auto certs = split_pem_chain(crlf);
   ASSERT_TRUE(certs.ok()) << certs.err().detail;
-  EXPECT_EQ(certs->size(), 2u);
-  EXPECT_EQ(parse_certificate_pem((*certs)[0])->subject_cn, "leaf.example");
+  EXPECT_EQ(certs->blocks.size(), 2u);
+  EXPECT_EQ(parse_certificate_pem(certs->blocks[0])->subject_cn, "leaf.example");
 }
 
 TEST_F(PemChain, RejectsPrivateKeyBlock) {
