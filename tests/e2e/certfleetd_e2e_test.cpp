@@ -71,19 +71,25 @@ void expect_certificates_match_keys(const certfleetd_process& d) {
   }
 }
 
-TEST(certfleetd_e2e, fifty_domains_get_certificates_shown_by_status) {
+// How many certificates pebble has issued since it started (one log line each).
+int certificates_issued_by(const pebble_harness& pebble) {
+  std::ifstream in(pebble.workdir() / "pebble.log");
+  return count(std::string(std::istreambuf_iterator<char>(in), {}), "Issued certificate serial");
+}
+
+TEST(certfleetd_e2e, two_hundred_domains_get_certificates_shown_by_status) {
   pebble_harness pebble;
-  certfleetd_process d(pebble, names(50, "f"));
+  certfleetd_process d(pebble, names(200, "f"));
   d.start();
-  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 120s)) << d.log();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 180s)) << d.log();
 
   auto table = d.cli("status");
   EXPECT_EQ(table.exit_code, 0);
-  EXPECT_EQ(count(table.out, " yes "), 50) << table.out;
+  EXPECT_EQ(count(table.out, " yes "), 200) << table.out;
   auto as_json = d.cli("status --json");
   ASSERT_EQ(as_json.exit_code, 0);
   auto doc = json::parse(as_json.out);
-  ASSERT_EQ(doc["domains"].size(), 50u);
+  ASSERT_EQ(doc["domains"].size(), 200u);
   for (const auto& entry : doc["domains"]) {
     EXPECT_TRUE(entry["has_cert"].get<bool>());
     EXPECT_TRUE(entry["cert_expiration_time"].is_string());
@@ -242,9 +248,25 @@ TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
       << report.out;
 }
 
+TEST(certfleetd_e2e, half_the_nonces_rejected_and_no_one_notices) {
+  pebble_options options;
+  options.env["PEBBLE_WFE_NONCEREJECT"] = "50";
+  pebble_harness pebble(options);
+  certfleetd_process d(pebble, names(200, "n"));
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 300s)) << d.log();
+  EXPECT_EQ(certificates_issued_by(pebble), 200) << "badNonce retries must not cost new orders";
+  for (const auto& r : d.records()) EXPECT_EQ(r.last_failure, no_time) << r.name << ": " << r.last_error;
+  auto status = d.cli("status --json");
+  EXPECT_EQ(status.out.find("nonce"), std::string::npos) << "a nonce error in status";
+  EXPECT_EQ(d.cli("warnings").exit_code, 0);
+  for (const std::string& word : {"badNonce", "nonce"})
+    EXPECT_EQ(d.log().find(word), std::string::npos) << word << " in the log:\n" << d.log();
+}
+
 TEST(certfleetd_e2e, kill_9_during_issuance_loses_nothing) {
   pebble_harness pebble;
-  certfleetd_process d(pebble, names(100, "k"));
+  certfleetd_process d(pebble, names(200, "k"));
   std::mt19937 rng(12345);
   std::uniform_int_distribution<int> ms(150, 900);
   for (int round = 0; round < 5; ++round) {
@@ -253,11 +275,13 @@ TEST(certfleetd_e2e, kill_9_during_issuance_loses_nothing) {
     d.kill9();
   }
   d.start();
-  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 120s)) << d.log();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 180s)) << d.log();
   for (const auto& r : d.records()) {
     EXPECT_EQ(r.phase, storage::domain_phase::valid) << r.name;
     EXPECT_TRUE(r.order_url.empty()) << r.name;
   }
+  // Orders cut off by a kill are resumed, not replaced: one certificate per domain.
+  EXPECT_EQ(certificates_issued_by(pebble), 200);
   expect_certificates_match_keys(d);
 }
 
