@@ -86,9 +86,10 @@ struct builder {
     if (order_unusable) r.order_url.clear();
     r.next_attempt = retry_at(r.failure_count, ctx.now, err.retry_after, pol);
     emit(schedule_wake{r.next_attempt});
+    const bool ends_sentence = !r.last_error.empty() && r.last_error.back() == '.';
     log(log_level::warning, "attempt failed (" + std::to_string(r.failure_count) +
-                                " in a row): " + r.last_error + " Next retry at " +
-                                format_rfc3339(r.next_attempt) + ".");
+                                " in a row): " + r.last_error + (ends_sentence ? "" : ".") +
+                                " Next retry at " + format_rfc3339(r.next_attempt) + ".");
   }
 
   void succeed(const issued& ev) {
@@ -302,7 +303,9 @@ step transition(const storage::domain_record& state, const event& ev, const cont
       on_pending(b, ev);
       break;
   }
-  b.out.persist = !(b.out.state == state);
+  // An operator's retry is stored too: a restart must not forget it.
+  b.out.persist = must_persist(state, b.out.state) ||
+                  (std::holds_alternative<retry_requested>(ev) && !(b.out.state == state));
   return std::move(b.out);
 }
 
@@ -314,6 +317,13 @@ bool needs_warning(const storage::domain_record& r, timestamp now, const policy&
 
 bool is_error(const storage::domain_record& r) {
   return r.phase == phase::pending || r.failure_count > 0;
+}
+
+bool must_persist(const storage::domain_record& before, const storage::domain_record& after) {
+  if (before == after) return false;
+  const bool attempt_step = in_progress(after.phase) && after.order_url == before.order_url &&
+                            after.configured == before.configured;
+  return !attempt_step;
 }
 
 bool in_progress(storage::domain_phase p) {

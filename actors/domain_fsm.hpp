@@ -114,7 +114,7 @@ using effect = std::variant<run_self_check, start_order, schedule_wake, reply_re
 /// then carries out `effects` in order.
 struct step {
   storage::domain_record state;
-  /// True exactly when `state` differs from the input record.
+  /// True when the change must survive a restart: must_persist, and an operator's retry.
   bool persist = false;
   std::vector<effect> effects;
 };
@@ -144,6 +144,13 @@ bool is_error(const storage::domain_record& r);
 
 /// True for self_checking, ordering, validating and finalizing.
 bool in_progress(storage::domain_phase p);
+
+/// Whether going from `before` to `after` must be stored before acting on it. Not
+/// when only the steps of an attempt in flight change (self-checking -> ordering ->
+/// validating -> finalizing, and the attempt's deadline): after a crash the stored
+/// record starts the same attempt again, resuming the stored order when there is one.
+/// The order URL, results, failures and (de)configuration always are.
+bool must_persist(const storage::domain_record& before, const storage::domain_record& after);
 
 /// Stable lower-case name of a phase ("self_checking") for logs and the CLI.
 std::string_view phase_name(storage::domain_phase p);

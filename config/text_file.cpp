@@ -22,11 +22,13 @@ result<std::optional<std::string>> read_text_file(const std::filesystem::path& p
     return error{error_kind::config, "cannot open " + path.string() + ": " + std::strerror(errno) +
                                          "; check its permissions"};
   }
-  // Read one byte past the cap so an oversized file is recognised without reading all of it.
-  std::string text(max_bytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  // Read in chunks, so memory follows the file's size rather than the cap, and stop one
+  // chunk past the cap so an oversized file is recognised without reading all of it.
+  std::string text;
+  char chunk[64 * 1024];
+  while (text.size() <= max_bytes && in.read(chunk, sizeof chunk).gcount() > 0)
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
   if (in.bad()) return error{error_kind::config, "error while reading " + path.string()};
-  text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > max_bytes) {
     return error{error_kind::config, path.string() + " is larger than " +
                                          std::to_string(max_bytes) +

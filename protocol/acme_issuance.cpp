@@ -100,9 +100,9 @@ asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& clien
       auto ok = co_await authorize(client, publisher, authz_url, on_stage, *order, key_pem);
       if (!ok) co_return std::move(ok).err();
     }
-    // Every authorization is valid, so the order is ready (RFC 8555 §7.1.6): finalize
-    // without asking. A CA that lags answers orderNotReady; then ask, and go on.
-    order->status = "ready";
+    auto refreshed = co_await client.fetch_order(order->url);
+    if (!refreshed) co_return std::move(refreshed).err();
+    order = std::move(refreshed);
   }
   if (order->status == "ready") {
     auto staged = co_await on_stage(issuance_stage::finalizing, order->url, key_pem);
@@ -110,12 +110,6 @@ asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& clien
     auto csr = make_csr_der(*key, request.domains);
     if (!csr) co_return std::move(csr).err();
     auto finalized = co_await client.finalize(*order, *csr);
-    if (!finalized && finalized.err().kind == error_kind::order_not_ready) {
-      auto refreshed = co_await client.fetch_order(order->url);
-      if (!refreshed) co_return std::move(refreshed).err();
-      if (refreshed->status == "ready") finalized = co_await client.finalize(*refreshed, *csr);
-      else if (refreshed->status == "processing" || refreshed->status == "valid") finalized = std::move(refreshed);
-    }
     if (!finalized) co_return std::move(finalized).err();
   } else if (order->status != "processing" && order->status != "valid") {
     co_return error{error_kind::unauthorized,
