@@ -33,7 +33,11 @@ struct http_client::connection {
 
 namespace {
 
+// Which pooled connections a request may use. A TLS connection is bound to its host
+// name (SNI, certificate check); a plain one to an explicit address only carries
+// requests for any host name there (the self-checks of many domains on one address).
 std::string pool_key(const url_parts& url, const std::string& connect_address) {
+  if (!url.tls && !connect_address.empty()) return "http://@" + connect_address + ":" + url.port;
   return (url.tls ? "https://" : "http://") + url.host + ":" + url.port + "@" + connect_address;
 }
 

@@ -82,7 +82,8 @@ asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_reso
   tokens.publish(token, expected);
   const std::string url = "http://" + domain + ":" + std::to_string(options.port) +
                           "/.well-known/acme-challenge/" + token;
-  http_request req{.method = "GET", .url = url, .connect_address = *ours, .keep_alive = false};
+  // Kept alive: the next domain's self-check on the same address reuses the connection.
+  http_request req{.method = "GET", .url = url, .connect_address = *ours};
   auto res = co_await http.request(std::move(req));
   tokens.withdraw(token);
   const std::string where = "\"" + domain + "\" (" + url_host(*ours) + ") on port " +

@@ -57,6 +57,25 @@ TEST(http_client, keep_alive_reuses_one_connection) {
   EXPECT_EQ(peer.requests().size(), 3u);
 }
 
+TEST(http_client, plain_requests_to_one_address_share_a_connection_across_host_names) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  const std::string port = std::to_string(peer.port());
+  for (const std::string host : {"a.example", "b.example", "c.example"}) {
+    http_request req{.method = "GET", .url = "http://" + host + ":" + port + "/t", .connect_address = "127.0.0.1"};
+    auto r = io.run(client.request(std::move(req)));
+    ASSERT_TRUE(r) << r.err().detail;
+  }
+  EXPECT_EQ(peer.accepted(), 1) << "the self-checks of many domains on one address reuse one connection";
+  const auto reqs = peer.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_NE(reqs[1].find("\r\nHost: b.example:" + port + "\r\n"), std::string::npos)
+      << "each request still names its own host: " << reqs[1];
+}
+
 TEST(http_client, sends_the_non_default_port_in_host_and_the_path_and_query) {
   io_thread io;
   fake_peer* peer_ptr = nullptr;
