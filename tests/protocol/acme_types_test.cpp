@@ -241,11 +241,7 @@ TEST(acme_client_bad_ca, a_json_directory_is_accepted_and_cached) {
 TEST(acme_client_bad_ca, a_silent_ca_is_a_timeout_not_a_hang) {
   io_thread io;
   fake_peer* peer_ptr = nullptr;
-  fake_peer peer([&](tcp::socket& s, int) {
-    std::string buffer;
-    read_request(s, buffer);
-    peer_ptr->wait_for_stop();
-  });
+  fake_peer peer(silent_server(peer_ptr));
   peer_ptr = &peer;
   http_client http(io.executor(), {.timeout = 200ms});
   acme_client client(http, peer.url("/dir"));

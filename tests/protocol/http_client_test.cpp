@@ -95,15 +95,7 @@ TEST(http_client, sends_the_non_default_port_in_host_and_the_path_and_query) {
 TEST(http_client, a_pooled_connection_closed_by_the_server_is_retried_on_a_fresh_one) {
   io_thread io;
   fake_peer* peer_ptr = nullptr;
-  // Answers one request as if keeping the connection, then closes it.
-  fake_peer peer([&](tcp::socket& s, int index) {
-    std::string buffer;
-    if (read_request(s, buffer)) send(s, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(index));
-    boost::system::error_code ec;
-    s.shutdown(tcp::socket::shutdown_both, ec);
-    s.close(ec);
-    peer_ptr->done();
-  });
+  fake_peer peer(answer_once_then_close(peer_ptr));
   peer_ptr = &peer;
   http_client client(io.executor(), {.timeout = 2000ms});
   auto first = io.run(get(client, peer.url()));
@@ -120,14 +112,7 @@ TEST(http_client, a_pooled_connection_closed_by_the_server_is_retried_on_a_fresh
 TEST(http_client, several_stale_pooled_connections_still_cost_only_one_retry) {
   io_thread io;
   fake_peer* peer_ptr = nullptr;
-  fake_peer peer([&](tcp::socket& s, int index) {
-    std::string buffer;
-    if (read_request(s, buffer)) send(s, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(index));
-    boost::system::error_code ec;
-    s.shutdown(tcp::socket::shutdown_both, ec);
-    s.close(ec);
-    peer_ptr->done();
-  });
+  fake_peer peer(answer_once_then_close(peer_ptr));
   peer_ptr = &peer;
   http_client client(io.executor(), {.timeout = 2000ms});
   // Two requests in flight at once open two connections; both go to the pool.
@@ -146,11 +131,7 @@ TEST(http_client, several_stale_pooled_connections_still_cost_only_one_retry) {
 TEST(http_client, a_server_that_never_answers_times_out_within_the_timeout) {
   io_thread io;
   fake_peer* peer_ptr = nullptr;
-  fake_peer peer([&](tcp::socket& s, int) {
-    std::string buffer;
-    read_request(s, buffer);
-    peer_ptr->wait_for_stop();
-  });
+  fake_peer peer(silent_server(peer_ptr));
   peer_ptr = &peer;
   http_client client(io.executor(), {.timeout = 200ms});
   const auto start = std::chrono::steady_clock::now();

@@ -210,4 +210,27 @@ void send(Stream& s, const std::string& bytes) {
   asio::write(s, asio::buffer(bytes), ec);
 }
 
+/// A peer that reads one request and never answers (until the test ends).
+inline fake_peer::handler silent_server(fake_peer*& self) {
+  return [&self](tcp::socket& s, int) {
+    std::string buffer;
+    read_request(s, buffer);
+    self->wait_for_stop();
+  };
+}
+
+/// A peer that answers one request with its connection number as the body, as if
+/// keeping the connection, then closes it: what a pooled connection finds stale.
+inline fake_peer::handler answer_once_then_close(fake_peer*& self) {
+  return [&self](tcp::socket& s, int index) {
+    std::string buffer;
+    if (read_request(s, buffer))
+      send(s, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(index));
+    boost::system::error_code ec;
+    s.shutdown(tcp::socket::shutdown_both, ec);
+    s.close(ec);
+    self->done();
+  };
+}
+
 }  // namespace certfleet::testing::net

@@ -19,36 +19,12 @@
 #include "protocol/http01_server.hpp"
 #include "protocol/http_client.hpp"
 #include "protocol/url.hpp"
+#include "tests/protocol/net_test_support.hpp"
 
 namespace certfleet::protocol {
 namespace {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-using namespace std::chrono_literals;
-
-// An io_context on its own thread for the code under test.
-class io_thread {
- public:
-  io_thread() : thread_([this] { io_.run(); }) {}
-  ~io_thread() {
-    work_.reset();
-    io_.stop();
-    thread_.join();
-  }
-  asio::io_context& io() { return io_; }
-  template <class T>
-  T run(asio::awaitable<T> task) {
-    auto f = asio::co_spawn(io_, std::move(task), asio::use_future);
-    if (f.wait_for(20s) != std::future_status::ready) throw std::runtime_error("hung");
-    return f.get();
-  }
-
- private:
-  asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{io_.get_executor()};
-  std::thread thread_;
-};
+using namespace certfleet::testing::net;
 
 // Sends raw bytes to 127.0.0.1:port and returns everything the server answers
 // before closing (bounded by a receive timeout).

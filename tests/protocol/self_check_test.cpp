@@ -139,11 +139,7 @@ TEST_F(self_check_test, another_web_server_on_the_port_is_the_wrong_response_mes
 
 TEST_F(self_check_test, a_silent_server_on_the_port_fails_within_the_client_timeout) {
   fake_peer* peer_ptr = nullptr;
-  fake_peer peer([&](tcp::socket& s, int) {
-    std::string buffer;
-    read_request(s, buffer);
-    peer_ptr->wait_for_stop();
-  });
+  fake_peer peer(silent_server(peer_ptr));
   peer_ptr = &peer;
   const auto begin = std::chrono::steady_clock::now();
   auto checked = check("silent.certfleet.test", peer.port());
