@@ -285,16 +285,37 @@ TEST(certfleetd_e2e, kill_9_during_issuance_loses_nothing) {
   expect_certificates_match_keys(d);
 }
 
+// The serial of the certificate the HTTPS listener on `port` serves for `name` (SNI).
+std::string served_serial(int port, const std::string& name) {
+  const std::string pem = run_command("echo | openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                                      " -servername " + name + " 2>/dev/null | openssl x509");
+  auto info = protocol::parse_certificate_pem(pem);
+  return info ? info->serial_hex : "(none served)";
+}
+
+// The serial of the certificate stored for `name`.
+std::string stored_serial(const certfleetd_process& d, const std::string& name) {
+  auto store = storage::store::open(d.state_dir(), storage::open_mode::read_only);
+  if (!store) return "(no store)";
+  auto certs = store->get_certs(name);
+  if (!certs || !*certs) return "(none stored)";
+  auto info = protocol::parse_certificate_pem((*certs)->current.chain_pem);
+  return info ? info->serial_hex : "(unreadable)";
+}
+
 TEST(certfleetd_e2e, short_lived_certificates_renew_at_their_renewal_point) {
   pebble_options options;
   options.validity_seconds = 40;
   pebble_harness pebble(options);
   const auto domains = names(3, "r");
-  certfleetd_process d(pebble, domains);
+  const int https_port = free_port();
+  certfleetd_process d(pebble, domains, "https_listen 127.0.0.1:" + std::to_string(https_port) + "\n");
   d.start();
   ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 30s)) << d.log();
   std::map<std::string, storage::domain_record> first;
   for (const auto& r : d.records()) first[r.name] = r;
+  const std::string first_serial = stored_serial(d, domains[1]);
+  EXPECT_EQ(served_serial(https_port, domains[1]), first_serial);
 
   ASSERT_TRUE(d.wait_until(
       [&] {
@@ -310,6 +331,11 @@ TEST(certfleetd_e2e, short_lived_certificates_renew_at_their_renewal_point) {
     EXPECT_GE(r.last_success, point) << r.name << " renewed before its renewal point";
     EXPECT_LT(r.last_success, old.cert_not_after) << r.name << " renewed only after expiry";
   }
+  // The running HTTPS listener switches to the renewed certificate, no restart needed.
+  const std::string renewed = stored_serial(d, domains[1]);
+  EXPECT_NE(renewed, first_serial);
+  EXPECT_TRUE(d.wait_until([&] { return served_serial(https_port, domains[1]) == renewed; }, 10s))
+      << "still served: " << served_serial(https_port, domains[1]) << ", stored: " << renewed;
 }
 
 }  // namespace
