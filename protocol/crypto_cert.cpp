@@ -295,9 +295,10 @@ result<pem_chain> split_pem_chain(std::string_view text) {
     std::string block(text.substr(pos, end_at + end_cert.size() - pos));
     block += '\n';
     const bool issuer = !certs.empty();
-    bool valid = issuer && seen_valid_issuer(block);
-    if (!valid && issuer) valid = read_x509(block) != nullptr;
-    if (!issuer) {
+    bool valid = false;
+    if (issuer) {  // the same few arrive with every certificate
+      valid = seen_valid_issuer(block) || read_x509(block) != nullptr;
+    } else {  // the leaf: parsed once, kept for the caller
       if (auto parsed = certificate::from_pem(block)) leaf.emplace(std::move(*parsed));
       valid = leaf.has_value();
     }
