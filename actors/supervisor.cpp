@@ -64,12 +64,20 @@ void spawn_missing(self_ptr self, const std::unordered_set<std::string>& desired
     added.push_back(r.name);
   });
   if (!scanned) log_error("supervisor: reading stored domains failed: " + scanned.err().detail);
+  // New domains are stored before their actors start: status lists them at once (an
+  // actor stores its record only when a restart would need it, which can be hours away
+  // for a domain queued behind the order budget), and no write of theirs can come first.
+  storage::write_batch fresh;
   for (const auto& name : desired) {
     if (seen.count(name) || st.domains.count(name)) continue;
-    storage::domain_record fresh;
-    fresh.name = name;
-    spawn_domain(self, std::move(fresh), false);
-    added.push_back(name);
+    storage::domain_record record;
+    record.name = name;
+    fresh.put_domains.push_back(std::move(record));
+  }
+  if (!fresh.put_domains.empty()) self->send(st.env->storage, persist_atom::value, fresh);
+  for (auto& record : fresh.put_domains) {
+    added.push_back(record.name);
+    spawn_domain(self, std::move(record), false);
   }
   if (!retire.put_domains.empty()) self->send(st.env->storage, persist_atom::value, std::move(retire));
 }

@@ -104,6 +104,25 @@ TEST(certfleetd_e2e, two_hundred_domains_get_certificates_shown_by_status) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+TEST(certfleetd_e2e, domains_waiting_for_the_order_budget_are_listed_by_status) {
+  pebble_harness pebble;
+  certfleetd_process d(pebble, names(4, "q"), "order_budget 1 per 1h\n");
+  d.start();
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        int with_cert = 0;
+        for (const auto& r : d.records()) with_cert += r.has_cert() ? 1 : 0;
+        return with_cert == 1;
+      },
+      30s))
+      << d.log();
+  auto doc = json::parse(d.cli("status --json").out);
+  ASSERT_EQ(doc["domains"].size(), 4u) << "queued domains are listed before their first order";
+  int without = 0;
+  for (const auto& entry : doc["domains"]) without += entry["has_cert"].get<bool>() ? 0 : 1;
+  EXPECT_EQ(without, 3);
+}
+
 TEST(certfleetd_e2e, servfail_domain_gets_the_seed_message_and_retries_after_a_minute) {
   pebble_harness pebble;
   const std::string broken = "broken.e2e.test";
