@@ -173,6 +173,21 @@ TEST(http_client, connection_refused_is_a_retryable_network_error) {
   EXPECT_NE(r.err().detail.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.err().detail;
 }
 
+TEST(http_client, tls_to_a_plain_http_server_is_a_tls_error) {
+  io_thread io;
+  // Answers the ClientHello with plain HTTP, as a misconfigured port would.
+  fake_peer peer([](tcp::socket& s, int) {
+    char hello[512];
+    boost::system::error_code ec;
+    s.read_some(asio::buffer(hello), ec);
+    send(s, ok_reply);
+  });
+  http_client client(io.executor(), {.timeout = 2000ms});
+  auto r = io.run(get(client, peer.url("/", "https")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::tls) << r.err().detail;
+}
+
 TEST(http_client, an_invalid_url_is_refused_before_any_connection) {
   io_thread io;
   http_client client(io.executor(), {});
