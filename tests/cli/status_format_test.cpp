@@ -205,6 +205,15 @@ TEST_F(status_format, long_names_stay_separated_from_the_next_column) {
   EXPECT_THAT(format_status_table({d}, false), HasSubstr(d.name + " yes             2020-05-26\n"));
 }
 
+TEST_F(status_format, json_is_laid_out_as_a_four_space_dump) {
+  for (const std::vector<domain_record>& list :
+       {std::vector<domain_record>{broken()},
+        std::vector<domain_record>{working(expires_json), pending("new.example.com"), broken()}}) {
+    const std::string json = format_status_json(list, false);
+    EXPECT_EQ(json, nlohmann::ordered_json::parse(json).dump(4) + "\n");
+  }
+}
+
 TEST_F(status_format, invalid_utf8_in_an_error_does_not_break_json) {
   domain_record d = broken();
   d.last_error = "bad \xff byte";
