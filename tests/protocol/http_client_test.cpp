@@ -112,7 +112,7 @@ TEST(http_client, a_pooled_connection_closed_by_the_server_is_retried_on_a_fresh
 TEST(http_client, several_stale_pooled_connections_still_cost_only_one_retry) {
   io_thread io;
   fake_peer* peer_ptr = nullptr;
-  fake_peer peer(answer_once_then_close(peer_ptr));
+  fake_peer peer(answer_once_then_close(peer_ptr, 2));
   peer_ptr = &peer;
   http_client client(io.executor(), {.timeout = 2000ms});
   // Two requests in flight at once open two connections; both go to the pool.

@@ -221,9 +221,15 @@ inline fake_peer::handler silent_server(fake_peer*& self) {
 
 /// A peer that answers one request with its connection number as the body, as if
 /// keeping the connection, then closes it: what a pooled connection finds stale.
-inline fake_peer::handler answer_once_then_close(fake_peer*& self) {
-  return [&self](tcp::socket& s, int index) {
+/// With `hold_until_accepted` n, the first n connections are answered only once n are
+/// open (at most 5 s), so n requests started together really use n connections.
+inline fake_peer::handler answer_once_then_close(fake_peer*& self, int hold_until_accepted = 0) {
+  return [&self, hold_until_accepted](tcp::socket& s, int index) {
     std::string buffer;
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    while (index < hold_until_accepted && self->accepted() < hold_until_accepted &&
+           std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(1ms);
     if (read_request(s, buffer))
       send(s, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(index));
     boost::system::error_code ec;
