@@ -170,6 +170,19 @@ TEST(domain_fsm, usable_order_is_resumed_unusable_is_replaced) {
   EXPECT_FALSE(only<start_order>(s)->resume_url);
 }
 
+TEST(domain_fsm, the_failure_log_line_ends_the_error_sentence_once) {
+  const domain_record r = record_in(domain_phase::ordering);
+  for (const std::string detail : {"reading from 127.0.0.1:1 timed out", "Order expired."}) {
+    const step s = transition(r, order_failed{error{error_kind::timeout, detail}, false}, at(t0));
+    std::string warning;
+    for (const log_entry& e : all_of<log_entry>(s))
+      if (e.level == log_level::warning) warning = e.message;
+    const std::string sentence = detail.back() == '.' ? detail : detail + ".";
+    EXPECT_NE(warning.find(sentence + " Next retry at "), std::string::npos) << warning;
+    EXPECT_EQ(warning.find(".."), std::string::npos) << warning;
+  }
+}
+
 TEST(domain_fsm, stalled_attempt_fails_at_its_deadline) {
   const domain_record r = record_in(domain_phase::validating);  // deadline t0 + 30 min
   step s = transition(r, wake{}, at(t0 + 29min));
