@@ -89,7 +89,8 @@ asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& clien
     key.emplace(std::move(fresh.value()));
     created = true;
   }
-  const std::string key_pem = key->to_pem();
+  // A resumed order's key is already PEM: no need to encode it again.
+  const std::string key_pem = created ? key->to_pem() : *request.resume_key_pem;
   if (created) {
     auto saved = co_await on_stage(issuance_stage::order_created, order->url, key_pem);
     if (!saved) co_return std::move(saved).err();
