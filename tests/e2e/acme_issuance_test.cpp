@@ -146,12 +146,13 @@ asio::awaitable<void> issue_worker(acme_fixture& f, int n, std::shared_ptr<int> 
   }
 }
 
-asio::awaitable<std::vector<result<issued_certificate>>> issue_many(acme_fixture& f, int n) {
+asio::awaitable<std::vector<result<issued_certificate>>> issue_many(acme_fixture& f, int n,
+                                                                    int parallel = in_flight) {
   auto ex = co_await asio::this_coro::executor;
   auto next = std::make_shared<int>(0);
   auto out = std::make_shared<std::vector<result<issued_certificate>>>(n);
   std::vector<std::future<void>> workers;
-  for (int w = 0; w < in_flight; ++w) {
+  for (int w = 0; w < parallel; ++w) {
     workers.push_back(asio::co_spawn(ex, issue_worker(f, n, next, out), asio::use_future));
   }
   for (auto& worker : workers) {
@@ -190,7 +191,9 @@ TEST(acme_e2e, hundred_certificates_with_half_the_nonces_rejected) {
   pebble_harness pebble(options);
   acme_fixture f(pebble);
   ASSERT_TRUE(f.make_account());
-  expect_all_issued(f.run(issue_many(f, 100), std::chrono::seconds(240)), 100);
+  // 4 at a time: with half the nonces rejected pebble 2.4 sees twice the requests, and it
+  // stopped answering at 16 and at 8 (every later request timed out) on this machine.
+  expect_all_issued(f.run(issue_many(f, 100, 4), std::chrono::seconds(240)), 100);
   EXPECT_GT(f.client().bad_nonces_seen(), 0u) << "pebble rejected no nonce: the knob did nothing";
 }
 
