@@ -5,8 +5,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "protocol/base64url.hpp"
-#include "protocol/jwk.hpp"
-#include "protocol/jws.hpp"
 #include "protocol/problem.hpp"
 
 namespace certfleet::protocol {
@@ -81,7 +79,7 @@ asio::awaitable<result<std::string>> acme_client::take_nonce() {
 asio::awaitable<result<http_response>> acme_client::post(const std::string& url,
                                                          const std::optional<json>& payload,
                                                          bool with_jwk, const std::string& accept) {
-  if (!account_key_) {
+  if (!signer_) {
     co_return error{error_kind::internal, "ACME request before an account key was set"};
   }
   for (int attempt = 0;; ++attempt) {
@@ -89,7 +87,7 @@ asio::awaitable<result<http_response>> acme_client::post(const std::string& url,
     if (!nonce) co_return std::move(nonce).err();
     const std::optional<std::string> kid =
         with_jwk ? std::nullopt : std::optional<std::string>(account_url_);
-    auto body = sign_jws(*account_key_, url, *nonce, kid, payload);
+    auto body = signer_->sign(url, *nonce, kid, payload);
     if (!body) co_return std::move(body).err();
     http_request req{
         .method = "POST", .url = url, .content_type = jose_json, .body = *body, .accept = accept};
@@ -114,9 +112,8 @@ asio::awaitable<result<std::string>> acme_client::account_request(
     std::shared_ptr<const private_key> key, json payload) {
   auto dir = co_await directory();
   if (!dir) co_return std::move(dir).err();
-  account_key_ = std::move(key);
+  signer_.emplace(*key);
   account_url_.clear();
-  thumbprint_ = jwk_thumbprint(*account_key_);
   auto res = co_await post(dir->new_account, payload, /*with_jwk=*/true);
   if (!res) co_return std::move(res).err();
   if (res->location.empty()) {
@@ -145,13 +142,12 @@ asio::awaitable<result<std::string>> acme_client::find_account(
 }
 
 void acme_client::use_account(std::shared_ptr<const private_key> key, std::string account_url) {
-  account_key_ = std::move(key);
+  signer_.emplace(*key);
   account_url_ = std::move(account_url);
-  thumbprint_ = jwk_thumbprint(*account_key_);
 }
 
 std::string acme_client::key_authorization(const std::string& token) const {
-  return token + "." + thumbprint_;
+  return signer_ ? token + "." + signer_->thumbprint() : token + ".";
 }
 
 asio::awaitable<result<acme_order>> acme_client::new_order(const std::vector<std::string>& domains) {

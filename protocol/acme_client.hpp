@@ -20,6 +20,7 @@
 #include "protocol/crypto.hpp"
 #include "protocol/error.hpp"
 #include "protocol/http_client.hpp"
+#include "protocol/jws.hpp"
 #include "protocol/nonce_pool.hpp"
 
 namespace certfleet::protocol {
@@ -100,9 +101,8 @@ class acme_client {
   acme_client_options options_;
   std::optional<acme_directory> directory_;
   nonce_pool nonces_;
-  std::shared_ptr<const private_key> account_key_;
+  std::optional<jws_signer> signer_;  ///< of the account key
   std::string account_url_;
-  std::string thumbprint_;
   std::size_t bad_nonces_seen_ = 0;
 };
 

@@ -3,6 +3,7 @@
 // §6.2 requires for every ACME POST.
 
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,16 +14,18 @@
 namespace certfleet::protocol {
 
 /// Signs ACME requests with one account key. Built once per key: it caches the JWS
-/// algorithm, the digest and the serialized JWK so that each request costs one
-/// signature. Holds its own reference to the key, so it may outlive the private_key
-/// it was made from. sign() is const and safe to call from several threads at once.
+/// algorithm, a prepared OpenSSL signing context and the serialized JWK so that each
+/// request costs one digest and one signature. Holds its own reference to the key, so
+/// it may outlive the private_key it was made from. sign() is const and safe to call
+/// from several threads at once.
 class jws_signer {
  public:
   /// Precondition: `key` is not moved-from.
   explicit jws_signer(const private_key& key);
 
-  jws_signer(jws_signer&&) noexcept = default;
-  jws_signer& operator=(jws_signer&&) noexcept = default;
+  jws_signer(jws_signer&&) noexcept;
+  jws_signer& operator=(jws_signer&&) noexcept;
+  ~jws_signer();
 
   /// "ES256" (P-256), "ES384" (P-384) or "RS256" (RSA); RFC 7518 §3.1.
   const std::string& alg() const { return alg_; }
@@ -46,18 +49,16 @@ class jws_signer {
                                std::string_view payload) const;
 
  private:
-  ossl::pkey_ptr pkey_;
-  const EVP_MD* md_ = nullptr;  // static OpenSSL object, never freed
-  int ec_width_ = 0;            // bytes per coordinate for ECDSA; 0 for RSA
-  std::string alg_;
+  class digest_signer;
+  std::unique_ptr<digest_signer> signer_;
   nlohmann::json jwk_;
   std::string jwk_text_;
   std::string thumbprint_;
+  std::string alg_;
 };
 
-/// Same as jws_signer(key).sign(...), without caching: it derives the JWK only when
-/// there is no kid, so a request with a kid costs one signature. For many newAccount-style
-/// (jwk) requests with one key, prefer a jws_signer.
+/// jws_signer(key).sign(...): for a single request. Many requests with one key are
+/// cheaper through one jws_signer.
 result<std::string> sign_jws(const private_key& key, const std::string& url,
                              const std::string& nonce, const std::optional<std::string>& kid,
                              const std::optional<nlohmann::json>& payload);
