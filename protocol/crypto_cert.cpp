@@ -6,6 +6,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "protocol/x509_fields.hpp"
+
 #include <algorithm>
 #include <ctime>
 #include <optional>
@@ -74,16 +76,17 @@ bool add_cn(X509_NAME* name, std::string_view cn) {
                                     static_cast<int>(cn.size()), -1, 0) == 1;
 }
 
-// OpenSSL 3.0's X509_REQ_set_pubkey encodes the key and decodes it again through the
-// provider encoder/decoder machinery (~180 us, most of a CSR's cost). An EC
-// SubjectPublicKeyInfo is two OIDs and the encoded point (RFC 5480 §2): set those
-// directly. RSA keys, rare and slow anyway, take OpenSSL's path.
-bool set_csr_public_key(X509_REQ* req, const private_key& key) {
-  int curve = NID_undef;
-  if (key.type() == key_type::ec_p256) curve = NID_X9_62_prime256v1;
-  if (key.type() == key_type::ec_p384) curve = NID_secp384r1;
-  if (curve == NID_undef) return X509_REQ_set_pubkey(req, key.native()) == 1;
+// The curve of an EC key type; NID_undef for RSA.
+int ec_curve(key_type type) {
+  if (type == key_type::ec_p256) return NID_X9_62_prime256v1;
+  if (type == key_type::ec_p384) return NID_secp384r1;
+  return NID_undef;
+}
 
+// An EC SubjectPublicKeyInfo is two OIDs and the encoded point (RFC 5480 §2): set
+// those directly. OpenSSL 3.0's own way (X509_PUBKEY_set, X509_REQ_set_pubkey) encodes
+// the key and decodes it again through the provider encoder/decoder machinery (~180 us).
+bool set_ec_public_key(X509_PUBKEY* pub, const private_key& key) {
   std::size_t len = 0;
   if (EVP_PKEY_get_octet_string_param(key.native(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0,
                                       &len) != 1)
@@ -92,73 +95,57 @@ bool set_csr_public_key(X509_REQ* req, const private_key& key) {
   if (point == nullptr ||
       EVP_PKEY_get_octet_string_param(key.native(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, len,
                                       &len) != 1 ||
-      X509_PUBKEY_set0_param(X509_REQ_get_X509_PUBKEY(req), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
-                             V_ASN1_OBJECT, OBJ_nid2obj(curve), point, static_cast<int>(len)) != 1) {
+      X509_PUBKEY_set0_param(pub, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+                             OBJ_nid2obj(ec_curve(key.type())), point,
+                             static_cast<int>(len)) != 1) {
     OPENSSL_free(point);
     return false;
   }
-  return true;  // the point now belongs to the request
+  return true;  // the point now belongs to `pub`
 }
 
-timestamp to_timestamp(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return no_time;
-  return timestamp{std::chrono::seconds{timegm(&tm)}};
+// RSA keys, rare and slow anyway, take OpenSSL's path.
+bool set_csr_public_key(X509_REQ* req, const private_key& key) {
+  if (ec_curve(key.type()) == NID_undef) return X509_REQ_set_pubkey(req, key.native()) == 1;
+  return set_ec_public_key(X509_REQ_get_X509_PUBKEY(req), key);
 }
 
-std::string hex(const unsigned char* data, std::size_t len) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (std::size_t i = 0; i < len; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 15];
+// The DER SubjectPublicKeyInfo of an EC key; empty for RSA keys or on failure.
+std::string ec_public_key_der(const private_key& key) {
+  if (ec_curve(key.type()) == NID_undef) return {};
+  std::unique_ptr<X509_PUBKEY, ossl::deleter<X509_PUBKEY_free>> pub{X509_PUBKEY_new()};
+  if (!pub || !set_ec_public_key(pub.get(), key)) return {};
+  unsigned char* der = nullptr;
+  const int len = i2d_X509_PUBKEY(pub.get(), &der);
+  if (len <= 0) return {};
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+// The DER of the first certificate in PEM text ("CERTIFICATE", or the older
+// "X509 CERTIFICATE"); other blocks before it are skipped, as PEM_read_bio_X509 does.
+std::optional<std::string> first_certificate_der(std::string_view pem) {
+  auto bio = ossl::read_bio(pem);
+  if (!bio) return std::nullopt;
+  while (true) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+      ERR_clear_error();
+      return std::nullopt;
+    }
+    const std::string_view label(name);
+    std::optional<std::string> der;
+    if (label == "CERTIFICATE" || label == "X509 CERTIFICATE")
+      der.emplace(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    if (der) return der;
   }
-  return out;
-}
-
-std::string serial_hex(const X509* x) {
-  ossl::bn_ptr bn{ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr)};
-  if (!bn) return {};
-  char* text = BN_bn2hex(bn.get());
-  if (text == nullptr) return {};
-  std::string out(text);
-  OPENSSL_free(text);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string common_name(const X509_NAME* name) {
-  const int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-  if (idx < 0) return {};
-  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
-  unsigned char* utf8 = nullptr;
-  const int len = ASN1_STRING_to_UTF8(&utf8, data);
-  if (len < 0) return {};
-  std::string out(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
-  OPENSSL_free(utf8);
-  return out;
-}
-
-std::string rfc2253(const X509_NAME* name) {
-  ossl::bio_ptr bio{BIO_new(BIO_s_mem())};
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return {};
-  return ossl::bio_contents(bio.get());
-}
-
-std::vector<std::string> dns_sans(X509* x) {
-  std::vector<std::string> out;
-  general_names_ptr names{
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr))};
-  if (!names) return out;
-  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
-    if (gn->type != GEN_DNS) continue;
-    out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName)),
-                     static_cast<std::size_t>(ASN1_STRING_length(gn->d.dNSName)));
-  }
-  return out;
 }
 
 ossl::x509_ptr read_x509(std::string_view pem) {
@@ -228,28 +215,24 @@ result<std::string> make_csr_der(const private_key& key, const std::vector<std::
 }
 
 result<certificate> certificate::from_pem(std::string_view pem) {
-  auto x = read_x509(pem);
-  if (!x) return error{error_kind::invalid_input, "no PEM certificate found"};
-  return certificate{std::move(x)};
+  auto der = first_certificate_der(pem);
+  if (!der) return error{error_kind::invalid_input, "no PEM certificate found"};
+  auto fields = detail::decode_x509_fields(*der);
+  if (!fields) return error{error_kind::invalid_input, "no PEM certificate found"};
+  return certificate{std::move(*der), std::move(fields)};
 }
 
-cert_info certificate::info() const {
-  X509* x = x509_.get();
-  cert_info info;
-  info.not_before = to_timestamp(X509_get0_notBefore(x));
-  info.not_after = to_timestamp(X509_get0_notAfter(x));
-  info.serial_hex = serial_hex(x);
-  info.subject_cn = common_name(X509_get_subject_name(x));
-  info.issuer = rfc2253(X509_get_issuer_name(x));
-  info.sans = dns_sans(x);
-  if (const ASN1_OCTET_STRING* akid = X509_get0_authority_key_id(x))
-    info.authority_key_id_hex =
-        hex(ASN1_STRING_get0_data(akid), static_cast<std::size_t>(ASN1_STRING_length(akid)));
-  return info;
-}
+cert_info certificate::info() const { return detail::info_of(*fields_); }
 
 bool certificate::holds_key(const private_key& key) const {
-  const EVP_PKEY* pub = X509_get0_pubkey(x509_.get());
+  // An EC key compares as bytes: DER has one encoding for a named-curve key.
+  const std::string expected = ec_public_key_der(key);
+  if (!expected.empty() && expected == detail::public_key_der(*fields_)) return true;
+  // Otherwise OpenSSL compares the decoded keys (RSA, or an unusual encoding).
+  const auto* in = reinterpret_cast<const unsigned char*>(der_.data());
+  ossl::x509_ptr x{d2i_X509(nullptr, &in, static_cast<long>(der_.size()))};
+  ERR_clear_error();
+  const EVP_PKEY* pub = x ? X509_get0_pubkey(x.get()) : nullptr;
   return pub != nullptr && EVP_PKEY_eq(pub, key.native()) == 1;
 }
 

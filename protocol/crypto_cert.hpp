@@ -3,6 +3,7 @@
 // X.509 certificates: parsing what the CA returns, and self-signed fallbacks.
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,8 +32,15 @@ struct cert_info {
   std::string authority_key_id_hex;  ///< lower-case hex keyIdentifier; empty if absent
 };
 
-/// A parsed X.509 certificate. Parsing is the expensive part under OpenSSL 3.0 (the
-/// public key goes through the provider decoders, ~100 us): parse once, ask many times.
+namespace detail {
+struct x509_fields;
+struct x509_fields_deleter {
+  void operator()(x509_fields* fields) const;
+};
+}  // namespace detail
+
+/// A parsed X.509 certificate: parse once, ask many times. The public key is kept
+/// encoded (see x509_fields.hpp: decoding it is most of a parse under OpenSSL 3.0).
 class certificate {
  public:
   /// The first certificate in PEM text. Errors (invalid_input): no certificate.
@@ -43,8 +51,10 @@ class certificate {
   bool holds_key(const private_key& key) const;
 
  private:
-  explicit certificate(ossl::x509_ptr x509) : x509_(std::move(x509)) {}
-  ossl::x509_ptr x509_;
+  certificate(std::string der, std::unique_ptr<detail::x509_fields, detail::x509_fields_deleter> f)
+      : der_(std::move(der)), fields_(std::move(f)) {}
+  std::string der_;
+  std::unique_ptr<detail::x509_fields, detail::x509_fields_deleter> fields_;
 };
 
 /// Parses the first certificate in PEM text. Errors (invalid_input): no certificate.

@@ -180,6 +180,73 @@ TEST(Certificate, ParsedOnceAnsweredMany) {
   EXPECT_EQ(none.err().kind, error_kind::invalid_input);
 }
 
+// certificate reads its fields with its own ASN.1 templates (x509_fields.cpp): they
+// must agree with OpenSSL's full X509 parse.
+TEST(Certificate, FieldsAgreeWithOpenSslsParse) {
+  const private_key p384 = private_key::generate(key_type::ec_p384).value();
+  for (const private_key* key : {&ec_key(), &p384, &rsa_key()}) {
+    const std::string pem = *make_self_signed_pem(*key, "fields.example", 48h, test_now);
+    auto cert = certificate::from_pem(pem);
+    ASSERT_TRUE(cert.ok()) << cert.err().detail;
+    EXPECT_TRUE(cert->holds_key(*key)) << to_string(key->type());
+
+    ossl::bio_ptr bio = ossl::read_bio(pem);
+    ossl::x509_ptr x{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)};
+    ASSERT_TRUE(x);
+    ossl::bn_ptr serial{ASN1_INTEGER_to_BN(X509_get0_serialNumber(x.get()), nullptr)};
+    char* serial_text = BN_bn2hex(serial.get());
+    std::string expected_serial(serial_text);
+    OPENSSL_free(serial_text);
+    for (char& c : expected_serial) c = static_cast<char>(std::tolower(c));
+    const cert_info info = cert->info();
+    EXPECT_EQ(info.serial_hex, expected_serial);
+    const ASN1_OCTET_STRING* akid = X509_get0_authority_key_id(x.get());
+    ASSERT_NE(akid, nullptr);
+    EXPECT_EQ(info.authority_key_id_hex.size(), 2u * static_cast<std::size_t>(ASN1_STRING_length(akid)));
+    EXPECT_EQ(info.issuer, "CN=fields.example");
+    EXPECT_EQ(info.sans, std::vector<std::string>{"fields.example"});
+    EXPECT_EQ(info.not_after - info.not_before, 48h);
+  }
+}
+
+TEST(Certificate, HoldsKeyComparesWholeKeys) {
+  const private_key p384 = private_key::generate(key_type::ec_p384).value();
+  const std::string pem = *make_self_signed_pem(p384, "p384.example", 1h, test_now);
+  auto cert = certificate::from_pem(pem);
+  ASSERT_TRUE(cert.ok());
+  EXPECT_TRUE(cert->holds_key(p384));
+  EXPECT_FALSE(cert->holds_key(ec_key()));   // same algorithm, other curve
+  EXPECT_FALSE(cert->holds_key(rsa_key()));  // other algorithm: OpenSSL's comparison
+  auto rsa_cert = certificate::from_pem(*make_self_signed_pem(rsa_key(), "rsa.example", 1h, test_now));
+  ASSERT_TRUE(rsa_cert.ok());
+  EXPECT_TRUE(rsa_cert->holds_key(rsa_key()));
+  EXPECT_FALSE(rsa_cert->holds_key(p384));
+}
+
+TEST(Certificate, FirstCertificateAfterOtherBlocks) {
+  // A key and then the certificate, as some deployment tools write one file.
+  const std::string pem = ec_key().to_pem() + *make_self_signed_pem(ec_key(), "second.example", 1h, test_now);
+  auto info = parse_certificate_pem(pem);
+  ASSERT_TRUE(info.ok()) << info.err().detail;
+  EXPECT_EQ(info->subject_cn, "second.example");
+}
+
+TEST(Certificate, TruncatedDerIsNotACertificate) {
+  const std::string pem = *make_self_signed_pem(ec_key(), "cut.example", 1h, test_now);
+  ossl::bio_ptr bio = ossl::read_bio(pem);
+  ossl::x509_ptr x{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)};
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(x.get(), &der);
+  ASSERT_GT(len, 100);
+  for (int cut : {len - 1, len / 2, 10}) {
+    ossl::bio_ptr out{BIO_new(BIO_s_mem())};
+    PEM_write_bio(out.get(), "CERTIFICATE", "", der, cut);
+    auto cert = certificate::from_pem(ossl::bio_contents(out.get()));
+    EXPECT_FALSE(cert.ok()) << "cut at " << cut;
+  }
+  OPENSSL_free(der);
+}
+
 class PemChain : public ::testing::Test {
  protected:
   std::string leaf = *make_self_signed_pem(ec_key(), "leaf.example", 1h, test_now);
