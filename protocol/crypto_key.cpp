@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "protocol/ec_pkcs8.hpp"
+
 namespace certfleet::protocol {
 
 namespace ossl {
@@ -111,14 +113,31 @@ std::string_view to_string(key_type type) {
   return "unknown";
 }
 
+namespace {
+
+// OpenSSL 3.0 looks the algorithm up and sets the curve on every EVP_PKEY_Q_keygen;
+// a context prepared once per thread and curve only generates. Null if OpenSSL fails.
+EVP_PKEY_CTX* ec_keygen_context(key_type type) {
+  thread_local ossl::pkey_ctx_ptr p256, p384;
+  auto& ctx = type == key_type::ec_p256 ? p256 : p384;
+  if (!ctx) {
+    ossl::pkey_ctx_ptr fresh{EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr)};
+    if (!fresh || EVP_PKEY_keygen_init(fresh.get()) != 1 ||
+        EVP_PKEY_CTX_set_group_name(fresh.get(), type == key_type::ec_p256 ? "P-256" : "P-384") != 1)
+      return nullptr;
+    ctx = std::move(fresh);
+  }
+  return ctx.get();
+}
+
+}  // namespace
+
 result<private_key> private_key::generate(key_type type) {
   EVP_PKEY* raw = nullptr;
   switch (type) {
     case key_type::ec_p256:
-      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-      break;
     case key_type::ec_p384:
-      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+      if (EVP_PKEY_CTX* ctx = ec_keygen_context(type); ctx != nullptr) EVP_PKEY_keygen(ctx, &raw);
       break;
     case key_type::rsa2048:
       raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
@@ -153,6 +172,12 @@ result<private_key> private_key::from_pem(std::string_view pem) {
 }
 
 std::string private_key::to_pem() const {
+  if (type_ == key_type::ec_p256 || type_ == key_type::ec_p384) {
+    const bool p256 = type_ == key_type::ec_p256;
+    if (auto pem = ec_private_key_pkcs8_pem(pkey_.get(), p256 ? NID_X9_62_prime256v1 : NID_secp384r1,
+                                            p256 ? 32 : 48))
+      return std::move(*pem);
+  }
   ossl::bio_ptr bio{BIO_new(BIO_s_mem())};
   // In OpenSSL 3 this writes PKCS#8 PrivateKeyInfo ("BEGIN PRIVATE KEY").
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr,

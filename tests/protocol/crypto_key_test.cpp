@@ -128,6 +128,26 @@ TEST(PrivateKey, ErrorsNeverQuoteKeyMaterial) {
   EXPECT_EQ(loaded.err().detail.find("MI"), std::string::npos);
 }
 
+// to_pem writes EC keys without OpenSSL's encoders (ec_pkcs8.cpp); the result must be
+// what OpenSSL writes, including for a scalar with leading zero bytes.
+TEST(PrivateKey, EcPemIsByteForByteWhatOpenSslWrites) {
+  for (auto [type, bytes] : {std::pair{key_type::ec_p256, 32}, std::pair{key_type::ec_p384, 48}}) {
+    int short_scalars = 0;
+    for (int i = 0; i < 3000 && short_scalars == 0; ++i) {
+      auto key = private_key::generate(type);
+      ASSERT_TRUE(key.ok());
+      BIGNUM* scalar = nullptr;
+      ASSERT_EQ(EVP_PKEY_get_bn_param(key->native(), "priv", &scalar), 1);
+      const bool short_scalar = BN_num_bytes(scalar) < bytes;
+      BN_clear_free(scalar);
+      if (i >= 5 && !short_scalar) continue;  // a few ordinary keys, then a short one
+      short_scalars += short_scalar ? 1 : 0;
+      ASSERT_EQ(key->to_pem(), pem_of(key->native())) << to_string(type) << " key " << i;
+    }
+    EXPECT_EQ(short_scalars, 1) << "no " << to_string(type) << " key with a short scalar in 3000";
+  }
+}
+
 TEST(Sha256, KnownVector) {
   const std::string digest = sha256("abc");
   ASSERT_EQ(digest.size(), 32u);
