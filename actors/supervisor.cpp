@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <caf/all.hpp>
-#include <unordered_set>
 
 #include "config/domain_name.hpp"
 #include "protocol/log.hpp"
@@ -35,21 +34,30 @@ void spawn_domain(self_ptr self, storage::domain_record record, bool rejoining) 
   self->state.domains.emplace(std::move(name), std::move(a));
 }
 
-// Spawns the desired domains that are not running (from their stored record when
-// there is one) and marks stored domains that are no longer desired as retired.
-// Streams the store instead of copying it: at 100k domains a copy would stay in
-// the heap as resident memory.
-void spawn_missing(self_ptr self, const std::unordered_set<std::string>& desired,
-                   const std::vector<std::string>& just_retired, std::vector<std::string>& added) {
-  // Those retire themselves (their actor persists the final state).
-  const std::unordered_set<std::string> retiring(just_retired.begin(), just_retired.end());
+// Membership in a sorted list: the desired list is one already, and a hash set of
+// 100k names would be 100k more allocations.
+bool contains(const std::vector<std::string>& sorted, const std::string& name) {
+  return std::binary_search(sorted.begin(), sorted.end(), name);
+}
+
+// Spawns the desired domains (sorted) that are not running, from their stored record
+// when there is one, and marks stored domains that are no longer desired as retired;
+// `retiring` (sorted) retire themselves (their actors persist the final state).
+// Returns which desired domains it spawned (by position in `desired`).
+// Nothing short-lived is allocated between the spawns: such temporaries would leave
+// small holes between the long-lived actors that malloc_trim cannot give back.
+// Streams the store instead of copying it for the same reason.
+std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& desired,
+                                const std::vector<std::string>& retiring) {
   auto& st = self->state;
-  std::unordered_set<std::string> seen;
+  std::vector<bool> stored(desired.size()), spawned(desired.size());
+  st.domains.reserve(desired.size());  // no rehash between the spawns
   storage::write_batch retire;
   auto scanned = st.store->for_each_domain([&](const storage::domain_record& r) {
-    if (!desired.count(r.name)) {
+    const auto it = std::lower_bound(desired.begin(), desired.end(), r.name);
+    if (it == desired.end() || *it != r.name) {
       // Removed while the daemon was down: drop it from status and warnings.
-      if (r.configured && !st.domains.count(r.name) && !retiring.count(r.name)) {
+      if (r.configured && !st.domains.count(r.name) && !contains(retiring, r.name)) {
         storage::domain_record retired = r;
         retired.configured = false;
         retired.phase = storage::domain_phase::retired;
@@ -58,40 +66,39 @@ void spawn_missing(self_ptr self, const std::unordered_set<std::string>& desired
       }
       return;
     }
-    seen.insert(r.name);
+    const auto i = static_cast<std::size_t>(it - desired.begin());
+    stored[i] = true;
     if (st.domains.count(r.name)) return;
     spawn_domain(self, r, !r.configured);
-    added.push_back(r.name);
+    spawned[i] = true;
   });
   if (!scanned) log_error("supervisor: reading stored domains failed: " + scanned.err().detail);
   // New domains are stored before their actors start: status lists them at once (an
   // actor stores its record only when a restart would need it, which can be hours away
   // for a domain queued behind the order budget), and no write of theirs can come first.
   storage::write_batch fresh;
-  for (const auto& name : desired) {
-    if (seen.count(name) || st.domains.count(name)) continue;
+  for (std::size_t i = 0; i < desired.size(); ++i) {
+    if (stored[i] || st.domains.count(desired[i])) continue;
     storage::domain_record record;
-    record.name = name;
+    record.name = desired[i];
     fresh.put_domains.push_back(std::move(record));
+    spawned[i] = true;
   }
   if (!fresh.put_domains.empty()) self->send(st.env->storage, persist_atom::value, fresh);
-  for (auto& record : fresh.put_domains) {
-    added.push_back(record.name);
-    spawn_domain(self, std::move(record), false);
-  }
+  for (auto& record : fresh.put_domains) spawn_domain(self, std::move(record), false);
   if (!retire.put_domains.empty()) self->send(st.env->storage, persist_atom::value, std::move(retire));
+  return spawned;
 }
 
 reload_report apply_configuration(self_ptr self, const config::configuration& config) {
   auto& st = self->state;
   reload_report report;
   {
-    const auto desired_list = config::desired_domains(config);
-    const std::unordered_set<std::string> desired(desired_list.begin(), desired_list.end());
+    const auto desired = config::desired_domains(config);  // sorted
     st.env->self_check_enabled = config.settings.lets_encrypt_certs_self_check;
 
     for (auto it = st.domains.begin(); it != st.domains.end();) {
-      if (desired.count(it->first)) {
+      if (contains(desired, it->first)) {
         ++it;
         continue;
       }
@@ -100,13 +107,15 @@ reload_report apply_configuration(self_ptr self, const config::configuration& co
       report.removed.push_back(it->first);
       it = st.domains.erase(it);
     }
-    spawn_missing(self, desired, report.removed, report.added);
+    std::sort(report.removed.begin(), report.removed.end());
+    const auto spawned = spawn_missing(self, desired, report.removed);
+    // Collected after the spawns (see spawn_missing), already sorted.
+    for (std::size_t i = 0; i < desired.size(); ++i)
+      if (spawned[i]) report.added.push_back(desired[i]);
   }
-  // The scan, the temporary sets and the new actors' first messages were large;
-  // give their pages back once the actors have settled.
+  // The scan and the new actors' first messages were large; give their pages back
+  // once the actors have settled.
   self->delayed_send(self, std::chrono::milliseconds(500), trim_atom::value);
-  std::sort(report.added.begin(), report.added.end());
-  std::sort(report.removed.begin(), report.removed.end());
   if (st.on_applied) st.on_applied(config);
   return report;
 }
