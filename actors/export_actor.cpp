@@ -18,7 +18,7 @@ constexpr auto batch_window = std::chrono::seconds(1);
 void flush(self_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  const auto& s = st.config.settings;
+  const auto& s = st.config->settings;
   std::vector<std::string> names(st.changed.begin(), st.changed.end());
   st.changed.clear();
   if (st.changed_hook && !names.empty()) st.changed_hook(names);
@@ -40,7 +40,7 @@ void flush(self_ptr self) {
   };
   for (auto svc : {serving::service::https, serving::service::ftp, serving::service::smtp,
                    serving::service::sink}) {
-    auto chosen = serving::choose_certificate(st.config, svc, "", lets_encrypt, self_signed, now);
+    auto chosen = serving::choose_certificate(*st.config, svc, "", lets_encrypt, self_signed, now);
     if (!chosen.certificate) continue;
     if (auto r = serving::export_service(s.export_dir, svc, *chosen.certificate); !r)
       log_error("export: " + r.err().detail);
@@ -55,7 +55,7 @@ void flush(self_ptr self) {
 }  // namespace
 
 caf::behavior export_actor(self_ptr self, storage::store* store, std::filesystem::path state_dir,
-                           config::configuration config,
+                           config::shared_configuration config,
                            std::function<void(std::vector<std::string>)> changed) {
   self->state.changed_hook = std::move(changed);
   self->state.store = store;
@@ -70,7 +70,7 @@ caf::behavior export_actor(self_ptr self, storage::store* store, std::filesystem
         }
       },
       [=](flush_atom) { flush(self); },
-      [=](reload_atom, config::configuration& next) { self->state.config = std::move(next); },
+      [=](reload_atom, config::shared_configuration& next) { self->state.config = std::move(next); },
   };
 }
 

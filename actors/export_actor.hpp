@@ -20,7 +20,7 @@ namespace certfleet::actors {
 struct export_state {
   storage::store* store = nullptr;
   std::filesystem::path state_dir;
-  config::configuration config;
+  config::shared_configuration config;
   std::set<std::string> changed;
   bool flush_scheduled = false;
   /// Called with the names whose certificate changed (the HTTPS listener reloads them).
@@ -30,11 +30,11 @@ struct export_state {
 
 /// Messages:
 ///   (export_atom, string domain)        the domain has a new certificate
-///   (reload_atom, configuration)        new settings (export_dir, deploy_hook, rules)
+///   (reload_atom, shared_configuration) new settings (export_dir, deploy_hook, rules)
 caf::behavior export_actor(caf::stateful_actor<export_state>* self, storage::store* store,
-                           std::filesystem::path state_dir, config::configuration config,
+                           std::filesystem::path state_dir, config::shared_configuration config,
                            std::function<void(std::vector<std::string>)> changed);
 
 }  // namespace certfleet::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::config::configuration)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::config::shared_configuration)

@@ -90,12 +90,12 @@ std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& d
   return spawned;
 }
 
-reload_report apply_configuration(self_ptr self, const config::configuration& config) {
+reload_report apply_configuration(self_ptr self, const config::shared_configuration& config) {
   auto& st = self->state;
   reload_report report;
   {
-    const auto desired = config::desired_domains(config);  // sorted
-    st.env->self_check_enabled = config.settings.lets_encrypt_certs_self_check;
+    const auto desired = config::desired_domains(*config);  // sorted
+    st.env->self_check_enabled = config->settings.lets_encrypt_certs_self_check;
 
     for (auto it = st.domains.begin(); it != st.domains.end();) {
       if (contains(desired, it->first)) {
@@ -136,13 +136,13 @@ acme_settings acme_settings_from(const config::configuration& config) {
 }
 
 caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, caf::actor acme,
-                         config::configuration initial,
-                         std::function<void(const config::configuration&)> on_applied) {
+                         config::shared_configuration initial,
+                         std::function<void(const config::shared_configuration&)> on_applied) {
   auto& st = self->state;
   st.store = store;
   st.env = env;
   st.acme = std::move(acme);
-  st.config_dir = initial.config_dir;
+  st.config_dir = initial->config_dir;
   st.on_applied = std::move(on_applied);
   auto first = apply_configuration(self, initial);
   log_info("supervisor: managing " + std::to_string(self->state.domains.size()) + " domains");
@@ -227,7 +227,8 @@ caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, 
         }
         for (const auto& w : loaded.warnings) log_warning("config: " + w.to_string());
         self->send(self->state.acme, reload_atom::value, acme_settings_from(*loaded.value));
-        auto report = apply_configuration(self, *loaded.value);
+        auto report = apply_configuration(
+            self, std::make_shared<const config::configuration>(std::move(*loaded.value)));
         log_info("supervisor: reload applied: " + std::to_string(report.added.size()) +
                  " added, " + std::to_string(report.removed.size()) + " removed");
         return {true, report, std::string()};

@@ -34,7 +34,7 @@ struct supervisor_state {
   std::unordered_map<std::string, caf::actor> domains;
   std::unordered_map<std::string, std::vector<std::chrono::steady_clock::time_point>> restarts;
   /// Called with each configuration the supervisor applies (the daemon keeps it).
-  std::function<void(const config::configuration&)> on_applied;
+  std::function<void(const config::shared_configuration&)> on_applied;
   static inline const char* name = "supervisor";
 };
 
@@ -43,7 +43,7 @@ struct supervisor_state {
 ///   (reload_atom) -> (bool ok, reload_report, string errors)   re-reads config_dir
 ///   (count_atom) -> (size_t running domain actors)
 caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, storage::store* store,
-                         domain_env* env, caf::actor acme, config::configuration initial,
-                         std::function<void(const config::configuration&)> on_applied);
+                         domain_env* env, caf::actor acme, config::shared_configuration initial,
+                         std::function<void(const config::shared_configuration&)> on_applied);
 
 }  // namespace certfleet::actors

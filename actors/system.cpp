@@ -56,7 +56,7 @@ protocol::io_engine_options io_options(const config::configuration& config,
 }  // namespace
 
 struct engine::impl {
-  config::configuration config;
+  config::shared_configuration config;  ///< swapped under config_mutex on reload
   std::filesystem::path state_dir;
   std::unique_ptr<storage::store> store;
   std::unique_ptr<storage::group_writer> writer;
@@ -78,12 +78,12 @@ namespace {
 
 // The HTTPS listener (https_listen), serving what the precedence rules choose.
 result<void> start_https(engine::impl& i) {
-  const auto& listen = i.config.settings.https_listen;
+  const auto& listen = i.config->settings.https_listen;
   if (!listen) return {};
   serving::https_options options;
-  if (i.config.settings.http_upstream) options.upstream = i.config.settings.http_upstream->to_string();
+  if (i.config->settings.http_upstream) options.upstream = i.config->settings.http_upstream->to_string();
   auto provider = [&i](const std::string& name) -> std::optional<serving::pem_pair> {
-    config::configuration config;
+    config::shared_configuration config;
     {
       std::lock_guard lock(i.config_mutex);
       config = i.config;
@@ -99,7 +99,7 @@ result<void> start_https(engine::impl& i) {
     auto self_signed = [&](const std::string& me) {
       return serving::load_or_create_self_signed(i.state_dir / "self-signed", me, now);
     };
-    return serving::choose_certificate(config, serving::service::https, name, lets_encrypt,
+    return serving::choose_certificate(*config, serving::service::https, name, lets_encrypt,
                                        self_signed, now)
         .certificate;
   };
@@ -123,20 +123,20 @@ engine::~engine() {
 
 result<std::unique_ptr<engine>> engine::start(config::configuration config, engine_options options) {
   auto i = std::make_unique<impl>();
-  i->config = std::move(config);
-  i->state_dir = options.state_dir.empty() ? i->config.settings.state_dir : options.state_dir;
+  i->config = std::make_shared<const config::configuration>(std::move(config));
+  i->state_dir = options.state_dir.empty() ? i->config->settings.state_dir : options.state_dir;
 
   auto opened = storage::store::open(i->state_dir, storage::open_mode::read_write);
   if (!opened) return std::move(opened).err();
   i->store = std::make_unique<storage::store>(std::move(opened.value()));
   i->writer = std::make_unique<storage::group_writer>(*i->store);
 
-  auto io = protocol::io_engine::start(io_options(i->config, i->store.get()));
+  auto io = protocol::io_engine::start(io_options(*i->config, i->store.get()));
   if (!io) return std::move(io).err();
   i->io = std::move(io.value());
 
   // The last step of the Server-Default chain always succeeds: make sure it exists.
-  const std::string me = i->config.me.empty() ? "localhost" : i->config.me;
+  const std::string me = i->config->me.empty() ? "localhost" : i->config->me;
   if (auto self_signed = serving::load_or_create_self_signed(i->state_dir / "self-signed", me,
                                                              i->clock.now());
       !self_signed) {
@@ -147,7 +147,7 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
   auto& sys = *i->system;
   i->storage_actor_handle = sys.spawn(storage_actor, i->store.get(), i->writer.get());
   i->acme = sys.spawn(acme_service, i->io.get(), i->store.get(), i->storage_actor_handle,
-                      static_cast<const certfleet::clock*>(&i->clock), acme_settings_from(i->config));
+                      static_cast<const certfleet::clock*>(&i->clock), acme_settings_from(*i->config));
   i->env.storage = i->storage_actor_handle;
   i->env.acme = i->acme;
   i->env.timer = sys.spawn(wake_timer);
@@ -160,9 +160,9 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
       });
   i->env.clock = &i->clock;
   i->env.pol = &default_policy();
-  i->env.self_check_enabled = i->config.settings.lets_encrypt_certs_self_check;
+  i->env.self_check_enabled = i->config->settings.lets_encrypt_certs_self_check;
   i->supervisor_handle = sys.spawn(supervisor, i->store.get(), &i->env, i->acme, i->config,
-                                   [raw](const config::configuration& c) {
+                                   [raw](const config::shared_configuration& c) {
                                      caf::anon_send(raw->env.exporter, reload_atom::value, c);
                                      if (raw->https) raw->https->invalidate({});
                                      std::lock_guard lock(raw->config_mutex);

@@ -4,6 +4,7 @@
 // good configuration on a failed reload.
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct configuration {
   deprecated_certificate_files deprecated_files;
   std::vector<diagnostic> warnings;  ///< problems that did not prevent loading
 };
+
+/// A loaded configuration as the daemon keeps it: one immutable copy shared by everything
+/// that reads it (a reload swaps the pointer). At 100k URL domains each copy is ~6 MB.
+using shared_configuration = std::shared_ptr<const configuration>;
 
 /// Loads certfleet.conf, me, url_domains, httpd.ssl.listen and notes the deprecated
 /// certificate files of `config_dir`. Missing files are empty. Errors (certfleet.conf problems,
