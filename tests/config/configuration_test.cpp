@@ -56,6 +56,15 @@ TEST(url_domains, bad_lines_are_warnings_and_good_lines_load) {
   EXPECT_THAT(warnings[2].message, HasSubstr("IP addresses cannot get certificates"));
 }
 
+TEST(url_domains, repeats_keep_the_first_in_file_order) {
+  std::vector<diagnostic> warnings;
+  EXPECT_THAT(parse_url_domains("b.example.com\na.example.com\nB.example.com\nc.example.com\n"
+                                "a.example.com\nb.example.com\n",
+                                "u", warnings),
+              ElementsAre("b.example.com", "a.example.com", "c.example.com"));
+  EXPECT_THAT(warnings, IsEmpty());
+}
+
 TEST(url_domains, empty_text_has_no_domains) {
   std::vector<diagnostic> warnings;
   EXPECT_THAT(parse_url_domains("", "u", warnings), IsEmpty());
