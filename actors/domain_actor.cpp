@@ -163,11 +163,18 @@ void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
 
 }  // namespace
 
-caf::behavior domain_actor(self_ptr self, storage::domain_record record, domain_env* env,
-                           bool rejoining) {
-  self->state.record = std::move(record);
+domain_actor::domain_actor(caf::actor_config& cfg, storage::domain_record record,
+                           domain_env* env, bool rejoining)
+    : caf::stateful_actor<domain_state>(cfg), env_(env) {
+  state.record = std::move(record);
+  state.rejoining = rejoining;
+}
+
+caf::behavior domain_actor::make_behavior() {
+  self_ptr self = this;
+  domain_env* env = env_;
   apply(self, env, started{});
-  if (rejoining) apply(self, env, reconfigured{});
+  if (state.rejoining) apply(self, env, reconfigured{});
   // One handler only: every handler costs memory in each of the (up to 100k) actors.
   return {[=](domain_msg& msg) { on_message(self, env, msg); }};
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
@@ -33,6 +34,9 @@ struct domain_env {
 struct domain_state {
   storage::domain_record record;
   std::uint32_t wake_generation = 0;  ///< stale timers carry an older generation
+  /// Spawned for a domain back in the configuration (its first step is `reconfigured`).
+  /// Kept here, where it fits in padding, rather than in domain_actor.
+  bool rejoining = false;
   /// Pending `retry` answers; allocated only while one waits (most domains never
   /// see a retry, and at 100k domains every byte of state counts).
   std::unique_ptr<std::vector<caf::response_promise>> retry_waiters;
@@ -43,7 +47,17 @@ struct domain_state {
 /// retry_outcome), retire, get (answered with the domain_record), the self-check
 /// result, issuance stages, the issued certificate, a failed order.
 /// A retired domain persists its state and exits.
-caf::behavior domain_actor(caf::stateful_actor<domain_state>* self, storage::domain_record record,
-                           domain_env* env, bool rejoining);
+/// Spawned as a class (system.spawn<domain_actor>(record, env, rejoining)), not as a
+/// function: CAF keeps a function actor's arguments in a heap tuple until the actor
+/// starts, and at 100k domains those freed tuples stay as holes between the actors.
+class domain_actor : public caf::stateful_actor<domain_state> {
+ public:
+  domain_actor(caf::actor_config& cfg, storage::domain_record record, domain_env* env,
+               bool rejoining);
+  caf::behavior make_behavior() override;
+
+ private:
+  domain_env* env_;
+};
 
 }  // namespace certfleet::actors

@@ -29,7 +29,7 @@ protocol::key_type to_protocol(config::key_type k) {
 
 void spawn_domain(self_ptr self, storage::domain_record record, bool rejoining) {
   std::string name = record.name;
-  auto a = self->system().spawn(domain_actor, std::move(record), self->state.env, rejoining);
+  auto a = self->system().spawn<domain_actor>(std::move(record), self->state.env, rejoining);
   self->monitor(a);
   self->state.domains.emplace(std::move(name), std::move(a));
 }
