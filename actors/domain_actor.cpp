@@ -171,12 +171,12 @@ domain_actor::domain_actor(caf::actor_config& cfg, storage::domain_record record
 }
 
 caf::behavior domain_actor::make_behavior() {
-  self_ptr self = this;
-  domain_env* env = env_;
-  apply(self, env, started{});
-  if (state.rejoining) apply(self, env, reconfigured{});
+  apply(this, env_, started{});
+  if (state.rejoining) apply(this, env_, reconfigured{});
   // One handler only: every handler costs memory in each of the (up to 100k) actors.
-  return {[=](domain_msg& msg) { on_message(self, env, msg); }};
+  // It captures `this` alone: with a second pointer CAF's behavior object (80 B)
+  // takes the next malloc size class up (96 B instead of 80 B per actor).
+  return {[this](domain_msg& msg) { on_message(this, env_, msg); }};
 }
 
 }  // namespace certfleet::actors
