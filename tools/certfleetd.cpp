@@ -1,5 +1,6 @@
 // certfleetd: obtains and renews certificates for every configured domain.
 // Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop cleanly.
+#include <malloc.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,12 @@
 using namespace certfleet;
 
 int main(int argc, char** argv) {
+  // Before any thread starts. glibc allows up to 8 malloc arenas per core, and each
+  // thread that allocates while the 100k domain actors start (CAF workers, the
+  // detached exporter, the io threads) fills its own, whose free space no other
+  // arena can use. Two arenas: ~40 B less resident memory per domain at 100k
+  // domains (one arena measured no better).
+  mallopt(M_ARENA_MAX, 2);
   CLI::App app{"certfleetd: obtains and renews TLS certificates over ACME for every configured domain"};
   std::string config_dir = "/etc/certfleet";
   std::string state_dir;
