@@ -1,8 +1,6 @@
 // The real certfleetd and certfleet binaries against a real pebble.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -35,18 +33,6 @@ std::optional<storage::domain_record> record_of(const certfleetd_process& d, con
   return std::nullopt;
 }
 
-// A loopback port nobody listens on right now.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 int count(const std::string& text, const std::string& what) {
   int n = 0;
@@ -219,7 +205,7 @@ TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
   const auto hook_log = out.path() / "hook.log";
   const auto exports = out.path() / "export";
   const auto domains = names(3, "x");
-  const int https_port = free_port();
+  const int https_port = free_loopback_port();
   certfleetd_process d(pebble, domains,
                        "https_listen 127.0.0.1:" + std::to_string(https_port) + "\n" +
                        "export_dir " + exports.string() + "\ndeploy_hook \"printf '%s\\n' >> " +
@@ -329,7 +315,7 @@ TEST(certfleetd_e2e, short_lived_certificates_renew_at_their_renewal_point) {
   options.validity_seconds = 40;
   pebble_harness pebble(options);
   const auto domains = names(3, "r");
-  const int https_port = free_port();
+  const int https_port = free_loopback_port();
   certfleetd_process d(pebble, domains, "https_listen 127.0.0.1:" + std::to_string(https_port) + "\n");
   d.start();
   ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 30s)) << d.log();

@@ -53,4 +53,6 @@ std::string pebble_harness::root_pem() const {
   return run_command("curl -sf --cacert " + ca_bundle() + " " + management_url() + "/roots/0");
 }
 
+int free_loopback_port() { return std::stoi(run_command(support_dir + "/free-port")); }
+
 }  // namespace certfleet::testing

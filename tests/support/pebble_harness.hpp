@@ -44,4 +44,8 @@ class pebble_harness {
 /// Runs a shell command and returns its stdout; throws if it exits non-zero.
 std::string run_command(const std::string& command);
 
+/// A loopback port nobody uses now, below the ephemeral range (tests/support/free-port),
+/// so no outgoing connection takes it before the test's listener binds it.
+int free_loopback_port();
+
 }  // namespace certfleet::testing
