@@ -33,7 +33,10 @@ namespace certfleet::storage {
 
 struct group_writer_options {
   std::size_t max_group = 1000;
-  std::chrono::microseconds gather_window{std::chrono::milliseconds{2}};
+  /// Every commit costs two fsyncs and wakes the writer: with 16 orders in flight,
+  /// 8 ms instead of 2 took certfleetd from 2.1-2.4 to 1.8-1.9 ms of CPU per issued
+  /// certificate (and 42 -> 30 context switches), at a few ms of latency per order.
+  std::chrono::microseconds gather_window{std::chrono::milliseconds{8}};
   std::size_t max_queued = 50'000;
   std::chrono::milliseconds reader_check_interval{std::chrono::seconds{30}};
 };
