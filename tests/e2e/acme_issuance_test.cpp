@@ -238,5 +238,24 @@ TEST(acme_e2e, blocklisted_domain_is_rejected_identifier) {
   EXPECT_EQ(cert.err().kind, error_kind::rejected_identifier) << cert.err().detail;
 }
 
+// Pebble cannot reach the responder (the name points at 127.0.0.2, where nothing
+// listens): the order becomes invalid and the error gives the CA's reason.
+TEST(acme_e2e, failed_validation_names_the_domain_and_the_cas_reason) {
+  pebble_harness pebble;
+  pebble.point_to("elsewhere.example.test", "127.0.0.2");
+  acme_fixture f(pebble);
+  ASSERT_TRUE(f.make_account());
+  auto cert = f.run(f.issue("elsewhere.example.test"));
+  ASSERT_FALSE(cert);
+  const std::string& detail = cert.err().detail;
+  EXPECT_EQ(cert.err().kind, error_kind::unauthorized) << detail;
+  EXPECT_TRUE(cert.err().retryable);
+  EXPECT_NE(detail.find("validation of elsewhere.example.test failed (invalid): "), std::string::npos)
+      << detail;
+  EXPECT_EQ(detail.find("no detail from the CA"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("Check that port 80 of this domain reaches this host"), std::string::npos);
+  EXPECT_EQ(f.tokens().size(), 0u) << "the challenge token is withdrawn";
+}
+
 }  // namespace
 }  // namespace certfleet::protocol

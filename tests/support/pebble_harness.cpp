@@ -49,6 +49,11 @@ void pebble_harness::set_servfail(const std::string& name) const {
   run_command("curl -sf -X POST -d '{\"host\":\"" + name + "\"}' " + challtest_url() + "/set-servfail");
 }
 
+void pebble_harness::point_to(const std::string& name, const std::string& address) const {
+  run_command("curl -sf -X POST -d '{\"host\":\"" + name + "\",\"addresses\":[\"" + address +
+              "\"]}' " + challtest_url() + "/add-a");
+}
+
 std::string pebble_harness::root_pem() const {
   return run_command("curl -sf --cacert " + ca_bundle() + " " + management_url() + "/roots/0");
 }

@@ -33,6 +33,8 @@ class pebble_harness {
 
   /// Makes challtestsrv answer SERVFAIL for name (POST /set-servfail).
   void set_servfail(const std::string& name) const;
+  /// challtestsrv answers A queries for `name` with `address` (instead of 127.0.0.1).
+  void point_to(const std::string& name, const std::string& address) const;
   /// The PEM of pebble's issuing root (management port /roots/0).
   std::string root_pem() const;
 
