@@ -19,6 +19,12 @@ constexpr const char* jose_json = "application/jose+json";
 // destruction), so coroutine arguments are always named objects.
 const std::optional<json> post_as_get;  // RFC 8555 §6.3: empty payload
 
+bool is_status(const std::string& status, std::initializer_list<const char*> any_of) {
+  for (const char* s : any_of)
+    if (status == s) return true;
+  return false;
+}
+
 }  // namespace
 
 acme_client::acme_client(http_client& http, std::string directory_url, acme_client_options options)
@@ -190,12 +196,31 @@ std::chrono::milliseconds acme_client::next_poll_delay(std::chrono::milliseconds
   return std::min(current * 2, options_.max_poll_delay);
 }
 
-error acme_client::validation_failed(const acme_authorization& authz) {
-  return error{error_kind::unauthorized,
-               "validation of " + authz.identifier + " failed (" + authz.status + "): " +
-                   (authz.error_detail.empty() ? "no detail from the CA" : authz.error_detail) +
-                   ". Check that port 80 of this domain reaches this host",
-               true};
+asio::awaitable<result<acme_authorization>> acme_client::wait_for_authorization(
+    const std::string& url) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
+  auto delay = options_.first_poll_delay;
+  while (true) {
+    co_await sleep(delay);
+    auto res = co_await post(url, post_as_get);
+    if (!res) co_return std::move(res).err();
+    auto authz = parse_authorization(url, res->body);
+    if (!authz) co_return authz;
+    if (authz->status == "valid") co_return authz;
+    if (!is_status(authz->status, {"pending", "processing"})) {
+      co_return error{error_kind::unauthorized,
+                      "validation of " + authz->identifier + " failed (" + authz->status + "): " +
+                          (authz->error_detail.empty() ? "no detail from the CA"
+                                                       : authz->error_detail) +
+                          ". Check that port 80 of this domain reaches this host",
+                      true};
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      co_return error{error_kind::timeout,
+                      "the CA did not finish validating " + authz->identifier + " in time", true};
+    }
+    delay = next_poll_delay(delay, *res);
+  }
 }
 
 asio::awaitable<result<acme_order>> acme_client::finalize(const acme_order& order,
@@ -208,21 +233,14 @@ asio::awaitable<result<acme_order>> acme_client::finalize(const acme_order& orde
   co_return parse_order(order.url, res->body);
 }
 
-asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::string& url,
-                                                                order_wait until) {
+asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::string& url) {
   const auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
   auto delay = options_.first_poll_delay;
-  // Validation has only just been requested: give the CA a moment before asking.
-  if (until == order_wait::validated) co_await sleep(delay);
   while (true) {
     auto res = co_await post(url, post_as_get);
     if (!res) co_return std::move(res).err();
     auto order = parse_order(url, res->body);
     if (!order) co_return order;
-    if (until == order_wait::validated && order->status != "pending") co_return order;
-    if (order->status == "invalid") {
-      co_return error{error_kind::unauthorized, "the CA marked the order " + url + " invalid", true};
-    }
     if (order->status == "valid") {
       if (order->certificate.empty()) {
         co_return error{error_kind::bad_response, "the CA's valid order has no certificate URL",
@@ -230,12 +248,11 @@ asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::strin
       }
       co_return order;
     }
+    if (order->status == "invalid") {
+      co_return error{error_kind::unauthorized, "the CA marked the order " + url + " invalid", true};
+    }
     if (std::chrono::steady_clock::now() > deadline) {
-      co_return error{error_kind::timeout,
-                      until == order_wait::issued
-                          ? "the CA did not issue the certificate in time"
-                          : "the CA did not finish validating the order " + url + " in time",
-                      true};
+      co_return error{error_kind::timeout, "the CA did not issue the certificate in time", true};
     }
     delay = next_poll_delay(delay, *res);
     co_await sleep(delay);

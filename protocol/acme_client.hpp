@@ -64,23 +64,16 @@ class acme_client {
   boost::asio::awaitable<result<acme_authorization>> fetch_authorization(const std::string& url);
   /// RFC 8555 §7.5.1: tells the CA the challenge is ready to be validated.
   boost::asio::awaitable<result<void>> respond_to_challenge(const acme_challenge& challenge);
+  /// Polls until the authorization leaves "pending" (RFC 8555 §7.5.1). An invalid
+  /// authorization is an error carrying the CA's validation detail.
+  boost::asio::awaitable<result<acme_authorization>> wait_for_authorization(const std::string& url);
   /// RFC 8555 §7.4: sends the CSR (DER).
   boost::asio::awaitable<result<acme_order>> finalize(const acme_order& order,
                                                       const std::string& csr_der);
-  /// Polls the order (RFC 8555 §7.4) and returns it once `until` holds.
-  /// `validated`: it is no longer "pending" - any other status, "invalid" included, is
-  /// returned for the caller to look at; the first poll comes after a delay, since the
-  /// CA has just been asked to validate. One order poll replaces polling every
-  /// authorization and then fetching the order.
-  /// `issued`: it is "valid" with a certificate URL; "invalid" is an error.
-  enum class order_wait { validated, issued };
-  boost::asio::awaitable<result<acme_order>> wait_for_order(const std::string& url,
-                                                            order_wait until);
+  /// Polls until the order is "valid" (or fails on "invalid"); returns the order.
+  boost::asio::awaitable<result<acme_order>> wait_for_order(const std::string& url);
   /// RFC 8555 §7.4.2: downloads the PEM chain; only CERTIFICATE blocks are accepted.
   boost::asio::awaitable<result<pem_chain>> download_certificate(const std::string& url);
-
-  /// The error for an authorization the CA found invalid, with its validation detail.
-  static error validation_failed(const acme_authorization& authz);
 
   /// RFC 8555 §8.1: token || "." || base64url(JWK thumbprint of the account key).
   std::string key_authorization(const std::string& token) const;

@@ -1,7 +1,5 @@
 #include "protocol/acme_issuance.hpp"
 
-#include <list>
-
 namespace certfleet::protocol {
 
 namespace asio = boost::asio;
@@ -24,11 +22,10 @@ class published_token {
   std::string token_;
 };
 
-// Starts the validation of one authorization: publishes the HTTP-01 token (into `served`, where
-// it stays until the order is no longer pending) and asks the CA to validate.
 asio::awaitable<result<void>> authorize(acme_client& client, challenge_publisher& publisher,
                                         const std::string& authz_url,
-                                        std::list<published_token>& served) {
+                                        const stage_callback& on_stage, const acme_order& order,
+                                        const std::string& key_pem) {
   auto authz = co_await client.fetch_authorization(authz_url);
   if (!authz) co_return std::move(authz).err();
   if (authz->status == "valid") co_return result<void>{};  // reused authorization
@@ -46,22 +43,16 @@ asio::awaitable<result<void>> authorize(acme_client& client, challenge_publisher
                     "the CA offers no http-01 challenge for " + authz->identifier +
                         "; certfleet validates over HTTP-01 only"};
   }
-  served.emplace_back(publisher, http01->token, client.key_authorization(http01->token));
+  published_token served(publisher, http01->token, client.key_authorization(http01->token));
   if (http01->status == "pending") {
     auto responded = co_await client.respond_to_challenge(*http01);
     if (!responded) co_return responded;
   }
+  auto staged = co_await on_stage(issuance_stage::challenge_submitted, order.url, key_pem);
+  if (!staged) co_return staged;
+  auto done = co_await client.wait_for_authorization(authz_url);
+  if (!done) co_return std::move(done).err();
   co_return result<void>{};
-}
-
-// Why an order became invalid: the CA's detail from the authorization it failed.
-asio::awaitable<error> invalid_order_reason(acme_client& client, const acme_order& order) {
-  for (const auto& authz_url : order.authorizations) {
-    auto authz = co_await client.fetch_authorization(authz_url);
-    if (authz && authz->status == "invalid") co_return acme_client::validation_failed(*authz);
-  }
-  co_return error{error_kind::unauthorized, "the CA marked the order " + order.url + " invalid",
-                  true};
 }
 
 // The order to work on: the saved one when it can still be used, else a new one.
@@ -106,17 +97,13 @@ asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& clien
   }
 
   if (order->status == "pending") {
-    std::list<published_token> served;
     for (const auto& authz_url : order->authorizations) {
-      auto ok = co_await authorize(client, publisher, authz_url, served);
+      auto ok = co_await authorize(client, publisher, authz_url, on_stage, *order, key_pem);
       if (!ok) co_return std::move(ok).err();
     }
-    auto staged = co_await on_stage(issuance_stage::challenge_submitted, order->url, key_pem);
-    if (!staged) co_return std::move(staged).err();
-    auto validated = co_await client.wait_for_order(order->url, acme_client::order_wait::validated);
-    if (!validated) co_return std::move(validated).err();
-    if (validated->status == "invalid") co_return co_await invalid_order_reason(client, *validated);
-    order = std::move(validated);
+    auto refreshed = co_await client.fetch_order(order->url);
+    if (!refreshed) co_return std::move(refreshed).err();
+    order = std::move(refreshed);
   }
   if (order->status == "ready") {
     auto staged = co_await on_stage(issuance_stage::finalizing, order->url, key_pem);
@@ -133,7 +120,7 @@ asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& clien
   // A CA that issues at once answers with the valid order: nothing to poll.
   if (order->status != "valid" || order->certificate.empty()) {
     const std::string order_url = order->url;
-    order = co_await client.wait_for_order(order_url, acme_client::order_wait::issued);
+    order = co_await client.wait_for_order(order_url);
     if (!order) co_return std::move(order).err();
   }
   auto chain = co_await client.download_certificate(order->certificate);
