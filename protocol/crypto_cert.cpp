@@ -6,11 +6,11 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "protocol/x509_fields.hpp"
-
 #include <algorithm>
 #include <ctime>
 #include <optional>
+
+#include "protocol/x509_fields.hpp"
 
 namespace certfleet::protocol {
 namespace {
