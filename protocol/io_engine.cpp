@@ -38,17 +38,10 @@ struct io_engine::impl {
   local_addresses local;
   std::thread thread;
 
-  // Tells `handler` about a stage. A new order (its URL and key) must be durable
-  // before the CA can issue, so the flow waits on the io thread until another thread
-  // acknowledges (or 2 minutes pass); later stages are reports, and waiting for their
-  // acknowledgement would only cost two thread wake-ups each.
-  asio::awaitable<result<void>> report_stage(
+  // Waits on the io thread until another thread acknowledges (or 2 minutes pass).
+  asio::awaitable<result<void>> wait_for_ack(
       const std::function<void(issuance_stage, const std::string&, const std::string&, ack)>& handler,
       issuance_stage stage, const std::string& url, const std::string& key_pem) {
-    if (stage != issuance_stage::order_created) {
-      handler(stage, url, key_pem, [](result<void>) {});
-      co_return result<void>{};
-    }
     auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::minutes(2));
     auto outcome = std::make_shared<std::optional<result<void>>>();
     handler(stage, url, key_pem, [this, timer, outcome](result<void> r) {
@@ -155,7 +148,7 @@ void io_engine::issue(issuance_request request, stage_handler on_stage,
        done = std::move(done)]() mutable -> asio::awaitable<void> {
         stage_callback staged = [this, &on_stage](issuance_stage stage, const std::string& url,
                                                   const std::string& key_pem) {
-          return impl_->report_stage(on_stage, stage, url, key_pem);
+          return impl_->wait_for_ack(on_stage, stage, url, key_pem);
         };
         auto r = co_await issue_certificate(impl_->acme, impl_->tokens, std::move(request), staged);
         done(std::move(r));

@@ -43,9 +43,8 @@ class io_engine {
   io_engine(const io_engine&) = delete;
   io_engine& operator=(const io_engine&) = delete;
 
-  /// Acknowledges a stage. After order_created issuance continues (or stops, on error)
-  /// only when it is called; later stages do not wait for it. May be called from any
-  /// thread.
+  /// Acknowledges a stage; issuance continues (or stops, on error) when it is called.
+  /// May be called from any thread.
   using ack = std::function<void(result<void>)>;
   using stage_handler =
       std::function<void(issuance_stage, const std::string& order_url, const std::string& key_pem, ack)>;

@@ -12,12 +12,10 @@
 #include <future>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "protocol/acme_issuance.hpp"
 #include "protocol/http01_server.hpp"
-#include "protocol/io_engine.hpp"
 #include "tests/support/pebble_harness.hpp"
 
 namespace certfleet::protocol {
@@ -257,53 +255,6 @@ TEST(acme_e2e, failed_validation_names_the_domain_and_the_cas_reason) {
   EXPECT_EQ(detail.find("no detail from the CA"), std::string::npos) << detail;
   EXPECT_NE(detail.find("Check that port 80 of this domain reaches this host"), std::string::npos);
   EXPECT_EQ(f.tokens().size(), 0u) << "the challenge token is withdrawn";
-}
-
-// The daemon's path: io_engine waits for an acknowledgement only after order_created
-// (the order and its key must be durable first); the later stages are reports. Here
-// they are never acknowledged, and the certificate still arrives, stages in order.
-TEST(acme_e2e, io_engine_waits_only_for_the_new_orders_acknowledgement) {
-  pebble_harness pebble;
-  io_engine_options options;
-  options.directory_url = pebble.directory_url();
-  options.http.ca_bundle = pebble.ca_bundle();
-  options.http_listen = "127.0.0.1:" + std::to_string(pebble.http01_port());
-  options.dns_servers = {pebble.dns_server()};
-  options.self_check_port = pebble.http01_port();
-  auto engine = io_engine::start(options);
-  ASSERT_TRUE(engine) << engine.err().detail;
-
-  std::promise<result<account_credentials>> account;
-  (*engine)->account(std::nullopt, "ops@example.com", true,
-                     [&](result<account_credentials> r) { account.set_value(std::move(r)); });
-  auto account_future = account.get_future();
-  ASSERT_EQ(account_future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-  ASSERT_TRUE(account_future.get());
-
-  std::mutex mutex;
-  std::vector<issuance_stage> stages;
-  std::promise<result<issued_certificate>> issued;
-  issuance_request req{{"reports.example.test"}, key_type::ec_p256, std::nullopt, std::nullopt};
-  (*engine)->issue(
-      req,
-      [&](issuance_stage stage, const std::string&, const std::string&, io_engine::ack ack) {
-        {
-          std::lock_guard lock(mutex);
-          stages.push_back(stage);
-        }
-        if (stage == issuance_stage::order_created) ack(result<void>{});
-      },
-      [&](result<issued_certificate> r) { issued.set_value(std::move(r)); });
-  auto issued_future = issued.get_future();
-  // Well under the 2 minutes a missing acknowledgement would wait.
-  ASSERT_EQ(issued_future.wait_for(std::chrono::seconds(60)), std::future_status::ready);
-  auto cert = issued_future.get();
-  ASSERT_TRUE(cert) << cert.err().detail;
-  EXPECT_EQ(cert->info.sans, std::vector<std::string>{"reports.example.test"});
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(stages, (std::vector<issuance_stage>{issuance_stage::order_created,
-                                                  issuance_stage::challenge_submitted,
-                                                  issuance_stage::finalizing}));
 }
 
 }  // namespace
