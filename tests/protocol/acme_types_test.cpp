@@ -1,11 +1,14 @@
 // What a broken or hostile CA may answer: the RFC 8555 parsers on malformed
 // documents, and acme_client against a scripted HTTP peer that answers badly.
-// Every case is an error value with a message, never a crash or a hang.
+// Every case is an error value with a message, never a crash or a hang. Also a CA
+// behaviour pebble never shows: a finalize answered with the issued order.
 #include <gtest/gtest.h>
 
 #include "tests/protocol/net_test_support.hpp"
 
 #include "protocol/acme_client.hpp"
+#include "protocol/acme_issuance.hpp"
+#include "protocol/token_store.hpp"
 #include "protocol/acme_types.hpp"
 
 namespace certfleet::protocol {
@@ -302,6 +305,71 @@ TEST(acme_client_bad_ca, broken_answers_after_the_directory_are_errors) {
       EXPECT_EQ(o.err().kind, error_kind::bad_response) << mode << ": " << o.err().detail;
     }
   }
+}
+
+// A CA that issues during the finalize request and answers with the valid order.
+// Counts the POSTs to the order URL in `order_fetches`.
+fake_peer::handler issuing_ca(fake_peer*& self, std::string chain, std::atomic<int>& order_fetches) {
+  return [&self, chain, &order_fetches](tcp::socket& s, int) {
+    std::string buffer;
+    while (auto req = read_request(s, buffer)) {
+      const std::string base = "http://127.0.0.1:" + std::to_string(self->port());
+      const std::string order = R"({"identifiers":[{"type":"dns","value":"a.example"}],"authorizations":[],"finalize":")" +
+                                base + R"(/finalize/1")";
+      if (req->starts_with("GET /dir ")) {
+        send(s, http_reply("200 OK", "application/json",
+                           R"({"newNonce":")" + base + R"(/nonce","newAccount":")" + base +
+                               R"(/acct","newOrder":")" + base + R"(/order"})"));
+      } else if (req->starts_with("HEAD /nonce ")) {
+        send(s, "HTTP/1.1 200 OK\r\nReplay-Nonce: n1\r\nContent-Length: 0\r\n\r\n");
+      } else if (req->starts_with("POST /order/1 ")) {
+        ++order_fetches;
+        send(s, http_reply("200 OK", "application/json", order + R"(,"status":"ready"})"));
+      } else if (req->starts_with("POST /finalize/1 ")) {
+        send(s, http_reply("200 OK", "application/json",
+                           order + R"(,"status":"valid","certificate":")" + base + R"(/cert/1"})"));
+      } else if (req->starts_with("POST /cert/1 ")) {
+        send(s, http_reply("200 OK", "application/pem-certificate-chain", chain));
+      } else {
+        send(s, http_reply("404 Not Found", "text/plain", "no"));
+      }
+    }
+  };
+}
+
+asio::awaitable<result<issued_certificate>> resume(acme_client& client, token_store& tokens,
+                                                   issuance_request request) {
+  co_return co_await issue_certificate(
+      client, tokens, std::move(request),
+      [](issuance_stage, const std::string&, const std::string&) -> asio::awaitable<result<void>> {
+        co_return result<void>{};
+      });
+}
+
+TEST(acme_issuance_scripted, a_finalize_answered_with_the_valid_order_is_not_polled) {
+  auto account_key = private_key::generate(key_type::ec_p256);
+  auto cert_key = private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(account_key && cert_key);
+  const auto now = timestamp{std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch())};
+  auto chain = make_self_signed_pem(*cert_key, "a.example", std::chrono::hours(24), now);
+  ASSERT_TRUE(chain);
+  std::atomic<int> order_fetches{0};
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer(issuing_ca(peer_ptr, *chain, order_fetches));
+  peer_ptr = &peer;
+  http_client http(io.executor(), {.timeout = 2000ms});
+  acme_client client(http, peer.url("/dir"));
+  client.use_account(std::make_shared<const private_key>(std::move(account_key.value())),
+                     peer.url("/acct/1"));
+  token_store tokens;
+  // Resuming a saved order: the test knows the key the certificate must hold.
+  issuance_request req{{"a.example"}, key_type::ec_p256, peer.url("/order/1"), cert_key->to_pem()};
+  auto cert = io.run(resume(client, tokens, std::move(req)));
+  ASSERT_TRUE(cert) << cert.err().detail;
+  EXPECT_EQ(cert->info.sans, std::vector<std::string>{"a.example"});
+  EXPECT_EQ(order_fetches.load(), 1) << "only the resume fetched the order; the finalize answer was used";
 }
 
 }  // namespace
