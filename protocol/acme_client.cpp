@@ -178,12 +178,13 @@ asio::awaitable<result<acme_authorization>> acme_client::fetch_authorization(
   co_return parse_authorization(url, res->body);
 }
 
-asio::awaitable<result<void>> acme_client::respond_to_challenge(const acme_challenge& challenge) {
+asio::awaitable<result<acme_challenge>> acme_client::respond_to_challenge(
+    const acme_challenge& challenge) {
   // RFC 8555 §7.5.1: the payload is an empty JSON object.
   const std::optional<json> empty_object = json::object();
   auto res = co_await post(challenge.url, empty_object);
   if (!res) co_return std::move(res).err();
-  co_return result<void>{};
+  co_return parse_challenge(challenge.url, res->body);
 }
 
 std::chrono::milliseconds acme_client::next_poll_delay(std::chrono::milliseconds current,
@@ -196,28 +197,28 @@ std::chrono::milliseconds acme_client::next_poll_delay(std::chrono::milliseconds
   return std::min(current * 2, options_.max_poll_delay);
 }
 
-asio::awaitable<result<acme_authorization>> acme_client::wait_for_authorization(
-    const std::string& url) {
+asio::awaitable<result<acme_challenge>> acme_client::wait_for_challenge(const std::string& url,
+                                                                        const std::string& identifier) {
   const auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
   auto delay = options_.first_poll_delay;
   while (true) {
     co_await sleep(delay);
     auto res = co_await post(url, post_as_get);
     if (!res) co_return std::move(res).err();
-    auto authz = parse_authorization(url, res->body);
-    if (!authz) co_return authz;
-    if (authz->status == "valid") co_return authz;
-    if (!is_status(authz->status, {"pending", "processing"})) {
+    auto challenge = parse_challenge(url, res->body);
+    if (!challenge) co_return challenge;
+    if (challenge->status == "valid") co_return challenge;
+    if (!is_status(challenge->status, {"pending", "processing"})) {
       co_return error{error_kind::unauthorized,
-                      "validation of " + authz->identifier + " failed (" + authz->status + "): " +
-                          (authz->error_detail.empty() ? "no detail from the CA"
-                                                       : authz->error_detail) +
+                      "validation of " + identifier + " failed (" + challenge->status + "): " +
+                          (challenge->error_detail.empty() ? "no detail from the CA"
+                                                           : challenge->error_detail) +
                           ". Check that port 80 of this domain reaches this host",
                       true};
     }
     if (std::chrono::steady_clock::now() > deadline) {
       co_return error{error_kind::timeout,
-                      "the CA did not finish validating " + authz->identifier + " in time", true};
+                      "the CA did not finish validating " + identifier + " in time", true};
     }
     delay = next_poll_delay(delay, *res);
   }
@@ -237,6 +238,7 @@ asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::strin
   const auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
   auto delay = options_.first_poll_delay;
   while (true) {
+    co_await sleep(delay);
     auto res = co_await post(url, post_as_get);
     if (!res) co_return std::move(res).err();
     auto order = parse_order(url, res->body);
@@ -255,7 +257,6 @@ asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::strin
       co_return error{error_kind::timeout, "the CA did not issue the certificate in time", true};
     }
     delay = next_poll_delay(delay, *res);
-    co_await sleep(delay);
   }
 }
 

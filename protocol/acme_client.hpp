@@ -29,7 +29,7 @@ struct acme_client_options {
   /// badNonce answers retried per request before giving up; enough to pass at
   /// 50% nonce rejection (0.5^40 is never).
   int bad_nonce_budget = 40;
-  /// Polling of authorizations and orders: start soon, back off to max_poll_delay,
+  /// Polling of challenges and orders: start soon, back off to max_poll_delay,
   /// give up after poll_timeout. A Retry-After from the CA wins when longer.
   std::chrono::milliseconds first_poll_delay{50};
   std::chrono::milliseconds max_poll_delay{2000};
@@ -62,15 +62,24 @@ class acme_client {
   boost::asio::awaitable<result<acme_order>> fetch_order(const std::string& url);
   /// RFC 8555 §7.5
   boost::asio::awaitable<result<acme_authorization>> fetch_authorization(const std::string& url);
-  /// RFC 8555 §7.5.1: tells the CA the challenge is ready to be validated.
-  boost::asio::awaitable<result<void>> respond_to_challenge(const acme_challenge& challenge);
-  /// Polls until the authorization leaves "pending" (RFC 8555 §7.5.1). An invalid
-  /// authorization is an error carrying the CA's validation detail.
-  boost::asio::awaitable<result<acme_authorization>> wait_for_authorization(const std::string& url);
+  /// RFC 8555 §7.5.1: tells the CA the challenge is ready to be validated; returns the
+  /// challenge as the CA answered it.
+  boost::asio::awaitable<result<acme_challenge>> respond_to_challenge(
+      const acme_challenge& challenge);
+  /// Polls the challenge until it is valid; an invalid challenge is an error carrying
+  /// the CA's validation detail for `identifier`. Polls the challenge, not its
+  /// authorization: a valid challenge makes the authorization valid (RFC 8555 §7.1.6),
+  /// and pebble 2.4 can deadlock when authorizations are fetched while new orders come
+  /// in (its authorization handler holds the authorization's write lock while it looks
+  /// up the account).
+  boost::asio::awaitable<result<acme_challenge>> wait_for_challenge(const std::string& url,
+                                                                     const std::string& identifier);
   /// RFC 8555 §7.4: sends the CSR (DER).
   boost::asio::awaitable<result<acme_order>> finalize(const acme_order& order,
                                                       const std::string& csr_der);
-  /// Polls until the order is "valid" (or fails on "invalid"); returns the order.
+  /// Polls until the order is "valid" (or fails on "invalid"); returns the order. The
+  /// first poll waits first_poll_delay too: a CA still issuing answers "processing",
+  /// a signed request spent for nothing.
   boost::asio::awaitable<result<acme_order>> wait_for_order(const std::string& url);
   /// RFC 8555 §7.4.2: downloads the PEM chain; only CERTIFICATE blocks are accepted.
   boost::asio::awaitable<result<pem_chain>> download_certificate(const std::string& url);

@@ -44,15 +44,32 @@ asio::awaitable<result<void>> authorize(acme_client& client, challenge_publisher
                         "; certfleet validates over HTTP-01 only"};
   }
   published_token served(publisher, http01->token, client.key_authorization(http01->token));
-  if (http01->status == "pending") {
+  std::string status = http01->status;
+  if (status == "pending") {
     auto responded = co_await client.respond_to_challenge(*http01);
-    if (!responded) co_return responded;
+    if (!responded) co_return std::move(responded).err();
+    status = responded->status;
   }
   auto staged = co_await on_stage(issuance_stage::challenge_submitted, order.url, key_pem);
   if (!staged) co_return staged;
-  auto done = co_await client.wait_for_authorization(authz_url);
+  if (status == "valid") co_return result<void>{};
+  auto done = co_await client.wait_for_challenge(http01->url, authz->identifier);
   if (!done) co_return std::move(done).err();
   co_return result<void>{};
+}
+
+// RFC 8555 §7.4: sends the CSR. The order is normally ready once its authorizations
+// are valid (§7.1.6); a CA that has not caught up yet answers orderNotReady, and the
+// order is then fetched once to see where it stands.
+asio::awaitable<result<acme_order>> finalize_order(acme_client& client, const acme_order& order,
+                                                   const std::string& csr_der) {
+  auto finalized = co_await client.finalize(order, csr_der);
+  if (finalized || finalized.err().kind != error_kind::order_not_ready) co_return finalized;
+  auto current = co_await client.fetch_order(order.url);
+  if (!current) co_return current;
+  if (current->status == "ready") co_return co_await client.finalize(*current, csr_der);
+  if (current->status == "processing" || current->status == "valid") co_return current;
+  co_return std::move(finalized).err();
 }
 
 // The order to work on: the saved one when it can still be used, else a new one.
@@ -101,16 +118,15 @@ asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& clien
       auto ok = co_await authorize(client, publisher, authz_url, on_stage, *order, key_pem);
       if (!ok) co_return std::move(ok).err();
     }
-    auto refreshed = co_await client.fetch_order(order->url);
-    if (!refreshed) co_return std::move(refreshed).err();
-    order = std::move(refreshed);
+    // Every authorization is valid: the order is ready (RFC 8555 §7.1.6), no need to ask.
+    order->status = "ready";
   }
   if (order->status == "ready") {
     auto staged = co_await on_stage(issuance_stage::finalizing, order->url, key_pem);
     if (!staged) co_return std::move(staged).err();
     auto csr = make_csr_der(*key, request.domains);
     if (!csr) co_return std::move(csr).err();
-    auto finalized = co_await client.finalize(*order, *csr);
+    auto finalized = co_await finalize_order(client, *order, *csr);
     if (!finalized) co_return std::move(finalized).err();
     order = std::move(finalized);
   } else if (order->status != "processing" && order->status != "valid") {

@@ -66,6 +66,19 @@ result<acme_order> parse_order(std::string_view url, std::string_view body) {
   return o;
 }
 
+namespace {
+
+// A challenge object as it appears inside an authorization or on its own URL.
+acme_challenge challenge_from(const json& c) {
+  acme_challenge ch{string_member(c, "type"), string_member(c, "url"), string_member(c, "token"),
+                    string_member(c, "status"), {}};
+  if (auto e = c.find("error"); e != c.end() && e->is_object())
+    ch.error_detail = string_member(*e, "detail");
+  return ch;
+}
+
+}  // namespace
+
 result<acme_authorization> parse_authorization(std::string_view url, std::string_view body) {
   auto j = parse_object(body);
   if (!j) return bad("authorization", "it is not a JSON object");
@@ -77,15 +90,21 @@ result<acme_authorization> parse_authorization(std::string_view url, std::string
   if (auto chs = j->find("challenges"); chs != j->end() && chs->is_array()) {
     for (const auto& c : *chs) {
       if (!c.is_object()) continue;
-      a.challenges.push_back({string_member(c, "type"), string_member(c, "url"),
-                              string_member(c, "token"), string_member(c, "status")});
-      if (auto e = c.find("error"); e != c.end() && e->is_object()) {
-        a.error_detail = string_member(*e, "detail");
-      }
+      a.challenges.push_back(challenge_from(c));
+      if (!a.challenges.back().error_detail.empty()) a.error_detail = a.challenges.back().error_detail;
     }
   }
   if (a.status.empty()) return bad("authorization", "it has no status");
   return a;
+}
+
+result<acme_challenge> parse_challenge(std::string_view url, std::string_view body) {
+  auto j = parse_object(body);
+  if (!j) return bad("challenge", "it is not a JSON object");
+  acme_challenge c = challenge_from(*j);
+  if (c.url.empty()) c.url = url;
+  if (c.status.empty()) return bad("challenge", "it has no status");
+  return c;
 }
 
 }  // namespace certfleet::protocol

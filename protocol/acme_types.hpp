@@ -34,7 +34,8 @@ struct acme_challenge {
   std::string type;
   std::string url;
   std::string token;
-  std::string status;
+  std::string status;        ///< pending, processing, valid, invalid
+  std::string error_detail;  ///< the CA's "error" detail, when validation failed
 };
 
 /// RFC 8555 §7.1.4
@@ -49,5 +50,6 @@ struct acme_authorization {
 result<acme_directory> parse_directory(std::string_view body);
 result<acme_order> parse_order(std::string_view url, std::string_view body);
 result<acme_authorization> parse_authorization(std::string_view url, std::string_view body);
+result<acme_challenge> parse_challenge(std::string_view url, std::string_view body);
 
 }  // namespace certfleet::protocol

@@ -165,6 +165,28 @@ TEST(acme_parsers, authorization_keeps_well_formed_challenges_and_the_error_deta
   EXPECT_TRUE(odd->challenges.empty());
 }
 
+TEST(acme_parsers, a_challenge_keeps_its_status_and_the_cas_error_detail) {
+  auto c = parse_challenge("https://ca/chall/1", R"({"type":"http-01","status":"invalid",
+      "url":"https://ca/chall/1","token":"tok",
+      "error":{"type":"urn:ietf:params:acme:error:connection","detail":"connection refused"}})");
+  ASSERT_TRUE(c) << c.err().detail;
+  EXPECT_EQ(c->status, "invalid");
+  EXPECT_EQ(c->token, "tok");
+  EXPECT_EQ(c->error_detail, "connection refused");
+
+  auto no_url = parse_challenge("https://ca/chall/2", R"({"type":"http-01","status":"processing"})");
+  ASSERT_TRUE(no_url) << no_url.err().detail;
+  EXPECT_EQ(no_url->url, "https://ca/chall/2") << "the polled URL stands in for a missing one";
+  EXPECT_EQ(no_url->error_detail, "");
+
+  for (const std::string body : {R"({})", R"({"status":7})", R"([])", "<html>", ""}) {
+    auto r = parse_challenge("u", body);
+    ASSERT_FALSE(r) << body;
+    EXPECT_EQ(r.err().kind, error_kind::bad_response) << body;
+    EXPECT_NE(r.err().detail.find("challenge"), std::string::npos) << r.err().detail;
+  }
+}
+
 TEST(acme_parsers, huge_documents_are_parsed_or_refused_without_crashing) {
   // A 4 MB directory with valid URLs and a huge unknown member still parses.
   const std::string filler(4 << 20, 'x');
@@ -307,10 +329,18 @@ TEST(acme_client_bad_ca, broken_answers_after_the_directory_are_errors) {
   }
 }
 
+// What the scripted CA below was asked.
+struct ca_counters {
+  std::atomic<int> order_fetches{0};
+  std::atomic<int> finalizes{0};
+};
+
 // A CA that issues during the finalize request and answers with the valid order.
-// Counts the POSTs to the order URL in `order_fetches`.
-fake_peer::handler issuing_ca(fake_peer*& self, std::string chain, std::atomic<int>& order_fetches) {
-  return [&self, chain, &order_fetches](tcp::socket& s, int) {
+// With `first_finalize_not_ready`, the first finalize is refused with orderNotReady
+// (a CA that has not yet counted the last validation).
+fake_peer::handler issuing_ca(fake_peer*& self, std::string chain, ca_counters& counters,
+                              bool first_finalize_not_ready = false) {
+  return [&self, chain, &counters, first_finalize_not_ready](tcp::socket& s, int) {
     std::string buffer;
     while (auto req = read_request(s, buffer)) {
       const std::string base = "http://127.0.0.1:" + std::to_string(self->port());
@@ -323,11 +353,16 @@ fake_peer::handler issuing_ca(fake_peer*& self, std::string chain, std::atomic<i
       } else if (req->starts_with("HEAD /nonce ")) {
         send(s, "HTTP/1.1 200 OK\r\nReplay-Nonce: n1\r\nContent-Length: 0\r\n\r\n");
       } else if (req->starts_with("POST /order/1 ")) {
-        ++order_fetches;
+        ++counters.order_fetches;
         send(s, http_reply("200 OK", "application/json", order + R"(,"status":"ready"})"));
       } else if (req->starts_with("POST /finalize/1 ")) {
-        send(s, http_reply("200 OK", "application/json",
-                           order + R"(,"status":"valid","certificate":")" + base + R"(/cert/1"})"));
+        if (++counters.finalizes == 1 && first_finalize_not_ready) {
+          send(s, http_reply("403 Forbidden", "application/problem+json",
+                             R"({"type":"urn:ietf:params:acme:error:orderNotReady","detail":"not yet"})"));
+        } else {
+          send(s, http_reply("200 OK", "application/json",
+                             order + R"(,"status":"valid","certificate":")" + base + R"(/cert/1"})"));
+        }
       } else if (req->starts_with("POST /cert/1 ")) {
         send(s, http_reply("200 OK", "application/pem-certificate-chain", chain));
       } else {
@@ -346,30 +381,46 @@ asio::awaitable<result<issued_certificate>> resume(acme_client& client, token_st
       });
 }
 
-TEST(acme_issuance_scripted, a_finalize_answered_with_the_valid_order_is_not_polled) {
+// Resumes the saved order /order/1 against issuing_ca and returns the result; the
+// test knows the key the certificate must hold.
+result<issued_certificate> resume_saved_order(ca_counters& counters, bool first_finalize_not_ready) {
   auto account_key = private_key::generate(key_type::ec_p256);
   auto cert_key = private_key::generate(key_type::ec_p256);
-  ASSERT_TRUE(account_key && cert_key);
+  if (!account_key) return std::move(account_key).err();
+  if (!cert_key) return std::move(cert_key).err();
   const auto now = timestamp{std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::system_clock::now().time_since_epoch())};
   auto chain = make_self_signed_pem(*cert_key, "a.example", std::chrono::hours(24), now);
-  ASSERT_TRUE(chain);
-  std::atomic<int> order_fetches{0};
+  if (!chain) return std::move(chain).err();
   io_thread io;
   fake_peer* peer_ptr = nullptr;
-  fake_peer peer(issuing_ca(peer_ptr, *chain, order_fetches));
+  fake_peer peer(issuing_ca(peer_ptr, *chain, counters, first_finalize_not_ready));
   peer_ptr = &peer;
   http_client http(io.executor(), {.timeout = 2000ms});
   acme_client client(http, peer.url("/dir"));
   client.use_account(std::make_shared<const private_key>(std::move(account_key.value())),
                      peer.url("/acct/1"));
   token_store tokens;
-  // Resuming a saved order: the test knows the key the certificate must hold.
   issuance_request req{{"a.example"}, key_type::ec_p256, peer.url("/order/1"), cert_key->to_pem()};
-  auto cert = io.run(resume(client, tokens, std::move(req)));
+  return io.run(resume(client, tokens, std::move(req)));
+}
+
+TEST(acme_issuance_scripted, a_finalize_answered_with_the_valid_order_is_not_polled) {
+  ca_counters counters;
+  auto cert = resume_saved_order(counters, false);
   ASSERT_TRUE(cert) << cert.err().detail;
   EXPECT_EQ(cert->info.sans, std::vector<std::string>{"a.example"});
-  EXPECT_EQ(order_fetches.load(), 1) << "only the resume fetched the order; the finalize answer was used";
+  EXPECT_EQ(counters.order_fetches.load(), 1) << "only the resume fetched the order; the finalize answer was used";
+  EXPECT_EQ(counters.finalizes.load(), 1);
+}
+
+TEST(acme_issuance_scripted, an_order_not_ready_at_finalize_is_fetched_and_finalized_again) {
+  ca_counters counters;
+  auto cert = resume_saved_order(counters, true);
+  ASSERT_TRUE(cert) << cert.err().detail;
+  EXPECT_EQ(cert->info.sans, std::vector<std::string>{"a.example"});
+  EXPECT_EQ(counters.finalizes.load(), 2) << "refused once with orderNotReady, then accepted";
+  EXPECT_EQ(counters.order_fetches.load(), 2) << "the resume, then one look at the refused order";
 }
 
 }  // namespace
