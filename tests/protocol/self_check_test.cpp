@@ -6,6 +6,7 @@
 #include "tests/protocol/net_test_support.hpp"
 
 #include <algorithm>
+#include <future>
 
 #include "protocol/dns_resolver.hpp"
 #include "protocol/http01_server.hpp"
@@ -191,6 +192,20 @@ TEST_F(self_check_test, every_failure_starts_with_self_check_failed) {
     EXPECT_TRUE(checked.err().detail.starts_with("Self-check failed: ")) << checked.err().detail;
     EXPECT_NE(checked.err().detail.find("Check "), std::string::npos) << "says what to do: " << checked.err().detail;
   }
+}
+
+TEST(dns_resolver_setup, the_hosts_file_is_not_consulted) {
+  // localhost is in /etc/hosts on every Debian system. With no DNS server answering,
+  // only the hosts file could resolve it; the self-check must see what the CA sees.
+  auto r = dns_resolver::create({"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
+  ASSERT_TRUE(r) << r.err().detail;
+  std::promise<result<dns_resolver::addresses>> answer;
+  auto future = answer.get_future();
+  (*r)->resolve("localhost", [&answer](result<dns_resolver::addresses> a) { answer.set_value(std::move(a)); });
+  ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
+  auto addresses = future.get();
+  ASSERT_FALSE(addresses) << "resolved from the hosts file to " << addresses->front();
+  EXPECT_EQ(addresses.err().kind, error_kind::dns) << addresses.err().detail;
 }
 
 TEST(dns_resolver_setup, invalid_servers_are_a_config_error) {
