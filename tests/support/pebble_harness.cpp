@@ -1,10 +1,20 @@
 #include "tests/support/pebble_harness.hpp"
 
-#include <cstdio>
-#include <sstream>
-#include <stdexcept>
+#include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/goroutine_dump.hpp"
 
 namespace certfleet::testing {
 
@@ -39,9 +49,38 @@ pebble_harness::pebble_harness(pebble_options options) {
 }
 
 pebble_harness::~pebble_harness() {
+  // A test that failed may have met pebble 2.4's deadlock: its goroutine dump says so.
+  if (::testing::Test::HasFailure()) report_goroutines_on_locks();
   try {
     run_command(support_dir + "/stop-pebble " + dir_.path().string());
   } catch (...) {
+  }
+}
+
+void pebble_harness::report_goroutines_on_locks() const {
+  const auto pid = vars_.find("PEBBLE_PID");
+  if (pid == vars_.end() || ::kill(std::stoi(pid->second), SIGQUIT) != 0) return;
+  // The Go runtime writes every goroutine's stack to pebble's log, then exits.
+  const auto log_path = dir_.path() / "pebble.log";
+  std::string dump;
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::ifstream log(log_path);
+    dump.assign(std::istreambuf_iterator<char>(log), {});
+    if (::kill(std::stoi(pid->second), 0) != 0 || dump.find("\ngoroutine ") != std::string::npos) break;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the rest of the dump
+  std::ifstream log(log_path);
+  dump.assign(std::istreambuf_iterator<char>(log), {});
+  const std::string blocked = blocked_goroutines(dump);
+  if (dump.find("\ngoroutine ") == std::string::npos) {
+    std::cerr << "pebble: wrote no goroutine dump (see " << log_path.string() << ")\n";
+  } else if (blocked.empty()) {
+    std::cerr << "pebble: no goroutine was waiting on a lock when the test failed\n";
+  } else {
+    std::cerr << "pebble: goroutines waiting on locks when the test failed (pebble 2.4 deadlocks "
+                 "under concurrent load; bench/analysis.md has the mechanism):\n"
+              << blocked;
   }
 }
 

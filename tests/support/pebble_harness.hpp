@@ -39,6 +39,10 @@ class pebble_harness {
   std::string root_pem() const;
 
  private:
+  /// Asks pebble for its goroutine dump (SIGQUIT, which ends it) and prints the
+  /// goroutines that wait on a lock to stderr.
+  void report_goroutines_on_locks() const;
+
   temp_dir dir_;
   std::map<std::string, std::string> vars_;
 };
