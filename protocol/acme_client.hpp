@@ -44,8 +44,9 @@ class acme_client {
   boost::asio::awaitable<result<acme_directory>> directory();
 
   /// RFC 8555 §7.3: creates the account (or finds the existing one for this key) and
-  /// uses it from then on. Returns the account URL. The email is taken by value: a
-  /// coroutine may start after the caller's temporary is gone.
+  /// uses it from then on. Returns the account URL. The key is shared and the email
+  /// taken by value: the coroutine reads them after its first suspension, when a
+  /// caller's temporary may be gone. The client keeps only a signer made from the key.
   boost::asio::awaitable<result<std::string>> new_account(std::shared_ptr<const private_key> key,
                                                           std::string email,
                                                           bool agree_to_terms);
