@@ -58,22 +58,23 @@ pebble_harness::~pebble_harness() {
 }
 
 void pebble_harness::report_goroutines_on_locks() const {
-  const auto pid = vars_.find("PEBBLE_PID");
-  if (pid == vars_.end() || ::kill(std::stoi(pid->second), SIGQUIT) != 0) return;
+  const auto pid_var = vars_.find("PEBBLE_PID");
+  if (pid_var == vars_.end()) return;
+  const pid_t pid = std::stoi(pid_var->second);
+  if (::kill(pid, SIGQUIT) != 0) return;
   // The Go runtime writes every goroutine's stack to pebble's log, then exits.
   const auto log_path = dir_.path() / "pebble.log";
-  std::string dump;
-  for (int i = 0; i < 50; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto read_log = [&] {
     std::ifstream log(log_path);
-    dump.assign(std::istreambuf_iterator<char>(log), {});
-    if (::kill(std::stoi(pid->second), 0) != 0 || dump.find("\ngoroutine ") != std::string::npos) break;
-  }
+    return std::string(std::istreambuf_iterator<char>(log), {});
+  };
+  const auto has_dump = [](const std::string& text) { return text.find("\ngoroutine ") != std::string::npos; };
+  for (int i = 0; i < 50 && ::kill(pid, 0) == 0 && !has_dump(read_log()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the rest of the dump
-  std::ifstream log(log_path);
-  dump.assign(std::istreambuf_iterator<char>(log), {});
+  const std::string dump = read_log();
   const std::string blocked = blocked_goroutines(dump);
-  if (dump.find("\ngoroutine ") == std::string::npos) {
+  if (!has_dump(dump)) {
     std::cerr << "pebble: wrote no goroutine dump (see " << log_path.string() << ")\n";
   } else if (blocked.empty()) {
     std::cerr << "pebble: no goroutine was waiting on a lock when the test failed\n";
