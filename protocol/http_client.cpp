@@ -23,6 +23,9 @@ struct http_client::connection {
   std::string key;  // pool key: scheme, host, port, address
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  // Kept across requests and sized once: a fresh buffer started at 512 bytes and grew
+  // while the response was read, a TLS read and a reallocation per step.
+  beast::flat_buffer buffer;
   bool reused = false;
   // The peer closed the connection before answering anything: the request can be
   // sent again on a fresh connection (RFC 9112 §9.3.1).
@@ -48,6 +51,36 @@ error network_error(const char* what, const url_parts& url, const error_code& ec
                    (timed_out ? " timed out" : " failed: " + ec.message()) +
                    "; check that the server is reachable",
                true};
+}
+
+// The whole request as one buffer: one TLS record and one send. Written by hand
+// because Beast's serializer (a tree of fields, a buffer sequence that flat_stream
+// copies together again) cost about as much per request as the TLS record itself.
+result<std::string> request_text(const http_request& req, const url_parts& url,
+                                 const std::string& user_agent) {
+  // URLs are checked by parse_url; the other values come from this program, but a
+  // line break in any of them would split the header, so refuse it here too.
+  for (const std::string* value : {&req.method, &req.accept, &req.content_type, &user_agent}) {
+    if (value->find_first_of("\r\n") != std::string::npos)
+      return error{error_kind::invalid_input, "an HTTP header value contains a line break"};
+  }
+  // RFC 9110 §7.2: the port belongs in Host unless it is the scheme's default; the
+  // CA builds its resource URLs from it.
+  const bool default_port = url.port == (url.tls ? "443" : "80");
+  const bool ipv6 = url.host.find(':') != std::string::npos;
+  std::string text;
+  text.reserve(256 + req.body.size());
+  text.append(req.method).append(" ").append(url.target).append(" HTTP/1.1\r\nHost: ");
+  text.append(ipv6 ? "[" : "").append(url.host).append(ipv6 ? "]" : "");
+  if (!default_port) text.append(":").append(url.port);
+  text.append("\r\nUser-Agent: ").append(user_agent);
+  if (!req.accept.empty()) text.append("\r\nAccept: ").append(req.accept);
+  if (!req.content_type.empty()) text.append("\r\nContent-Type: ").append(req.content_type);
+  if (!req.body.empty() || req.method == "POST")
+    text.append("\r\nContent-Length: ").append(std::to_string(req.body.size()));
+  if (!req.keep_alive) text.append("\r\nConnection: close");
+  text.append("\r\n\r\n").append(req.body);
+  return text;
 }
 
 }  // namespace
@@ -81,6 +114,7 @@ std::size_t http_client::idle_connections() const {
 asio::awaitable<result<std::unique_ptr<http_client::connection>>> http_client::connect(
     const url_parts& url, const std::string& connect_address) {
   auto conn = std::make_unique<connection>();
+  conn->buffer.reserve(16 * 1024);
   ++connections_opened_;
   conn->key = pool_key(url, connect_address);
   if (url.tls) {
@@ -121,32 +155,23 @@ asio::awaitable<result<std::unique_ptr<http_client::connection>>> http_client::c
 asio::awaitable<result<http_response>> http_client::exchange(connection& conn,
                                                              const http_request& req,
                                                              const url_parts& url) {
-  http::request<http::string_body> msg{http::string_to_verb(req.method), url.target, 11};
-  // RFC 9110 §7.2: the port belongs in Host unless it is the scheme's default; the
-  // CA builds its resource URLs from it.
-  const bool default_port = url.port == (url.tls ? "443" : "80");
-  const std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  msg.set(http::field::host, default_port ? host : host + ":" + url.port);
-  msg.set(http::field::user_agent, options_.user_agent);
-  if (!req.accept.empty()) msg.set(http::field::accept, req.accept);
-  if (!req.content_type.empty()) msg.set(http::field::content_type, req.content_type);
-  msg.body() = req.body;
-  msg.keep_alive(req.keep_alive);
-  msg.prepare_payload();
+  auto text = request_text(req, url, options_.user_agent);
+  if (!text) co_return std::move(text).err();
 
   error_code ec;
   conn.tcp().expires_after(options_.timeout);
   if (conn.tls) {
-    co_await http::async_write(*conn.tls, msg, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(*conn.tls, asio::buffer(*text), asio::redirect_error(asio::use_awaitable, ec));
   } else {
-    co_await http::async_write(*conn.plain, msg, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(*conn.plain, asio::buffer(*text), asio::redirect_error(asio::use_awaitable, ec));
   }
   if (ec) {
     conn.closed_before_answer = ec != beast::error::timeout;
     co_return network_error("sending to", url, ec);
   }
 
-  beast::flat_buffer buffer;
+  auto& buffer = conn.buffer;
+  buffer.clear();
   http::response_parser<http::string_body> parser;
   parser.body_limit(options_.max_body_bytes);
   parser.header_limit(64 * 1024);
@@ -197,7 +222,8 @@ asio::awaitable<result<http_response>> http_client::exchange(connection& conn,
     out.links.emplace_back(it->value());
   }
   out.body = std::move(res.body());
-  if (!res.keep_alive() || !req.keep_alive) conn.key.clear();  // do not pool
+  // Bytes after the response are nothing this client asked for: do not pool.
+  if (!res.keep_alive() || !req.keep_alive || buffer.size() != 0) conn.key.clear();
   co_return out;
 }
 

@@ -92,6 +92,66 @@ TEST(http_client, sends_the_non_default_port_in_host_and_the_path_and_query) {
   EXPECT_NE(reqs[0].find("\r\nUser-Agent: certfleet-test/1\r\n"), std::string::npos) << reqs[0];
 }
 
+TEST(http_client, a_post_is_sent_as_one_complete_request) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms, .user_agent = "certfleet-test/1"});
+  http_request req{.method = "POST", .url = peer.url("/new-order"), .content_type = "application/jose+json",
+                   .body = R"({"a":1})", .accept = "application/pem-certificate-chain"};
+  auto r = io.run(client.request(std::move(req)));
+  ASSERT_TRUE(r) << r.err().detail;
+  const auto reqs = peer.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0], "POST /new-order HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(peer.port()) +
+                         "\r\nUser-Agent: certfleet-test/1\r\nAccept: application/pem-certificate-chain"
+                         "\r\nContent-Type: application/jose+json\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+}
+
+TEST(http_client, an_empty_post_says_content_length_0_and_a_get_says_nothing) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  ASSERT_TRUE(io.run(get(client, peer.url("/a"), "POST")));
+  ASSERT_TRUE(io.run(get(client, peer.url("/b"))));
+  const auto reqs = peer.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_TRUE(reqs[0].ends_with("\r\nContent-Length: 0\r\n\r\n")) << reqs[0];
+  EXPECT_EQ(reqs[1].find("Content-Length"), std::string::npos) << reqs[1];
+}
+
+TEST(http_client, a_header_value_with_a_line_break_is_refused_before_sending) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  http_request req{.method = "GET", .url = peer.url("/a"), .accept = "text/plain\r\nX-Injected: 1"};
+  auto r = io.run(client.request(std::move(req)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::invalid_input);
+  EXPECT_TRUE(peer.requests().empty());
+}
+
+TEST(http_client, a_connection_with_bytes_after_the_response_is_not_reused) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  // Each answer is followed by the start of a response nobody asked for.
+  fake_peer peer(keep_alive_server(peer_ptr, ok_reply + "HTTP/1.1 200 OK\r\n"));
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  for (int i = 0; i < 2; ++i) {
+    auto r = io.run(get(client, peer.url("/n")));
+    ASSERT_TRUE(r) << r.err().detail;
+    EXPECT_EQ(r->body, "ok");
+  }
+  EXPECT_EQ(client.connections_opened(), 2u);
+  EXPECT_EQ(client.idle_connections(), 0u);
+}
+
 TEST(http_client, a_pooled_connection_closed_by_the_server_is_retried_on_a_fresh_one) {
   io_thread io;
   fake_peer* peer_ptr = nullptr;
