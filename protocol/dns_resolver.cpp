@@ -3,54 +3,152 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <netdb.h>
-#include <poll.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <deque>
-#include <mutex>
-#include <thread>
+#include <unordered_map>
 
 namespace certfleet::protocol {
 
 namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// One of c-ares' sockets, watched for what c-ares wants. The descriptor never owns
+// the socket: c-ares opens and closes it.
+struct watched_socket {
+  watched_socket(const asio::any_io_executor& executor, ares_socket_t fd)
+      : descriptor(executor, fd), fd(fd) {}
+  asio::posix::stream_descriptor descriptor;
+  ares_socket_t fd;
+  bool want_read = false;
+  bool want_write = false;
+  bool reading = false;  // a wait for readability is pending
+  bool writing = false;
+  bool closed = false;  // c-ares is done with it; late wake-ups are ignored
+};
+
+struct lookup {
+  std::string name;
+  dns_resolver::callback done;
+};
+
+}  // namespace
 
 struct dns_resolver::impl {
-  ares_channel channel = nullptr;
-  int wake_pipe[2] = {-1, -1};
-  std::mutex mutex;
-  std::deque<std::pair<std::string, callback>> queue;
-  std::atomic<bool> stopping{false};
-  std::thread thread;
+  explicit impl(asio::any_io_executor ex) : executor(std::move(ex)), timer(executor) {}
 
   ~impl() {
-    stopping = true;
-    wake();
-    if (thread.joinable()) thread.join();
-    if (channel) ares_destroy(channel);  // runs pending callbacks with ARES_EDESTRUCTION
-    for (int fd : wake_pipe)
-      if (fd >= 0) ::close(fd);
+    for (auto& [fd, socket] : sockets) forget(*socket);
+    sockets.clear();
+    if (channel) ares_destroy(channel);  // answers pending lookups with ARES_EDESTRUCTION
   }
 
-  void wake() {
-    const char b = 1;
-    [[maybe_unused]] auto n = ::write(wake_pipe[1], &b, 1);
+  asio::any_io_executor executor;
+  ares_channel channel = nullptr;
+  asio::steady_timer timer;  // c-ares' next timeout while lookups are pending
+  std::unordered_map<ares_socket_t, std::shared_ptr<watched_socket>> sockets;
+  std::size_t pending = 0;
+  bool timer_armed = false;
+  std::uint64_t timer_generation = 0;
+
+  static void forget(watched_socket& socket) {
+    socket.closed = true;
+    error_code ec;
+    socket.descriptor.cancel(ec);
+    socket.descriptor.release();
+  }
+
+  // c-ares says which of its sockets it wants to read or write; (0, 0) before it
+  // closes one.
+  static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
+    auto* self = static_cast<impl*>(data);
+    auto it = self->sockets.find(fd);
+    if (!readable && !writable) {
+      if (it != self->sockets.end()) {
+        forget(*it->second);
+        self->sockets.erase(it);
+      }
+      return;
+    }
+    if (it == self->sockets.end())
+      it = self->sockets.emplace(fd, std::make_shared<watched_socket>(self->executor, fd)).first;
+    it->second->want_read = readable != 0;
+    it->second->want_write = writable != 0;
+    self->watch(it->second);
+  }
+
+  void watch(const std::shared_ptr<watched_socket>& socket) {
+    if (socket->want_read && !socket->reading) {
+      socket->reading = true;
+      socket->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                                    [this, socket](const error_code& ec) {
+                                      socket->reading = false;
+                                      if (socket->closed || ec) return;
+                                      process(socket->fd, ARES_SOCKET_BAD);
+                                      if (!socket->closed) watch(socket);
+                                    });
+    }
+    if (socket->want_write && !socket->writing) {
+      socket->writing = true;
+      socket->descriptor.async_wait(asio::posix::descriptor_base::wait_write,
+                                    [this, socket](const error_code& ec) {
+                                      socket->writing = false;
+                                      if (socket->closed || ec) return;
+                                      process(ARES_SOCKET_BAD, socket->fd);
+                                      if (!socket->closed) watch(socket);
+                                    });
+    }
+  }
+
+  // Lets c-ares read, write or time out, then waits for its next timeout.
+  void process(ares_socket_t readable, ares_socket_t writable) {
+    ares_process_fd(channel, readable, writable);
+    schedule_timeout();
+  }
+
+  // Re-arming the timer costs a cancelled wait and often a timerfd syscall: keep it
+  // while it already wakes us no later than c-ares needs (an early wake-up is harmless).
+  void schedule_timeout() {
+    if (pending == 0) {
+      if (timer_armed) timer.cancel();
+      timer_armed = false;
+      return;
+    }
+    timeval most{1, 0}, next{};
+    const timeval* wait = ares_timeout(channel, &most, &next);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait->tv_sec) +
+                          std::chrono::microseconds(wait->tv_usec);
+    if (timer_armed && timer.expiry() <= deadline) return;
+    timer.expires_at(deadline);
+    timer_armed = true;
+    timer.async_wait([this, armed = ++timer_generation](const error_code& ec) {
+      if (ec || armed != timer_generation) return;  // cancelled or replaced
+      timer_armed = false;
+      process(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    });
   }
 
   static void on_answer(void* arg, int status, int /*timeouts*/, ares_addrinfo* info) {
-    std::unique_ptr<std::pair<std::string, callback>> job(
-        static_cast<std::pair<std::string, callback>*>(arg));
-    const std::string& name = job->first;
+    std::unique_ptr<std::pair<impl*, lookup>> job(static_cast<std::pair<impl*, lookup>*>(arg));
+    auto& [self, query] = *job;
+    --self->pending;
+    asio::post(self->executor, [done = std::move(query.done), answer = addresses_of(query.name, status, info)]() mutable {
+      done(std::move(answer));
+    });
+    if (info != nullptr) ares_freeaddrinfo(info);
+  }
+
+  static result<addresses> addresses_of(const std::string& name, int status, const ares_addrinfo* info) {
     if (status != ARES_SUCCESS) {
       std::string why = status == ARES_ENOTFOUND || status == ARES_ENODATA
                             ? "it has no A or AAAA record"
                             : std::string(ares_strerror(status));
-      job->second(error{error_kind::dns, "DNS lookup of \"" + name + "\" failed: " + why, true});
-      return;
+      return error{error_kind::dns, "DNS lookup of \"" + name + "\" failed: " + why, true};
     }
     addresses out;
     for (auto* node = info->nodes; node != nullptr; node = node->ai_next) {
@@ -60,75 +158,32 @@ struct dns_resolver::impl {
                             : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(node->ai_addr)->sin6_addr);
       if (inet_ntop(node->ai_family, src, buf, sizeof buf)) out.emplace_back(buf);
     }
-    ares_freeaddrinfo(info);
-    if (out.empty()) {
-      job->second(error{error_kind::dns, "DNS lookup of \"" + name + "\" returned no address", true});
-      return;
-    }
-    job->second(std::move(out));
-  }
-
-  void start_queued() {
-    std::deque<std::pair<std::string, callback>> jobs;
-    {
-      std::lock_guard lock(mutex);
-      jobs.swap(queue);
-    }
-    for (auto& j : jobs) {
-      auto* job = new std::pair<std::string, callback>(std::move(j));
-      ares_addrinfo_hints hints{};
-      hints.ai_family = AF_UNSPEC;
-      hints.ai_flags = ARES_AI_NOSORT;
-      ares_getaddrinfo(channel, job->first.c_str(), nullptr, &hints, &impl::on_answer, job);
-    }
-  }
-
-  // c-ares' own sockets plus the wake pipe, polled with c-ares' timeout.
-  void run() {
-    while (!stopping) {
-      start_queued();
-      ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-      const int bits = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
-      std::vector<pollfd> fds{{wake_pipe[0], POLLIN, 0}};
-      for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-        short events = 0;
-        if (ARES_GETSOCK_READABLE(bits, i)) events |= POLLIN;
-        if (ARES_GETSOCK_WRITABLE(bits, i)) events |= POLLOUT;
-        if (events) fds.push_back({socks[i], events, 0});
-      }
-      timeval max{1, 0}, tv{};
-      timeval* t = ares_timeout(channel, &max, &tv);
-      ::poll(fds.data(), fds.size(), static_cast<int>(t->tv_sec * 1000 + t->tv_usec / 1000));
-      if (fds[0].revents & POLLIN) {
-        char drain[64];
-        [[maybe_unused]] auto n = ::read(wake_pipe[0], drain, sizeof drain);
-      }
-      for (std::size_t i = 1; i < fds.size(); ++i) {
-        ares_process_fd(channel, (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) ? fds[i].fd : ARES_SOCKET_BAD,
-                        (fds[i].revents & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD);
-      }
-      ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts
-    }
+    if (out.empty()) return error{error_kind::dns, "DNS lookup of \"" + name + "\" returned no address", true};
+    return out;
   }
 };
 
 dns_resolver::dns_resolver(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 dns_resolver::~dns_resolver() = default;
 
-result<std::unique_ptr<dns_resolver>> dns_resolver::create(const std::vector<std::string>& servers,
+result<std::unique_ptr<dns_resolver>> dns_resolver::create(asio::any_io_executor executor,
+                                                           const std::vector<std::string>& servers,
                                                            std::chrono::milliseconds timeout) {
   static const int library = ares_library_init(ARES_LIB_INIT_ALL);
   if (library != ARES_SUCCESS) return error{error_kind::internal, "c-ares failed to initialise"};
-  auto i = std::make_unique<impl>();
+  auto i = std::make_unique<impl>(std::move(executor));
   ares_options options{};
   options.timeout = static_cast<int>(timeout.count());
   options.tries = 2;
   // DNS only, never /etc/hosts: the self-check must see what the CA sees (and reading
-  // the hosts file on every lookup was a quarter of the resolver thread's CPU).
+  // the hosts file on every lookup was a quarter of the resolver's CPU).
   char dns_only[] = "b";
   options.lookups = dns_only;
+  options.sock_state_cb = &impl::on_socket_state;
+  options.sock_state_cb_data = i.get();
   if (int rc = ares_init_options(&i->channel, &options,
-                                 ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS);
+                                 ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS |
+                                     ARES_OPT_SOCK_STATE_CB);
       rc != ARES_SUCCESS) {
     return error{error_kind::config, std::string("cannot set up DNS resolution: ") + ares_strerror(rc) +
                                          "; check /etc/resolv.conf or dns_servers"};
@@ -141,27 +196,24 @@ result<std::unique_ptr<dns_resolver>> dns_resolver::create(const std::vector<std
                                            " (expected IP or IP:PORT, separated by spaces)"};
     }
   }
-  if (::pipe2(i->wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-    return error{error_kind::internal, "cannot create the DNS resolver's wake-up pipe"};
-  i->thread = std::thread([p = i.get()] { p->run(); });
   return std::unique_ptr<dns_resolver>(new dns_resolver(std::move(i)));
 }
 
 void dns_resolver::resolve(const std::string& name, callback done) {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->queue.emplace_back(name, std::move(done));
-  }
-  impl_->wake();
+  auto* job = new std::pair<impl*, lookup>(impl_.get(), lookup{name, std::move(done)});
+  ares_addrinfo_hints hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_flags = ARES_AI_NOSORT;
+  ++impl_->pending;
+  ares_getaddrinfo(impl_->channel, job->second.name.c_str(), nullptr, &hints, &impl::on_answer, job);
+  impl_->schedule_timeout();
 }
 
 asio::awaitable<result<dns_resolver::addresses>> dns_resolver::async_resolve(const std::string& name) {
-  auto executor = co_await asio::this_coro::executor;
   // Named, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
-  auto initiation = [this, name, executor](auto handler) mutable {
-    resolve(name, [executor, h = std::make_shared<decltype(handler)>(std::move(handler))](
-                      result<addresses> r) mutable {
-      asio::post(executor, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+  auto initiation = [this, name](auto handler) mutable {
+    resolve(name, [h = std::make_shared<decltype(handler)>(std::move(handler))](result<addresses> r) mutable {
+      (*h)(std::move(r));
     });
   };
   auto answer = co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<addresses>)>(

@@ -78,7 +78,7 @@ result<std::unique_ptr<io_engine>> io_engine::start(io_engine_options options) {
   } catch (const std::exception& e) {
     return error{error_kind::config, e.what()};
   }
-  auto resolver = dns_resolver::create(i->options.dns_servers, std::chrono::seconds(5));
+  auto resolver = dns_resolver::create(i->io.get_executor(), i->options.dns_servers, std::chrono::seconds(5));
   if (!resolver) return std::move(resolver).err();
   i->resolver = std::move(resolver.value());
   if (auto listening = i->responder.listen(i->options.http_listen); !listening) {

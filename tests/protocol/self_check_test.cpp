@@ -6,6 +6,7 @@
 #include "tests/protocol/net_test_support.hpp"
 
 #include <algorithm>
+#include <boost/asio/ip/udp.hpp>
 #include <future>
 
 #include "protocol/dns_resolver.hpp"
@@ -24,6 +25,12 @@ asio::awaitable<result<dns_resolver::addresses>> lookup(dns_resolver& resolver, 
   co_return co_await resolver.async_resolve(name);
 }
 
+// A resolver belongs to its io thread: the one replaced is destroyed there.
+asio::awaitable<void> replace(std::unique_ptr<dns_resolver>& slot, std::unique_ptr<dns_resolver> next) {
+  slot = std::move(next);
+  co_return;
+}
+
 class self_check_test : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { pebble_ = new pebble_harness(); }
@@ -32,10 +39,13 @@ class self_check_test : public ::testing::Test {
     pebble_ = nullptr;
   }
 
-  void SetUp() override {
-    auto r = dns_resolver::create({pebble_->dns_server()}, 1000ms);
+  void SetUp() override { use_resolver({pebble_->dns_server()}, 1000ms); }
+  void TearDown() override { io_.run(replace(resolver_, nullptr)); }
+
+  void use_resolver(const std::vector<std::string>& servers, std::chrono::milliseconds timeout) {
+    auto r = dns_resolver::create(io_.executor(), servers, timeout);
     ASSERT_TRUE(r) << r.err().detail;
-    resolver_ = std::move(r.value());
+    io_.run(replace(resolver_, std::move(r.value())));
   }
 
   // POST JSON to challtestsrv's management API (the API takes names with or
@@ -165,9 +175,7 @@ TEST_F(self_check_test, a_working_http01_server_passes_and_nothing_is_left_behin
 }
 
 TEST_F(self_check_test, an_unreachable_dns_server_fails_as_a_dns_lookup_in_bounded_time) {
-  auto r = dns_resolver::create({"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
-  ASSERT_TRUE(r);
-  resolver_ = std::move(r.value());
+  use_resolver({"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
   const auto begin = std::chrono::steady_clock::now();
   auto checked = check("nodns.certfleet.test", 80);
   ASSERT_FALSE(checked);
@@ -197,19 +205,57 @@ TEST_F(self_check_test, every_failure_starts_with_self_check_failed) {
 TEST(dns_resolver_setup, the_hosts_file_is_not_consulted) {
   // localhost is in /etc/hosts on every Debian system. With no DNS server answering,
   // only the hosts file could resolve it; the self-check must see what the CA sees.
-  auto r = dns_resolver::create({"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
+  io_thread io;
+  auto r = dns_resolver::create(io.executor(), {"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
   ASSERT_TRUE(r) << r.err().detail;
-  std::promise<result<dns_resolver::addresses>> answer;
-  auto future = answer.get_future();
-  (*r)->resolve("localhost", [&answer](result<dns_resolver::addresses> a) { answer.set_value(std::move(a)); });
-  ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
-  auto addresses = future.get();
+  std::unique_ptr<dns_resolver> resolver = std::move(r.value());
+  auto addresses = io.run(lookup(*resolver, "localhost"));
+  io.run(replace(resolver, nullptr));
   ASSERT_FALSE(addresses) << "resolved from the hosts file to " << addresses->front();
   EXPECT_EQ(addresses.err().kind, error_kind::dns) << addresses.err().detail;
 }
 
+TEST(dns_resolver_setup, many_lookups_at_once_all_get_their_own_answer) {
+  // Every lookup fails fast against a closed port; what matters is that each of the
+  // concurrent ones is answered exactly once, on the io thread, and nothing is left.
+  io_thread io;
+  auto r = dns_resolver::create(io.executor(), {"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
+  ASSERT_TRUE(r) << r.err().detail;
+  std::unique_ptr<dns_resolver> resolver = std::move(r.value());
+  std::vector<std::future<result<dns_resolver::addresses>>> answers;
+  for (int i = 0; i < 20; ++i)
+    answers.push_back(io.start(lookup(*resolver, "n" + std::to_string(i) + ".certfleet.test")));
+  for (int i = 0; i < 20; ++i) {
+    auto answer = io_thread::wait(std::move(answers[static_cast<std::size_t>(i)]));
+    ASSERT_FALSE(answer);
+    EXPECT_NE(answer.err().detail.find("\"n" + std::to_string(i) + ".certfleet.test\""), std::string::npos)
+        << answer.err().detail;
+  }
+  io.run(replace(resolver, nullptr));
+}
+
+TEST(dns_resolver_setup, a_dns_server_that_never_answers_times_out) {
+  // A bound UDP socket nobody reads: only c-ares' own timeout, run by the io thread's
+  // timer, can end the lookup.
+  io_thread io;
+  asio::ip::udp::socket silent(io.io(), asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto r = dns_resolver::create(io.executor(), {"127.0.0.1:" + std::to_string(silent.local_endpoint().port())},
+                                200ms);
+  ASSERT_TRUE(r) << r.err().detail;
+  std::unique_ptr<dns_resolver> resolver = std::move(r.value());
+  const auto begin = std::chrono::steady_clock::now();
+  auto answer = io.run(lookup(*resolver, "silent.certfleet.test"));
+  const auto took = std::chrono::steady_clock::now() - begin;
+  io.run(replace(resolver, nullptr));
+  ASSERT_FALSE(answer);
+  EXPECT_EQ(answer.err().kind, error_kind::dns) << answer.err().detail;
+  EXPECT_GE(took, 200ms) << "answered before any timeout could have passed";
+  EXPECT_LT(took, 5s);
+}
+
 TEST(dns_resolver_setup, invalid_servers_are_a_config_error) {
-  auto r = dns_resolver::create({"not-an-ip"}, 200ms);
+  asio::io_context io;
+  auto r = dns_resolver::create(io.get_executor(), {"not-an-ip"}, 200ms);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.err().kind, error_kind::config);
   EXPECT_NE(r.err().detail.find("not-an-ip"), std::string::npos) << r.err().detail;
