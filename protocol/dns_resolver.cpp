@@ -83,26 +83,21 @@ struct dns_resolver::impl {
   }
 
   void watch(const std::shared_ptr<watched_socket>& socket) {
-    if (socket->want_read && !socket->reading) {
-      socket->reading = true;
-      socket->descriptor.async_wait(asio::posix::descriptor_base::wait_read,
-                                    [this, socket](const error_code& ec) {
-                                      socket->reading = false;
-                                      if (socket->closed || ec) return;
-                                      process(socket->fd, ARES_SOCKET_BAD);
-                                      if (!socket->closed) watch(socket);
-                                    });
-    }
-    if (socket->want_write && !socket->writing) {
-      socket->writing = true;
-      socket->descriptor.async_wait(asio::posix::descriptor_base::wait_write,
-                                    [this, socket](const error_code& ec) {
-                                      socket->writing = false;
-                                      if (socket->closed || ec) return;
-                                      process(ARES_SOCKET_BAD, socket->fd);
-                                      if (!socket->closed) watch(socket);
-                                    });
-    }
+    if (socket->want_read && !socket->reading) wait(socket, asio::posix::descriptor_base::wait_read);
+    if (socket->want_write && !socket->writing) wait(socket, asio::posix::descriptor_base::wait_write);
+  }
+
+  // One wait for readability or writability; then c-ares handles the socket, and the
+  // wait starts again while c-ares still wants it.
+  void wait(const std::shared_ptr<watched_socket>& socket, asio::posix::descriptor_base::wait_type type) {
+    const bool read = type == asio::posix::descriptor_base::wait_read;
+    (read ? socket->reading : socket->writing) = true;
+    socket->descriptor.async_wait(type, [this, socket, read](const error_code& ec) {
+      (read ? socket->reading : socket->writing) = false;
+      if (socket->closed || ec) return;
+      process(read ? socket->fd : ARES_SOCKET_BAD, read ? ARES_SOCKET_BAD : socket->fd);
+      if (!socket->closed) watch(socket);
+    });
   }
 
   // Lets c-ares read, write or time out, then waits for its next timeout.
