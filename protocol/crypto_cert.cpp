@@ -87,21 +87,17 @@ int ec_curve(key_type type) {
 // those directly. OpenSSL 3.0's own way (X509_PUBKEY_set, X509_REQ_set_pubkey) encodes
 // the key and decodes it again through the provider encoder/decoder machinery (~180 us).
 bool set_ec_public_key(X509_PUBKEY* pub, const private_key& key) {
-  std::size_t len = 0;
-  if (EVP_PKEY_get_octet_string_param(key.native(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0,
-                                      &len) != 1)
-    return false;
-  auto* point = static_cast<unsigned char*>(OPENSSL_malloc(len));
-  if (point == nullptr ||
-      EVP_PKEY_get_octet_string_param(key.native(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, len,
-                                      &len) != 1 ||
+  const std::string& point = key.ec_public_point();
+  if (point.empty()) return false;
+  auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(point.data(), point.size()));
+  if (copy == nullptr ||
       X509_PUBKEY_set0_param(pub, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
-                             OBJ_nid2obj(ec_curve(key.type())), point,
-                             static_cast<int>(len)) != 1) {
-    OPENSSL_free(point);
+                             OBJ_nid2obj(ec_curve(key.type())), copy,
+                             static_cast<int>(point.size())) != 1) {
+    OPENSSL_free(copy);
     return false;
   }
-  return true;  // the point now belongs to `pub`
+  return true;  // the copy now belongs to `pub`
 }
 
 // RSA keys, rare and slow anyway, take OpenSSL's path.

@@ -132,6 +132,18 @@ EVP_PKEY_CTX* ec_keygen_context(key_type type) {
 
 }  // namespace
 
+private_key::private_key(ossl::pkey_ptr pkey, key_type type) : pkey_(std::move(pkey)), type_(type) {
+  if (!is_ec()) return;
+  std::array<unsigned char, 2 * 48 + 1> point{};  // P-384 is the largest EC key type
+  std::size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(pkey_.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point.data(),
+                                      point.size(), &len) == 1) {
+    ec_point_.assign(reinterpret_cast<const char*>(point.data()), len);
+  } else {
+    ERR_clear_error();  // left empty: what needs the point fails with its own message
+  }
+}
+
 result<private_key> private_key::generate(key_type type) {
   EVP_PKEY* raw = nullptr;
   switch (type) {
@@ -174,8 +186,8 @@ result<private_key> private_key::from_pem(std::string_view pem) {
 std::string private_key::to_pem() const {
   if (type_ == key_type::ec_p256 || type_ == key_type::ec_p384) {
     const bool p256 = type_ == key_type::ec_p256;
-    if (auto pem = ec_private_key_pkcs8_pem(pkey_.get(), p256 ? NID_X9_62_prime256v1 : NID_secp384r1,
-                                            p256 ? 32 : 48))
+    if (auto pem = ec_private_key_pkcs8_pem(pkey_.get(), ec_point_,
+                                            p256 ? NID_X9_62_prime256v1 : NID_secp384r1, p256 ? 32 : 48))
       return std::move(*pem);
   }
   ossl::bio_ptr bio{BIO_new(BIO_s_mem())};

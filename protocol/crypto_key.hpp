@@ -75,11 +75,16 @@ class private_key {
   bool is_rsa() const { return !is_ec(); }
   /// The OpenSSL key, still owned by this object.
   EVP_PKEY* native() const { return pkey_.get(); }
+  /// An EC key's public point, uncompressed (04 || X || Y, SEC 1 §2.3.3); empty for RSA.
+  /// Read once: OpenSSL 3.0 derives it again, with a field inversion, on every request,
+  /// and a new certificate key needs it three times (CSR, certificate check, PEM).
+  const std::string& ec_public_point() const { return ec_point_; }
 
  private:
-  private_key(ossl::pkey_ptr pkey, key_type type) : pkey_(std::move(pkey)), type_(type) {}
+  private_key(ossl::pkey_ptr pkey, key_type type);
   ossl::pkey_ptr pkey_;
   key_type type_;
+  std::string ec_point_;
 };
 
 /// SHA-256 of `bytes` (32 raw bytes).

@@ -33,14 +33,10 @@ namespace certfleet::protocol {
 
 using ossl::deleter;
 
-std::optional<std::string> ec_private_key_pkcs8_pem(EVP_PKEY* key, int curve_nid,
-                                                     int scalar_bytes) {
-  std::vector<unsigned char> point(2 * static_cast<std::size_t>(scalar_bytes) + 1);
-  std::size_t point_len = 0;
+std::optional<std::string> ec_private_key_pkcs8_pem(EVP_PKEY* key, std::string_view public_point,
+                                                     int curve_nid, int scalar_bytes) {
   BIGNUM* scalar_raw = nullptr;
-  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point.data(),
-                                      point.size(), &point_len) != 1 ||
-      EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &scalar_raw) != 1) {
+  if (public_point.empty() || EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &scalar_raw) != 1) {
     ERR_clear_error();
     return std::nullopt;
   }
@@ -54,7 +50,9 @@ std::optional<std::string> ec_private_key_pkcs8_pem(EVP_PKEY* key, int curve_nid
       private_key && public_key &&
       BN_bn2binpad(scalar.get(), scalar_bin.data(), scalar_bytes) == scalar_bytes &&
       ASN1_OCTET_STRING_set(private_key.get(), scalar_bin.data(), scalar_bytes) == 1 &&
-      ASN1_BIT_STRING_set(public_key.get(), point.data(), static_cast<int>(point_len)) == 1;
+      ASN1_BIT_STRING_set(public_key.get(),  // copies the bytes
+                          reinterpret_cast<unsigned char*>(const_cast<char*>(public_point.data())),
+                          static_cast<int>(public_point.size())) == 1;
   OPENSSL_cleanse(scalar_bin.data(), scalar_bin.size());
   if (!built) {
     ERR_clear_error();

@@ -6,14 +6,16 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace certfleet::protocol {
 
 /// "-----BEGIN PRIVATE KEY-----": PrivateKeyInfo (RFC 5208) holding an ECPrivateKey
 /// (RFC 5915) with the public key and without parameters (they are in the algorithm
-/// identifier), byte for byte what OpenSSL writes. `curve_nid` is the key's named
-/// curve and `scalar_bytes` its order's size (32 for P-256). nullopt when OpenSSL fails.
-std::optional<std::string> ec_private_key_pkcs8_pem(EVP_PKEY* key, int curve_nid,
-                                                     int scalar_bytes);
+/// identifier), byte for byte what OpenSSL writes. `public_point` is the key's
+/// uncompressed public point, `curve_nid` its named curve and `scalar_bytes` its order's
+/// size (32 for P-256). nullopt when OpenSSL fails or the point is empty.
+std::optional<std::string> ec_private_key_pkcs8_pem(EVP_PKEY* key, std::string_view public_point,
+                                                     int curve_nid, int scalar_bytes);
 
 }  // namespace certfleet::protocol

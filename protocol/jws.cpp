@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 
 #include <array>
+#include <cstdio>
 #include <mutex>
 
 #include "protocol/base64url.hpp"
@@ -14,8 +15,27 @@ namespace {
 
 using ecdsa_sig_ptr = std::unique_ptr<ECDSA_SIG, ossl::deleter<ECDSA_SIG_free>>;
 
-// A JSON string literal, escaped.
-std::string json_string(std::string_view text) { return nlohmann::json(text).dump(); }
+// A JSON string literal (RFC 8259 §7). Written here because building a JSON value to
+// dump it cost 1.6 % of the ACME client's instructions (three per request); the values
+// (URLs, nonces) rarely hold anything to escape.
+std::string json_string(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  std::size_t plain = 0;  // start of the characters not copied yet
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    out.append(text, plain, i - plain);
+    char escaped[8];
+    std::snprintf(escaped, sizeof escaped, c < 0x20 ? "\\u%04x" : "\\%c", c);
+    out += escaped;
+    plain = i + 1;
+  }
+  out.append(text, plain);
+  out += '"';
+  return out;
+}
 
 // RFC 7518 §3.4: ECDSA signatures are R || S, each left-padded to the coordinate size,
 // not the DER SEQUENCE OpenSSL produces.

@@ -148,6 +148,25 @@ TEST(PrivateKey, EcPemIsByteForByteWhatOpenSslWrites) {
   }
 }
 
+TEST(PrivateKey, EcPublicPointIsOpenSslsEncodingAndSurvivesPem) {
+  for (auto [type, size] : {std::pair{key_type::ec_p256, 65u}, std::pair{key_type::ec_p384, 97u}}) {
+    auto key = private_key::generate(type);
+    ASSERT_TRUE(key.ok());
+    unsigned char* encoded = nullptr;
+    const std::size_t len = EVP_PKEY_get1_encoded_public_key(key->native(), &encoded);
+    ASSERT_EQ(len, size);
+    EXPECT_EQ(key->ec_public_point(), std::string(reinterpret_cast<char*>(encoded), len));
+    OPENSSL_free(encoded);
+    EXPECT_EQ(key->ec_public_point().front(), '\x04') << "uncompressed";
+    auto reloaded = private_key::from_pem(key->to_pem());
+    ASSERT_TRUE(reloaded.ok());
+    EXPECT_EQ(reloaded->ec_public_point(), key->ec_public_point());
+  }
+  auto rsa = private_key::generate(key_type::rsa2048);
+  ASSERT_TRUE(rsa.ok());
+  EXPECT_TRUE(rsa->ec_public_point().empty());
+}
+
 TEST(Sha256, KnownVector) {
   const std::string digest = sha256("abc");
   ASSERT_EQ(digest.size(), 32u);

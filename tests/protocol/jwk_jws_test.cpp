@@ -274,6 +274,18 @@ TEST(JwsInput, EscapesHeaderStrings) {
   EXPECT_TRUE(verify(jws, key->native()));
 }
 
+TEST(JwsInput, EscapesControlCharactersAndKeepsUtf8) {
+  auto key = private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(key.ok());
+  const std::string url = "https://ca.example/\xc3\xa9t\xc3\xa9";  // UTF-8 passes through
+  auto body = sign_jws(*key, url, "a\nb\x01c\\", std::nullopt, std::nullopt);
+  ASSERT_TRUE(body.ok());
+  const decoded_jws jws = decode_jws(*body);
+  EXPECT_EQ(jws.header["url"], url);
+  EXPECT_EQ(jws.header["nonce"], "a\nb\x01c\\");
+  EXPECT_TRUE(verify(jws, key->native()));
+}
+
 TEST(JwsInput, EmptyKidMeansJwk) {
   auto key = private_key::generate(key_type::ec_p256);
   ASSERT_TRUE(key.ok());
