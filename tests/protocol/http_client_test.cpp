@@ -38,11 +38,20 @@ fake_peer::handler keep_alive_server(fake_peer*& self, std::string reply) {
   };
 }
 
+// A peer answering every request with `reply` on kept-alive connections; the handler
+// records requests through `self`, set once the peer exists.
+struct keep_alive_peer {
+  explicit keep_alive_peer(std::string reply) : peer(keep_alive_server(self, std::move(reply))) {
+    self = &peer;
+  }
+  fake_peer* self = nullptr;
+  fake_peer peer;
+};
+
 TEST(http_client, keep_alive_reuses_one_connection) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
-  peer_ptr = &peer;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
   http_client client(io.executor(), {.timeout = 2000ms});
   for (int i = 0; i < 3; ++i) {
     auto r = io.run(get(client, peer.url("/n" + std::to_string(i))));
@@ -59,9 +68,8 @@ TEST(http_client, keep_alive_reuses_one_connection) {
 
 TEST(http_client, plain_requests_to_one_address_share_a_connection_across_host_names) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
-  peer_ptr = &peer;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
   http_client client(io.executor(), {.timeout = 2000ms});
   const std::string port = std::to_string(peer.port());
   for (const std::string host : {"a.example", "b.example", "c.example"}) {
@@ -78,9 +86,8 @@ TEST(http_client, plain_requests_to_one_address_share_a_connection_across_host_n
 
 TEST(http_client, sends_the_non_default_port_in_host_and_the_path_and_query) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
-  peer_ptr = &peer;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
   http_client client(io.executor(), {.timeout = 2000ms, .user_agent = "certfleet-test/1"});
   auto r = io.run(get(client, peer.url("/dir?x=1")));
   ASSERT_TRUE(r) << r.err().detail;
@@ -94,9 +101,8 @@ TEST(http_client, sends_the_non_default_port_in_host_and_the_path_and_query) {
 
 TEST(http_client, a_post_is_sent_as_one_complete_request) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
-  peer_ptr = &peer;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
   http_client client(io.executor(), {.timeout = 2000ms, .user_agent = "certfleet-test/1"});
   http_request req{.method = "POST", .url = peer.url("/new-order"), .content_type = "application/jose+json",
                    .body = R"({"a":1})", .accept = "application/pem-certificate-chain"};
@@ -111,9 +117,8 @@ TEST(http_client, a_post_is_sent_as_one_complete_request) {
 
 TEST(http_client, an_empty_post_says_content_length_0_and_a_get_says_nothing) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
-  peer_ptr = &peer;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
   http_client client(io.executor(), {.timeout = 2000ms});
   ASSERT_TRUE(io.run(get(client, peer.url("/a"), "POST")));
   ASSERT_TRUE(io.run(get(client, peer.url("/b"))));
@@ -125,9 +130,8 @@ TEST(http_client, an_empty_post_says_content_length_0_and_a_get_says_nothing) {
 
 TEST(http_client, a_header_value_with_a_line_break_is_refused_before_sending) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(keep_alive_server(peer_ptr, ok_reply));
-  peer_ptr = &peer;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
   http_client client(io.executor(), {.timeout = 2000ms});
   http_request req{.method = "GET", .url = peer.url("/a"), .accept = "text/plain\r\nX-Injected: 1"};
   auto r = io.run(client.request(std::move(req)));
@@ -138,10 +142,9 @@ TEST(http_client, a_header_value_with_a_line_break_is_refused_before_sending) {
 
 TEST(http_client, a_connection_with_bytes_after_the_response_is_not_reused) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
   // Each answer is followed by the start of a response nobody asked for.
-  fake_peer peer(keep_alive_server(peer_ptr, ok_reply + "HTTP/1.1 200 OK\r\n"));
-  peer_ptr = &peer;
+  keep_alive_peer server(ok_reply + "HTTP/1.1 200 OK\r\n");
+  auto& peer = server.peer;
   http_client client(io.executor(), {.timeout = 2000ms});
   for (int i = 0; i < 2; ++i) {
     auto r = io.run(get(client, peer.url("/n")));
