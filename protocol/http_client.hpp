@@ -1,7 +1,9 @@
 #pragma once
-// An asynchronous HTTP/1.1 client on Boost.Beast for talking to the ACME CA (https)
-// and to ourselves (the self-check, plain http). Keeps connections alive in a small
-// pool per endpoint; every operation has a timeout; response sizes are limited.
+// An asynchronous HTTP/1.1 client for talking to the ACME CA (https) and to ourselves
+// (the self-check, plain http): requests written by hand, responses read with
+// Beast's parser, TLS by OpenSSL over http_transport. Keeps connections alive in a
+// small pool per endpoint; connecting, the TLS handshake and each request/response
+// exchange have a timeout; response sizes are limited.
 //
 // Thread model: one http_client belongs to one io_context run by ONE thread; call
 // request() only from coroutines on that io_context.
@@ -54,7 +56,7 @@ struct http_response {
 struct http_client_options {
   /// PEM file of CAs to trust instead of the system store (tests trust pebble's CA).
   std::string ca_bundle;
-  std::chrono::milliseconds timeout{30000};  ///< per connect, TLS handshake, write, read
+  std::chrono::milliseconds timeout{30000};  ///< per connect, TLS handshake, and exchange
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_idle_per_endpoint = 32;
   std::string user_agent = std::string("certfleet/") + CERTFLEET_VERSION;
