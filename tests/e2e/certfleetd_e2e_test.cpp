@@ -270,7 +270,7 @@ TEST(certfleetd_e2e, half_the_nonces_rejected_and_no_one_notices) {
   auto status = d.cli("status --json");
   EXPECT_EQ(status.out.find("nonce"), std::string::npos) << "a nonce error in status";
   EXPECT_EQ(d.cli("warnings").exit_code, 0);
-  for (const std::string& word : {"badNonce", "nonce"})
+  for (const char* word : {"badNonce", "nonce"})
     EXPECT_EQ(d.log().find(word), std::string::npos) << word << " in the log:\n" << d.log();
 }
 
