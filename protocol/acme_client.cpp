@@ -1,7 +1,5 @@
 #include "protocol/acme_client.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "protocol/base64url.hpp"
@@ -31,8 +29,7 @@ acme_client::acme_client(http_client& http, std::string directory_url, acme_clie
     : http_(http), directory_url_(std::move(directory_url)), options_(options) {}
 
 asio::awaitable<void> acme_client::sleep(std::chrono::milliseconds delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
+  co_await ca_pacing::poll_wait(pacing_, delay);
 }
 
 asio::awaitable<result<acme_directory>> acme_client::directory() {
@@ -92,6 +89,7 @@ asio::awaitable<result<http_response>> acme_client::post(const std::string& url,
     http_request req{
         .method = "POST", .url = url, .content_type = jose_json, .body = *body, .accept = accept};
     auto res = co_await http_.request(std::move(req));
+    pacing_->wake_due();
     if (!res) co_return std::move(res).err();
     nonces_.add(res->replay_nonce);
     if (res->status < 400) co_return res;
@@ -157,6 +155,7 @@ asio::awaitable<result<acme_order>> acme_client::new_order(const std::vector<std
   for (const auto& d : domains) ids.push_back({{"type", "dns"}, {"value", d}});
   json payload;  // GCC 12 miscompiles braced json temporaries inside co_await
   payload["identifiers"] = std::move(ids);
+  const auto pass = co_await ca_pacing::enter_gate(pacing_);
   auto res = co_await post(dir->new_order, payload);
   if (!res) co_return std::move(res).err();
   if (res->location.empty()) {
@@ -173,6 +172,7 @@ asio::awaitable<result<acme_order>> acme_client::fetch_order(const std::string& 
 
 asio::awaitable<result<acme_authorization>> acme_client::fetch_authorization(
     const std::string& url) {
+  const auto pass = co_await ca_pacing::enter_gate(pacing_);
   auto res = co_await post(url, post_as_get);
   if (!res) co_return std::move(res).err();
   co_return parse_authorization(url, res->body);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "protocol/acme_types.hpp"
+#include "protocol/ca_pacing.hpp"
 #include "protocol/crypto.hpp"
 #include "protocol/error.hpp"
 #include "protocol/http_client.hpp"
@@ -30,7 +31,8 @@ struct acme_client_options {
   /// 50% nonce rejection (0.5^40 is never).
   int bad_nonce_budget = 40;
   /// Polling of challenges and orders: start soon, back off to max_poll_delay,
-  /// give up after poll_timeout. A Retry-After from the CA wins when longer.
+  /// give up after poll_timeout. A Retry-After from the CA wins when longer. A poll
+  /// may go out up to a fifth of its delay early (ca_pacing.hpp).
   std::chrono::milliseconds first_poll_delay{50};
   std::chrono::milliseconds max_poll_delay{2000};
   std::chrono::seconds poll_timeout{300};
@@ -114,6 +116,7 @@ class acme_client {
   std::optional<jws_signer> signer_;  ///< of the account key
   std::string account_url_;
   std::size_t bad_nonces_seen_ = 0;
+  std::shared_ptr<ca_pacing> pacing_ = std::make_shared<ca_pacing>();
 };
 
 }  // namespace certfleet::protocol
