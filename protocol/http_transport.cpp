@@ -25,6 +25,12 @@ error_code openssl_error(unsigned long err) {
   return {static_cast<int>(err), asio::error::get_ssl_category()};
 }
 
+// Before each SSL call: SSL_get_error and errno only speak of the call just made.
+void clear_errors() {
+  ERR_clear_error();
+  errno = 0;
+}
+
 }  // namespace
 
 // OpenSSL's side of the connection: reads are served from the transport's receive
@@ -113,9 +119,14 @@ error_code http_transport::start(SSL_CTX* tls, const std::string& host) {
   return {};
 }
 
+// What an SSL call's return value means: bytes moved (> 0), or what stopped it.
 http_transport::step http_transport::tls_result(int ret) {
   const int sys_errno = errno;  // before SSL_get_error can change it
   step s;
+  if (ret > 0) {
+    s.bytes = static_cast<std::size_t>(ret);
+    return s;
+  }
   switch (SSL_get_error(ssl_.get(), ret)) {
     case SSL_ERROR_WANT_READ:
       s.wait = need::input;
@@ -141,8 +152,7 @@ http_transport::step http_transport::tls_result(int ret) {
 }
 
 http_transport::step http_transport::try_handshake() {
-  ERR_clear_error();
-  errno = 0;
+  clear_errors();
   const int ret = SSL_connect(ssl_.get());
   return ret == 1 ? step{} : tls_result(ret);
 }
@@ -151,14 +161,8 @@ http_transport::step http_transport::try_write(const char* data, std::size_t siz
   const int n = static_cast<int>(std::min<std::size_t>(size, INT_MAX));
   step s;
   if (ssl_) {
-    ERR_clear_error();
-    errno = 0;
-    const int ret = SSL_write(ssl_.get(), data, n);
-    if (ret > 0) {
-      s.bytes = static_cast<std::size_t>(ret);
-      return s;
-    }
-    return tls_result(ret);
+    clear_errors();
+    return tls_result(SSL_write(ssl_.get(), data, n));
   }
   s.bytes = socket_.write_some(asio::buffer(data, static_cast<std::size_t>(n)), s.ec);
   if (s.ec == asio::error::would_block) {
@@ -172,14 +176,8 @@ http_transport::step http_transport::try_read(char* data, std::size_t size) {
   const int n = static_cast<int>(std::min<std::size_t>(size, INT_MAX));
   step s;
   if (ssl_) {
-    ERR_clear_error();
-    errno = 0;
-    const int ret = SSL_read(ssl_.get(), data, n);
-    if (ret > 0) {
-      s.bytes = static_cast<std::size_t>(ret);
-      return s;
-    }
-    return tls_result(ret);
+    clear_errors();
+    return tls_result(SSL_read(ssl_.get(), data, n));
   }
   s.bytes = take_received(data, static_cast<std::size_t>(n));
   if (s.bytes == 0) {

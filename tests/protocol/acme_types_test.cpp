@@ -265,9 +265,8 @@ TEST(acme_client_bad_ca, a_json_directory_is_accepted_and_cached) {
 
 TEST(acme_client_bad_ca, a_silent_ca_is_a_timeout_not_a_hang) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(silent_server(peer_ptr));
-  peer_ptr = &peer;
+  silent_peer silent;
+  fake_peer& peer = silent.peer;
   http_client http(io.executor(), {.timeout = 200ms});
   acme_client client(http, peer.url("/dir"));
   auto d = io.run(fetch_directory(client));

@@ -193,9 +193,8 @@ TEST(http_client, several_stale_pooled_connections_still_cost_only_one_retry) {
 
 TEST(http_client, a_server_that_never_answers_times_out_within_the_timeout) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(silent_server(peer_ptr));
-  peer_ptr = &peer;
+  silent_peer silent;
+  fake_peer& peer = silent.peer;
   http_client client(io.executor(), {.timeout = 200ms});
   const auto start = std::chrono::steady_clock::now();
   auto r = io.run(get(client, peer.url()));
@@ -511,9 +510,8 @@ TEST_F(http_client_tls, a_pooled_connection_the_server_reset_is_retried_on_a_fre
 
 TEST_F(http_client_tls, a_server_that_never_answers_the_handshake_times_out) {
   io_thread io;
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(silent_server(peer_ptr));
-  peer_ptr = &peer;
+  silent_peer silent;
+  fake_peer& peer = silent.peer;
   http_client client(io.executor(), trusting(200ms));
   auto r = io.run(get(client, peer.url("/", "https", "localhost")));
   ASSERT_FALSE(r);

@@ -210,14 +210,16 @@ void send(Stream& s, const std::string& bytes) {
   asio::write(s, asio::buffer(bytes), ec);
 }
 
-/// A peer that reads one request and never answers (until the test ends).
-inline fake_peer::handler silent_server(fake_peer*& self) {
-  return [&self](tcp::socket& s, int) {
-    std::string buffer;
-    read_request(s, buffer);
-    self->wait_for_stop();
-  };
-}
+/// A peer that reads a request and never answers until the peer stops.
+struct silent_peer {
+  silent_peer()
+      : peer([this](tcp::socket& s, int) {
+          std::string buffer;
+          read_request(s, buffer);
+          peer.wait_for_stop();
+        }) {}
+  fake_peer peer;
+};
 
 /// A peer that answers one request with its connection number as the body, as if
 /// keeping the connection, then closes it: what a pooled connection finds stale.

@@ -149,9 +149,8 @@ TEST_F(self_check_test, another_web_server_on_the_port_is_the_wrong_response_mes
 }
 
 TEST_F(self_check_test, a_silent_server_on_the_port_fails_within_the_client_timeout) {
-  fake_peer* peer_ptr = nullptr;
-  fake_peer peer(silent_server(peer_ptr));
-  peer_ptr = &peer;
+  silent_peer silent;
+  fake_peer& peer = silent.peer;
   const auto begin = std::chrono::steady_clock::now();
   auto checked = check("silent.certfleet.test", peer.port());
   ASSERT_FALSE(checked);
