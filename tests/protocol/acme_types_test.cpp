@@ -274,6 +274,13 @@ TEST(acme_client_bad_ca, a_silent_ca_is_a_timeout_not_a_hang) {
   EXPECT_EQ(d.err().kind, error_kind::timeout) << d.err().detail;
 }
 
+// The directory of a scripted CA at `base`: /nonce, /acct and /order.
+std::string directory_reply(const std::string& base) {
+  return http_reply("200 OK", "application/json",
+                    R"({"newNonce":")" + base + R"(/nonce","newAccount":")" + base + R"(/acct","newOrder":")" +
+                        base + R"(/order"})");
+}
+
 asio::awaitable<result<acme_order>> order_one(acme_client& client, std::string domain) {
   std::vector<std::string> domains{std::move(domain)};
   co_return co_await client.new_order(domains);
@@ -286,9 +293,7 @@ fake_peer::handler routed_ca(fake_peer*& self, std::string mode) {
     while (auto req = read_request(s, buffer)) {
       const std::string base = "http://127.0.0.1:" + std::to_string(self->port());
       if (req->starts_with("GET /dir ")) {
-        send(s, http_reply("200 OK", "application/json",
-                           R"({"newNonce":")" + base + R"(/nonce","newAccount":")" + base +
-                               R"(/acct","newOrder":")" + base + R"(/order"})"));
+        send(s, directory_reply(base));
       } else if (req->starts_with("HEAD /nonce ")) {
         send(s, mode == "no nonce" ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
                                    : "HTTP/1.1 200 OK\r\nReplay-Nonce: n1\r\nContent-Length: 0\r\n\r\n");
@@ -346,9 +351,7 @@ fake_peer::handler issuing_ca(fake_peer*& self, std::string chain, ca_counters& 
       const std::string order = R"({"identifiers":[{"type":"dns","value":"a.example"}],"authorizations":[],"finalize":")" +
                                 base + R"(/finalize/1")";
       if (req->starts_with("GET /dir ")) {
-        send(s, http_reply("200 OK", "application/json",
-                           R"({"newNonce":")" + base + R"(/nonce","newAccount":")" + base +
-                               R"(/acct","newOrder":")" + base + R"(/order"})"));
+        send(s, directory_reply(base));
       } else if (req->starts_with("HEAD /nonce ")) {
         send(s, "HTTP/1.1 200 OK\r\nReplay-Nonce: n1\r\nContent-Length: 0\r\n\r\n");
       } else if (req->starts_with("POST /order/1 ")) {
@@ -420,6 +423,111 @@ TEST(acme_issuance_scripted, an_order_not_ready_at_finalize_is_fetched_and_final
   EXPECT_EQ(cert->info.sans, std::vector<std::string>{"a.example"});
   EXPECT_EQ(counters.finalizes.load(), 2) << "refused once with orderNotReady, then accepted";
   EXPECT_EQ(counters.order_fetches.load(), 2) << "the resume, then one look at the refused order";
+}
+
+// ---- ca_pacing inside acme_client, against a scripted CA --------------------------
+
+// A CA that answers new orders and authorization fetches after 100 ms and counts how
+// many of those it is handling at once; /order/1 is a valid order, answered at once.
+struct pacing_ca {
+  pacing_ca()
+      : peer([this](tcp::socket& s, int) {
+          std::string buffer;
+          while (auto req = read_request(s, buffer)) {
+            const std::string base = "http://127.0.0.1:" + std::to_string(peer.port());
+            const std::string order =
+                R"({"status":"valid","finalize":")" + base + R"(/fin","certificate":")" + base + R"(/cert"})";
+            if (req->starts_with("GET /dir ")) {
+              send(s, directory_reply(base));
+            } else if (req->starts_with("HEAD /nonce ")) {
+              send(s, "HTTP/1.1 200 OK\r\nReplay-Nonce: n\r\nContent-Length: 0\r\n\r\n");
+            } else if (req->starts_with("POST /order/1 ")) {
+              send(s, json_reply("200 OK", order));
+            } else if (req->starts_with("POST /order ") || req->starts_with("POST /authz/")) {
+              const int now = ++in_flight;
+              int seen = most_at_once;
+              while (now > seen && !most_at_once.compare_exchange_weak(seen, now)) continue;
+              std::this_thread::sleep_for(100ms);
+              --in_flight;
+              if (req->starts_with("POST /order ")) {
+                send(s, json_reply("201 Created", order, "Location: " + base + "/order/1\r\n"));
+              } else {
+                send(s, json_reply("200 OK", R"({"status":"valid","identifier":{"type":"dns","value":"a.example"}})"));
+              }
+            } else {
+              send(s, http_reply("404 Not Found", "text/plain", "no"));
+            }
+          }
+        }) {}
+
+  // A JSON answer with a fresh nonce, as every ACME answer carries one.
+  static std::string json_reply(const std::string& status, const std::string& body,
+                                const std::string& extra_headers = "") {
+    return "HTTP/1.1 " + status + "\r\n" + extra_headers + "Replay-Nonce: n\r\nContent-Type: application/json\r\n" +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+
+  std::atomic<int> in_flight{0};
+  std::atomic<int> most_at_once{0};
+  fake_peer peer;
+};
+
+asio::awaitable<bool> order_and_authorize(acme_client& client, std::string authz_url) {
+  std::vector<std::string> domains{"a.example"};
+  auto order = co_await client.new_order(domains);
+  auto authz = co_await client.fetch_authorization(authz_url);
+  co_return static_cast<bool>(order) && static_cast<bool>(authz);
+}
+
+// The scripted CA above and a client with an account on it.
+class acme_client_pacing : public ::testing::Test {
+ protected:
+  acme_client& client_with(acme_client_options options = {}) {
+    auto key = private_key::generate(key_type::ec_p256);
+    EXPECT_TRUE(key);
+    client_.emplace(http_, ca_.peer.url("/dir"), options);
+    client_->use_account(std::make_shared<const private_key>(std::move(key.value())), ca_.peer.url("/acct/1"));
+    return *client_;
+  }
+
+  io_thread io_;
+  pacing_ca ca_;
+  http_client http_{io_.executor(), {.timeout = 5000ms}};
+  std::optional<acme_client> client_;
+};
+
+TEST_F(acme_client_pacing, new_orders_and_authorization_fetches_reach_the_ca_one_at_a_time) {
+  acme_client& client = client_with();
+  std::vector<std::future<bool>> runs;
+  for (int i = 0; i < 4; ++i)
+    runs.push_back(io_.start(order_and_authorize(client, ca_.peer.url("/authz/" + std::to_string(i)))));
+  for (auto& r : runs) EXPECT_TRUE(io_thread::wait(std::move(r)));
+  EXPECT_EQ(ca_.most_at_once.load(), 1) << "pebble 2.4 deadlocks on a new order and an authorization fetch at once";
+  EXPECT_GE(http_.connections_opened(), 2u) << "the four ran concurrently, each on its own connection";
+}
+
+asio::awaitable<std::chrono::steady_clock::duration> timed_order_wait(acme_client& client, std::string url) {
+  const auto start = std::chrono::steady_clock::now();
+  auto order = co_await client.wait_for_order(url);
+  EXPECT_TRUE(order) << order.err().detail;
+  co_return std::chrono::steady_clock::now() - start;
+}
+
+asio::awaitable<bool> fetch_order_after(acme_client& client, std::string url, std::chrono::milliseconds when) {
+  asio::steady_timer t(co_await asio::this_coro::executor, when);
+  co_await t.async_wait(asio::use_awaitable);
+  auto order = co_await client.fetch_order(url);
+  co_return static_cast<bool>(order);
+}
+
+TEST_F(acme_client_pacing, a_poll_in_its_last_fifth_goes_out_with_another_answer) {
+  acme_client& client = client_with({.first_poll_delay = 1000ms});
+  auto waited = io_.start(timed_order_wait(client, ca_.peer.url("/order/1")));
+  auto other = io_.start(fetch_order_after(client, ca_.peer.url("/order/1"), 850ms));
+  EXPECT_TRUE(io_thread::wait(std::move(other)));
+  const auto took = io_thread::wait(std::move(waited));
+  EXPECT_GE(took, 800ms);
+  EXPECT_LT(took, 980ms) << "the poll due at 1000 ms went out with the answer at ~850 ms";
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <boost/asio/ssl.hpp>
 #include <fstream>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "protocol/http_client.hpp"
 #include "tests/support/pebble_harness.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -517,6 +520,29 @@ TEST_F(http_client_tls, a_server_that_never_answers_the_handshake_times_out) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.err().kind, error_kind::timeout) << r.err().detail;
   EXPECT_NE(r.err().detail.find("timed out"), std::string::npos) << r.err().detail;
+}
+
+TEST_F(http_client_tls, a_record_after_the_response_keeps_the_connection_out_of_the_pool) {
+  io_thread io;
+  fake_peer peer(tls_peer([](asio::ssl::stream<tcp::socket&>& tls, int) {
+    std::string buffer;
+    if (!read_request(tls, buffer)) return;
+    // Corked: the response and a stray record leave in one segment, so the client
+    // receives both at once and decrypts only the first.
+    const int fd = tls.next_layer().native_handle();
+    int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray");
+    on = 0;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    read_request(tls, buffer);
+  }));
+  http_client client(io.executor(), trusting());
+  auto r = io.run(get(client, peer.url("/", "https", "localhost")));
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(client.idle_connections(), 0u) << "its next answer would be the stray one";
 }
 
 TEST_F(http_client_tls, a_connection_cut_in_the_middle_of_a_body_is_an_error) {
