@@ -2,7 +2,7 @@
 
 #include <caf/all.hpp>
 
-#include "protocol/log.hpp"
+#include "core/log.hpp"
 
 namespace certfleet::actors {
 

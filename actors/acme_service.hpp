@@ -17,7 +17,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/order_queue.hpp"
-#include "protocol/io_engine.hpp"
+#include "protocol/engine/io_engine.hpp"
 #include "storage/store.hpp"
 
 namespace certfleet::actors {
@@ -26,7 +26,7 @@ struct acme_settings {
   bool enabled = false;  ///< terms agreed and an email set
   std::string email;
   std::string directory_url;
-  protocol::key_type key = protocol::key_type::ec_p256;
+  key_type key = key_type::ec_p256;
   std::uint32_t orders_in_flight = 16;
   std::uint32_t budget_orders = 300;
   std::chrono::seconds budget_per{std::chrono::hours(3)};

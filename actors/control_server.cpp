@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "protocol/log.hpp"
+#include "core/log.hpp"
 
 namespace certfleet::actors {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 
 namespace certfleet::actors {
 

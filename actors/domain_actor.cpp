@@ -3,7 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
-#include "protocol/log.hpp"
+#include "core/log.hpp"
 
 namespace certfleet::actors {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "actors/domain_fsm.hpp"
-#include "protocol/time.hpp"
+#include "core/time.hpp"
 #include "storage/records.hpp"
 
 namespace certfleet::actors {

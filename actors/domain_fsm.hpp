@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "actors/renewal_policy.hpp"
-#include "protocol/error.hpp"
-#include "protocol/time.hpp"
+#include "core/error.hpp"
+#include "core/time.hpp"
 #include "storage/records.hpp"
 
 namespace certfleet::actors {

@@ -3,8 +3,9 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
-#include "protocol/log.hpp"
+#include "core/log.hpp"
 #include "serving/export_files.hpp"
+#include "serving/stored_certificate.hpp"
 
 namespace certfleet::actors {
 
@@ -24,11 +25,7 @@ void flush(self_ptr self) {
   if (st.changed_hook && !names.empty()) st.changed_hook(names);
   if (s.export_dir.empty() || names.empty()) return;
 
-  auto lets_encrypt = [&](const std::string& domain) -> std::optional<serving::pem_pair> {
-    auto certs = st.store->get_certs(domain);
-    if (!certs || !*certs) return std::nullopt;
-    return serving::pem_pair{(*certs)->current.chain_pem, (*certs)->current.key_pem};
-  };
+  const auto lets_encrypt = serving::stored_certificates(*st.store);
   for (const auto& name : names) {
     auto pair = lets_encrypt(name);
     if (!pair) continue;

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "actors/domain_fsm.hpp"
-#include "protocol/acme_issuance.hpp"
-#include "protocol/error.hpp"
+#include "protocol/acme/issuance_types.hpp"
+#include "core/error.hpp"
 #include "storage/records.hpp"
 #include "storage/store.hpp"
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "protocol/time.hpp"
+#include "core/time.hpp"
 
 namespace certfleet::actors {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/time.hpp"
+#include "core/time.hpp"
 
 namespace certfleet::actors {
 

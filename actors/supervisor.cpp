@@ -6,7 +6,7 @@
 #include <caf/all.hpp>
 
 #include "config/domain_name.hpp"
-#include "protocol/log.hpp"
+#include "core/log.hpp"
 
 namespace certfleet::actors {
 
@@ -15,17 +15,6 @@ namespace {
 using self_ptr = caf::stateful_actor<supervisor_state>*;
 using trim_atom = caf::atom_constant<caf::atom("trim")>;
 constexpr std::size_t restart_budget = 5;  // per domain per hour
-
-protocol::key_type to_protocol(config::key_type k) {
-  switch (k) {
-    case config::key_type::ecdsa_p256: return protocol::key_type::ec_p256;
-    case config::key_type::ecdsa_p384: return protocol::key_type::ec_p384;
-    case config::key_type::rsa2048: return protocol::key_type::rsa2048;
-    case config::key_type::rsa3072: return protocol::key_type::rsa3072;
-    case config::key_type::rsa4096: return protocol::key_type::rsa4096;
-  }
-  return protocol::key_type::ec_p256;
-}
 
 void spawn_domain(self_ptr self, storage::domain_record record, bool rejoining) {
   std::string name = record.name;
@@ -128,7 +117,7 @@ acme_settings acme_settings_from(const config::configuration& config) {
   a.enabled = config::lets_encrypt_enabled(config);
   a.email = s.lets_encrypt_registration_email;
   a.directory_url = s.acme_directory_url;
-  a.key = to_protocol(s.key_type);
+  a.key = s.key_type;
   a.orders_in_flight = s.orders_in_flight;
   a.budget_orders = s.order_budget.orders;
   a.budget_per = s.order_budget.per;

@@ -12,8 +12,9 @@
 #include "actors/export_actor.hpp"
 #include "serving/certificate_choice.hpp"
 #include "serving/https_server.hpp"
-#include "protocol/io_engine.hpp"
-#include "protocol/log.hpp"
+#include "serving/stored_certificate.hpp"
+#include "protocol/engine/asio_io_engine.hpp"
+#include "core/log.hpp"
 #include "storage/group_writer.hpp"
 #include "storage/store.hpp"
 
@@ -60,7 +61,7 @@ struct engine::impl {
   std::filesystem::path state_dir;
   std::unique_ptr<storage::store> store;
   std::unique_ptr<storage::group_writer> writer;
-  std::unique_ptr<protocol::io_engine> io;
+  std::unique_ptr<protocol::asio_io_engine> io;
   system_clock clock;
   domain_env env;
   caf::actor_system_config cfg;
@@ -89,13 +90,7 @@ result<void> start_https(engine::impl& i) {
       config = i.config;
     }
     const auto now = i.clock.now();
-    auto lets_encrypt = [&](const std::string& domain) -> std::optional<serving::pem_pair> {
-      auto rec = i.store->get_domain(domain);
-      if (!rec || !*rec || !(*rec)->configured) return std::nullopt;
-      auto certs = i.store->get_certs(domain);
-      if (!certs || !*certs) return std::nullopt;
-      return serving::pem_pair{(*certs)->current.chain_pem, (*certs)->current.key_pem};
-    };
+    const auto lets_encrypt = serving::stored_certificates(*i.store);
     auto self_signed = [&](const std::string& me) {
       return serving::load_or_create_self_signed(i.state_dir / "self-signed", me, now);
     };
@@ -131,7 +126,7 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
   i->store = std::make_unique<storage::store>(std::move(opened.value()));
   i->writer = std::make_unique<storage::group_writer>(*i->store);
 
-  auto io = protocol::io_engine::start(io_options(*i->config, i->store.get()));
+  auto io = protocol::asio_io_engine::start(io_options(*i->config, i->store.get()));
   if (!io) return std::move(io).err();
   i->io = std::move(io.value());
 

@@ -10,7 +10,7 @@
 
 #include "actors/messages.hpp"
 #include "config/configuration.hpp"
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 
 namespace certfleet::actors {
 

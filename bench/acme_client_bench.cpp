@@ -18,10 +18,11 @@
 
 #include <sys/resource.h>
 
-#include "protocol/acme_issuance.hpp"
+#include "protocol/acme/issuance.hpp"
 
 namespace asio = boost::asio;
 using namespace certfleet::protocol;
+using certfleet::key_type;
 using certfleet::result;
 
 namespace {

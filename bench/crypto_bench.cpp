@@ -4,12 +4,13 @@
 
 #include <benchmark/benchmark.h>
 
-#include "protocol/crypto.hpp"
-#include "protocol/jws.hpp"
+#include "protocol/crypto/crypto.hpp"
+#include "protocol/acme/jws.hpp"
 
 namespace {
 
 using namespace certfleet::protocol;
+using certfleet::key_type;
 
 const nlohmann::json order_payload = {
     {"identifiers", {{{"type", "dns"}, {"value", "www.example.com"}}}}};

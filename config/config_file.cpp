@@ -128,14 +128,10 @@ reason set_optional_address(std::optional<host_port>& out, std::string_view valu
 reason set_key_type(settings& s, std::string_view value) {
   auto text = scalar(value);
   if (!text) return text.err().detail;
-  for (const key_type t : {key_type::ecdsa_p256, key_type::ecdsa_p384, key_type::rsa2048,
-                           key_type::rsa3072, key_type::rsa4096}) {
-    if (*text == to_string(t)) {
-      s.key_type = t;
-      return std::nullopt;
-    }
-  }
-  return std::string("expected one of ecdsa-p256, ecdsa-p384, rsa2048, rsa3072, rsa4096");
+  auto type = parse_key_type(*text);
+  if (!type) return "expected one of " + std::string(key_type_names());
+  s.key_type = *type;
+  return std::nullopt;
 }
 
 reason set_order_budget(settings& s, std::string_view value) {
@@ -315,22 +311,6 @@ std::string unknown_directive_message(std::string_view name) {
 }
 
 }  // namespace
-
-std::string_view to_string(key_type type) {
-  switch (type) {
-    case key_type::ecdsa_p256:
-      return "ecdsa-p256";
-    case key_type::ecdsa_p384:
-      return "ecdsa-p384";
-    case key_type::rsa2048:
-      return "rsa2048";
-    case key_type::rsa3072:
-      return "rsa3072";
-    case key_type::rsa4096:
-      return "rsa4096";
-  }
-  return "?";
-}
 
 const std::vector<std::string_view>& directive_names() {
   static const std::vector<std::string_view> names = [] {

@@ -21,18 +21,13 @@
 #include <vector>
 
 #include "config/diagnostic.hpp"
+#include "core/key_type.hpp"
 #include "config/value_parsers.hpp"
 
 namespace certfleet::config {
 
 inline constexpr std::size_t max_config_file_size = 1024 * 1024;
 inline constexpr std::size_t max_config_line_length = 4096;
-
-/// The private key algorithm for new certificates.
-enum class key_type { ecdsa_p256, ecdsa_p384, rsa2048, rsa3072, rsa4096 };
-
-/// The configuration spelling ("ecdsa-p256", "rsa2048", ...).
-std::string_view to_string(key_type type);
 
 /// A certificate and its key, both PEM files.
 struct certificate_files {
@@ -66,7 +61,7 @@ struct settings {
   std::uint16_t self_check_port = 80;
   std::vector<host_port> dns_servers;  ///< empty: the system resolver
   std::filesystem::path state_dir = "/var/lib/certfleet";
-  config::key_type key_type = key_type::ecdsa_p256;
+  certfleet::key_type key_type = certfleet::key_type::ec_p256;
   std::uint32_t orders_in_flight = 16;
   config::order_budget order_budget;
   std::filesystem::path export_dir;  ///< empty: certificates are not exported as files

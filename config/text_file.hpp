@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 
 namespace certfleet::config {
 

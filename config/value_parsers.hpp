@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 
 namespace certfleet::config {
 

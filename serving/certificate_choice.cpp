@@ -7,7 +7,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
-#include "protocol/crypto.hpp"
+#include "protocol/crypto/crypto.hpp"
 
 namespace certfleet::serving {
 
@@ -217,7 +217,7 @@ result<pem_pair> load_or_create_self_signed(const std::filesystem::path& dir, co
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   ::chmod(dir.c_str(), 0700);
-  auto key = private_key::generate(protocol::key_type::ec_p256);
+  auto key = private_key::generate(key_type::ec_p256);
   if (!key) return std::move(key).err();
   auto cert = protocol::make_self_signed_pem(*key, name, std::chrono::hours(24 * 365), now);
   if (!cert) return std::move(cert).err();

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "config/configuration.hpp"
-#include "protocol/error.hpp"
-#include "protocol/time.hpp"
+#include "core/error.hpp"
+#include "core/time.hpp"
 
 namespace certfleet::serving {
 

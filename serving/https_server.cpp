@@ -15,8 +15,8 @@
 #include <list>
 #include <unordered_map>
 
-#include "protocol/listen_address.hpp"
-#include "protocol/http_client.hpp"
+#include "protocol/net/listen_address.hpp"
+#include "protocol/net/http_client.hpp"
 
 namespace certfleet::serving {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 #include "serving/certificate_choice.hpp"
 
 namespace certfleet::serving {

@@ -26,7 +26,7 @@
 #include <mutex>
 #include <thread>
 
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 #include "storage/store.hpp"
 
 namespace certfleet::storage {

@@ -24,7 +24,7 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 #include "storage/records.hpp"
 
 namespace certfleet::storage {

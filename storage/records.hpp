@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "protocol/time.hpp"
+#include "core/time.hpp"
 
 namespace certfleet::storage {
 

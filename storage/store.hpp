@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 #include "storage/lmdb_env.hpp"
 #include "storage/records.hpp"
 

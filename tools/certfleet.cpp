@@ -7,8 +7,8 @@
 
 #include "actors/control_server.hpp"
 #include "config/config_file.hpp"
-#include "protocol/crypto.hpp"
-#include "protocol/time.hpp"
+#include "protocol/crypto/crypto.hpp"
+#include "core/time.hpp"
 #include "storage/store.hpp"
 #include "tools/cli/cert_for.hpp"
 #include "tools/cli/csr_files.hpp"

@@ -9,7 +9,7 @@
 
 #include "actors/system.hpp"
 #include "config/configuration.hpp"
-#include "protocol/log.hpp"
+#include "core/log.hpp"
 
 using namespace certfleet;
 

@@ -46,7 +46,7 @@ TEST(config_file, empty_file_gives_the_defaults) {
   EXPECT_EQ(s.self_check_port, 80);
   EXPECT_TRUE(s.dns_servers.empty());
   EXPECT_EQ(s.state_dir, "/var/lib/certfleet");
-  EXPECT_EQ(s.key_type, key_type::ecdsa_p256);
+  EXPECT_EQ(s.key_type, key_type::ec_p256);
   EXPECT_EQ(s.orders_in_flight, 16u);
   EXPECT_EQ(s.order_budget, (order_budget{300, 3h}));
   EXPECT_EQ(s.export_dir, "");
@@ -110,8 +110,8 @@ TEST(config_file, every_directive) {
 }
 
 TEST(config_file, every_key_type) {
-  EXPECT_EQ(parse_ok("key_type ecdsa-p256").key_type, key_type::ecdsa_p256);
-  EXPECT_EQ(parse_ok("key_type ecdsa-p384").key_type, key_type::ecdsa_p384);
+  EXPECT_EQ(parse_ok("key_type ecdsa-p256").key_type, key_type::ec_p256);
+  EXPECT_EQ(parse_ok("key_type ecdsa-p384").key_type, key_type::ec_p384);
   EXPECT_EQ(parse_ok("key_type rsa2048").key_type, key_type::rsa2048);
   EXPECT_EQ(parse_ok("key_type rsa3072").key_type, key_type::rsa3072);
   EXPECT_EQ(parse_ok("key_type rsa4096").key_type, key_type::rsa4096);

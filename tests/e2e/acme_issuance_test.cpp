@@ -14,8 +14,8 @@
 #include <memory>
 #include <thread>
 
-#include "protocol/acme_issuance.hpp"
-#include "protocol/http01_server.hpp"
+#include "protocol/acme/issuance.hpp"
+#include "protocol/net/http01_server.hpp"
 #include "tests/support/pebble_harness.hpp"
 
 namespace certfleet::protocol {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "actors/renewal_policy.hpp"
-#include "protocol/crypto.hpp"
+#include "protocol/crypto/crypto.hpp"
 #include "storage/store.hpp"
 #include "tests/support/certfleetd_process.hpp"
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <map>
 
-#include "protocol/crypto.hpp"
+#include "protocol/crypto/crypto.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace certfleet::serving {
@@ -21,7 +21,7 @@ class choice_test : public ::testing::Test {
   // A certificate for `name` written to DIR/<file>.crt/.key; returns the pair.
   pem_pair make(const std::string& name, std::chrono::seconds validity = 24h * 30,
                 timestamp at = now) {
-    auto key = protocol::private_key::generate(protocol::key_type::ec_p256);
+    auto key = protocol::private_key::generate(key_type::ec_p256);
     auto cert = protocol::make_self_signed_pem(*key, name, validity, at);
     return {*cert, key->to_pem()};
   }

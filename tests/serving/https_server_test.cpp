@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "protocol/crypto.hpp"
+#include "protocol/crypto/crypto.hpp"
 
 namespace certfleet::serving {
 namespace {
@@ -23,7 +23,7 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 pem_pair make(const std::string& cn) {
-  auto key = protocol::private_key::generate(protocol::key_type::ec_p256);
+  auto key = protocol::private_key::generate(key_type::ec_p256);
   auto cert = protocol::make_self_signed_pem(*key, cn, std::chrono::hours(24), system_clock{}.now());
   return {*cert, key->to_pem()};
 }

@@ -1,7 +1,8 @@
 #include "tools/cli/cert_for.hpp"
 
 #include "config/domain_name.hpp"
-#include "protocol/crypto.hpp"
+#include "protocol/crypto/crypto.hpp"
+#include "serving/stored_certificate.hpp"
 #include "storage/store.hpp"
 
 namespace certfleet::cli {
@@ -19,18 +20,16 @@ result<std::string> describe_certificate_for(const std::filesystem::path& config
   const auto now = system_clock{}.now();
   // The CLI only reads: the state may be absent (daemon never started).
   auto store = storage::store::open(state_dir, storage::open_mode::read_only);
-  serving::le_lookup lets_encrypt = [&](const std::string& domain) -> std::optional<serving::pem_pair> {
-    if (!store) return std::nullopt;
-    auto certs = store->get_certs(domain);
-    if (!certs || !*certs) return std::nullopt;
-    return serving::pem_pair{(*certs)->current.chain_pem, (*certs)->current.key_pem};
+  serving::le_lookup lets_encrypt = [&](const std::string&) -> std::optional<serving::pem_pair> {
+    return std::nullopt;  // no state yet: no Let's Encrypt certificate
   };
+  if (store) lets_encrypt = serving::stored_certificates(*store);
   bool ephemeral = false;
   serving::self_signed_source self_signed = [&](const std::string& me) -> result<serving::pem_pair> {
     const auto dir = state_dir / "self-signed";
     if (std::filesystem::exists(dir / (me + ".crt"))) return serving::load_or_create_self_signed(dir, me, now);
     ephemeral = true;  // certfleetd creates it; show what it would look like
-    auto key = protocol::private_key::generate(protocol::key_type::ec_p256);
+    auto key = protocol::private_key::generate(key_type::ec_p256);
     if (!key) return std::move(key).err();
     auto cert = protocol::make_self_signed_pem(*key, me, std::chrono::hours(24 * 365), now);
     if (!cert) return std::move(cert).err();

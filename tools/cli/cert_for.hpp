@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 #include "serving/certificate_choice.hpp"
 
 namespace certfleet::cli {

@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "config/domain_name.hpp"
-#include "protocol/base64url.hpp"
-#include "protocol/crypto.hpp"
+#include "protocol/crypto/base64url.hpp"
+#include "protocol/crypto/crypto.hpp"
 
 namespace certfleet::cli {
 
@@ -56,7 +56,7 @@ result<std::string> write_csr_files(const std::string& domain, const std::string
                                     const std::filesystem::path& dir) {
   auto name = config::normalize_domain(domain);
   if (!name) return std::move(name).err();
-  auto type = protocol::parse_key_type(key_type);
+  auto type = parse_key_type(key_type);
   if (!type) return std::move(type).err();
   auto key = protocol::private_key::generate(*type);
   if (!key) return std::move(key).err();

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "protocol/error.hpp"
+#include "core/error.hpp"
 
 namespace certfleet::cli {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "protocol/time.hpp"
+#include "core/time.hpp"
 #include "storage/records.hpp"
 
 namespace certfleet::cli {

@@ -1,0 +1,269 @@
+#include "protocol/acme/client.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include "protocol/crypto/base64url.hpp"
+#include "protocol/acme/problem.hpp"
+
+namespace certfleet::protocol {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* jose_json = "application/jose+json";
+// GCC 12 mishandles temporaries created inside co_await expressions (double
+// destruction), so coroutine arguments are always named objects.
+const std::optional<json> post_as_get;  // RFC 8555 §6.3: empty payload
+
+bool is_status(const std::string& status, std::initializer_list<const char*> any_of) {
+  for (const char* s : any_of)
+    if (status == s) return true;
+  return false;
+}
+
+}  // namespace
+
+acme_client::acme_client(http_client& http, std::string directory_url, acme_client_options options)
+    : http_(http), directory_url_(std::move(directory_url)), options_(options) {}
+
+asio::awaitable<void> acme_client::sleep(std::chrono::milliseconds delay) {
+  co_await ca_pacing::poll_wait(pacing_, delay);
+}
+
+asio::awaitable<result<acme_directory>> acme_client::directory() {
+  if (directory_) co_return *directory_;
+  http_request req{.method = "GET", .url = directory_url_};
+  auto res = co_await http_.request(std::move(req));
+  if (!res) co_return std::move(res).err();
+  nonces_.add(res->replay_nonce);
+  if (res->status != 200) {
+    co_return error{error_kind::bad_response,
+                    "the ACME directory " + directory_url_ + " answered HTTP " +
+                        std::to_string(res->status) + "; check acme_directory_url",
+                    res->status >= 500};
+  }
+  // RFC 8555 §7.1.1: the directory is a JSON object. An HTML page (a proxy's or a
+  // portal's) is not one, even when its text happens to parse.
+  if (!res->content_type.empty() && res->content_type.find("json") == std::string::npos) {
+    co_return error{error_kind::bad_response,
+                    "the ACME directory " + directory_url_ + " answered with content type \"" +
+                        res->content_type.substr(0, 100) +
+                        "\" instead of JSON; check acme_directory_url",
+                    true};
+  }
+  auto dir = parse_directory(res->body);
+  if (dir) directory_ = *dir;
+  co_return dir;
+}
+
+asio::awaitable<result<std::string>> acme_client::take_nonce() {
+  if (auto n = nonces_.take()) co_return *n;
+  auto dir = co_await directory();
+  if (!dir) co_return std::move(dir).err();
+  // RFC 8555 §7.2: HEAD newNonce
+  http_request req{.method = "HEAD", .url = dir->new_nonce};
+  auto res = co_await http_.request(std::move(req));
+  if (!res) co_return std::move(res).err();
+  if (res->replay_nonce.empty()) {
+    co_return error{error_kind::bad_response, "the CA's newNonce answered without a Replay-Nonce",
+                    true};
+  }
+  co_return res->replay_nonce;
+}
+
+asio::awaitable<result<http_response>> acme_client::post(const std::string& url,
+                                                         const std::optional<json>& payload,
+                                                         bool with_jwk, const std::string& accept) {
+  if (!signer_) {
+    co_return error{error_kind::internal, "ACME request before an account key was set"};
+  }
+  for (int attempt = 0;; ++attempt) {
+    auto nonce = co_await take_nonce();
+    if (!nonce) co_return std::move(nonce).err();
+    const std::optional<std::string> kid =
+        with_jwk ? std::nullopt : std::optional<std::string>(account_url_);
+    auto body = signer_->sign(url, *nonce, kid, payload);
+    if (!body) co_return std::move(body).err();
+    http_request req{
+        .method = "POST", .url = url, .content_type = jose_json, .body = *body, .accept = accept};
+    auto res = co_await http_.request(std::move(req));
+    pacing_->wake_due();
+    if (!res) co_return std::move(res).err();
+    nonces_.add(res->replay_nonce);
+    if (res->status < 400) co_return res;
+
+    auto problem = parse_problem(res->status, res->content_type, res->body, res->retry_after,
+                                 timestamp{std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())});
+    // RFC 8555 §6.5: a badNonce is answered with a fresh nonce; try again with it.
+    if (problem.kind == error_kind::bad_nonce && attempt < options_.bad_nonce_budget) {
+      ++bad_nonces_seen_;
+      continue;
+    }
+    co_return problem;
+  }
+}
+
+asio::awaitable<result<std::string>> acme_client::account_request(
+    std::shared_ptr<const private_key> key, json payload) {
+  auto dir = co_await directory();
+  if (!dir) co_return std::move(dir).err();
+  signer_.emplace(*key);
+  account_url_.clear();
+  auto res = co_await post(dir->new_account, payload, /*with_jwk=*/true);
+  if (!res) co_return std::move(res).err();
+  if (res->location.empty()) {
+    co_return error{error_kind::bad_response, "the CA created an account but sent no Location",
+                    true};
+  }
+  account_url_ = res->location;
+  co_return account_url_;
+}
+
+asio::awaitable<result<std::string>> acme_client::new_account(
+    std::shared_ptr<const private_key> key, std::string email, bool agree_to_terms) {
+  // RFC 8555 §7.3
+  json payload;
+  payload["termsOfServiceAgreed"] = agree_to_terms;
+  if (!email.empty()) payload["contact"] = json::array({"mailto:" + email});
+  co_return co_await account_request(std::move(key), std::move(payload));
+}
+
+asio::awaitable<result<std::string>> acme_client::find_account(
+    std::shared_ptr<const private_key> key) {
+  // RFC 8555 §7.3.1
+  json payload;
+  payload["onlyReturnExisting"] = true;
+  co_return co_await account_request(std::move(key), std::move(payload));
+}
+
+void acme_client::use_account(std::shared_ptr<const private_key> key, std::string account_url) {
+  signer_.emplace(*key);
+  account_url_ = std::move(account_url);
+}
+
+std::string acme_client::key_authorization(const std::string& token) const {
+  return signer_ ? token + "." + signer_->thumbprint() : token + ".";
+}
+
+asio::awaitable<result<acme_order>> acme_client::new_order(const std::vector<std::string>& domains) {
+  auto dir = co_await directory();
+  if (!dir) co_return std::move(dir).err();
+  json ids = json::array();
+  for (const auto& d : domains) ids.push_back({{"type", "dns"}, {"value", d}});
+  json payload;  // GCC 12 miscompiles braced json temporaries inside co_await
+  payload["identifiers"] = std::move(ids);
+  const auto pass = co_await ca_pacing::enter_gate(pacing_);
+  auto res = co_await post(dir->new_order, payload);
+  if (!res) co_return std::move(res).err();
+  if (res->location.empty()) {
+    co_return error{error_kind::bad_response, "the CA created an order but sent no Location", true};
+  }
+  co_return parse_order(res->location, res->body);
+}
+
+asio::awaitable<result<acme_order>> acme_client::fetch_order(const std::string& url) {
+  auto res = co_await post(url, post_as_get);
+  if (!res) co_return std::move(res).err();
+  co_return parse_order(url, res->body);
+}
+
+asio::awaitable<result<acme_authorization>> acme_client::fetch_authorization(
+    const std::string& url) {
+  const auto pass = co_await ca_pacing::enter_gate(pacing_);
+  auto res = co_await post(url, post_as_get);
+  if (!res) co_return std::move(res).err();
+  co_return parse_authorization(url, res->body);
+}
+
+asio::awaitable<result<acme_challenge>> acme_client::respond_to_challenge(
+    const acme_challenge& challenge) {
+  // RFC 8555 §7.5.1: the payload is an empty JSON object.
+  const std::optional<json> empty_object = json::object();
+  auto res = co_await post(challenge.url, empty_object);
+  if (!res) co_return std::move(res).err();
+  co_return parse_challenge(challenge.url, res->body);
+}
+
+std::chrono::milliseconds acme_client::next_poll_delay(std::chrono::milliseconds current,
+                                                       const http_response& res) const {
+  auto now = timestamp{std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch())};
+  if (auto after = parse_retry_after(res.retry_after, now)) {
+    return std::min<std::chrono::milliseconds>(*after, options_.max_poll_delay * 10);
+  }
+  return std::min(current * 2, options_.max_poll_delay);
+}
+
+asio::awaitable<result<acme_challenge>> acme_client::wait_for_challenge(const std::string& url,
+                                                                        const std::string& identifier) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
+  auto delay = options_.first_poll_delay;
+  while (true) {
+    co_await sleep(delay);
+    auto res = co_await post(url, post_as_get);
+    if (!res) co_return std::move(res).err();
+    auto challenge = parse_challenge(url, res->body);
+    if (!challenge) co_return challenge;
+    if (challenge->status == "valid") co_return challenge;
+    if (!is_status(challenge->status, {"pending", "processing"})) {
+      co_return error{error_kind::unauthorized,
+                      "validation of " + identifier + " failed (" + challenge->status + "): " +
+                          (challenge->error_detail.empty() ? "no detail from the CA"
+                                                           : challenge->error_detail) +
+                          ". Check that port 80 of this domain reaches this host",
+                      true};
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      co_return error{error_kind::timeout,
+                      "the CA did not finish validating " + identifier + " in time", true};
+    }
+    delay = next_poll_delay(delay, *res);
+  }
+}
+
+asio::awaitable<result<acme_order>> acme_client::finalize(const acme_order& order,
+                                                          const std::string& csr_der) {
+  // RFC 8555 §7.4: the CSR is base64url DER
+  json payload;
+  payload["csr"] = base64url::encode(csr_der);
+  auto res = co_await post(order.finalize, payload);
+  if (!res) co_return std::move(res).err();
+  co_return parse_order(order.url, res->body);
+}
+
+asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::string& url) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
+  auto delay = options_.first_poll_delay;
+  while (true) {
+    co_await sleep(delay);
+    auto res = co_await post(url, post_as_get);
+    if (!res) co_return std::move(res).err();
+    auto order = parse_order(url, res->body);
+    if (!order) co_return order;
+    if (order->status == "valid") {
+      if (order->certificate.empty()) {
+        co_return error{error_kind::bad_response, "the CA's valid order has no certificate URL",
+                        true};
+      }
+      co_return order;
+    }
+    if (order->status == "invalid") {
+      co_return error{error_kind::unauthorized, "the CA marked the order " + url + " invalid", true};
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      co_return error{error_kind::timeout, "the CA did not issue the certificate in time", true};
+    }
+    delay = next_poll_delay(delay, *res);
+  }
+}
+
+asio::awaitable<result<pem_chain>> acme_client::download_certificate(const std::string& url) {
+  auto res = co_await post(url, post_as_get, false, "application/pem-certificate-chain");
+  if (!res) co_return std::move(res).err();
+  co_return split_pem_chain(res->body);
+}
+
+}  // namespace certfleet::protocol

@@ -1,0 +1,122 @@
+#pragma once
+// The RFC 8555 requests, one method per resource interaction. Signs every POST
+// with the account key (JWS), keeps a nonce pool, retries badNonce, turns every
+// CA problem document into a certfleet::error.
+//
+// Thread model: like http_client, one acme_client lives on one single-threaded
+// io_context; call it only from coroutines running there.
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/acme/types.hpp"
+#include "protocol/acme/ca_pacing.hpp"
+#include "protocol/crypto/crypto.hpp"
+#include "core/error.hpp"
+#include "protocol/net/http_client.hpp"
+#include "protocol/acme/jws.hpp"
+#include "protocol/acme/nonce_pool.hpp"
+
+namespace certfleet::protocol {
+
+struct acme_client_options {
+  /// badNonce answers retried per request before giving up; enough to pass at
+  /// 50% nonce rejection (0.5^40 is never).
+  int bad_nonce_budget = 40;
+  /// Polling of challenges and orders: start soon, back off to max_poll_delay,
+  /// give up after poll_timeout. A Retry-After from the CA wins when longer. A poll
+  /// may go out up to a fifth of its delay early (ca_pacing.hpp).
+  std::chrono::milliseconds first_poll_delay{50};
+  std::chrono::milliseconds max_poll_delay{2000};
+  std::chrono::seconds poll_timeout{300};
+};
+
+class acme_client {
+ public:
+  acme_client(http_client& http, std::string directory_url, acme_client_options options = {});
+
+  /// RFC 8555 §7.1.1: fetched once, then cached.
+  boost::asio::awaitable<result<acme_directory>> directory();
+
+  /// RFC 8555 §7.3: creates the account (or finds the existing one for this key) and
+  /// uses it from then on. Returns the account URL. The key is shared and the email
+  /// taken by value: the coroutine reads them after its first suspension, when a
+  /// caller's temporary may be gone. The client keeps only a signer made from the key.
+  boost::asio::awaitable<result<std::string>> new_account(std::shared_ptr<const private_key> key,
+                                                          std::string email,
+                                                          bool agree_to_terms);
+  /// RFC 8555 §7.3.1: finds the account of this key without creating one
+  /// (account_does_not_exist if there is none), and uses it from then on.
+  boost::asio::awaitable<result<std::string>> find_account(std::shared_ptr<const private_key> key);
+  /// Uses a known account (key and URL from storage) without asking the CA.
+  void use_account(std::shared_ptr<const private_key> key, std::string account_url);
+  bool has_account() const { return !account_url_.empty(); }
+  const std::string& account_url() const { return account_url_; }
+
+  /// RFC 8555 §7.4
+  boost::asio::awaitable<result<acme_order>> new_order(const std::vector<std::string>& domains);
+  boost::asio::awaitable<result<acme_order>> fetch_order(const std::string& url);
+  /// RFC 8555 §7.5
+  boost::asio::awaitable<result<acme_authorization>> fetch_authorization(const std::string& url);
+  /// RFC 8555 §7.5.1: tells the CA the challenge is ready to be validated; returns the
+  /// challenge as the CA answered it.
+  boost::asio::awaitable<result<acme_challenge>> respond_to_challenge(
+      const acme_challenge& challenge);
+  /// Polls the challenge until it is valid; an invalid challenge is an error carrying
+  /// the CA's validation detail for `identifier`. Polls the challenge, not its
+  /// authorization: a valid challenge makes the authorization valid (RFC 8555 §7.1.6),
+  /// and pebble 2.4 can deadlock when authorizations are fetched while new orders come
+  /// in (its authorization handler holds the authorization's write lock while it looks
+  /// up the account).
+  boost::asio::awaitable<result<acme_challenge>> wait_for_challenge(const std::string& url,
+                                                                     const std::string& identifier);
+  /// RFC 8555 §7.4: sends the CSR (DER).
+  boost::asio::awaitable<result<acme_order>> finalize(const acme_order& order,
+                                                      const std::string& csr_der);
+  /// Polls until the order is "valid" (or fails on "invalid"); returns the order. The
+  /// first poll waits first_poll_delay too: a CA still issuing answers "processing",
+  /// a signed request spent for nothing.
+  boost::asio::awaitable<result<acme_order>> wait_for_order(const std::string& url);
+  /// RFC 8555 §7.4.2: downloads the PEM chain; only CERTIFICATE blocks are accepted.
+  boost::asio::awaitable<result<pem_chain>> download_certificate(const std::string& url);
+
+  /// RFC 8555 §8.1: token || "." || base64url(JWK thumbprint of the account key).
+  std::string key_authorization(const std::string& token) const;
+
+  /// Requests answered with badNonce so far (they are retried, never surfaced).
+  std::size_t bad_nonces_seen() const { return bad_nonces_seen_; }
+  const http_client& http() const { return http_; }
+
+ private:
+  /// A signed POST (payload nullopt: POST-as-GET) with badNonce retries. Answers
+  /// with status >= 400 become errors.
+  boost::asio::awaitable<result<http_response>> post(const std::string& url,
+                                                     const std::optional<nlohmann::json>& payload,
+                                                     bool with_jwk = false,
+                                                     const std::string& accept = {});
+  boost::asio::awaitable<result<std::string>> take_nonce();
+  boost::asio::awaitable<void> sleep(std::chrono::milliseconds delay);
+  std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds current,
+                                            const http_response& res) const;
+  boost::asio::awaitable<result<std::string>> account_request(
+      std::shared_ptr<const private_key> key, nlohmann::json payload);
+
+  http_client& http_;
+  std::string directory_url_;
+  acme_client_options options_;
+  std::optional<acme_directory> directory_;
+  nonce_pool nonces_;
+  std::optional<jws_signer> signer_;  ///< of the account key
+  std::string account_url_;
+  std::size_t bad_nonces_seen_ = 0;
+  std::shared_ptr<ca_pacing> pacing_ = std::make_shared<ca_pacing>();
+};
+
+}  // namespace certfleet::protocol

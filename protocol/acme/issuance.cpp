@@ -1,0 +1,153 @@
+#include "protocol/acme/issuance.hpp"
+
+namespace certfleet::protocol {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Withdraws a published token when the validation is over, whatever the outcome.
+class published_token {
+ public:
+  published_token(challenge_publisher& p, std::string token, const std::string& key_auth)
+      : publisher_(p), token_(std::move(token)) {
+    publisher_.publish(token_, key_auth);
+  }
+  ~published_token() { publisher_.withdraw(token_); }
+  published_token(const published_token&) = delete;
+  published_token& operator=(const published_token&) = delete;
+
+ private:
+  challenge_publisher& publisher_;
+  std::string token_;
+};
+
+asio::awaitable<result<void>> authorize(acme_client& client, challenge_publisher& publisher,
+                                        const std::string& authz_url,
+                                        const stage_callback& on_stage, const acme_order& order,
+                                        const std::string& key_pem) {
+  auto authz = co_await client.fetch_authorization(authz_url);
+  if (!authz) co_return std::move(authz).err();
+  if (authz->status == "valid") co_return result<void>{};  // reused authorization
+  if (authz->status != "pending") {
+    co_return error{error_kind::unauthorized,
+                    "the CA's authorization for " + authz->identifier + " is " + authz->status +
+                        (authz->error_detail.empty() ? "" : ": " + authz->error_detail),
+                    true};
+  }
+  const acme_challenge* http01 = nullptr;
+  for (const auto& c : authz->challenges)
+    if (c.type == "http-01") http01 = &c;
+  if (http01 == nullptr || http01->token.empty()) {
+    co_return error{error_kind::unsupported_identifier,
+                    "the CA offers no http-01 challenge for " + authz->identifier +
+                        "; certfleet validates over HTTP-01 only"};
+  }
+  published_token served(publisher, http01->token, client.key_authorization(http01->token));
+  std::string status = http01->status;
+  if (status == "pending") {
+    auto responded = co_await client.respond_to_challenge(*http01);
+    if (!responded) co_return std::move(responded).err();
+    status = responded->status;
+  }
+  auto staged = co_await on_stage(issuance_stage::challenge_submitted, order.url, key_pem);
+  if (!staged) co_return staged;
+  if (status == "valid") co_return result<void>{};
+  auto done = co_await client.wait_for_challenge(http01->url, authz->identifier);
+  if (!done) co_return std::move(done).err();
+  co_return result<void>{};
+}
+
+// RFC 8555 §7.4: sends the CSR. The order is normally ready once its authorizations
+// are valid (§7.1.6); a CA that has not caught up yet answers orderNotReady, and the
+// order is then fetched once to see where it stands.
+asio::awaitable<result<acme_order>> finalize_order(acme_client& client, const acme_order& order,
+                                                   const std::string& csr_der) {
+  auto finalized = co_await client.finalize(order, csr_der);
+  if (finalized || finalized.err().kind != error_kind::order_not_ready) co_return finalized;
+  auto current = co_await client.fetch_order(order.url);
+  if (!current) co_return current;
+  if (current->status == "ready") co_return co_await client.finalize(*current, csr_der);
+  if (current->status == "processing" || current->status == "valid") co_return current;
+  co_return std::move(finalized).err();
+}
+
+// The order to work on: the saved one when it can still be used, else a new one.
+asio::awaitable<result<acme_order>> open_order(acme_client& client, const issuance_request& req,
+                                               bool& created) {
+  created = false;
+  if (req.resume_order_url && !req.resume_order_url->empty()) {
+    auto order = co_await client.fetch_order(*req.resume_order_url);
+    if (order && order->status != "invalid") co_return order;
+  }
+  created = true;
+  co_return co_await client.new_order(req.domains);
+}
+
+}  // namespace
+
+asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& client,
+                                                              challenge_publisher& publisher,
+                                                              issuance_request request,
+                                                              stage_callback on_stage) {
+  bool created = false;
+  auto order = co_await open_order(client, request, created);
+  if (!order) co_return std::move(order).err();
+
+  // A resumed order keeps its saved key; a new order gets a new key, saved with it.
+  std::optional<private_key> key;
+  if (!created && request.resume_key_pem) {
+    auto loaded = private_key::from_pem(*request.resume_key_pem);
+    if (loaded) key.emplace(std::move(loaded.value()));
+  }
+  if (!key) {
+    auto fresh = private_key::generate(request.key);
+    if (!fresh) co_return std::move(fresh).err();
+    key.emplace(std::move(fresh.value()));
+    created = true;
+  }
+  // A resumed order's key is already PEM: no need to encode it again.
+  const std::string key_pem = created ? key->to_pem() : *request.resume_key_pem;
+  if (created) {
+    auto saved = co_await on_stage(issuance_stage::order_created, order->url, key_pem);
+    if (!saved) co_return std::move(saved).err();
+  }
+
+  if (order->status == "pending") {
+    for (const auto& authz_url : order->authorizations) {
+      auto ok = co_await authorize(client, publisher, authz_url, on_stage, *order, key_pem);
+      if (!ok) co_return std::move(ok).err();
+    }
+    // Every authorization is valid: the order is ready (RFC 8555 §7.1.6), no need to ask.
+    order->status = "ready";
+  }
+  if (order->status == "ready") {
+    auto staged = co_await on_stage(issuance_stage::finalizing, order->url, key_pem);
+    if (!staged) co_return std::move(staged).err();
+    auto csr = make_csr_der(*key, request.domains);
+    if (!csr) co_return std::move(csr).err();
+    auto finalized = co_await finalize_order(client, *order, *csr);
+    if (!finalized) co_return std::move(finalized).err();
+    order = std::move(finalized);
+  } else if (order->status != "processing" && order->status != "valid") {
+    co_return error{error_kind::unauthorized,
+                    "the CA's order is " + order->status + " and cannot be finalized", true};
+  }
+  // A CA that issues at once answers with the valid order: nothing to poll.
+  if (order->status != "valid" || order->certificate.empty()) {
+    const std::string order_url = order->url;
+    order = co_await client.wait_for_order(order_url);
+    if (!order) co_return std::move(order).err();
+  }
+  auto chain = co_await client.download_certificate(order->certificate);
+  if (!chain) co_return std::move(chain).err();
+  if (!chain->leaf.holds_key(*key)) {
+    co_return error{error_kind::bad_response,
+                    "the CA issued a certificate for " + order->url +
+                        " that does not match the key saved for that order",
+                    true};
+  }
+  co_return issued_certificate{order->url, chain->joined(), key_pem, chain->leaf.info()};
+}
+
+}  // namespace certfleet::protocol

@@ -1,0 +1,36 @@
+#pragma once
+// The plain data of one issuance: what is asked for, the milestones reported on the
+// way and what comes out. No Asio, so the actors can include it.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/key_type.hpp"
+#include "protocol/crypto/cert_info.hpp"
+
+namespace certfleet::protocol {
+
+/// Milestones reported while a certificate is obtained.
+enum class issuance_stage {
+  order_created,        ///< the order exists at the CA; its URL and key must be saved
+  challenge_submitted,  ///< the CA is validating
+  finalizing,           ///< the CSR was sent
+};
+
+struct issuance_request {
+  std::vector<std::string> domains;  ///< the first one is the CN
+  key_type key = key_type::ec_p256;
+  /// Continue this order (its URL and the certificate key saved for it).
+  std::optional<std::string> resume_order_url;
+  std::optional<std::string> resume_key_pem;
+};
+
+struct issued_certificate {
+  std::string order_url;
+  std::string chain_pem;
+  std::string key_pem;  ///< key material: never log
+  cert_info info;
+};
+
+}  // namespace certfleet::protocol

@@ -1,0 +1,55 @@
+#pragma once
+// RFC 8555 resources as certfleet uses them, parsed from the CA's JSON.
+
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace certfleet::protocol {
+
+/// RFC 8555 §7.1.1
+struct acme_directory {
+  std::string new_nonce;
+  std::string new_account;
+  std::string new_order;
+  std::string revoke_cert;
+  std::optional<std::string> terms_of_service;
+};
+
+/// RFC 8555 §7.1.3. Everything needed to continue the order after a restart is its URL.
+struct acme_order {
+  std::string url;
+  std::string status;  ///< pending, ready, processing, valid, invalid
+  std::vector<std::string> identifiers;
+  std::vector<std::string> authorizations;
+  std::string finalize;
+  std::string certificate;  ///< set once valid
+};
+
+/// RFC 8555 §7.1.5
+struct acme_challenge {
+  std::string type;
+  std::string url;
+  std::string token;
+  std::string status;        ///< pending, processing, valid, invalid
+  std::string error_detail;  ///< the CA's "error" detail, when validation failed
+};
+
+/// RFC 8555 §7.1.4
+struct acme_authorization {
+  std::string url;
+  std::string status;  ///< pending, valid, invalid, deactivated, expired, revoked
+  std::string identifier;
+  std::vector<acme_challenge> challenges;
+  std::string error_detail;  ///< from the failed challenge's "error", when invalid
+};
+
+result<acme_directory> parse_directory(std::string_view body);
+result<acme_order> parse_order(std::string_view url, std::string_view body);
+result<acme_authorization> parse_authorization(std::string_view url, std::string_view body);
+result<acme_challenge> parse_challenge(std::string_view url, std::string_view body);
+
+}  // namespace certfleet::protocol

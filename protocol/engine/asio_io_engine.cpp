@@ -1,0 +1,159 @@
+#include "protocol/engine/asio_io_engine.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <thread>
+
+#include "protocol/net/dns_resolver.hpp"
+#include "core/log.hpp"
+#include "protocol/net/self_check.hpp"
+#include "protocol/net/challenge_tokens.hpp"
+
+namespace certfleet::protocol {
+
+namespace asio = boost::asio;
+
+struct asio_io_engine::impl {
+  explicit impl(io_engine_options o)
+      : options(std::move(o)),
+        work(io.get_executor()),
+        http(io.get_executor(), options.http),
+        acme(http, options.directory_url, options.acme),
+        responder(io.get_executor(), tokens, options.responder) {}
+
+  io_engine_options options;
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  http_client http;
+  acme_client acme;
+  token_store tokens;
+  http01_server responder;
+  std::unique_ptr<dns_resolver> resolver;
+  local_addresses local;
+  std::thread thread;
+
+  // Waits on the io thread until another thread acknowledges (or 2 minutes pass).
+  asio::awaitable<result<void>> wait_for_ack(
+      const std::function<void(issuance_stage, const std::string&, const std::string&, ack)>& handler,
+      issuance_stage stage, const std::string& url, const std::string& key_pem) {
+    auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::minutes(2));
+    auto outcome = std::make_shared<std::optional<result<void>>>();
+    handler(stage, url, key_pem, [this, timer, outcome](result<void> r) {
+      asio::post(io, [timer, outcome, r = std::move(r)]() mutable {
+        *outcome = std::move(r);
+        timer->cancel();
+      });
+    });
+    boost::system::error_code ec;
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!*outcome) {
+      co_return error{error_kind::timeout, "saving the order's state took longer than 2 minutes",
+                      true};
+    }
+    co_return std::move(**outcome);
+  }
+};
+
+asio_io_engine::asio_io_engine(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+
+asio_io_engine::~asio_io_engine() {
+  log_info("io: " + std::to_string(impl_->http.connections_opened()) +
+           " HTTP connections opened (CA and self-checks)");
+  impl_->responder.stop();
+  impl_->work.reset();
+  impl_->io.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+result<std::unique_ptr<asio_io_engine>> asio_io_engine::start(io_engine_options options) {
+  std::unique_ptr<impl> i;
+  try {
+    i = std::make_unique<impl>(std::move(options));
+  } catch (const std::exception& e) {
+    return error{error_kind::config, e.what()};
+  }
+  auto resolver = dns_resolver::create(i->io.get_executor(), i->options.dns_servers, std::chrono::seconds(5));
+  if (!resolver) return std::move(resolver).err();
+  i->resolver = std::move(resolver.value());
+  if (auto listening = i->responder.listen(i->options.http_listen); !listening) {
+    return std::move(listening).err();
+  }
+  i->thread = std::thread([p = i.get()] { p->io.run(); });
+  return std::unique_ptr<asio_io_engine>(new asio_io_engine(std::move(i)));
+}
+
+unsigned short asio_io_engine::http_port() const { return impl_->responder.port(); }
+asio::any_io_executor asio_io_engine::executor() const { return impl_->io.get_executor(); }
+std::uint64_t asio_io_engine::http_requests_served() const { return impl_->responder.requests_served(); }
+
+void asio_io_engine::self_check(std::string domain, std::function<void(result<void>)> done) {
+  asio::co_spawn(
+      impl_->io,
+      [this, domain = std::move(domain), done = std::move(done)]() -> asio::awaitable<void> {
+        self_check_options opts{.port = impl_->options.self_check_port};
+        auto r = co_await run_self_check(domain, *impl_->resolver, impl_->http, impl_->tokens,
+                                         impl_->local, opts);
+        done(std::move(r));
+      },
+      asio::detached);
+}
+
+void asio_io_engine::account(std::optional<account_credentials> stored, std::string email,
+                        bool agree_to_terms, std::function<void(result<account_credentials>)> done) {
+  asio::co_spawn(
+      impl_->io,
+      [this, stored = std::move(stored), email = std::move(email), agree_to_terms,
+       done = std::move(done)]() -> asio::awaitable<void> {
+        if (stored) {
+          auto key = private_key::from_pem(stored->key_pem);
+          if (!key) {
+            done(error{error_kind::storage,
+                       "the stored ACME account key cannot be read; remove the state directory's "
+                       "account to register a new one"});
+            co_return;
+          }
+          impl_->acme.use_account(std::make_shared<const private_key>(std::move(key.value())),
+                                  stored->url);
+          done(*stored);
+          co_return;
+        }
+        auto key = private_key::generate(key_type::ec_p256);
+        if (!key) {
+          done(std::move(key).err());
+          co_return;
+        }
+        const std::string key_pem = key->to_pem();
+        auto shared = std::make_shared<const private_key>(std::move(key.value()));
+        auto url = co_await impl_->acme.new_account(shared, email, agree_to_terms);
+        if (!url) {
+          done(std::move(url).err());
+          co_return;
+        }
+        done(account_credentials{*url, key_pem});
+      },
+      asio::detached);
+}
+
+void asio_io_engine::issue(issuance_request request, stage_handler on_stage,
+                      std::function<void(result<issued_certificate>)> done) {
+  asio::co_spawn(
+      impl_->io,
+      [this, request = std::move(request), on_stage = std::move(on_stage),
+       done = std::move(done)]() mutable -> asio::awaitable<void> {
+        stage_callback staged = [this, &on_stage](issuance_stage stage, const std::string& url,
+                                                  const std::string& key_pem) {
+          return impl_->wait_for_ack(on_stage, stage, url, key_pem);
+        };
+        auto r = co_await issue_certificate(impl_->acme, impl_->tokens, std::move(request), staged);
+        done(std::move(r));
+      },
+      asio::detached);
+}
+
+}  // namespace certfleet::protocol

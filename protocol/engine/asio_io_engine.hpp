@@ -1,0 +1,56 @@
+#pragma once
+// The io_engine on one Asio io_context run by its own thread: the ACME client, the
+// port-80 responder, DNS and the self-check. Only the wiring (actors/system.cpp)
+// and the tests include this header; the actors see io_engine.hpp.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/acme/client.hpp"
+#include "protocol/acme/issuance.hpp"
+#include "protocol/net/http01_server.hpp"
+#include "protocol/net/http_client.hpp"
+#include "protocol/engine/io_engine.hpp"
+
+namespace certfleet::protocol {
+
+struct io_engine_options {
+  std::string directory_url;
+  http_client_options http;
+  acme_client_options acme;
+  std::string http_listen = "0.0.0.0:80";  ///< the HTTP-01 responder
+  std::vector<std::string> dns_servers;    ///< empty: the system's resolver
+  unsigned short self_check_port = 80;
+  http01_options responder;
+};
+
+class asio_io_engine final : public io_engine {
+ public:
+  /// Binds the responder and starts the io thread. Errors: the listen address is
+  /// taken or invalid, the CA bundle or DNS servers are unusable.
+  static result<std::unique_ptr<asio_io_engine>> start(io_engine_options options);
+  ~asio_io_engine() override;
+  asio_io_engine(const asio_io_engine&) = delete;
+  asio_io_engine& operator=(const asio_io_engine&) = delete;
+
+  void self_check(std::string domain, std::function<void(result<void>)> done) override;
+  void account(std::optional<account_credentials> stored, std::string email, bool agree_to_terms,
+               std::function<void(result<account_credentials>)> done) override;
+  void issue(issuance_request request, stage_handler on_stage,
+             std::function<void(result<issued_certificate>)> done) override;
+
+  unsigned short http_port() const;
+  /// The io thread's executor, for other servers that share it (the HTTPS listener).
+  boost::asio::any_io_executor executor() const;
+  std::uint64_t http_requests_served() const;
+
+ private:
+  struct impl;
+  explicit asio_io_engine(std::unique_ptr<impl> i);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace certfleet::protocol

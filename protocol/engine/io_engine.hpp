@@ -1,0 +1,46 @@
+#pragma once
+// The narrow interface the actors call for everything that touches the network: the
+// self-check, the ACME account and the issuance of one certificate. Plain types and
+// callbacks only (no Asio, no Beast), so the actors compile without them and a test
+// can put a fake behind it. The real one is asio_io_engine.
+//
+// Callbacks run on the implementation's thread and must only hand their result on
+// (e.g. caf::anon_send); they never block.
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "protocol/acme/issuance_types.hpp"
+
+namespace certfleet::protocol {
+
+/// The ACME account as stored: URL and PEM key.
+struct account_credentials {
+  std::string url;
+  std::string key_pem;  ///< key material: never log
+};
+
+class io_engine {
+ public:
+  virtual ~io_engine() = default;
+
+  /// Acknowledges a stage; issuance continues (or stops, on error) when it is called.
+  /// May be called from any thread.
+  using ack = std::function<void(result<void>)>;
+  using stage_handler = std::function<void(issuance_stage, const std::string& order_url,
+                                           const std::string& key_pem, ack)>;
+
+  /// Whether `domain` reaches this host over HTTP (the seed's self-check).
+  virtual void self_check(std::string domain, std::function<void(result<void>)> done) = 0;
+  /// Uses the stored account when given (no CA request), else creates one with a new key.
+  virtual void account(std::optional<account_credentials> stored, std::string email,
+                       bool agree_to_terms,
+                       std::function<void(result<account_credentials>)> done) = 0;
+  /// Obtains one certificate, reporting each stage and waiting for its acknowledgement.
+  virtual void issue(issuance_request request, stage_handler on_stage,
+                     std::function<void(result<issued_certificate>)> done) = 0;
+};
+
+}  // namespace certfleet::protocol

@@ -1,0 +1,176 @@
+#include "protocol/net/http01_server.hpp"
+
+#include "protocol/net/listen_address.hpp"
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace certfleet::protocol {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::string_view challenge_prefix = "/.well-known/acme-challenge/";
+
+http::response<http::string_body> make_response(const http::request<http::empty_body>& req,
+                                                http::status status, std::string body) {
+  http::response<http::string_body> res{status, req.version()};
+  res.set(http::field::server, "certfleet");
+  res.set(http::field::content_type, "text/plain");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  if (req.method() == http::verb::head) res.body().clear();
+  return res;
+}
+
+// Host header without a port, lower-cased.
+std::string host_of(const http::request<http::empty_body>& req) {
+  std::string host(req[http::field::host]);
+  if (!host.empty() && host.front() == '[') {
+    if (auto close = host.find(']'); close != std::string::npos) host.resize(close + 1);  // "[v6]:80"
+  } else if (auto colon = host.find(':'); colon != std::string::npos) {
+    host.resize(colon);
+  }
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
+
+}  // namespace
+
+struct http01_server::impl : std::enable_shared_from_this<impl> {
+  impl(asio::any_io_executor ex, const token_store& t, http01_options o,
+       std::shared_ptr<std::atomic<std::uint64_t>> s)
+      : executor(std::move(ex)), tokens(t), options(std::move(o)), served(std::move(s)),
+        acceptor(executor) {}
+
+  asio::any_io_executor executor;
+  const token_store& tokens;
+  http01_options options;
+  std::shared_ptr<std::atomic<std::uint64_t>> served;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopped{false};
+
+  http::response<http::string_body> answer(const http::request<http::empty_body>& req) {
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      auto res = make_response(req, http::status::method_not_allowed, "Method not allowed\n");
+      res.set(http::field::allow, "GET, HEAD");
+      return res;
+    }
+    const std::string_view target(req.target().data(), req.target().size());
+    if (target.starts_with(challenge_prefix)) {
+      // RFC 8555 §8.3: the body is exactly the key authorization.
+      if (auto key_auth = tokens.find(std::string(target.substr(challenge_prefix.size())))) {
+        return make_response(req, http::status::ok, *key_auth);
+      }
+      return make_response(req, http::status::not_found, "Not found\n");
+    }
+    if (options.redirect_to_https) {
+      const std::string host = host_of(req);
+      if (!host.empty() && options.redirect_to_https(host)) {
+        auto res = make_response(req, http::status::moved_permanently, "Moved\n");
+        res.set(http::field::location, "https://" + host + std::string(target));
+        return res;
+      }
+    }
+    return make_response(req, http::status::not_found, "Not found\n");
+  }
+
+  // Closing a socket with unread input makes the kernel send a reset, which can
+  // destroy the 400 before the client reads it: half-close, then read and discard
+  // what the client still sends, bounded in bytes and time (a lingering close).
+  asio::awaitable<void> drain(beast::tcp_stream& stream) {
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::min<std::chrono::milliseconds>(options.read_timeout, std::chrono::seconds(2)));
+    char discard[4096];
+    for (std::size_t total = 0; !ec && total < 256 * 1024;) {
+      total += co_await stream.async_read_some(asio::buffer(discard),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer(options.max_header_bytes);
+    for (unsigned n = 0; n < options.max_requests_per_connection; ++n) {
+      http::request_parser<http::empty_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      parser.body_limit(0);
+      stream.expires_after(options.read_timeout);
+      error_code ec;
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout) break;
+      if (ec) {
+        // Oversized or malformed: answer 400 without echoing anything, then close.
+        http::request<http::empty_body> dummy;
+        auto res = make_response(dummy, http::status::bad_request, "Bad request\n");
+        res.keep_alive(false);
+        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) co_await drain(stream);
+        break;
+      }
+      auto res = answer(parser.get());
+      served->fetch_add(1, std::memory_order_relaxed);
+      const bool keep = res.keep_alive();
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !keep) break;
+    }
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    while (!stopped) {
+      error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopped || ec == asio::error::operation_aborted) co_return;
+        continue;  // e.g. EMFILE: keep serving the connections we have
+      }
+      asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+http01_server::http01_server(asio::any_io_executor executor, const token_store& tokens,
+                             http01_options options)
+    : served_(std::make_shared<std::atomic<std::uint64_t>>(0)) {
+  impl_ = std::make_shared<impl>(std::move(executor), tokens, std::move(options), served_);
+}
+
+http01_server::~http01_server() { stop(); }
+
+result<void> http01_server::listen(const std::string& address) {
+  auto bound = bind_and_listen(impl_->acceptor, address, "HTTP-01 challenges", "http_listen");
+  if (!bound) return bound;
+  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
+  return {};
+}
+
+unsigned short http01_server::port() const {
+  error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void http01_server::stop() {
+  if (!impl_ || impl_->stopped.exchange(true)) return;
+  asio::post(impl_->executor, [i = impl_] {
+    error_code ec;
+    i->acceptor.close(ec);
+  });
+}
+
+}  // namespace certfleet::protocol

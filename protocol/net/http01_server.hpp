@@ -1,0 +1,51 @@
+#pragma once
+// The port-80 server: answers HTTP-01 challenges (RFC 8555 §8.3) for live tokens
+// and nothing else of interest. GET/HEAD only, bounded request size, read
+// timeouts, keep-alive; the input is never echoed back.
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/error.hpp"
+#include "protocol/net/challenge_tokens.hpp"
+
+namespace certfleet::protocol {
+
+struct http01_options {
+  std::chrono::milliseconds read_timeout{10000};
+  std::size_t max_header_bytes = 8 * 1024;
+  unsigned max_requests_per_connection = 1000;
+  /// When set and it returns true for a Host, plain requests (other than the
+  /// challenge path) get a 301 to https:// (url_domains_always_use_tls).
+  std::function<bool(const std::string& host)> redirect_to_https;
+};
+
+class http01_server {
+ public:
+  http01_server(boost::asio::any_io_executor executor, const token_store& tokens,
+                http01_options options = {});
+  ~http01_server();
+
+  /// Binds "host:port" (IPv6 as "[::]:80") and starts accepting. The error names
+  /// the address and says what to do (e.g. another server already uses the port).
+  result<void> listen(const std::string& address);
+  /// The port actually bound (useful with port 0).
+  unsigned short port() const;
+  void stop();
+
+  std::uint64_t requests_served() const { return served_->load(); }
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+  std::shared_ptr<std::atomic<std::uint64_t>> served_;
+};
+
+
+}  // namespace certfleet::protocol

@@ -1,0 +1,104 @@
+#include "protocol/net/self_check.hpp"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "protocol/crypto/base64url.hpp"
+
+namespace certfleet::protocol {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string check_dns_hint(const std::string& domain) {
+  return "Check DNS and verify that \"" + domain + "\" resolves to an IP address on this host.";
+}
+
+error failed(std::string what) {
+  return error{error_kind::self_check, "Self-check failed: " + std::move(what), true};
+}
+
+std::string random_token() {
+  unsigned char bytes[24];
+  RAND_bytes(bytes, sizeof bytes);
+  return base64url::encode(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+}
+
+std::string url_host(const std::string& ip) {
+  return ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
+}
+
+}  // namespace
+
+local_addresses::local_addresses() { refresh(); }
+
+void local_addresses::refresh() {
+  addresses_.clear();
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return;
+  for (auto* ifa = list; ifa != nullptr; ifa = ifa->ifa_next) {
+    if (ifa->ifa_addr == nullptr) continue;
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (ifa->ifa_addr->sa_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(ifa->ifa_addr)->sin_addr, buf, sizeof buf);
+    } else if (ifa->ifa_addr->sa_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(ifa->ifa_addr)->sin6_addr, buf, sizeof buf);
+    } else {
+      continue;
+    }
+    addresses_.emplace_back(buf);
+  }
+  freeifaddrs(list);
+}
+
+bool local_addresses::contains(const std::string& ip) const {
+  if (ip.starts_with("127.")) return true;  // all of 127.0.0.0/8 is this host
+  return std::find(addresses_.begin(), addresses_.end(), ip) != addresses_.end();
+}
+
+asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_resolver& resolver,
+                                             http_client& http, token_store& tokens,
+                                             const local_addresses& local,
+                                             self_check_options options) {
+  auto resolved = co_await resolver.async_resolve(domain);
+  if (!resolved) co_return failed("DNS lookup failed. " + check_dns_hint(domain));
+
+  auto ours = std::find_if(resolved->begin(), resolved->end(),
+                           [&](const std::string& ip) { return local.contains(ip); });
+  if (ours == resolved->end()) {
+    std::string list;
+    for (const auto& ip : *resolved) list += (list.empty() ? "" : ", ") + ip;
+    co_return failed("\"" + domain + "\" resolves to " + list +
+                     ", which is not an address of this host. " + check_dns_hint(domain));
+  }
+
+  const std::string token = random_token();
+  const std::string expected = random_token();
+  tokens.publish(token, expected);
+  const std::string url = "http://" + domain + ":" + std::to_string(options.port) +
+                          "/.well-known/acme-challenge/" + token;
+  // Kept alive: the next domain's self-check on the same address reuses the connection.
+  http_request req{.method = "GET", .url = url, .connect_address = *ours};
+  auto res = co_await http.request(std::move(req));
+  tokens.withdraw(token);
+  const std::string where = "\"" + domain + "\" (" + url_host(*ours) + ") on port " +
+                            std::to_string(options.port);
+  if (!res) {
+    co_return failed("could not fetch a test token from " + where + ": " + res.err().detail +
+                     ". Check that certfleet's HTTP server listens on port " +
+                     std::to_string(options.port) + " and that no firewall blocks it.");
+  }
+  if (res->status != 200 || res->body != expected) {
+    co_return failed(where + " answered HTTP " + std::to_string(res->status) +
+                     " without the test token. Check that port " + std::to_string(options.port) +
+                     " of \"" + domain + "\" reaches certfleet and not another web server.");
+  }
+  co_return result<void>{};
+}
+
+}  // namespace certfleet::protocol

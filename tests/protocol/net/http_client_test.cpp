@@ -1,0 +1,571 @@
+// http_client against scripted peers on loopback: keep-alive, stale pooled
+// connections, timeouts, refused connections, size limits, truncation, the Host
+// header, and TLS verification with a test CA made by the openssl CLI.
+#include <gtest/gtest.h>
+
+#include "tests/support/net_test_support.hpp"
+
+#include <boost/asio/ssl.hpp>
+#include <fstream>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "protocol/net/http_client.hpp"
+#include "tests/support/pebble_harness.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace certfleet::protocol {
+namespace {
+
+using namespace certfleet::testing::net;
+using certfleet::testing::run_command;
+using certfleet::testing::temp_dir;
+
+asio::awaitable<result<http_response>> get(http_client& client, std::string url,
+                                           std::string method = "GET") {
+  http_request req{.method = std::move(method), .url = std::move(url)};
+  co_return co_await client.request(std::move(req));
+}
+
+const std::string ok_reply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
+
+// Answers every request on a connection with `reply`, keeping it open.
+fake_peer::handler keep_alive_server(fake_peer*& self, std::string reply) {
+  return [&self, reply](tcp::socket& s, int) {
+    std::string buffer;
+    while (auto req = read_request(s, buffer)) {
+      self->record(*req);
+      send(s, reply);
+    }
+  };
+}
+
+// A peer answering every request with `reply` on kept-alive connections; the handler
+// records requests through `self`, set once the peer exists.
+struct keep_alive_peer {
+  explicit keep_alive_peer(std::string reply) : peer(keep_alive_server(self, std::move(reply))) {
+    self = &peer;
+  }
+  fake_peer* self = nullptr;
+  fake_peer peer;
+};
+
+TEST(http_client, keep_alive_reuses_one_connection) {
+  io_thread io;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  for (int i = 0; i < 3; ++i) {
+    auto r = io.run(get(client, peer.url("/n" + std::to_string(i))));
+    ASSERT_TRUE(r) << r.err().detail;
+    EXPECT_EQ(r->status, 200u);
+    EXPECT_EQ(r->body, "ok");
+    EXPECT_EQ(r->content_type, "text/plain");
+  }
+  EXPECT_EQ(peer.accepted(), 1);
+  EXPECT_EQ(client.connections_opened(), 1u);
+  EXPECT_EQ(client.idle_connections(), 1u);
+  EXPECT_EQ(peer.requests().size(), 3u);
+}
+
+TEST(http_client, plain_requests_to_one_address_share_a_connection_across_host_names) {
+  io_thread io;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  const std::string port = std::to_string(peer.port());
+  for (const std::string host : {"a.example", "b.example", "c.example"}) {
+    http_request req{.method = "GET", .url = "http://" + host + ":" + port + "/t", .connect_address = "127.0.0.1"};
+    auto r = io.run(client.request(std::move(req)));
+    ASSERT_TRUE(r) << r.err().detail;
+  }
+  EXPECT_EQ(peer.accepted(), 1) << "the self-checks of many domains on one address reuse one connection";
+  const auto reqs = peer.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_NE(reqs[1].find("\r\nHost: b.example:" + port + "\r\n"), std::string::npos)
+      << "each request still names its own host: " << reqs[1];
+}
+
+TEST(http_client, sends_the_non_default_port_in_host_and_the_path_and_query) {
+  io_thread io;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
+  http_client client(io.executor(), {.timeout = 2000ms, .user_agent = "certfleet-test/1"});
+  auto r = io.run(get(client, peer.url("/dir?x=1")));
+  ASSERT_TRUE(r) << r.err().detail;
+  const auto reqs = peer.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_TRUE(reqs[0].starts_with("GET /dir?x=1 HTTP/1.1\r\n")) << reqs[0];
+  EXPECT_NE(reqs[0].find("\r\nHost: 127.0.0.1:" + std::to_string(peer.port()) + "\r\n"), std::string::npos)
+      << reqs[0];
+  EXPECT_NE(reqs[0].find("\r\nUser-Agent: certfleet-test/1\r\n"), std::string::npos) << reqs[0];
+}
+
+TEST(http_client, a_post_is_sent_as_one_complete_request) {
+  io_thread io;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
+  http_client client(io.executor(), {.timeout = 2000ms, .user_agent = "certfleet-test/1"});
+  http_request req{.method = "POST", .url = peer.url("/new-order"), .content_type = "application/jose+json",
+                   .body = R"({"a":1})", .accept = "application/pem-certificate-chain"};
+  auto r = io.run(client.request(std::move(req)));
+  ASSERT_TRUE(r) << r.err().detail;
+  const auto reqs = peer.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0], "POST /new-order HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(peer.port()) +
+                         "\r\nUser-Agent: certfleet-test/1\r\nAccept: application/pem-certificate-chain"
+                         "\r\nContent-Type: application/jose+json\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+}
+
+TEST(http_client, an_empty_post_says_content_length_0_and_a_get_says_nothing) {
+  io_thread io;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  ASSERT_TRUE(io.run(get(client, peer.url("/a"), "POST")));
+  ASSERT_TRUE(io.run(get(client, peer.url("/b"))));
+  const auto reqs = peer.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_TRUE(reqs[0].ends_with("\r\nContent-Length: 0\r\n\r\n")) << reqs[0];
+  EXPECT_EQ(reqs[1].find("Content-Length"), std::string::npos) << reqs[1];
+}
+
+TEST(http_client, a_header_value_with_a_line_break_is_refused_before_sending) {
+  io_thread io;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  http_request req{.method = "GET", .url = peer.url("/a"), .accept = "text/plain\r\nX-Injected: 1"};
+  auto r = io.run(client.request(std::move(req)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::invalid_input);
+  EXPECT_TRUE(peer.requests().empty());
+}
+
+TEST(http_client, a_connection_with_bytes_after_the_response_is_not_reused) {
+  io_thread io;
+  // Each answer is followed by the start of a response nobody asked for.
+  keep_alive_peer server(ok_reply + "HTTP/1.1 200 OK\r\n");
+  auto& peer = server.peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  for (int i = 0; i < 2; ++i) {
+    auto r = io.run(get(client, peer.url("/n")));
+    ASSERT_TRUE(r) << r.err().detail;
+    EXPECT_EQ(r->body, "ok");
+  }
+  EXPECT_EQ(client.connections_opened(), 2u);
+  EXPECT_EQ(client.idle_connections(), 0u);
+}
+
+TEST(http_client, a_pooled_connection_closed_by_the_server_is_retried_on_a_fresh_one) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer(answer_once_then_close(peer_ptr));
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  auto first = io.run(get(client, peer.url()));
+  ASSERT_TRUE(first) << first.err().detail;
+  EXPECT_EQ(first->body, "0");
+  ASSERT_TRUE(peer.wait_done(1));
+  EXPECT_EQ(client.idle_connections(), 1u);
+  auto second = io.run(get(client, peer.url()));
+  ASSERT_TRUE(second) << "the stale connection is retried transparently: " << second.err().detail;
+  EXPECT_EQ(second->body, "1");
+  EXPECT_EQ(peer.accepted(), 2);
+}
+
+TEST(http_client, several_stale_pooled_connections_still_cost_only_one_retry) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer(answer_once_then_close(peer_ptr, 2));
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  // Two requests in flight at once open two connections; both go to the pool.
+  auto a = io.start(get(client, peer.url()));
+  auto b = io.start(get(client, peer.url()));
+  ASSERT_TRUE(io_thread::wait(std::move(a)));
+  ASSERT_TRUE(io_thread::wait(std::move(b)));
+  ASSERT_TRUE(peer.wait_done(2));
+  EXPECT_EQ(client.idle_connections(), 2u);
+  auto third = io.run(get(client, peer.url()));
+  ASSERT_TRUE(third) << third.err().detail;
+  EXPECT_EQ(third->body, "2");
+  EXPECT_EQ(peer.accepted(), 3);
+}
+
+TEST(http_client, a_server_that_never_answers_times_out_within_the_timeout) {
+  io_thread io;
+  silent_peer silent;
+  fake_peer& peer = silent.peer;
+  http_client client(io.executor(), {.timeout = 200ms});
+  const auto start = std::chrono::steady_clock::now();
+  auto r = io.run(get(client, peer.url()));
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::timeout) << r.err().detail;
+  EXPECT_TRUE(r.err().retryable);
+  EXPECT_NE(r.err().detail.find("timed out"), std::string::npos) << r.err().detail;
+  EXPECT_GE(took, 150ms);
+  EXPECT_LT(took, 2s);
+  EXPECT_EQ(client.idle_connections(), 0u);
+}
+
+TEST(http_client, a_server_that_stops_mid_header_times_out) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  fake_peer peer([&](tcp::socket& s, int) {
+    std::string buffer;
+    read_request(s, buffer);
+    send(s, "HTTP/1.1 200 OK\r\nContent-Le");
+    peer_ptr->wait_for_stop();
+  });
+  peer_ptr = &peer;
+  http_client client(io.executor(), {.timeout = 200ms});
+  auto r = io.run(get(client, peer.url()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::timeout) << r.err().detail;
+}
+
+TEST(http_client, connection_refused_is_a_retryable_network_error) {
+  io_thread io;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  const auto port = closed_port();
+  auto r = io.run(get(client, "http://127.0.0.1:" + std::to_string(port) + "/"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::network) << r.err().detail;
+  EXPECT_TRUE(r.err().retryable);
+  EXPECT_NE(r.err().detail.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.err().detail;
+}
+
+TEST(http_client, tls_to_a_plain_http_server_is_a_tls_error) {
+  io_thread io;
+  // Answers the ClientHello with plain HTTP, as a misconfigured port would.
+  fake_peer peer([](tcp::socket& s, int) {
+    char hello[512];
+    boost::system::error_code ec;
+    s.read_some(asio::buffer(hello), ec);
+    send(s, ok_reply);
+  });
+  http_client client(io.executor(), {.timeout = 2000ms});
+  auto r = io.run(get(client, peer.url("/", "https")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::tls) << r.err().detail;
+}
+
+TEST(http_client, an_invalid_url_is_refused_before_any_connection) {
+  io_thread io;
+  http_client client(io.executor(), {});
+  auto r = io.run(get(client, "ftp://127.0.0.1/"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::invalid_input);
+  EXPECT_EQ(client.connections_opened(), 0u);
+}
+
+// A server that answers one request with `reply` and then closes.
+fake_peer::handler one_reply(std::string reply) {
+  return [reply](tcp::socket& s, int) {
+    std::string buffer;
+    if (read_request(s, buffer)) send(s, reply);
+  };
+}
+
+std::string chunked(std::size_t total, std::size_t chunk) {
+  std::string out;
+  const std::string piece(chunk, 'x');
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", chunk);
+  for (std::size_t sent = 0; sent < total; sent += chunk) out += size + piece + "\r\n";
+  return out + "0\r\n\r\n";
+}
+
+TEST(http_client, bodies_over_max_body_bytes_are_refused_however_they_are_framed) {
+  const std::size_t limit = 64 * 1024;
+  const std::string big(200 * 1024, 'a');
+  const std::vector<std::pair<const char*, std::string>> replies = {
+      {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big},
+      {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(big.size(), 4096)},
+      {"until close", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + big},
+      {"huge declared length", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\nabc"},
+  };
+  for (const auto& [framing, reply] : replies) {
+    io_thread io;
+    fake_peer peer(one_reply(reply));
+    http_client client(io.executor(), {.timeout = 2000ms, .max_body_bytes = limit});
+    auto r = io.run(get(client, peer.url()));
+    ASSERT_FALSE(r) << framing;
+    EXPECT_EQ(r.err().kind, error_kind::bad_response) << framing << ": " << r.err().detail;
+    EXPECT_NE(r.err().detail.find(std::to_string(limit)), std::string::npos) << r.err().detail;
+    EXPECT_EQ(client.idle_connections(), 0u) << framing << ": never pooled";
+  }
+}
+
+TEST(http_client, a_body_just_under_the_limit_is_accepted) {
+  const std::string body(64 * 1024, 'b');
+  io_thread io;
+  fake_peer peer(one_reply("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+  http_client client(io.executor(), {.timeout = 2000ms, .max_body_bytes = body.size()});
+  auto r = io.run(get(client, peer.url()));
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(r->body, body);
+}
+
+TEST(http_client, head_with_a_large_content_length_is_not_a_body) {
+  io_thread io;
+  fake_peer peer(one_reply("HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\nReplay-Nonce: abc\r\n\r\n"));
+  http_client client(io.executor(), {.timeout = 2000ms, .max_body_bytes = 1024});
+  auto r = io.run(get(client, peer.url(), "HEAD"));
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->replay_nonce, "abc");
+  EXPECT_TRUE(r->body.empty());
+}
+
+TEST(http_client, truncated_or_garbled_answers_are_errors_not_crashes) {
+  const std::vector<std::pair<const char*, std::string>> replies = {
+      {"short content-length body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a few bytes"},
+      {"unfinished chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc"},
+      {"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"},
+      {"header cut", "HTTP/1.1 200 OK\r\nContent-Le"},
+      {"nothing", ""},
+      {"not http", "SSH-2.0-OpenSSH_9.2\r\n\r\n"},
+      {"bad status", "HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n"},
+      {"two lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"},
+  };
+  for (const auto& [what, reply] : replies) {
+    io_thread io;
+    fake_peer peer(one_reply(reply));
+    http_client client(io.executor(), {.timeout = 2000ms});
+    auto r = io.run(get(client, peer.url()));
+    ASSERT_FALSE(r) << what;
+    EXPECT_TRUE(r.err().kind == error_kind::network || r.err().kind == error_kind::bad_response)
+        << what << ": " << to_string(r.err().kind) << " " << r.err().detail;
+    EXPECT_TRUE(r.err().retryable) << what;
+    EXPECT_FALSE(r.err().detail.empty());
+    EXPECT_EQ(client.idle_connections(), 0u) << what;
+  }
+}
+
+// A test CA, a certificate for "localhost" only (no IP SAN) signed by it, and an
+// unrelated CA, made once with the openssl CLI.
+class tls_files {
+ public:
+  tls_files() {
+    const std::string d = dir_.path().string();
+    const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes ";
+    run_command("openssl req -x509 " + ec + "-days 2 -subj '/CN=net test CA' -keyout " + d + "/ca.key -out " +
+                d + "/ca.pem 2>&1");
+    run_command("openssl req -x509 " + ec + "-days 2 -subj '/CN=other CA' -keyout " + d + "/other.key -out " +
+                d + "/other.pem 2>&1");
+    run_command("openssl req " + ec + "-subj /CN=localhost -keyout " + d + "/leaf.key -out " + d +
+                "/leaf.csr 2>&1");
+    std::ofstream(d + "/ext.cnf") << "subjectAltName=DNS:localhost\n";
+    run_command("openssl x509 -req -in " + d + "/leaf.csr -CA " + d + "/ca.pem -CAkey " + d +
+                "/ca.key -CAcreateserial -days 2 -extfile " + d + "/ext.cnf -out " + d + "/leaf.pem 2>&1");
+  }
+  std::string path(const std::string& name) const { return (dir_.path() / name).string(); }
+
+ private:
+  temp_dir dir_;
+};
+
+class http_client_tls : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() { files_ = new tls_files(); }
+  static void TearDownTestSuite() {
+    delete files_;
+    files_ = nullptr;
+  }
+
+  // A TLS server presenting the localhost certificate that hands each connection, once
+  // its handshake is done, to `serve`, and counts failed handshakes.
+  using tls_handler = std::function<void(asio::ssl::stream<tcp::socket&>&, int)>;
+  static fake_peer::handler tls_peer(tls_handler serve, std::atomic<int>* handshakes_failed = nullptr) {
+    return [serve, handshakes_failed](tcp::socket& s, int index) {
+      asio::ssl::context ctx(asio::ssl::context::tls_server);
+      ctx.use_certificate_chain_file(files_->path("leaf.pem"));
+      ctx.use_private_key_file(files_->path("leaf.key"), asio::ssl::context::pem);
+      asio::ssl::stream<tcp::socket&> tls(s, ctx);
+      boost::system::error_code ec;
+      tls.handshake(asio::ssl::stream_base::server, ec);
+      if (!ec) {
+        serve(tls, index);
+      } else if (handshakes_failed != nullptr) {
+        ++*handshakes_failed;
+      }
+    };
+  }
+
+  // Answers every request with "tls ok".
+  static fake_peer::handler tls_server(std::atomic<int>& handshakes_failed) {
+    return tls_peer(
+        [](asio::ssl::stream<tcp::socket&>& tls, int) {
+          std::string buffer;
+          while (read_request(tls, buffer)) send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\ntls ok");
+        },
+        &handshakes_failed);
+  }
+
+  static http_client_options trusting(std::chrono::milliseconds timeout = 5000ms) {
+    return {.ca_bundle = files_->path("ca.pem"), .timeout = timeout};
+  }
+
+  static tls_files* files_;
+};
+tls_files* http_client_tls::files_ = nullptr;
+
+TEST_F(http_client_tls, the_right_ca_bundle_works_and_the_connection_is_kept) {
+  io_thread io;
+  std::atomic<int> failed{0};
+  fake_peer peer(tls_server(failed));
+  http_client client(io.executor(), {.ca_bundle = files_->path("ca.pem"), .timeout = 5000ms});
+  for (int i = 0; i < 2; ++i) {
+    auto r = io.run(get(client, peer.url("/", "https", "localhost")));
+    ASSERT_TRUE(r) << r.err().detail;
+    EXPECT_EQ(r->body, "tls ok");
+  }
+  EXPECT_EQ(client.connections_opened(), 1u) << "one TLS handshake for two requests";
+  EXPECT_EQ(failed, 0);
+}
+
+// What a request to the localhost TLS server by `host` fails with, trusting `ca_bundle`
+// (empty: the system store).
+error tls_failure(const std::string& ca_bundle, const std::string& host) {
+  io_thread io;
+  std::atomic<int> failed{0};
+  fake_peer peer(http_client_tls::tls_server(failed));
+  http_client client(io.executor(), {.ca_bundle = ca_bundle, .timeout = 5000ms});
+  auto r = io.run(get(client, peer.url("/", "https", host)));
+  if (r) return error{error_kind::internal, "the request succeeded"};
+  return r.err();
+}
+
+TEST_F(http_client_tls, an_untrusted_certificate_is_a_tls_error) {
+  const error e = tls_failure(files_->path("other.pem"), "localhost");
+  EXPECT_EQ(e.kind, error_kind::tls) << e.detail;
+  EXPECT_TRUE(e.retryable);
+  EXPECT_NE(e.detail.find("acme_ca_bundle"), std::string::npos) << e.detail;
+}
+
+TEST_F(http_client_tls, the_system_store_does_not_trust_the_test_ca) {
+  const error e = tls_failure("", "localhost");
+  EXPECT_EQ(e.kind, error_kind::tls) << e.detail;
+}
+
+TEST_F(http_client_tls, a_name_the_certificate_does_not_cover_is_a_tls_error) {
+  // Trusted CA, but the certificate names localhost, not 127.0.0.1.
+  const error e = tls_failure(files_->path("ca.pem"), "127.0.0.1");
+  EXPECT_EQ(e.kind, error_kind::tls) << e.detail;
+}
+
+TEST_F(http_client_tls, a_large_body_in_many_small_records_is_read_whole) {
+  io_thread io;
+  std::string body(100 * 1000, ' ');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  fake_peer peer(tls_peer([&body](asio::ssl::stream<tcp::socket&>& tls, int) {
+    std::string buffer;
+    if (!read_request(tls, buffer)) return;
+    send(tls, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+    for (std::size_t at = 0; at < body.size(); at += 997) send(tls, body.substr(at, 997));  // a record each
+    read_request(tls, buffer);  // keep the connection until the client is done
+  }));
+  http_client client(io.executor(), trusting());
+  auto r = io.run(get(client, peer.url("/", "https", "localhost")));
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(r->body.size(), body.size());
+  EXPECT_TRUE(r->body == body) << "the body arrives whole and in order";
+  EXPECT_EQ(client.idle_connections(), 1u);
+}
+
+TEST_F(http_client_tls, a_pooled_connection_the_server_reset_is_retried_on_a_fresh_one) {
+  io_thread io;
+  fake_peer* peer_ptr = nullptr;
+  std::atomic<bool> answer_read{false};
+  fake_peer peer(tls_peer([&peer_ptr, &answer_read](asio::ssl::stream<tcp::socket&>& tls, int index) {
+    std::string buffer;
+    if (!read_request(tls, buffer)) return;
+    send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(index));
+    if (index == 0) {
+      // An abortive close (RST, no close_notify) once the answer is read: a reset
+      // discards what the client has not read yet.
+      const auto give_up = std::chrono::steady_clock::now() + 5s;
+      while (!answer_read && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+      boost::system::error_code ec;
+      tls.next_layer().set_option(asio::socket_base::linger(true, 0), ec);
+      tls.next_layer().close(ec);
+      peer_ptr->done();
+      return;
+    }
+    read_request(tls, buffer);
+  }));
+  peer_ptr = &peer;
+  http_client client(io.executor(), trusting());
+  auto first = io.run(get(client, peer.url("/", "https", "localhost")));
+  answer_read = true;
+  ASSERT_TRUE(first) << first.err().detail;
+  ASSERT_TRUE(peer.wait_done(1));
+  std::this_thread::sleep_for(50ms);  // the reset reaches the client's socket
+  auto second = io.run(get(client, peer.url("/", "https", "localhost")));
+  ASSERT_TRUE(second) << "the reset connection is retried transparently: " << second.err().detail;
+  EXPECT_EQ(second->body, "1");
+  EXPECT_EQ(client.connections_opened(), 2u);
+}
+
+TEST_F(http_client_tls, a_server_that_never_answers_the_handshake_times_out) {
+  io_thread io;
+  silent_peer silent;
+  fake_peer& peer = silent.peer;
+  http_client client(io.executor(), trusting(200ms));
+  auto r = io.run(get(client, peer.url("/", "https", "localhost")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::timeout) << r.err().detail;
+  EXPECT_NE(r.err().detail.find("timed out"), std::string::npos) << r.err().detail;
+}
+
+TEST_F(http_client_tls, a_record_after_the_response_keeps_the_connection_out_of_the_pool) {
+  io_thread io;
+  fake_peer peer(tls_peer([](asio::ssl::stream<tcp::socket&>& tls, int) {
+    std::string buffer;
+    if (!read_request(tls, buffer)) return;
+    // Corked: the response and a stray record leave in one segment, so the client
+    // receives both at once and decrypts only the first.
+    const int fd = tls.next_layer().native_handle();
+    int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray");
+    on = 0;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    read_request(tls, buffer);
+  }));
+  http_client client(io.executor(), trusting());
+  auto r = io.run(get(client, peer.url("/", "https", "localhost")));
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(client.idle_connections(), 0u) << "its next answer would be the stray one";
+}
+
+TEST_F(http_client_tls, a_connection_cut_in_the_middle_of_a_body_is_an_error) {
+  io_thread io;
+  fake_peer peer(tls_peer([](asio::ssl::stream<tcp::socket&>& tls, int) {
+    std::string buffer;
+    if (!read_request(tls, buffer)) return;
+    send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b");
+    boost::system::error_code ec;
+    tls.next_layer().close(ec);  // no close_notify: a cut, not an end
+  }));
+  http_client client(io.executor(), trusting());
+  auto r = io.run(get(client, peer.url("/", "https", "localhost")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::network) << r.err().detail;
+  EXPECT_TRUE(r.err().retryable);
+  EXPECT_EQ(client.idle_connections(), 0u);
+}
+
+TEST_F(http_client_tls, a_missing_ca_bundle_is_a_start_up_error) {
+  io_thread io;
+  EXPECT_THROW(http_client(io.executor(), {.ca_bundle = files_->path("no-such.pem")}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace certfleet::protocol
