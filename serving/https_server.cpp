@@ -15,7 +15,7 @@
 #include <list>
 #include <unordered_map>
 
-#include "protocol/net/listen_address.hpp"
+#include "protocol/net/accept_loop.hpp"
 #include "protocol/net/http_client.hpp"
 
 namespace certfleet::serving {
@@ -59,17 +59,16 @@ ctx_ptr make_ctx(const pem_pair& pair) {
 
 }  // namespace
 
-struct https_server::impl : std::enable_shared_from_this<impl> {
+struct https_server::impl {
   impl(asio::any_io_executor ex, certificate_provider p, https_options o)
       : executor(std::move(ex)), provider(std::move(p)), options(std::move(o)),
-        base(asio::ssl::context::tls_server), acceptor(executor) {}
+        base(asio::ssl::context::tls_server), listener(executor) {}
 
   asio::any_io_executor executor;
   certificate_provider provider;
   https_options options;
   asio::ssl::context base;
-  tcp::acceptor acceptor;
-  bool stopped = false;
+  protocol::accept_loop listener;
   std::unique_ptr<protocol::http_client> upstream;
   // LRU of loaded certificates by name; touched only on the io thread.
   std::list<std::string> order;
@@ -158,19 +157,6 @@ struct https_server::impl : std::enable_shared_from_this<impl> {
     stream.next_layer().expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
   }
-
-  asio::awaitable<void> accept_loop() {
-    auto keep = shared_from_this();
-    while (!stopped) {
-      error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (stopped || ec == asio::error::operation_aborted) co_return;
-        continue;
-      }
-      asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
-    }
-  }
 };
 
 https_server::https_server(asio::any_io_executor executor, certificate_provider provider,
@@ -195,16 +181,11 @@ result<void> https_server::listen(const std::string& address) {
       SSL_CTX_use_PrivateKey(impl_->base.native_handle(), SSL_CTX_get0_privatekey(ctx.get()));
     }
   }
-  auto bound = protocol::bind_and_listen(impl_->acceptor, address, "HTTPS", "https_listen");
-  if (!bound) return bound;
-  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
-  return {};
+  auto serve = [i = impl_.get()](tcp::socket socket) { return i->serve(std::move(socket)); };
+  return impl_->listener.listen(address, "HTTPS", "https_listen", serve, impl_);
 }
 
-unsigned short https_server::port() const {
-  error_code ec;
-  return impl_->acceptor.local_endpoint(ec).port();
-}
+unsigned short https_server::port() const { return impl_->listener.port(); }
 
 void https_server::invalidate(std::vector<std::string> names) {
   asio::post(impl_->executor, [i = impl_, names = std::move(names)] {
@@ -223,12 +204,7 @@ void https_server::invalidate(std::vector<std::string> names) {
 }
 
 void https_server::stop() {
-  if (!impl_ || impl_->stopped) return;
-  impl_->stopped = true;
-  asio::post(impl_->executor, [i = impl_] {
-    error_code ec;
-    i->acceptor.close(ec);
-  });
+  if (impl_) impl_->listener.stop();
 }
 
 }  // namespace certfleet::serving

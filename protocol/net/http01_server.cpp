@@ -1,6 +1,6 @@
 #include "protocol/net/http01_server.hpp"
 
-#include "protocol/net/listen_address.hpp"
+#include "protocol/net/accept_loop.hpp"
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
@@ -49,18 +49,17 @@ std::string host_of(const http::request<http::empty_body>& req) {
 
 }  // namespace
 
-struct http01_server::impl : std::enable_shared_from_this<impl> {
+struct http01_server::impl {
   impl(asio::any_io_executor ex, const token_store& t, http01_options o,
        std::shared_ptr<std::atomic<std::uint64_t>> s)
       : executor(std::move(ex)), tokens(t), options(std::move(o)), served(std::move(s)),
-        acceptor(executor) {}
+        listener(executor) {}
 
   asio::any_io_executor executor;
   const token_store& tokens;
   http01_options options;
   std::shared_ptr<std::atomic<std::uint64_t>> served;
-  tcp::acceptor acceptor;
-  std::atomic<bool> stopped{false};
+  accept_loop listener;
 
   http::response<http::string_body> answer(const http::request<http::empty_body>& req) {
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
@@ -130,19 +129,6 @@ struct http01_server::impl : std::enable_shared_from_this<impl> {
     error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
-
-  asio::awaitable<void> accept_loop() {
-    auto self = shared_from_this();
-    while (!stopped) {
-      error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (stopped || ec == asio::error::operation_aborted) co_return;
-        continue;  // e.g. EMFILE: keep serving the connections we have
-      }
-      asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
-    }
-  }
 };
 
 http01_server::http01_server(asio::any_io_executor executor, const token_store& tokens,
@@ -154,23 +140,14 @@ http01_server::http01_server(asio::any_io_executor executor, const token_store& 
 http01_server::~http01_server() { stop(); }
 
 result<void> http01_server::listen(const std::string& address) {
-  auto bound = bind_and_listen(impl_->acceptor, address, "HTTP-01 challenges", "http_listen");
-  if (!bound) return bound;
-  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
-  return {};
+  auto serve = [i = impl_.get()](tcp::socket socket) { return i->serve(std::move(socket)); };
+  return impl_->listener.listen(address, "HTTP-01 challenges", "http_listen", serve, impl_);
 }
 
-unsigned short http01_server::port() const {
-  error_code ec;
-  return impl_->acceptor.local_endpoint(ec).port();
-}
+unsigned short http01_server::port() const { return impl_->listener.port(); }
 
 void http01_server::stop() {
-  if (!impl_ || impl_->stopped.exchange(true)) return;
-  asio::post(impl_->executor, [i = impl_] {
-    error_code ec;
-    i->acceptor.close(ec);
-  });
+  if (impl_) impl_->listener.stop();
 }
 
 }  // namespace certfleet::protocol
