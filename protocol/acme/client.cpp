@@ -197,31 +197,42 @@ std::chrono::milliseconds acme_client::next_poll_delay(std::chrono::milliseconds
   return std::min(current * 2, options_.max_poll_delay);
 }
 
-asio::awaitable<result<acme_challenge>> acme_client::wait_for_challenge(const std::string& url,
-                                                                        const std::string& identifier) {
+// RFC 8555 §7.5.1: a resource still "pending" or "processing" is fetched again
+// (POST-as-GET) after a growing delay; `settle` decides when it is done.
+template <class T>
+asio::awaitable<result<T>> acme_client::poll(const std::string& url, resource_parser<T> parse,
+                                             settle_check<T> settle, std::string too_slow) {
   const auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
   auto delay = options_.first_poll_delay;
   while (true) {
     co_await sleep(delay);
     auto res = co_await post(url, post_as_get);
     if (!res) co_return std::move(res).err();
-    auto challenge = parse_challenge(url, res->body);
-    if (!challenge) co_return challenge;
-    if (challenge->status == "valid") co_return challenge;
-    if (!is_status(challenge->status, {"pending", "processing"})) {
-      co_return error{error_kind::unauthorized,
-                      "validation of " + identifier + " failed (" + challenge->status + "): " +
-                          (challenge->error_detail.empty() ? "no detail from the CA"
-                                                           : challenge->error_detail) +
-                          ". Check that port 80 of this domain reaches this host",
-                      true};
-    }
+    auto resource = parse(url, res->body);
+    if (!resource) co_return resource;
+    if (auto settled = settle(*resource)) co_return std::move(*settled);
     if (std::chrono::steady_clock::now() > deadline) {
-      co_return error{error_kind::timeout,
-                      "the CA did not finish validating " + identifier + " in time", true};
+      co_return error{error_kind::timeout, std::move(too_slow), true};
     }
     delay = next_poll_delay(delay, *res);
   }
+}
+
+asio::awaitable<result<acme_challenge>> acme_client::wait_for_challenge(
+    const std::string& url, const std::string& identifier) {
+  settle_check<acme_challenge> settle =
+      [&identifier](const acme_challenge& challenge) -> std::optional<result<acme_challenge>> {
+    if (challenge.status == "valid") return challenge;
+    if (is_status(challenge.status, {"pending", "processing"})) return std::nullopt;
+    return error{error_kind::unauthorized,
+                 "validation of " + identifier + " failed (" + challenge.status + "): " +
+                     (challenge.error_detail.empty() ? "no detail from the CA"
+                                                     : challenge.error_detail) +
+                     ". Check that port 80 of this domain reaches this host",
+                 true};
+  };
+  std::string too_slow = "the CA did not finish validating " + identifier + " in time";
+  co_return co_await poll<acme_challenge>(url, parse_challenge, settle, std::move(too_slow));
 }
 
 asio::awaitable<result<acme_order>> acme_client::finalize(const acme_order& order,
@@ -235,29 +246,22 @@ asio::awaitable<result<acme_order>> acme_client::finalize(const acme_order& orde
 }
 
 asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::string& url) {
-  const auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
-  auto delay = options_.first_poll_delay;
-  while (true) {
-    co_await sleep(delay);
-    auto res = co_await post(url, post_as_get);
-    if (!res) co_return std::move(res).err();
-    auto order = parse_order(url, res->body);
-    if (!order) co_return order;
-    if (order->status == "valid") {
-      if (order->certificate.empty()) {
-        co_return error{error_kind::bad_response, "the CA's valid order has no certificate URL",
+  settle_check<acme_order> settle =
+      [&url](const acme_order& order) -> std::optional<result<acme_order>> {
+    if (order.status == "valid") {
+      if (order.certificate.empty()) {
+        return error{error_kind::bad_response, "the CA's valid order has no certificate URL",
                         true};
       }
-      co_return order;
+      return order;
     }
-    if (order->status == "invalid") {
-      co_return error{error_kind::unauthorized, "the CA marked the order " + url + " invalid", true};
+    if (order.status == "invalid") {
+      return error{error_kind::unauthorized, "the CA marked the order " + url + " invalid", true};
     }
-    if (std::chrono::steady_clock::now() > deadline) {
-      co_return error{error_kind::timeout, "the CA did not issue the certificate in time", true};
-    }
-    delay = next_poll_delay(delay, *res);
-  }
+    return std::nullopt;  // pending, ready or processing
+  };
+  std::string too_slow = "the CA did not issue the certificate in time";
+  co_return co_await poll<acme_order>(url, parse_order, settle, std::move(too_slow));
 }
 
 asio::awaitable<result<pem_chain>> acme_client::download_certificate(const std::string& url) {

@@ -10,6 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -103,6 +104,16 @@ class acme_client {
                                                      const std::string& accept = {});
   boost::asio::awaitable<result<std::string>> take_nonce();
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds delay);
+  template <class T>
+  using resource_parser = result<T> (*)(std::string_view url, std::string_view body);
+  /// The final result once the polled resource is settled; nothing while it is pending.
+  template <class T>
+  using settle_check = std::function<std::optional<result<T>>(const T&)>;
+  /// Fetches `url` until `settle` gives a result, backing off between polls (honouring
+  /// Retry-After); after poll_timeout, a timeout error saying `too_slow`.
+  template <class T>
+  boost::asio::awaitable<result<T>> poll(const std::string& url, resource_parser<T> parse,
+                                         settle_check<T> settle, std::string too_slow);
   std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds current,
                                             const http_response& res) const;
   boost::asio::awaitable<result<std::string>> account_request(
