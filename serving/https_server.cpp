@@ -16,15 +16,10 @@
 #include <unordered_map>
 
 #include "protocol/net/accept_loop.hpp"
+#include "protocol/net/asio_names.hpp"
 #include "protocol/net/http_client.hpp"
 
 namespace certfleet::serving {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
 
 namespace {
 

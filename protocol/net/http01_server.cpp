@@ -1,6 +1,7 @@
 #include "protocol/net/http01_server.hpp"
 
 #include "protocol/net/accept_loop.hpp"
+#include "protocol/net/asio_names.hpp"
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
@@ -12,12 +13,6 @@
 #include <boost/beast/http.hpp>
 
 namespace certfleet::protocol {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
 
 namespace {
 

@@ -16,14 +16,9 @@
 #include <stdexcept>
 
 #include "protocol/net/tls_transport.hpp"
+#include "protocol/net/asio_names.hpp"
 
 namespace certfleet::protocol {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
 
 struct http_client::connection {
   explicit connection(asio::any_io_executor executor) : stream(std::move(executor)) {}
