@@ -10,43 +10,26 @@
 #include <cstring>
 #include <thread>
 
+#include "serving/private_dir.hpp"
+
 namespace certfleet::serving {
-
-namespace {
-
-// Temp file in the same directory, fsync, rename: readers see the old or the new file.
-result<void> write_atomically(const std::filesystem::path& path, const std::string& data, mode_t mode) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const std::string tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) {
-    return error{error_kind::storage, "cannot write " + tmp + ": " + std::strerror(errno) +
-                                          "; check export_dir and its permissions"};
-  }
-  ::fchmod(fd, mode);  // also when the file existed with other bits
-  const bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return error{error_kind::storage, "cannot replace " + path.string() + ": " + std::strerror(errno)};
-  }
-  return {};
-}
-
-}  // namespace
 
 result<void> export_domain(const std::filesystem::path& dir, const std::string& domain,
                            const pem_pair& pair) {
-  if (auto r = write_atomically(dir / (domain + ".crt"), pair.chain_pem, 0644); !r) return r;
-  if (auto r = write_atomically(dir / (domain + ".key"), pair.key_pem, 0600); !r) return r;
-  return write_atomically(dir / (domain + ".pem"), pair.chain_pem + pair.key_pem, 0600);
+  auto out = private_dir::open(dir, "export_dir");
+  if (!out) return std::move(out).err();
+  if (auto r = out->replace_file(domain + ".crt", pair.chain_pem, 0644); !r) return r;
+  if (auto r = out->replace_file(domain + ".key", pair.key_pem, 0600); !r) return r;
+  return out->replace_file(domain + ".pem", pair.chain_pem + pair.key_pem, 0600);
 }
 
 result<void> export_service(const std::filesystem::path& dir, service svc, const pem_pair& pair) {
-  return write_atomically(dir / "services" / (std::string(to_string(svc)) + ".pem"),
-                          pair.chain_pem + pair.key_pem, 0600);
+  auto out = private_dir::open(dir, "export_dir");
+  if (!out) return std::move(out).err();
+  auto services = out->subdir("services");
+  if (!services) return std::move(services).err();
+  return services->replace_file(std::string(to_string(svc)) + ".pem",
+                                pair.chain_pem + pair.key_pem, 0600);
 }
 
 result<void> run_deploy_hook(const std::string& command, const std::vector<std::string>& names,
@@ -60,6 +43,9 @@ result<void> run_deploy_hook(const std::string& command, const std::vector<std::
   if (pid < 0) return error{error_kind::internal, "cannot start the deploy hook: fork failed"};
   if (pid == 0) {
     ::setpgid(0, 0);  // its own group, so a timeout kills its children too
+    // Only stdin, stdout and stderr: an inherited port-80 socket or LMDB descriptor
+    // would outlive the daemon in a hook's background process.
+    ::close_range(3, ~0U, 0);
     ::execv("/bin/sh", argv.data());
     ::_exit(127);
   }
