@@ -85,6 +85,30 @@ result<std::string> to_a_label(std::string_view name) {
 #endif
 }
 
+// An "xn--" label must be the punycode of a valid IDNA2008 label, in its canonical form
+// (RFC 5891 §5.4): the CA refuses the order otherwise, after spending a new order.
+std::string a_label_problem(std::string_view label) {
+#ifdef CERTFLEET_HAVE_IDN2
+  const std::string text(label);
+  uint8_t* out = nullptr;
+  const int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(text.c_str()), &out,
+                                IDN2_NONTRANSITIONAL);
+  const bool canonical = rc == IDN2_OK && text == reinterpret_cast<const char*>(out);
+  idn2_free(out);
+  if (rc != IDN2_OK) {
+    return "label " + quoted(label) + " is not a valid internationalised label (" +
+           idn2_strerror(rc) + "); write the name in Unicode or check its \"xn--\" form";
+  }
+  if (!canonical) {
+    return "label " + quoted(label) + " is not in the canonical \"xn--\" form; write the "
+           "name in Unicode and certfleet converts it";
+  }
+#else
+  (void)label;  // without libidn2 only the character rules apply
+#endif
+  return {};
+}
+
 // Checks one label of an ASCII, lower-case name; returns the reason it is unusable, if any.
 std::string label_problem(std::string_view label) {
   if (label.empty()) return "it has an empty label (a leading dot or two dots in a row)";
@@ -107,6 +131,7 @@ std::string label_problem(std::string_view label) {
            " has hyphens in its third and fourth positions, which is "
            "reserved for internationalised (\"xn--\") labels";
   }
+  if (label.starts_with("xn--")) return a_label_problem(label);
   return {};
 }
 

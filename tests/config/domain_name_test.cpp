@@ -131,6 +131,16 @@ TEST(domain_name, internationalised_names_become_a_labels_or_are_refused_with_ad
   }
 }
 
+TEST(domain_name, xn_labels_must_be_valid_canonical_punycode) {
+  if (!idna_supported()) GTEST_SKIP() << "built without libidn2: A-labels are not decoded";
+  for (const char* raw : {"xn--zz.com", "www.xn--zz.example.com", "xn--a.com", "xn--ls8h.la"}) {
+    const auto name = normalize_domain(raw);
+    ASSERT_FALSE(name.ok()) << raw;
+    EXPECT_THAT(name.err().detail, HasSubstr("not a valid internationalised label")) << raw;
+  }
+  EXPECT_TRUE(normalize_domain("xn--mnchen-3ya.de").ok());
+}
+
 TEST(domain_name, invalid_utf8_is_refused) {
   const auto name = normalize_domain("\xff\xfe.example");
   ASSERT_FALSE(name.ok());
