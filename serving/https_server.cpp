@@ -96,29 +96,43 @@ struct https_server::impl {
     return SSL_TLSEXT_ERR_OK;
   }
 
-  asio::awaitable<http::response<http::string_body>> answer(http::request<http::string_body> req) {
+  asio::awaitable<http::response<http::string_body>> answer(http::request<http::string_body> req,
+                                                            std::string client_address) {
     http::response<http::string_body> res{http::status::not_found, req.version()};
     res.set(http::field::server, "certfleet");
     res.keep_alive(req.keep_alive());
+    res.set(http::field::content_type, "text/plain");
+    const std::string target(req.target());
+    // Only origin-form ("/path"): the target is appended to the upstream's address,
+    // so "5/x" would otherwise reach port <upstream port>5.
+    if (target.empty() || target.front() != '/') {
+      res.result(http::status::bad_request);
+      res.keep_alive(false);
+      res.body() = "Bad request\n";
+      res.prepare_payload();
+      co_return res;
+    }
     if (!upstream) {
-      res.set(http::field::content_type, "text/plain");
       res.body() = "Not found\n";
       res.prepare_payload();
       co_return res;
     }
     protocol::http_request forward;
     forward.method = std::string(req.method_string());
-    forward.url = "http://" + options.upstream + std::string(req.target());
+    forward.url = "http://" + options.upstream + target;
+    forward.host_header = std::string(req[http::field::host]);
+    forward.headers = {{"X-Forwarded-For", std::move(client_address)},
+                       {"X-Forwarded-Proto", "https"}};
     forward.body = req.body();
     forward.content_type = std::string(req[http::field::content_type]);
     auto got = co_await upstream->request(std::move(forward));
     if (!got) {
       res.result(http::status::bad_gateway);
-      res.set(http::field::content_type, "text/plain");
       res.body() = "Bad gateway: the upstream HTTP server did not answer\n";
     } else {
       res.result(got->status);
-      if (!got->content_type.empty()) res.set(http::field::content_type, got->content_type);
+      if (got->content_type.empty()) res.erase(http::field::content_type);
+      else res.set(http::field::content_type, got->content_type);
       if (!got->location.empty()) res.set(http::field::location, got->location);
       res.body() = std::move(got->body);
     }
@@ -127,8 +141,10 @@ struct https_server::impl {
   }
 
   asio::awaitable<void> serve(tcp::socket socket) {
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), base);
     error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    const std::string client_address = ec ? std::string() : peer.address().to_string();
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), base);
     stream.next_layer().expires_after(options.timeout);
     co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
@@ -144,7 +160,7 @@ struct https_server::impl {
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       auto request = parser.release();  // named: GCC 12 mishandles temporaries in co_await
-      auto res = co_await answer(std::move(request));
+      auto res = co_await answer(std::move(request), client_address);
       const bool keep = res.keep_alive();
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !keep) break;

@@ -59,10 +59,16 @@ result<std::string> request_text(const http_request& req, const url_parts& url,
                                  const std::string& user_agent) {
   // URLs are checked by parse_url; the other values come from this program, but a
   // line break in any of them would split the header, so refuse it here too.
-  for (const std::string* value : {&req.method, &req.accept, &req.content_type, &user_agent}) {
-    if (value->find_first_of("\r\n") != std::string::npos)
-      return error{error_kind::invalid_input, "an HTTP header value contains a line break"};
-  }
+  const auto breaks_line = [](const std::string& v) {
+    return v.find_first_of("\r\n") != std::string::npos;
+  };
+  bool bad = false;
+  for (const std::string* value :
+       {&req.method, &req.accept, &req.content_type, &user_agent, &req.host_header})
+    bad = bad || breaks_line(*value);
+  for (const auto& [name, value] : req.headers)
+    bad = bad || breaks_line(name) || breaks_line(value) || name.find(':') != std::string::npos;
+  if (bad) return error{error_kind::invalid_input, "an HTTP header contains a line break"};
   // RFC 9110 §7.2: the port belongs in Host unless it is the scheme's default; the
   // CA builds its resource URLs from it.
   const bool default_port = url.port == (url.tls ? "443" : "80");
@@ -70,8 +76,13 @@ result<std::string> request_text(const http_request& req, const url_parts& url,
   std::string text;
   text.reserve(256 + req.body.size());
   text.append(req.method).append(" ").append(url.target).append(" HTTP/1.1\r\nHost: ");
-  text.append(ipv6 ? "[" : "").append(url.host).append(ipv6 ? "]" : "");
-  if (!default_port) text.append(":").append(url.port);
+  if (!req.host_header.empty()) {
+    text.append(req.host_header);
+  } else {
+    text.append(ipv6 ? "[" : "").append(url.host).append(ipv6 ? "]" : "");
+    if (!default_port) text.append(":").append(url.port);
+  }
+  for (const auto& [name, value] : req.headers) text.append("\r\n").append(name).append(": ").append(value);
   text.append("\r\nUser-Agent: ").append(user_agent);
   if (!req.accept.empty()) text.append("\r\nAccept: ").append(req.accept);
   if (!req.content_type.empty()) text.append("\r\nContent-Type: ").append(req.content_type);

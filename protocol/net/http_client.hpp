@@ -41,6 +41,11 @@ struct http_request {
   /// closed afterwards instead of kept idle in the pool, which would otherwise
   /// hold one socket per domain forever.
   bool keep_alive = true;
+  /// Sent as Host instead of the URL's host[:port] (a reverse proxy passes its client's).
+  std::string host_header;
+  /// More header fields (e.g. X-Forwarded-For). A name or value with a line break is
+  /// refused before anything is sent.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct http_response {

@@ -14,13 +14,13 @@
 #include <thread>
 
 #include "protocol/crypto/crypto.hpp"
+#include "tests/support/net_test_support.hpp"
 
 namespace certfleet::serving {
 namespace {
 
-namespace asio = boost::asio;
 namespace http = boost::beast::http;
-using tcp = asio::ip::tcp;
+using namespace certfleet::testing::net;
 
 pem_pair make(const std::string& cn) {
   auto key = protocol::private_key::generate(key_type::ec_p256);
@@ -48,20 +48,22 @@ struct client {
     X509_free(cert);
     return buf;
   }
-  unsigned get_status() {
-    http::request<http::empty_body> req{http::verb::get, "/", 11};
-    req.set(http::field::host, "x");
+  http::response<http::string_body> get(const std::string& target, const std::string& host = "x") {
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, host);
     http::write(stream, req);
     boost::beast::flat_buffer b;
     http::response<http::string_body> res;
     http::read(stream, b, res);
-    return res.result_int();
+    return res;
   }
+  unsigned get_status() { return get("/").result_int(); }
 };
 
 class https_server_test : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { start({}); }
+  void start(https_options options) {
     certs_["a.example.com"] = make("a.example.com");
     certs_["b.example.com"] = make("b.example.com");
     certs_[""] = make("default.example.com");
@@ -70,15 +72,24 @@ class https_server_test : public ::testing::Test {
       ++lookups_[name];
       auto it = certs_.find(name);
       return it == certs_.end() ? std::optional<pem_pair>(certs_.at("")) : std::optional<pem_pair>(it->second);
-    });
+    }, options);
     ASSERT_TRUE(server_->listen("127.0.0.1:0"));
     thread_ = std::thread([this] { io_.run(); });
   }
-  void TearDown() override {
+  void TearDown() override { stop(); }
+  void stop() {
+    if (!thread_.joinable()) return;
     server_->stop();
     work_.reset();
     io_.stop();
     thread_.join();
+  }
+  // Restarts the server forwarding to `upstream` ("host:port").
+  void restart_with_upstream(const std::string& upstream) {
+    stop();
+    io_.restart();
+    work_.emplace(io_.get_executor());
+    start({.upstream = upstream});
   }
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{io_.get_executor()};
@@ -111,6 +122,54 @@ TEST_F(https_server_test, certificates_are_loaded_once_and_reloaded_after_invali
   EXPECT_EQ(cn, "renewed.a.example.com");
   EXPECT_EQ(first.served_cn(), "a.example.com");
   EXPECT_EQ(first.get_status(), 404u) << "the connection opened before still works (no upstream: 404)";
+}
+
+// An upstream that records each request and answers "upstream says hi".
+fake_peer::handler recording_upstream(fake_peer*& self) {
+  return [&self](tcp::socket& s, int) {
+    std::string buffer;
+    while (auto request = read_request(s, buffer)) {
+      self->record(*request);
+      send(s, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 17\r\n\r\nupstream says hi\n");
+    }
+  };
+}
+
+TEST_F(https_server_test, forwards_with_the_clients_host_and_x_forwarded_headers) {
+  fake_peer* self = nullptr;
+  fake_peer upstream(recording_upstream(self));
+  self = &upstream;
+  restart_with_upstream("127.0.0.1:" + std::to_string(upstream.port()));
+
+  const auto res = client(server_->port(), "a.example.com").get("/path?q=1", "a.example.com");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res.body(), "upstream says hi\n");
+  EXPECT_EQ(res[http::field::content_type], "text/html");
+  const auto seen = upstream.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].substr(0, seen[0].find("\r\n")), "GET /path?q=1 HTTP/1.1");
+  EXPECT_NE(seen[0].find("\r\nHost: a.example.com\r\n"), std::string::npos) << seen[0];
+  EXPECT_NE(seen[0].find("\r\nX-Forwarded-For: 127.0.0.1\r\n"), std::string::npos) << seen[0];
+  EXPECT_NE(seen[0].find("\r\nX-Forwarded-Proto: https\r\n"), std::string::npos) << seen[0];
+}
+
+TEST_F(https_server_test, a_target_not_starting_with_a_slash_is_refused_not_forwarded) {
+  fake_peer* self = nullptr;
+  fake_peer upstream(recording_upstream(self));
+  self = &upstream;
+  restart_with_upstream("127.0.0.1:" + std::to_string(upstream.port()));
+  // Appended to "127.0.0.1:PORT", "5/x" would have gone to port PORT5.
+  for (const char* target : {"5/x", "@evil.example/x", "*"}) {
+    EXPECT_EQ(client(server_->port(), "a.example.com").get(target).result_int(), 400u) << target;
+  }
+  EXPECT_TRUE(upstream.requests().empty());
+}
+
+TEST_F(https_server_test, an_upstream_that_does_not_answer_is_a_502) {
+  restart_with_upstream("127.0.0.1:" + std::to_string(closed_port()));
+  const auto res = client(server_->port(), "a.example.com").get("/");
+  EXPECT_EQ(res.result_int(), 502u);
+  EXPECT_NE(res.body().find("upstream"), std::string::npos) << res.body();
 }
 
 }  // namespace

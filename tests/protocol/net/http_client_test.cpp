@@ -131,11 +131,33 @@ TEST(http_client, a_header_value_with_a_line_break_is_refused_before_sending) {
   keep_alive_peer server(ok_reply);
   auto& peer = server.peer;
   http_client client(io.executor(), {.timeout = 2000ms});
-  http_request req{.method = "GET", .url = peer.url("/a"), .accept = "text/plain\r\nX-Injected: 1"};
-  auto r = io.run(client.request(std::move(req)));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.err().kind, error_kind::invalid_input);
+  std::vector<http_request> requests(4, http_request{.method = "GET", .url = peer.url("/a")});
+  requests[0].accept = "text/plain\r\nX-Injected: 1";
+  requests[1].host_header = "a.example.com\r\nX-Injected: 1";
+  requests[2].headers = {{"X-Forwarded-For", "127.0.0.1\nX-Injected: 1"}};
+  requests[3].headers = {{"X-Injected: 1\r\nX-Forwarded-For", "127.0.0.1"}};
+  for (auto& req : requests) {
+    auto r = io.run(client.request(std::move(req)));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.err().kind, error_kind::invalid_input);
+  }
   EXPECT_TRUE(peer.requests().empty());
+}
+
+TEST(http_client, a_host_header_and_extra_headers_are_sent_as_given) {
+  io_thread io;
+  keep_alive_peer server(ok_reply);
+  auto& peer = server.peer;
+  http_client client(io.executor(), {.timeout = 2000ms});
+  http_request req{.method = "GET", .url = peer.url("/a")};
+  req.host_header = "customer.example.com";
+  req.headers = {{"X-Forwarded-Proto", "https"}};
+  auto r = io.run(client.request(std::move(req)));
+  ASSERT_TRUE(r) << r.err().detail;
+  const auto seen = peer.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_NE(seen[0].find("\r\nHost: customer.example.com\r\n"), std::string::npos) << seen[0];
+  EXPECT_NE(seen[0].find("\r\nX-Forwarded-Proto: https\r\n"), std::string::npos) << seen[0];
 }
 
 TEST(http_client, a_connection_with_bytes_after_the_response_is_not_reused) {
