@@ -57,7 +57,7 @@ ctx_ptr make_ctx(const pem_pair& pair) {
 struct https_server::impl {
   impl(asio::any_io_executor ex, certificate_provider p, https_options o)
       : executor(std::move(ex)), provider(std::move(p)), options(std::move(o)),
-        base(asio::ssl::context::tls_server), listener(executor) {}
+        base(asio::ssl::context::tls_server), listener(executor, options.limits) {}
 
   asio::any_io_executor executor;
   certificate_provider provider;
@@ -140,7 +140,7 @@ struct https_server::impl {
     co_return res;
   }
 
-  asio::awaitable<void> serve(tcp::socket socket) {
+  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<protocol::accepted_connection> conn) {
     error_code ec;
     const auto peer = socket.remote_endpoint(ec);
     const std::string client_address = ec ? std::string() : peer.address().to_string();
@@ -153,9 +153,12 @@ struct https_server::impl {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      stream.next_layer().expires_after(options.timeout);
+      stream.next_layer().expires_after(n == 0 ? options.timeout
+                                               : std::min(options.timeout, options.keep_alive_timeout));
       // Header first: Beast 1.74 does not apply body_limit to a Content-Length body.
+      conn->set_idle(true);
       co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      conn->set_idle(false);
       if (ec || (parser.content_length() && *parser.content_length() > options.max_body_bytes)) break;
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
@@ -192,7 +195,10 @@ result<void> https_server::listen(const std::string& address) {
       SSL_CTX_use_PrivateKey(impl_->base.native_handle(), SSL_CTX_get0_privatekey(ctx.get()));
     }
   }
-  auto serve = [i = impl_.get()](tcp::socket socket) { return i->serve(std::move(socket)); };
+  auto serve = [i = impl_.get()](tcp::socket socket,
+                                 std::shared_ptr<protocol::accepted_connection> conn) {
+    return i->serve(std::move(socket), std::move(conn));
+  };
   return impl_->listener.listen(address, "HTTPS", "https_listen", serve, impl_);
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "protocol/net/accept_loop.hpp"
 #include "serving/certificate_choice.hpp"
 
 namespace certfleet::serving {
@@ -24,6 +25,9 @@ struct https_options {
   std::string upstream;  ///< "host:port" of the HTTP server to forward to; empty: 404
   std::size_t cache_size = 1000;  ///< certificates kept loaded (LRU)
   std::chrono::milliseconds timeout{15000};
+  /// How long a kept-alive connection may wait for its next request.
+  std::chrono::milliseconds keep_alive_timeout{5000};
+  protocol::accept_limits limits;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
 };

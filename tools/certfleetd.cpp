@@ -2,6 +2,7 @@
 // Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop cleanly.
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -12,6 +13,24 @@
 #include "core/log.hpp"
 
 using namespace certfleet;
+
+namespace {
+
+// The HTTP-01 and HTTPS listeners may each keep a quarter of the descriptor limit open
+// (protocol/net/accept_loop.hpp); the usual soft limit of 1024 would allow only 256
+// connections each, so take the hard limit.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (limit.rlim_cur != before && setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  std::string line = "certfleetd: descriptor limit " + std::to_string(limit.rlim_cur);
+  if (limit.rlim_cur != before) line += " (raised from " + std::to_string(before) + ")";
+  log_info(line);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Before any thread starts. glibc allows up to 8 malloc arenas per core, and each
@@ -38,6 +57,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   set_log_threshold(severity);
+  raise_descriptor_limit();
 
   // Block the signals before any thread starts, so only sigwait below sees them.
   sigset_t signals;

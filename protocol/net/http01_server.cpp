@@ -48,7 +48,7 @@ struct http01_server::impl {
   impl(asio::any_io_executor ex, const token_store& t, http01_options o,
        std::shared_ptr<std::atomic<std::uint64_t>> s)
       : executor(std::move(ex)), tokens(t), options(std::move(o)), served(std::move(s)),
-        listener(executor) {}
+        listener(executor, options.limits) {}
 
   asio::any_io_executor executor;
   const token_store& tokens;
@@ -95,16 +95,21 @@ struct http01_server::impl {
     }
   }
 
-  asio::awaitable<void> serve(tcp::socket socket) {
+  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<accepted_connection> conn) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer(options.max_header_bytes);
     for (unsigned n = 0; n < options.max_requests_per_connection; ++n) {
       http::request_parser<http::empty_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(0);
-      stream.expires_after(options.read_timeout);
+      // A kept-alive connection waits less for its next request than a new one for
+      // its first: a client that sends one every few seconds must not hold it forever.
+      stream.expires_after(n == 0 ? options.read_timeout
+                                  : std::min(options.read_timeout, options.keep_alive_timeout));
       error_code ec;
+      conn->set_idle(true);
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      conn->set_idle(false);
       if (ec == http::error::end_of_stream || ec == beast::error::timeout) break;
       if (ec) {
         // Oversized or malformed: answer 400 without echoing anything, then close.
@@ -135,11 +140,15 @@ http01_server::http01_server(asio::any_io_executor executor, const token_store& 
 http01_server::~http01_server() { stop(); }
 
 result<void> http01_server::listen(const std::string& address) {
-  auto serve = [i = impl_.get()](tcp::socket socket) { return i->serve(std::move(socket)); };
+  auto serve = [i = impl_.get()](tcp::socket socket, std::shared_ptr<accepted_connection> conn) {
+    return i->serve(std::move(socket), std::move(conn));
+  };
   return impl_->listener.listen(address, "HTTP-01 challenges", "http_listen", serve, impl_);
 }
 
 unsigned short http01_server::port() const { return impl_->listener.port(); }
+std::size_t http01_server::open_connections() const { return impl_->listener.open_connections(); }
+std::size_t http01_server::max_connections() const { return impl_->listener.max_connections(); }
 
 void http01_server::stop() {
   if (impl_) impl_->listener.stop();

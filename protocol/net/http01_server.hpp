@@ -13,17 +13,21 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "protocol/net/accept_loop.hpp"
 #include "protocol/net/challenge_tokens.hpp"
 
 namespace certfleet::protocol {
 
 struct http01_options {
   std::chrono::milliseconds read_timeout{10000};
+  /// How long a kept-alive connection may wait for its next request.
+  std::chrono::milliseconds keep_alive_timeout{5000};
   std::size_t max_header_bytes = 8 * 1024;
   unsigned max_requests_per_connection = 1000;
   /// When set and it returns true for a Host, plain requests (other than the
   /// challenge path) get a 301 to https:// (url_domains_always_use_tls).
   std::function<bool(const std::string& host)> redirect_to_https;
+  accept_limits limits;
 };
 
 class http01_server {
@@ -40,6 +44,10 @@ class http01_server {
   void stop();
 
   std::uint64_t requests_served() const { return served_->load(); }
+  /// Connections open now; only on the executor's thread (tests).
+  std::size_t open_connections() const;
+  /// The connection cap in force.
+  std::size_t max_connections() const;
 
  private:
   struct impl;

@@ -2,7 +2,7 @@
 // serves, what it refuses, and how it treats slow, big and many clients.
 #include <gtest/gtest.h>
 
-#include "tests/support/net_test_support.hpp"
+#include "tests/protocol/net/http01_test_support.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -13,70 +13,7 @@ namespace {
 
 using namespace certfleet::testing::net;
 
-// A blocking client connection with a receive timeout, so no read waits forever.
-class raw_client {
- public:
-  explicit raw_client(unsigned short port, std::chrono::milliseconds timeout = 5s) : socket_(shared_io()) {
-    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
-    set_receive_timeout(socket_.native_handle(), timeout);
-  }
-  void write(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
-  /// One response with a Content-Length body (what the responder always sends).
-  std::optional<std::string> read_response() { return read_request(socket_, buffer_); }
-  /// Everything until the server closes; `closed` says whether it did (vs. a timeout).
-  std::string read_to_end(bool* closed = nullptr) {
-    std::string out = std::move(buffer_);
-    buffer_.clear();
-    char buf[4096];
-    boost::system::error_code ec;
-    while (std::size_t n = socket_.read_some(asio::buffer(buf), ec)) out.append(buf, n);
-    if (closed) *closed = ec == asio::error::eof || ec == asio::error::connection_reset;
-    return out;
-  }
-  tcp::socket& socket() { return socket_; }
-
- private:
-  // Blocking calls only: one io_context serves every client (200 of them would
-  // otherwise cost 200 epoll descriptors).
-  static asio::io_context& shared_io() {
-    static asio::io_context io;
-    return io;
-  }
-  tcp::socket socket_;
-  std::string buffer_;
-};
-
-std::string exchange(unsigned short port, const std::string& request) {
-  raw_client c(port);
-  c.write(request);
-  return c.read_to_end();
-}
-
-std::string get(const std::string& target, const std::string& host = "a.example",
-                const std::string& method = "GET") {
-  return method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
-}
-
-std::string body_of(const std::string& response) {
-  const auto end = response.find("\r\n\r\n");
-  return end == std::string::npos ? std::string() : response.substr(end + 4);
-}
-
-class http01_server_test : public ::testing::Test {
- protected:
-  void start(http01_options options = {}) {
-    server_ = std::make_unique<http01_server>(io_.executor(), tokens_, std::move(options));
-    auto listening = server_->listen("127.0.0.1:0");
-    ASSERT_TRUE(listening) << listening.err().detail;
-    ASSERT_NE(server_->port(), 0);
-  }
-  void TearDown() override {
-    if (server_) server_->stop();
-  }
-  io_thread io_;
-  token_store tokens_;
-  std::unique_ptr<http01_server> server_;
-};
+using http01_server_test = http01_fixture;
 
 TEST_F(http01_server_test, serves_the_key_authorization_on_get_and_head) {
   start();
