@@ -1,0 +1,51 @@
+#include "control/messages.hpp"
+
+namespace certfleet::control {
+
+std::string_view to_string(retry_outcome outcome) {
+  switch (outcome) {
+    case retry_outcome::retrying:
+      return "retrying";
+    case retry_outcome::not_in_renewal_window:
+      return "not_in_renewal_window";
+    case retry_outcome::already_in_progress:
+      return "already_in_progress";
+    case retry_outcome::unknown_domain:
+      return "unknown_domain";
+    case retry_outcome::invalid_domain:
+      return "invalid_domain";
+    case retry_outcome::no_answer:
+      return "no_answer";
+  }
+  return "no_answer";
+}
+
+std::string describe(const retry_result& result) {
+  switch (result.outcome) {
+    case retry_outcome::retrying:
+      return "retrying";
+    case retry_outcome::not_in_renewal_window:
+      return "certificate is valid and not in its renewal window, nothing to do";
+    case retry_outcome::already_in_progress:
+      return "an attempt is already in progress";
+    case retry_outcome::unknown_domain:
+      return "unknown domain (not in the configuration)";
+    case retry_outcome::invalid_domain:
+      return "invalid domain name: " + result.detail;
+    case retry_outcome::no_answer:
+      break;
+  }
+  std::string text = "no answer from the daemon";
+  if (!result.detail.empty()) text += " (" + result.detail + ")";
+  return text + "; try again, and check certfleetd's log if it persists";
+}
+
+bool is_problem(retry_outcome outcome) {
+  return outcome == retry_outcome::unknown_domain || outcome == retry_outcome::invalid_domain;
+}
+
+std::string describe(const reload_rejected& rejected) {
+  return "configuration rejected, still running on the previous one:\n" + rejected.errors;
+}
+
+}  // namespace certfleet::control

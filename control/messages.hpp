@@ -1,0 +1,101 @@
+#pragma once
+// The control channel's messages: what the CLI (and bench/fleet_probe) may ask certfleetd on
+// its control socket, and every answer it can get. These types are the contract between the
+// two processes; control/codec turns them into one JSON line each, and the text a person sees
+// for an answer is derived here, from the types, in one place.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace certfleet::control {
+
+// ---- requests -------------------------------------------------------------------------
+
+/// Is the daemon up, and how many domains does it run?
+struct ping_request {
+  bool operator==(const ping_request&) const = default;
+};
+/// Re-read the configuration directory and apply it.
+struct reload_request {
+  bool operator==(const reload_request&) const = default;
+};
+/// Retry registration or renewal of these domains now (as the operator typed them).
+struct retry_request {
+  std::vector<std::string> domains;
+  bool operator==(const retry_request&) const = default;
+};
+using request = std::variant<ping_request, reload_request, retry_request>;
+
+// ---- responses ------------------------------------------------------------------------
+
+/// Answer to ping: the number of domains the daemon runs an actor for.
+struct ping_response {
+  std::size_t domains = 0;
+  bool operator==(const ping_response&) const = default;
+};
+/// Answer to a reload that was applied: the domains added and retired.
+struct reload_response {
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  bool operator==(const reload_response&) const = default;
+};
+/// Answer to a reload whose configuration was refused; the daemon keeps the running one.
+struct reload_rejected {
+  std::string errors;  ///< the diagnostics, one "file:line: message" per line
+  bool operator==(const reload_rejected&) const = default;
+};
+
+/// What retry did for one domain.
+enum class retry_outcome : std::uint8_t {
+  retrying,               ///< an attempt starts now
+  not_in_renewal_window,  ///< valid certificate outside its renewal window: left alone
+  already_in_progress,    ///< an attempt is running; it was left alone
+  unknown_domain,         ///< not in the configuration (never configured, or retired)
+  invalid_domain,         ///< not a domain name; detail says why
+  no_answer,              ///< the daemon's part for this domain did not answer; detail says which
+};
+
+/// retry's answer for one domain.
+struct retry_result {
+  std::string domain;  ///< normalised when the name was valid, else as sent
+  retry_outcome outcome = retry_outcome::no_answer;
+  std::string detail;  ///< why, for invalid_domain and no_answer; empty otherwise
+  bool operator==(const retry_result&) const = default;
+};
+/// Answer to retry: one result per requested domain, in request order.
+struct retry_response {
+  std::vector<retry_result> results;
+  bool operator==(const retry_response&) const = default;
+};
+
+/// Answer to a request the daemon could not serve (malformed, unknown, or it failed).
+struct error_response {
+  std::string message;  ///< says what failed and what to do
+  bool operator==(const error_response&) const = default;
+};
+
+using response =
+    std::variant<ping_response, reload_response, reload_rejected, retry_response, error_response>;
+
+// ---- what a person reads --------------------------------------------------------------
+
+/// The stable wire name of an outcome ("not_in_renewal_window"), as control/codec sends it.
+std::string_view to_string(retry_outcome outcome);
+
+/// The sentence the CLI prints after "domain: " (e.g. "an attempt is already in progress").
+std::string describe(const retry_result& result);
+
+/// Whether this outcome means the operator asked for something that cannot be done (an
+/// unknown or invalid name): the CLI then exits 1. Outcomes that leave a domain alone on
+/// purpose, and a domain that did not answer in time, are not problems of the request.
+bool is_problem(retry_outcome outcome);
+
+/// The message for a rejected reload: that it was rejected, that the daemon keeps running on
+/// its previous configuration, then the diagnostics.
+std::string describe(const reload_rejected& rejected);
+
+}  // namespace certfleet::control
