@@ -1,15 +1,16 @@
 #include "actors/system.hpp"
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
+#include <string_view>
+#include <type_traits>
 
 #include "actors/acme_service.hpp"
-#include "actors/control_server.hpp"
 #include "actors/domain_actor.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/wake_timer.hpp"
 #include "actors/export_actor.hpp"
+#include "control/server.hpp"
 #include "serving/certificate_choice.hpp"
 #include "serving/https_server.hpp"
 #include "serving/stored_certificate.hpp"
@@ -68,11 +69,11 @@ struct engine::impl {
   std::unique_ptr<caf::actor_system> system;
   caf::actor storage_actor_handle, acme, supervisor_handle;
   std::unique_ptr<serving::https_server> https;
-  std::unique_ptr<control_server> control;
+  std::unique_ptr<control::server> control_channel;
   std::mutex config_mutex;
   bool stopped = false;
 
-  std::string handle_control(const std::string& text);
+  control::response handle_control(const control::request& request);
 };
 
 namespace {
@@ -164,10 +165,11 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
                                      raw->config = c;
                                    });
 
-  auto control = control_server::start(i->state_dir / "control.sock",
-                                       [raw](const std::string& req) { return raw->handle_control(req); });
+  auto control = control::server::start(
+      control::socket_in(i->state_dir),
+      [raw](const control::request& r) { return raw->handle_control(r); });
   if (!control) return std::move(control).err();
-  i->control = std::move(control.value());
+  i->control_channel = std::move(control.value());
   log_info("certfleetd: started; state in " + i->state_dir.string() + ", HTTP-01 on port " +
            std::to_string(i->io->http_port()));
   return std::unique_ptr<engine>(new engine(std::move(i)));
@@ -176,33 +178,66 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
 namespace {
 
 // Blocking request helpers: used from the control thread and from engine's API,
-// never from inside an actor.
-result<reload_report> request_reload(caf::actor_system& sys, const caf::actor& supervisor) {
+// never from inside an actor. They answer in the control channel's types.
+
+control::response request_reload(caf::actor_system& sys, const caf::actor& supervisor) {
   caf::scoped_actor self{sys};
-  result<reload_report> out = error{error_kind::internal, "the supervisor did not answer"};
+  control::response out = control::error_response{"reload failed: the supervisor did not answer; "
+                                                  "check certfleetd's log"};
   self->request(supervisor, std::chrono::seconds(60), reload_atom::value)
       .receive(
           [&](bool ok, reload_report& report, std::string& errors) {
-            if (ok) out = std::move(report);
-            else out = error{error_kind::config, "configuration rejected, still running on the "
-                                                 "previous one:\n" + errors};
+            if (ok) {
+              out = control::reload_response{std::move(report.added), std::move(report.removed)};
+            } else {
+              out = control::reload_rejected{std::move(errors)};
+            }
           },
           [&](caf::error& e) {
-            out = error{error_kind::internal, "reload failed: " + caf::to_string(e)};
+            out = control::error_response{"reload failed: " + caf::to_string(e) +
+                                          "; check certfleetd's log"};
           });
   return out;
 }
 
-std::vector<retry_report> request_retry(caf::actor_system& sys, const caf::actor& supervisor,
-                                        const std::vector<std::string>& domains) {
+// The supervisor reports each retry outcome as the sentence the CLI used to print
+// (retry_report::outcome is a string). This is the one place that reads those sentences back
+// into the control channel's enum; once retry_report carries domain_fsm's retry_outcome (plus
+// the supervisor's own cases: invalid name, no answer), this becomes a switch.
+control::retry_result typed_retry_result(const retry_report& report) {
+  using control::retry_outcome;
+  static constexpr std::pair<std::string_view, retry_outcome> sentences[] = {
+      {"retrying", retry_outcome::retrying},
+      {"certificate is valid and not in its renewal window, nothing to do",
+       retry_outcome::not_in_renewal_window},
+      {"an attempt is already in progress", retry_outcome::already_in_progress},
+      {"unknown domain (not in the configuration)", retry_outcome::unknown_domain},
+  };
+  for (const auto& [sentence, outcome] : sentences)
+    if (report.outcome == sentence) return {report.domain, outcome, {}};
+  constexpr std::string_view invalid = "invalid domain name: ";
+  if (report.outcome.starts_with(invalid))
+    return {report.domain, retry_outcome::invalid_domain, report.outcome.substr(invalid.size())};
+  if (report.outcome.starts_with("no answer from the domain's actor"))
+    return {report.domain, retry_outcome::no_answer, "the domain's actor did not answer in time"};
+  // A sentence this mapping does not know yet: keep it as the detail rather than lose it.
+  return {report.domain, retry_outcome::no_answer, report.outcome};
+}
+
+control::retry_response request_retry(caf::actor_system& sys, const caf::actor& supervisor,
+                                      const std::vector<std::string>& domains) {
   caf::scoped_actor self{sys};
-  std::vector<retry_report> out;
+  control::retry_response out;
   self->request(supervisor, std::chrono::seconds(60), retry_atom::value, domains)
-      .receive([&](std::vector<retry_report>& r) { out = std::move(r); },
-               [&](caf::error& e) {
-                 for (const auto& d : domains)
-                   out.push_back({d, "no answer from the daemon (" + caf::to_string(e) + ")"});
-               });
+      .receive(
+          [&](std::vector<retry_report>& reports) {
+            for (const auto& r : reports) out.results.push_back(typed_retry_result(r));
+          },
+          [&](caf::error& e) {
+            for (const auto& d : domains)
+              out.results.push_back({d, control::retry_outcome::no_answer,
+                                     "the supervisor did not answer: " + caf::to_string(e)});
+          });
   return out;
 }
 
@@ -217,11 +252,19 @@ std::size_t request_count(caf::actor_system& sys, const caf::actor& supervisor) 
 }  // namespace
 
 result<reload_report> engine::reload() {
-  return request_reload(*impl_->system, impl_->supervisor_handle);
+  auto answer = request_reload(*impl_->system, impl_->supervisor_handle);
+  if (auto* applied = std::get_if<control::reload_response>(&answer))
+    return reload_report{std::move(applied->added), std::move(applied->removed)};
+  if (auto* rejected = std::get_if<control::reload_rejected>(&answer))
+    return error{error_kind::config, control::describe(*rejected)};
+  return error{error_kind::internal, std::get<control::error_response>(answer).message};
 }
 
 std::vector<retry_report> engine::retry(const std::vector<std::string>& domains) {
-  return request_retry(*impl_->system, impl_->supervisor_handle, domains);
+  std::vector<retry_report> out;
+  for (auto& r : request_retry(*impl_->system, impl_->supervisor_handle, domains).results)
+    out.push_back({r.domain, control::describe(r)});
+  return out;
 }
 
 std::size_t engine::running_domains() {
@@ -231,7 +274,7 @@ std::size_t engine::running_domains() {
 void engine::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
-  impl_->control.reset();
+  impl_->control_channel.reset();
   if (impl_->https) impl_->https->stop();
   impl_->io.reset();  // no more network results
   impl_->writer->flush();
@@ -239,33 +282,24 @@ void engine::stop() {
 }
 
 const std::filesystem::path& engine::state_dir() const { return impl_->state_dir; }
-std::filesystem::path engine::control_socket() const { return impl_->state_dir / "control.sock"; }
+std::filesystem::path engine::control_socket() const {
+  return control::socket_in(impl_->state_dir);
+}
 
-std::string engine::impl::handle_control(const std::string& text) {
-  using json = nlohmann::json;
-  json req = json::parse(text, nullptr, false);
-  if (req.is_discarded() || !req.is_object() || !req.contains("command") || !req["command"].is_string()) {
-    return json{{"ok", false}, {"error", "malformed control request"}}.dump();
-  }
-  const std::string command = req["command"];
-  if (command == "ping") {
-    return json{{"ok", true}, {"domains", request_count(*system, supervisor_handle)}}.dump();
-  }
-  if (command == "reload") {
-    auto r = request_reload(*system, supervisor_handle);
-    if (!r) return json{{"ok", false}, {"error", r.err().detail}}.dump();
-    return json{{"ok", true}, {"added", r->added}, {"removed", r->removed}}.dump();
-  }
-  if (command == "retry") {
-    std::vector<std::string> domains;
-    if (req.contains("domains") && req["domains"].is_array())
-      for (const auto& d : req["domains"])
-        if (d.is_string()) domains.push_back(d.get<std::string>());
-    json results = json::array();
-    for (const auto& r : request_retry(*system, supervisor_handle, domains)) results.push_back({{"domain", r.domain}, {"outcome", r.outcome}});
-    return json{{"ok", true}, {"results", results}}.dump();
-  }
-  return json{{"ok", false}, {"error", "unknown command \"" + command + "\""}}.dump();
+control::response engine::impl::handle_control(const control::request& request) {
+  return std::visit(
+      [this](const auto& r) -> control::response {
+        using kind = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<kind, control::ping_request>) {
+          return control::ping_response{request_count(*system, supervisor_handle)};
+        } else if constexpr (std::is_same_v<kind, control::reload_request>) {
+          return request_reload(*system, supervisor_handle);
+        } else {
+          static_assert(std::is_same_v<kind, control::retry_request>);
+          return request_retry(*system, supervisor_handle, r.domains);
+        }
+      },
+      request);
 }
 
 }  // namespace certfleet::actors

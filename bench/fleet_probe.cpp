@@ -3,7 +3,7 @@
 //   fleet_probe wait-certs STATE_DIR N TIMEOUT_S [options]
 //       reads the daemon's LMDB read-only every 20 ms until N domains have a certificate
 //   fleet_probe wait-domains SOCKET N TIMEOUT_S [options]
-//       sends {"command":"ping"} on the control socket until it answers "domains": N
+//       pings the daemon on its control socket (control/) until it runs N domains
 // Options:
 //   --since UNIX_NS  measure from this CLOCK_REALTIME time in ns (`date +%s%N`), not from now
 //   --stall S        give up when the count has not changed for S seconds (e.g. a wedged CA)
@@ -19,12 +19,11 @@
 #include <cstring>
 #include <csignal>
 #include <ctime>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 
-#include "actors/control_server.hpp"
+#include "control/client.hpp"
 #include "storage/store.hpp"
 
 using namespace certfleet;
@@ -72,11 +71,11 @@ long cpu_ticks(pid_t pid) {
 }
 
 std::optional<std::size_t> ping(const std::filesystem::path& socket) {
-  auto answer = actors::control_request(socket, "{\"command\":\"ping\"}\n", std::chrono::seconds(5));
+  auto answer = control::ask(socket, control::ping_request{}, std::chrono::seconds(5));
   if (!answer) return std::nullopt;  // not listening yet
-  auto j = nlohmann::json::parse(*answer, nullptr, false);
-  if (j.is_discarded() || !j.value("ok", false) || !j.contains("domains")) return std::nullopt;
-  return j["domains"].get<std::size_t>();
+  const auto* pong = std::get_if<control::ping_response>(&*answer);
+  if (!pong) return std::nullopt;
+  return pong->domains;
 }
 
 }  // namespace

@@ -1,54 +1,29 @@
 // certfleet: the operator's command line (status, retry, reload, warnings, csr).
 #include <CLI/CLI.hpp>
-#include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
-#include "actors/control_server.hpp"
-#include "config/config_file.hpp"
-#include "protocol/crypto/crypto.hpp"
+#include "control/server.hpp"
 #include "core/time.hpp"
 #include "storage/store.hpp"
 #include "tools/cli/cert_for.hpp"
 #include "tools/cli/csr_files.hpp"
+#include "tools/cli/daemon_commands.hpp"
+#include "tools/cli/exit_codes.hpp"
+#include "tools/cli/state_dir.hpp"
 #include "tools/cli/status_format.hpp"
 
 using namespace certfleet;
-using json = nlohmann::json;
+using namespace certfleet::cli;
 
 namespace {
-
-// Exit codes
-constexpr int exit_ok = 0;
-constexpr int exit_problem = 1;  // warnings present, unknown domains, rejected reload
-constexpr int exit_usage = 2;
-constexpr int exit_unavailable = 3;  // no state or no daemon
 
 struct global_options {
   std::string config_dir = "/etc/certfleet";
   std::string state_dir;
 };
 
-// --state-dir, else state_dir from certfleet.conf, else the default.
 std::filesystem::path state_dir_of(const global_options& g) {
-  if (!g.state_dir.empty()) return g.state_dir;
-  const auto conf = std::filesystem::path(g.config_dir) / "certfleet.conf";
-  if (std::filesystem::exists(conf)) {
-    auto settings = config::load_config_file(conf);
-    if (settings.ok()) return settings.value->state_dir;
-    // A broken file must not send `reload` to the wrong daemon: take the state_dir
-    // line alone, so the daemon itself can report the errors.
-    std::ifstream in(conf);
-    for (std::string line; std::getline(in, line);) {
-      if (!line.starts_with("state_dir")) continue;
-      auto value = line.substr(9);
-      value.erase(0, value.find_first_not_of(" \t"));
-      value.erase(value.find_last_not_of(" \t\r") + 1);
-      if (!value.empty() && value.front() == '/') return value;
-    }
-  }
-  return config::settings{}.state_dir;
+  return cli::state_dir_of(g.config_dir, g.state_dir);
 }
 
 result<std::vector<storage::domain_record>> read_domains(const global_options& g) {
@@ -77,50 +52,6 @@ int cmd_warnings(const global_options& g) {
   const auto warnings = cli::renewal_warnings(*domains, system_clock{}.now());
   for (const auto& w : warnings) std::cout << w << "\n";
   return warnings.empty() ? exit_ok : exit_problem;
-}
-
-result<json> ask_daemon(const global_options& g, const json& request) {
-  auto answer = actors::control_request(state_dir_of(g) / "control.sock", request.dump());
-  if (!answer) return std::move(answer).err();
-  json j = json::parse(*answer, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return error{error_kind::bad_response, "certfleetd sent an unreadable answer; check its log"};
-  }
-  return j;
-}
-
-int cmd_retry(const global_options& g, const std::vector<std::string>& domains) {
-  auto answer = ask_daemon(g, {{"command", "retry"}, {"domains", domains}});
-  if (!answer) {
-    std::cerr << "certfleet: " << answer.err().detail << "\n";
-    return exit_unavailable;
-  }
-  int rc = exit_ok;
-  for (const auto& r : (*answer)["results"]) {
-    const std::string outcome = r.value("outcome", "");
-    std::cout << r.value("domain", "") << ": " << outcome << "\n";
-    if (outcome.starts_with("unknown") || outcome.starts_with("invalid")) rc = exit_problem;
-  }
-  return rc;
-}
-
-int cmd_reload(const global_options& g) {
-  auto answer = ask_daemon(g, {{"command", "reload"}});
-  if (!answer) {
-    std::cerr << "certfleet: " << answer.err().detail << "\n";
-    return exit_unavailable;
-  }
-  if (!answer->value("ok", false)) {
-    std::cerr << "certfleet: " << answer->value("error", "reload failed") << "\n";
-    return exit_problem;
-  }
-  const auto added = (*answer)["added"].get<std::vector<std::string>>();
-  const auto removed = (*answer)["removed"].get<std::vector<std::string>>();
-  std::cout << "Configuration reloaded: " << added.size() << " domain(s) added, " << removed.size()
-            << " removed.\n";
-  for (const auto& d : added) std::cout << "  + " << d << "\n";
-  for (const auto& d : removed) std::cout << "  - " << d << "\n";
-  return exit_ok;
 }
 
 }  // namespace
@@ -165,8 +96,13 @@ int main(int argc, char** argv) {
     return rc == 0 ? exit_ok : exit_usage;
   }
   if (*status) return cmd_status(g, only_errors, as_json);
-  if (*retry) return cmd_retry(g, retry_domains);
-  if (*reload) return cmd_reload(g);
+  if (*retry) {
+    const auto socket = control::socket_in(state_dir_of(g));
+    return cli::retry_domains(socket, retry_domains, std::cout, std::cerr);
+  }
+  if (*reload) {
+    return cli::reload_configuration(control::socket_in(state_dir_of(g)), std::cout, std::cerr);
+  }
   if (*warnings) return cmd_warnings(g);
   if (*cert_for) {
     auto svc = serving::parse_service(cert_for_service);

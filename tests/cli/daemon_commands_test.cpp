@@ -1,0 +1,121 @@
+// retry and reload: what the CLI prints and its exit code, decided from the typed answer.
+#include "tools/cli/daemon_commands.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "control/server.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tools/cli/exit_codes.hpp"
+
+namespace certfleet::cli {
+namespace {
+
+using control::retry_outcome;
+
+struct printed {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+printed retry(const result<control::response>& answer) {
+  std::ostringstream out, err;
+  const int rc = report_retry(answer, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+printed reload(const result<control::response>& answer) {
+  std::ostringstream out, err;
+  const int rc = report_reload(answer, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+// A typed answer (one conversion from a message type, which result<> cannot take directly).
+printed retry(control::response answer) { return retry(result<control::response>(answer)); }
+printed reload(control::response answer) { return reload(result<control::response>(answer)); }
+
+control::response retried(retry_outcome outcome, std::string detail = "") {
+  return control::retry_response{{{"a.example.com", outcome, std::move(detail)}}};
+}
+
+TEST(cli_retry, exit_code_follows_the_outcome) {
+  EXPECT_EQ(retry(retried(retry_outcome::retrying)).exit_code, exit_ok);
+  EXPECT_EQ(retry(retried(retry_outcome::not_in_renewal_window)).exit_code, exit_ok);
+  EXPECT_EQ(retry(retried(retry_outcome::already_in_progress)).exit_code, exit_ok);
+  EXPECT_EQ(retry(retried(retry_outcome::no_answer, "timeout")).exit_code, exit_ok);
+  EXPECT_EQ(retry(retried(retry_outcome::unknown_domain)).exit_code, exit_problem);
+  EXPECT_EQ(retry(retried(retry_outcome::invalid_domain, "empty label")).exit_code, exit_problem);
+}
+
+TEST(cli_retry, prints_one_line_per_domain_and_fails_when_any_is_unknown) {
+  const auto p = retry(control::retry_response{{
+      {"a.example.com", retry_outcome::retrying, ""},
+      {"nope.example.com", retry_outcome::unknown_domain, ""},
+  }});
+  EXPECT_EQ(p.exit_code, exit_problem);
+  EXPECT_EQ(p.out,
+            "a.example.com: retrying\n"
+            "nope.example.com: unknown domain (not in the configuration)\n");
+  EXPECT_EQ(p.err, "");
+}
+
+TEST(cli_retry, no_daemon_or_an_unreadable_answer_is_unavailable) {
+  const auto down = retry(error{error_kind::network, "certfleetd is not running (no answer on x)"});
+  EXPECT_EQ(down.exit_code, exit_unavailable);
+  EXPECT_EQ(down.err, "certfleet: certfleetd is not running (no answer on x)\n");
+  EXPECT_EQ(retry(error{error_kind::bad_response, "malformed"}).exit_code, exit_unavailable);
+  const auto wrong_type = retry(control::ping_response{3});
+  EXPECT_EQ(wrong_type.exit_code, exit_unavailable);
+  EXPECT_NE(wrong_type.err.find("wrong type"), std::string::npos);
+}
+
+TEST(cli_retry, a_refused_request_is_a_problem) {
+  const auto p = retry(control::error_response{"unknown command \"retry\""});
+  EXPECT_EQ(p.exit_code, exit_problem);
+  EXPECT_EQ(p.err, "certfleet: unknown command \"retry\"\n");
+}
+
+TEST(cli_reload, applied_prints_the_changes) {
+  const auto p = reload(control::reload_response{{"new.example.com"}, {"old.example.com"}});
+  EXPECT_EQ(p.exit_code, exit_ok);
+  EXPECT_EQ(p.out,
+            "Configuration reloaded: 1 domain(s) added, 1 removed.\n"
+            "  + new.example.com\n"
+            "  - old.example.com\n");
+}
+
+TEST(cli_reload, rejected_prints_the_diagnostics_and_fails) {
+  const auto p = reload(control::reload_rejected{"/etc/certfleet/certfleet.conf:4: bad\n"});
+  EXPECT_EQ(p.exit_code, exit_problem);
+  EXPECT_EQ(p.out, "");
+  EXPECT_EQ(p.err,
+            "certfleet: configuration rejected, still running on the previous one:\n"
+            "/etc/certfleet/certfleet.conf:4: bad\n\n");
+  EXPECT_EQ(reload(control::error_response{"reload failed"}).exit_code, exit_problem);
+  EXPECT_EQ(reload(error{error_kind::timeout, "no answer"}).exit_code, exit_unavailable);
+}
+
+TEST(cli_daemon_commands, talk_to_a_daemon_over_its_socket) {
+  testing::temp_dir dir;
+  const auto socket = control::socket_in(dir.path());
+  std::ostringstream out, err;
+  EXPECT_EQ(retry_domains(socket, {"a.example.com"}, out, err), exit_unavailable);
+  EXPECT_NE(err.str().find("certfleetd is not running"), std::string::npos);
+
+  auto daemon = control::server::start(socket, [](const control::request& r) -> control::response {
+    if (std::holds_alternative<control::reload_request>(r)) return control::reload_response{};
+    return control::retry_response{{{"a.example.com", retry_outcome::unknown_domain, ""}}};
+  });
+  ASSERT_TRUE(daemon) << daemon.err().detail;
+  out.str("");
+  EXPECT_EQ(retry_domains(socket, {"a.example.com"}, out, err), exit_problem);
+  EXPECT_EQ(out.str(), "a.example.com: unknown domain (not in the configuration)\n");
+  out.str("");
+  EXPECT_EQ(reload_configuration(socket, out, err), exit_ok);
+  EXPECT_EQ(out.str(), "Configuration reloaded: 0 domain(s) added, 0 removed.\n");
+}
+
+}  // namespace
+}  // namespace certfleet::cli

@@ -1,0 +1,72 @@
+#include "tools/cli/daemon_commands.hpp"
+
+#include "control/client.hpp"
+#include "tools/cli/exit_codes.hpp"
+
+namespace certfleet::cli {
+
+namespace {
+
+// The answer as the expected type, or the exit code of why there is none (printed to err).
+template <class T>
+const T* expect(const result<control::response>& answer, std::ostream& err, int& exit_code) {
+  if (!answer) {
+    err << "certfleet: " << answer.err().detail << "\n";
+    exit_code = exit_unavailable;
+    return nullptr;
+  }
+  if (const auto* refused = std::get_if<control::error_response>(&*answer)) {
+    err << "certfleet: " << refused->message << "\n";
+    exit_code = exit_problem;
+    return nullptr;
+  }
+  const T* typed = std::get_if<T>(&*answer);
+  if (!typed) {
+    err << "certfleet: certfleetd answered with a message of the wrong type; "
+           "check its log, and restart it if it was upgraded\n";
+    exit_code = exit_unavailable;
+  }
+  return typed;
+}
+
+}  // namespace
+
+int report_retry(const result<control::response>& answer, std::ostream& out, std::ostream& err) {
+  int rc = exit_ok;
+  const auto* retried = expect<control::retry_response>(answer, err, rc);
+  if (!retried) return rc;
+  for (const auto& r : retried->results) {
+    out << r.domain << ": " << control::describe(r) << "\n";
+    if (control::is_problem(r.outcome)) rc = exit_problem;
+  }
+  return rc;
+}
+
+int report_reload(const result<control::response>& answer, std::ostream& out, std::ostream& err) {
+  if (answer) {
+    if (const auto* rejected = std::get_if<control::reload_rejected>(&*answer)) {
+      err << "certfleet: " << control::describe(*rejected) << "\n";
+      return exit_problem;
+    }
+  }
+  int rc = exit_ok;
+  const auto* reloaded = expect<control::reload_response>(answer, err, rc);
+  if (!reloaded) return rc;
+  out << "Configuration reloaded: " << reloaded->added.size() << " domain(s) added, "
+      << reloaded->removed.size() << " removed.\n";
+  for (const auto& d : reloaded->added) out << "  + " << d << "\n";
+  for (const auto& d : reloaded->removed) out << "  - " << d << "\n";
+  return exit_ok;
+}
+
+int retry_domains(const std::filesystem::path& socket, const std::vector<std::string>& domains,
+                  std::ostream& out, std::ostream& err) {
+  return report_retry(control::ask(socket, control::retry_request{domains}), out, err);
+}
+
+int reload_configuration(const std::filesystem::path& socket, std::ostream& out,
+                         std::ostream& err) {
+  return report_reload(control::ask(socket, control::reload_request{}), out, err);
+}
+
+}  // namespace certfleet::cli

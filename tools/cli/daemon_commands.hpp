@@ -1,0 +1,31 @@
+#pragma once
+// The commands that ask the running daemon over the control socket (retry, reload): what they
+// print and the exit code, decided from the typed answer (control/messages.hpp).
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "control/messages.hpp"
+#include "core/error.hpp"
+
+namespace certfleet::cli {
+
+/// Prints "domain: outcome" per domain to `out`. Exit: 3 when the daemon could not be asked or
+/// its answer was unreadable, 1 when a name is unknown or invalid or the daemon refused the
+/// request, else 0.
+int report_retry(const result<control::response>& answer, std::ostream& out, std::ostream& err);
+
+/// Prints the domains added (+) and removed (-) to `out`, or the diagnostics of a rejected
+/// configuration to `err`. Exit: 3 as for retry, 1 when the reload was rejected or failed.
+int report_reload(const result<control::response>& answer, std::ostream& out, std::ostream& err);
+
+/// `certfleet retry DOMAIN...` against the daemon listening on `socket`.
+int retry_domains(const std::filesystem::path& socket, const std::vector<std::string>& domains,
+                  std::ostream& out, std::ostream& err);
+
+/// `certfleet reload` against the daemon listening on `socket`.
+int reload_configuration(const std::filesystem::path& socket, std::ostream& out, std::ostream& err);
+
+}  // namespace certfleet::cli
