@@ -19,6 +19,7 @@ struct overloaded : Ts... {
 // that are not UTF-8: replace those instead of letting dump() throw.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// Every outcome, for decoding by name (codec_test round-trips each one).
 constexpr std::array all_outcomes = {
     retry_outcome::retrying,
     retry_outcome::not_in_renewal_window,

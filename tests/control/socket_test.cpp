@@ -87,6 +87,18 @@ TEST_F(control_socket, answers_a_malformed_request_with_an_error_response) {
   EXPECT_TRUE(ask(path, ping_request{})) << "still serving";
 }
 
+TEST_F(control_socket, refuses_a_request_longer_than_its_limit) {
+  auto s = server::start(path, fake_daemon);
+  ASSERT_TRUE(s) << s.err().detail;
+  auto raw = exchange_lines(path, std::string(max_request_bytes + 1, ' '));
+  ASSERT_TRUE(raw) << raw.err().detail;
+  auto answer = decode_response(*raw);
+  ASSERT_TRUE(answer) << *raw;
+  ASSERT_TRUE(std::holds_alternative<error_response>(*answer)) << *raw;
+  EXPECT_NE(std::get<error_response>(*answer).message.find("longer than"), std::string::npos);
+  EXPECT_TRUE(ask(path, ping_request{})) << "still serving";
+}
+
 TEST_F(control_socket, a_handler_that_throws_becomes_an_error_response) {
   auto s = server::start(
       path, [](const request&) -> response { throw std::runtime_error("store closed"); });
