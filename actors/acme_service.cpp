@@ -21,23 +21,6 @@ error not_enabled_error() {
                true};
 }
 
-// Errors after which the saved order cannot be continued.
-bool order_unusable(const error& e) {
-  switch (e.kind) {
-    case error_kind::network:
-    case error_kind::timeout:
-    case error_kind::server_error:
-    case error_kind::server_internal:
-    case error_kind::bad_nonce:
-    case error_kind::rate_limited:
-    case error_kind::storage:
-    case error_kind::not_enabled:
-      return false;
-    default:
-      return true;
-  }
-}
-
 void schedule_pump(self_ptr self, std::chrono::milliseconds delay) {
   if (self->state.pump_scheduled) return;
   self->state.pump_scheduled = true;
@@ -70,15 +53,16 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
           caf::anon_send(me, done_atom::value, true, error{});
         } else {
           const error e = r.err();
-          caf::anon_send(domain, domain_msg{order_failure{e, order_unusable(e)}});
+          caf::anon_send(domain, domain_msg{order_failed{e}});
           caf::anon_send(me, done_atom::value, false, e);
         }
       });
 }
 
+// Before any order request: the stored orders stay resumable.
 void fail_all_waiting(self_ptr self, const error& e) {
   for (const auto& q : self->state.orders->drain())
-    self->send(q.payload.domain, domain_msg{order_failure{e, false}});
+    self->send(q.payload.domain, domain_msg{order_failed{e, /*order_contacted=*/false}});
 }
 
 void ensure_account(self_ptr self) {

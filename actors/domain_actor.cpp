@@ -156,7 +156,7 @@ void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
           },
           [&](stage_report& report) { on_stage(self, env, report); },
           [&](protocol::issued_certificate& cert) { on_issued(self, env, cert); },
-          [&](order_failure& f) { apply(self, env, order_failed{std::move(f.err), f.order_unusable}); },
+          [&](order_failed& f) { apply(self, env, std::move(f)); },
       },
       msg);
 }

@@ -76,14 +76,15 @@ struct builder {
     emit(schedule_wake{point});
   }
 
-  void fail(const error& err, bool order_unusable, std::string message) {
+  // `order_invalid`: the stored order cannot be resumed; the next attempt makes a new one.
+  void fail(const error& err, bool order_invalid, std::string message) {
     domain_record& r = rec();
     if (r.failure_count == 0 || r.first_failure == no_time) r.first_failure = ctx.now;
     if (r.failure_count < std::numeric_limits<std::uint32_t>::max()) ++r.failure_count;
     r.phase = phase::failing;
     r.last_failure = ctx.now;
     r.last_error = std::move(message);
-    if (order_unusable) r.order_url.clear();
+    if (order_invalid) r.order_url.clear();
     r.next_attempt = retry_at(r.failure_count, ctx.now, err.retry_after, pol);
     emit(schedule_wake{r.next_attempt});
     const bool ends_sentence = !r.last_error.empty() && r.last_error.back() == '.';
@@ -202,7 +203,9 @@ void on_in_progress(builder& b, const event& ev) {
                    if (p == phase::self_checking) return b.ignore(ev);
                    b.succeed(e);
                  },
-                 [&](const order_failed& e) { b.fail(e.err, e.order_unusable, e.err.detail); },
+                 [&](const order_failed& e) {
+                   b.fail(e.err, e.order_contacted && invalidates_order(e.err), e.err.detail);
+                 },
                  [&](const retry_requested&) { b.reply(retry_outcome::already_in_progress); },
                  [&](const deconfigured&) { b.retire(); },
                  [&](const reconfigured&) { b.ignore(ev); },

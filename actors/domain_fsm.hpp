@@ -58,11 +58,13 @@ struct issued {
   timestamp not_before;
   timestamp not_after;
 };
-/// The attempt failed. order_unusable: the stored order cannot be resumed (invalid,
-/// expired, not found), so the next attempt creates a new one.
+/// The attempt failed. Whether the stored order stays resumable is the error's policy
+/// (invalidates_order in core/error.hpp).
 struct order_failed {
   error err;
-  bool order_unusable = false;
+  /// False when the attempt ended before the CA saw the order (no ACME account, ACME
+  /// not enabled): the stored order is then kept whatever the error.
+  bool order_contacted = true;
 };
 /// The operator's `retry`: attempt now unless that would renew early.
 struct retry_requested {};

@@ -68,13 +68,9 @@ struct self_check_result {
   bool ok = false;
   error err;
 };
-struct order_failure {
-  error err;
-  bool order_unusable = false;
-};
 using domain_msg = std::variant<wake_command, retry_command, retire_command, get_command,
                                 self_check_result, stage_report, protocol::issued_certificate,
-                                order_failure>;
+                                order_failed>;
 
 /// The outcome of retry for one domain, as the CLI prints it.
 struct retry_report {

@@ -1,45 +1,98 @@
 #include "core/error.hpp"
 
+#include <array>
+#include <cstddef>
+
 namespace certfleet {
+namespace {
+
+using ek = error_kind;
+using namespace std::string_view_literals;
+
+// "retryable": may the same request, sent again later without a human changing anything
+// on our side, succeed?
+//  - yes for transient CA state: badNonce (retry at once with a fresh nonce), rateLimited
+//    (after Retry-After), serverInternal, orderNotReady (the authorizations are still
+//    being validated: poll, then finalize again); and for our network, timeout, HTTP 5xx,
+//    storage (a full disk can be freed) and not_enabled (the operator enables it);
+//  - yes for validation failures (connection, dns, tls, incorrectResponse, unauthorized,
+//    caa, self_check): they depend on the domain's DNS, network path and web server,
+//    which are outside certfleet and often fixed or recovered without us, so the domain
+//    retries on its back-off schedule (the self-check explains what to fix);
+//  - no for what our request or configuration got wrong, or what the CA's policy
+//    refuses: malformed, badCSR, badPublicKey, badSignatureAlgorithm, badRevocationReason,
+//    alreadyRevoked, rejectedIdentifier, unsupportedIdentifier, invalidContact,
+//    unsupportedContact, externalAccountRequired, accountDoesNotExist (needs a new
+//    account, not the same request), userActionRequired (a human must accept terms),
+//    and an answer we cannot use, a bad input, a configuration error or a bug;
+//  - compound: decided per error from its subproblems (problem.cpp).
+//
+// "invalidates_order": only errors that leave the CA's order untouched keep it resumable:
+// the CA was not reached or did not decide (network, timeout, 5xx, serverInternal),
+// the request is repeated with a fresh nonce (badNonce), the CA asked us to come back
+// later (rateLimited), or the failure was ours before or after talking to the CA
+// (storage, not_enabled). After anything else the order is invalid at the CA (a failed
+// validation makes it so, RFC 8555 §7.1.6) or its state is unknown: a new order is the
+// safe next step, and costs one request.
+constexpr std::array<error_policy, 34> policies{{
+    {ek::account_does_not_exist, "account_does_not_exist"sv, false, true},
+    {ek::already_revoked, "already_revoked"sv, false, true},
+    {ek::bad_csr, "bad_csr"sv, false, true},
+    {ek::bad_nonce, "bad_nonce"sv, true, false},
+    {ek::bad_public_key, "bad_public_key"sv, false, true},
+    {ek::bad_revocation_reason, "bad_revocation_reason"sv, false, true},
+    {ek::bad_signature_algorithm, "bad_signature_algorithm"sv, false, true},
+    {ek::caa, "caa"sv, true, true},
+    {ek::compound, "compound"sv, false, true},
+    {ek::connection, "connection"sv, true, true},
+    {ek::dns, "dns"sv, true, true},
+    {ek::external_account_required, "external_account_required"sv, false, true},
+    {ek::incorrect_response, "incorrect_response"sv, true, true},
+    {ek::invalid_contact, "invalid_contact"sv, false, true},
+    {ek::malformed, "malformed"sv, false, true},
+    {ek::order_not_ready, "order_not_ready"sv, true, true},
+    {ek::rate_limited, "rate_limited"sv, true, false},
+    {ek::rejected_identifier, "rejected_identifier"sv, false, true},
+    {ek::server_internal, "server_internal"sv, true, false},
+    {ek::tls, "tls"sv, true, true},
+    {ek::unauthorized, "unauthorized"sv, true, true},
+    {ek::unsupported_contact, "unsupported_contact"sv, false, true},
+    {ek::unsupported_identifier, "unsupported_identifier"sv, false, true},
+    {ek::user_action_required, "user_action_required"sv, false, true},
+    {ek::network, "network"sv, true, false},
+    {ek::timeout, "timeout"sv, true, false},
+    {ek::server_error, "server_error"sv, true, false},
+    {ek::bad_response, "bad_response"sv, false, true},
+    {ek::self_check, "self_check"sv, true, true},
+    {ek::not_enabled, "not_enabled"sv, true, false},
+    {ek::storage, "storage"sv, true, false},
+    {ek::config, "config"sv, false, true},
+    {ek::invalid_input, "invalid_input"sv, false, true},
+    {ek::internal, "internal"sv, false, true},
+}};
+
+// The table is indexed by kind: a row out of place is a compile error, not a wrong answer.
+constexpr bool rows_in_kind_order() {
+  for (std::size_t i = 0; i < policies.size(); ++i)
+    if (static_cast<std::size_t>(policies[i].kind) != i) return false;
+  return true;
+}
+static_assert(rows_in_kind_order(), "error policy rows must follow error_kind's order");
+static_assert(policies.size() == static_cast<std::size_t>(ek::internal) + 1,
+              "every error_kind needs a policy row");
+
+}  // namespace
+
+std::span<const error_policy> error_policies() { return policies; }
+
+const error_policy& policy_of(error_kind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  // A value outside the enum (a corrupt byte) gets the most careful row: internal.
+  return i < policies.size() ? policies[i] : policies.back();
+}
 
 std::string_view to_string(error_kind kind) {
-  switch (kind) {
-    case error_kind::account_does_not_exist: return "account_does_not_exist";
-    case error_kind::already_revoked: return "already_revoked";
-    case error_kind::bad_csr: return "bad_csr";
-    case error_kind::bad_nonce: return "bad_nonce";
-    case error_kind::bad_public_key: return "bad_public_key";
-    case error_kind::bad_revocation_reason: return "bad_revocation_reason";
-    case error_kind::bad_signature_algorithm: return "bad_signature_algorithm";
-    case error_kind::caa: return "caa";
-    case error_kind::compound: return "compound";
-    case error_kind::connection: return "connection";
-    case error_kind::dns: return "dns";
-    case error_kind::external_account_required: return "external_account_required";
-    case error_kind::incorrect_response: return "incorrect_response";
-    case error_kind::invalid_contact: return "invalid_contact";
-    case error_kind::malformed: return "malformed";
-    case error_kind::order_not_ready: return "order_not_ready";
-    case error_kind::rate_limited: return "rate_limited";
-    case error_kind::rejected_identifier: return "rejected_identifier";
-    case error_kind::server_internal: return "server_internal";
-    case error_kind::tls: return "tls";
-    case error_kind::unauthorized: return "unauthorized";
-    case error_kind::unsupported_contact: return "unsupported_contact";
-    case error_kind::unsupported_identifier: return "unsupported_identifier";
-    case error_kind::user_action_required: return "user_action_required";
-    case error_kind::network: return "network";
-    case error_kind::timeout: return "timeout";
-    case error_kind::server_error: return "server_error";
-    case error_kind::bad_response: return "bad_response";
-    case error_kind::self_check: return "self_check";
-    case error_kind::not_enabled: return "not_enabled";
-    case error_kind::storage: return "storage";
-    case error_kind::config: return "config";
-    case error_kind::invalid_input: return "invalid_input";
-    case error_kind::internal: return "internal";
-  }
-  return "unknown";
+  return static_cast<std::size_t>(kind) < policies.size() ? policy_of(kind).name : "unknown";
 }
 
 }  // namespace certfleet

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +54,25 @@ enum class error_kind {
   internal,       ///< a bug or an OpenSSL failure we cannot classify
 };
 
+/// What certfleet does about errors of one kind: the one policy table (error.cpp, with
+/// the reasons). The ACME problem table (protocol/acme/problem.cpp) maps URNs to kinds
+/// and takes retryability from here; the domain state machine reads invalidates_order.
+struct error_policy {
+  error_kind kind;
+  std::string_view name;  ///< stable, lower-case (e.g. "rate_limited"), for logs and tests
+  /// May the same request, sent again later without a human changing anything on our
+  /// side, succeed? The default of error::retryable for this kind.
+  bool retryable;
+  /// After a failed attempt with this error, the stored ACME order cannot be resumed:
+  /// the next attempt creates a new order.
+  bool invalidates_order;
+};
+
+/// Every kind's policy, in error_kind order (one row per kind).
+std::span<const error_policy> error_policies();
+/// The policy row of `kind`.
+const error_policy& policy_of(error_kind kind);
+
 /// Stable, lower-case name of a kind (e.g. "rate_limited"), for logs and tests.
 std::string_view to_string(error_kind kind);
 
@@ -62,15 +82,23 @@ struct error {
   /// Human-readable; says what failed and, where we know, what to do.
   /// Never contains key material.
   std::string detail;
+  /// The kind's policy (policy_of(kind).retryable) unless the producer knows better for
+  /// this one error (a compound problem is retryable when all its subproblems are).
   bool retryable = false;
   /// Set when the peer told us when to come back (HTTP Retry-After).
   std::optional<std::chrono::seconds> retry_after;
 
   error() = default;
-  error(error_kind k, std::string d, bool r = false,
+  /// Retryable as the kind's policy says.
+  error(error_kind k, std::string d)
+      : kind(k), detail(std::move(d)), retryable(policy_of(k).retryable) {}
+  error(error_kind k, std::string d, bool r,
         std::optional<std::chrono::seconds> after = std::nullopt)
       : kind(k), detail(std::move(d)), retryable(r), retry_after(after) {}
 };
+
+/// Whether the stored order must be replaced after `e` (its kind's policy).
+inline bool invalidates_order(const error& e) { return policy_of(e.kind).invalidates_order; }
 
 /// Either a T or an error. Check with ok() (or bool) before value().
 template <class T>

@@ -13,46 +13,33 @@ namespace {
 using namespace std::string_view_literals;
 using ek = error_kind;
 
-// RFC 8555 §6.7, in the RFC's order. "retryable" answers: may the same request, sent
-// again later without a human changing anything on our side, succeed?
-//  - yes for transient CA state: badNonce (retry at once with a fresh nonce),
-//    rateLimited (after Retry-After), serverInternal, orderNotReady (the order's
-//    authorizations are still being validated: poll, then finalize again);
-//  - yes for validation failures (connection, dns, tls, incorrectResponse,
-//    unauthorized, caa): they depend on the domain's DNS, network path and web server,
-//    which are outside certfleet and often fixed or recovered without us, so the
-//    domain retries on its back-off schedule (the self-check explains what to fix);
-//  - no for what our request or configuration got wrong, or what the CA's policy
-//    refuses: malformed, badCSR, badPublicKey, badSignatureAlgorithm, badRevocationReason,
-//    alreadyRevoked, rejectedIdentifier, unsupportedIdentifier, invalidContact,
-//    unsupportedContact, externalAccountRequired, accountDoesNotExist (needs a new
-//    account, not the same request) and userActionRequired (a human must accept terms);
-//  - compound: decided from its subproblems (retryable when all of them are).
+// RFC 8555 §6.7, in the RFC's order. What certfleet does about each kind (retry it,
+// replace the order) is decided in one place, the policy table in core/error.cpp.
 constexpr std::array<acme_problem_type, 24> problem_table{{
-    {"accountDoesNotExist"sv, ek::account_does_not_exist, false},
-    {"alreadyRevoked"sv, ek::already_revoked, false},
-    {"badCSR"sv, ek::bad_csr, false},
-    {"badNonce"sv, ek::bad_nonce, true},
-    {"badPublicKey"sv, ek::bad_public_key, false},
-    {"badRevocationReason"sv, ek::bad_revocation_reason, false},
-    {"badSignatureAlgorithm"sv, ek::bad_signature_algorithm, false},
-    {"caa"sv, ek::caa, true},
-    {"compound"sv, ek::compound, false},
-    {"connection"sv, ek::connection, true},
-    {"dns"sv, ek::dns, true},
-    {"externalAccountRequired"sv, ek::external_account_required, false},
-    {"incorrectResponse"sv, ek::incorrect_response, true},
-    {"invalidContact"sv, ek::invalid_contact, false},
-    {"malformed"sv, ek::malformed, false},
-    {"orderNotReady"sv, ek::order_not_ready, true},
-    {"rateLimited"sv, ek::rate_limited, true},
-    {"rejectedIdentifier"sv, ek::rejected_identifier, false},
-    {"serverInternal"sv, ek::server_internal, true},
-    {"tls"sv, ek::tls, true},
-    {"unauthorized"sv, ek::unauthorized, true},
-    {"unsupportedContact"sv, ek::unsupported_contact, false},
-    {"unsupportedIdentifier"sv, ek::unsupported_identifier, false},
-    {"userActionRequired"sv, ek::user_action_required, false},
+    {"accountDoesNotExist"sv, ek::account_does_not_exist},
+    {"alreadyRevoked"sv, ek::already_revoked},
+    {"badCSR"sv, ek::bad_csr},
+    {"badNonce"sv, ek::bad_nonce},
+    {"badPublicKey"sv, ek::bad_public_key},
+    {"badRevocationReason"sv, ek::bad_revocation_reason},
+    {"badSignatureAlgorithm"sv, ek::bad_signature_algorithm},
+    {"caa"sv, ek::caa},
+    {"compound"sv, ek::compound},
+    {"connection"sv, ek::connection},
+    {"dns"sv, ek::dns},
+    {"externalAccountRequired"sv, ek::external_account_required},
+    {"incorrectResponse"sv, ek::incorrect_response},
+    {"invalidContact"sv, ek::invalid_contact},
+    {"malformed"sv, ek::malformed},
+    {"orderNotReady"sv, ek::order_not_ready},
+    {"rateLimited"sv, ek::rate_limited},
+    {"rejectedIdentifier"sv, ek::rejected_identifier},
+    {"serverInternal"sv, ek::server_internal},
+    {"tls"sv, ek::tls},
+    {"unauthorized"sv, ek::unauthorized},
+    {"unsupportedContact"sv, ek::unsupported_contact},
+    {"unsupportedIdentifier"sv, ek::unsupported_identifier},
+    {"userActionRequired"sv, ek::user_action_required},
 }};
 
 constexpr std::string_view acme_urn = "urn:ietf:params:acme:error:";
@@ -126,7 +113,7 @@ std::pair<std::string, bool> summarize_subproblems(const nlohmann::json& subs) {
       continue;
     }
     const acme_problem_type* type = find_type(string_member(sub, "type"));
-    all_retryable = all_retryable && type != nullptr && type->retryable;
+    all_retryable = all_retryable && type != nullptr && policy_of(type->kind).retryable;
     if (listed == max_subproblems) continue;
     ++listed;
     out += listed == 1 ? "; subproblems: " : "; ";
@@ -143,9 +130,9 @@ std::pair<std::string, bool> summarize_subproblems(const nlohmann::json& subs) {
 
 // For answers that are not (usable) ACME problems: the kind follows the HTTP status.
 error from_status(int status, std::string what) {
-  if (status >= 500) return error{ek::server_error, std::move(what), true};
-  if (status == 429) return error{ek::rate_limited, std::move(what), true};
-  return error{ek::bad_response, std::move(what), false};
+  if (status >= 500) return error{ek::server_error, std::move(what)};
+  if (status == 429) return error{ek::rate_limited, std::move(what)};
+  return error{ek::bad_response, std::move(what)};
 }
 
 error classify(int status, std::string_view content_type, std::string_view body) {
@@ -173,8 +160,7 @@ error classify(int status, std::string_view content_type, std::string_view body)
         status, "the CA answered " + http + " with a problem document " + which + ": " + ca_detail);
   }
 
-  error e{type->kind, "the CA answered " + http + " " + std::string(type->name) + ": " + ca_detail,
-          type->retryable};
+  error e{type->kind, "the CA answered " + http + " " + std::string(type->name) + ": " + ca_detail};
   if (const auto subs = doc.find("subproblems"); subs != doc.end() && subs->is_array()) {
     auto [summary, all_retryable] = summarize_subproblems(*subs);
     e.detail += summary;

@@ -12,18 +12,19 @@
 
 namespace certfleet::protocol {
 
-/// One RFC 8555 §6.7 problem type: "urn:ietf:params:acme:error:<name>".
+/// One RFC 8555 §6.7 problem type: "urn:ietf:params:acme:error:<name>". Whether it is
+/// retryable and whether it invalidates an order is its kind's policy (core/error.hpp).
 struct acme_problem_type {
   std::string_view name;  ///< e.g. "badNonce"
   error_kind kind;
-  bool retryable;  ///< whether the same request may succeed later (see problem.cpp)
 };
 
 /// The one table of all 24 RFC 8555 §6.7 problem types.
 std::span<const acme_problem_type> acme_problem_types();
 
 /// The error a CA's non-2xx answer stands for. For an ACME problem document the kind
-/// and retryable flag come from acme_problem_types(); the detail is the CA's "detail"
+/// comes from acme_problem_types() and the retryable flag from the kind's policy
+/// (policy_of); the detail is the CA's "detail"
 /// plus a summary of "subproblems" (identifier and detail each), capped in length.
 /// Anything else (wrong content type, HTML, malformed JSON, no "type", a type outside
 /// the ACME namespace) becomes server_error (HTTP 5xx, retryable), rate_limited (429,

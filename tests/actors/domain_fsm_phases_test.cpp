@@ -304,7 +304,7 @@ struct stale_case {
 
 TEST(domain_fsm, events_that_do_not_fit_the_phase_are_ignored) {
   const issued cert{t0, t0 + days{90}};
-  const order_failed failure{error{error_kind::connection, "x"}, true};
+  const order_failed failure{error{error_kind::connection, "x"}};
   const self_check_failed sc_failed{error{error_kind::self_check, "Self-check failed: x"}};
   const std::vector<stale_case> cases = {
       {domain_phase::pending, self_check_passed{}},

@@ -67,6 +67,18 @@ TEST(domain_fsm, self_check_disabled_goes_straight_to_ordering) {
   EXPECT_FALSE(only<start_order>(s)->resume_url);
 }
 
+TEST(domain_fsm, an_order_the_ca_never_saw_stays_resumable_whatever_the_error) {
+  domain_record r = record_in(domain_phase::ordering);
+  r.order_url = order1;
+  // An account registration the CA refused: the kind alone would replace the order.
+  const error refused{error_kind::external_account_required, "EAB required."};
+  ASSERT_TRUE(invalidates_order(refused));
+  step s = transition(r, order_failed{refused, /*order_contacted=*/false}, at(t0));
+  EXPECT_EQ(s.state.order_url, order1);
+  s = transition(r, order_failed{refused}, at(t0));
+  EXPECT_TRUE(s.state.order_url.empty());
+}
+
 TEST(domain_fsm, ordering_may_finalize_or_issue_directly) {
   EXPECT_EQ(transition(record_in(domain_phase::ordering), finalizing{}, at(t0)).state.phase,
             domain_phase::finalizing);
@@ -156,14 +168,14 @@ TEST(domain_fsm, self_check_failure_message_begins_with_self_check_failed) {
 TEST(domain_fsm, usable_order_is_resumed_unusable_is_replaced) {
   domain_record r = record_in(domain_phase::ordering);
   r.order_url = order1;
-  step s = transition(r, order_failed{error{error_kind::server_error, "503."}, false}, at(t0));
+  step s = transition(r, order_failed{error{error_kind::server_error, "503."}}, at(t0));
   EXPECT_EQ(s.state.order_url, order1);
   s = transition(s.state, wake{}, at(t0 + 1min));
   s = transition(s.state, self_check_passed{}, at(t0 + 1min));
   ASSERT_TRUE(only<start_order>(s));
   EXPECT_EQ(only<start_order>(s)->resume_url, order1);
 
-  s = transition(r, order_failed{error{error_kind::malformed, "Order expired."}, true}, at(t0));
+  s = transition(r, order_failed{error{error_kind::malformed, "Order expired."}}, at(t0));
   EXPECT_TRUE(s.state.order_url.empty());
   s = transition(s.state, wake{}, at(t0 + 1min));
   s = transition(s.state, self_check_passed{}, at(t0 + 1min));
@@ -173,7 +185,7 @@ TEST(domain_fsm, usable_order_is_resumed_unusable_is_replaced) {
 TEST(domain_fsm, the_failure_log_line_ends_the_error_sentence_once) {
   const domain_record r = record_in(domain_phase::ordering);
   for (const std::string detail : {"reading from 127.0.0.1:1 timed out", "Order expired."}) {
-    const step s = transition(r, order_failed{error{error_kind::timeout, detail}, false}, at(t0));
+    const step s = transition(r, order_failed{error{error_kind::timeout, detail}}, at(t0));
     std::string warning;
     for (const log_entry& e : all_of<log_entry>(s))
       if (e.level == log_level::warning) warning = e.message;

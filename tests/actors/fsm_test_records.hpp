@@ -35,7 +35,7 @@ inline std::vector<event> all_events() {
           challenge_submitted{},
           finalizing{},
           issued{t0, t0 + days{90}},
-          order_failed{error{error_kind::rate_limited, "rate limited", true, 2h}, true},
+          order_failed{error{error_kind::rate_limited, "rate limited", true, 2h}},
           retry_requested{},
           deconfigured{},
           reconfigured{}};
