@@ -14,16 +14,6 @@ using self_ptr = caf::stateful_actor<domain_state>*;
 // Longest single timer; a wake before the due time is ignored and re-armed.
 constexpr auto max_timer = std::chrono::hours(24);
 
-log_severity severity_of(log_level level) {
-  switch (level) {
-    case log_level::debug: return log_severity::debug;
-    case log_level::info: return log_severity::info;
-    case log_level::warning: return log_severity::warning;
-    case log_level::error: return log_severity::error;
-  }
-  return log_severity::info;
-}
-
 void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effects) {
   const auto& rec = self->state.record;
   for (const auto& fx : effects) {
@@ -50,7 +40,7 @@ void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effect
         if (waiters->empty()) waiters.reset();
       }
     } else if (auto* entry = std::get_if<log_entry>(&fx)) {
-      log_line(severity_of(entry->level), entry->message);  // the message names the domain
+      log_line(entry->level, entry->message);  // the message names the domain
     }
   }
 }

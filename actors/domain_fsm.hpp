@@ -29,6 +29,7 @@
 
 #include "actors/renewal_policy.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/time.hpp"
 #include "storage/records.hpp"
 
@@ -85,8 +86,6 @@ enum class retry_outcome : std::uint8_t {
   already_in_progress,    ///< an attempt is running; it was left alone
   not_configured,         ///< the domain is retired
 };
-
-enum class log_level : std::uint8_t { debug, info, warning, error };
 
 /// Check that the domain reaches this host over HTTP; answer with self_check_passed/failed.
 struct run_self_check {};

@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "actor scheduler threads")->capture_default_str()->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
 
-  log_severity severity;
-  if (!parse_log_severity(log_level, severity)) {
+  certfleet::log_level severity;
+  if (!parse_log_level(log_level, severity)) {
     std::cerr << "certfleetd: unknown --log-level \"" << log_level
               << "\"; use debug, info, warning or error\n";
     return 2;
