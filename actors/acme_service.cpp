@@ -131,7 +131,7 @@ caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::
   st.storage = std::move(storage_writer);
   st.clock = clock;
   st.settings = std::move(settings);
-  st.orders.emplace(order_budget{st.settings.budget_orders, st.settings.budget_per},
+  st.orders.emplace(st.settings.budget,
                     st.settings.orders_in_flight, steady::now());
   return {
       [=](check_atom, std::string& domain) {
@@ -190,7 +190,7 @@ caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::
           s.account = acme_state::account_status::none;
         }
         s.settings = std::move(next);
-        s.orders->reconfigure(order_budget{s.settings.budget_orders, s.settings.budget_per},
+        s.orders->reconfigure(s.settings.budget,
                               s.settings.orders_in_flight, steady::now());
         pump(self);
       },

@@ -28,8 +28,7 @@ struct acme_settings {
   std::string directory_url;
   key_type key = key_type::ec_p256;
   std::uint32_t orders_in_flight = 16;
-  std::uint32_t budget_orders = 300;
-  std::chrono::seconds budget_per{std::chrono::hours(3)};
+  order_budget budget;  ///< new orders only
   std::uint32_t self_checks_in_flight = 64;
 };
 

@@ -17,14 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "core/order_budget.hpp"
 #include "core/time.hpp"
 
 namespace certfleet::actors {
-
-struct order_budget {
-  std::uint32_t orders = 300;
-  std::chrono::seconds per{std::chrono::hours(3)};
-};
 
 template <class Payload>
 class order_queue {

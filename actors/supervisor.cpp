@@ -42,16 +42,17 @@ std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& d
   std::vector<bool> stored(desired.size()), spawned(desired.size());
   st.domains.reserve(desired.size());  // no rehash between the spawns
   storage::write_batch retire;
+  const context retire_context{st.env->clock->now(), st.env->pol, st.env->self_check_enabled};
   auto scanned = st.store->for_each_domain([&](const storage::domain_record& r) {
     const auto it = std::lower_bound(desired.begin(), desired.end(), r.name);
     if (it == desired.end() || *it != r.name) {
       // Removed while the daemon was down: drop it from status and warnings.
       if (r.configured && !st.domains.count(r.name) && !contains(retiring, r.name)) {
-        storage::domain_record retired = r;
-        retired.configured = false;
-        retired.phase = storage::domain_phase::retired;
-        retired.order_url.clear();
-        retire.put_domains.push_back(std::move(retired));
+        // The state machine retires it, as a running domain actor would.
+        step retired = transition(r, deconfigured{}, retire_context);
+        for (const auto& fx : retired.effects)
+          if (const auto* line = std::get_if<log_entry>(&fx)) log_line(line->level, line->message);
+        retire.put_domains.push_back(std::move(retired.state));
       }
       return;
     }
@@ -119,8 +120,7 @@ acme_settings acme_settings_from(const config::configuration& config) {
   a.directory_url = s.acme_directory_url;
   a.key = s.key_type;
   a.orders_in_flight = s.orders_in_flight;
-  a.budget_orders = s.order_budget.orders;
-  a.budget_per = s.order_budget.per;
+  a.budget = s.order_budget;
   return a;
 }
 

@@ -22,6 +22,7 @@
 
 #include "config/diagnostic.hpp"
 #include "core/key_type.hpp"
+#include "core/order_budget.hpp"
 #include "config/value_parsers.hpp"
 
 namespace certfleet::config {
@@ -34,13 +35,6 @@ struct certificate_files {
   std::filesystem::path cert;
   std::filesystem::path key;
   bool operator==(const certificate_files&) const = default;
-};
-
-/// At most `orders` new ACME orders in any window of `per` (Let's Encrypt: 300 per 3 hours).
-struct order_budget {
-  std::uint32_t orders = 300;
-  std::chrono::seconds per = std::chrono::hours(3);
-  bool operator==(const order_budget&) const = default;
 };
 
 /// Every directive of certfleet.conf, typed, with its default.
@@ -63,7 +57,7 @@ struct settings {
   std::filesystem::path state_dir = "/var/lib/certfleet";
   certfleet::key_type key_type = certfleet::key_type::ec_p256;
   std::uint32_t orders_in_flight = 16;
-  config::order_budget order_budget;
+  certfleet::order_budget order_budget;
   std::filesystem::path export_dir;  ///< empty: certificates are not exported as files
   std::string deploy_hook;           ///< empty: no hook
   std::chrono::seconds deploy_hook_timeout{60};

@@ -1,0 +1,18 @@
+#pragma once
+// The budget of new ACME orders: the order_budget directive of certfleet.conf, and what
+// the ACME service spends (actors/order_queue.hpp). Renewals are exempt from it, as at
+// Let's Encrypt.
+
+#include <chrono>
+#include <cstdint>
+
+namespace certfleet {
+
+/// At most `orders` new ACME orders in any window of `per` (Let's Encrypt: 300 per 3 hours).
+struct order_budget {
+  std::uint32_t orders = 300;
+  std::chrono::seconds per = std::chrono::hours(3);
+  bool operator==(const order_budget&) const = default;
+};
+
+}  // namespace certfleet
