@@ -94,8 +94,8 @@ void on_stage(self_ptr self, domain_env* env, stage_report& report) {
       apply(self, env, challenge_submitted{});
       ack(result<void>{});
       break;
-    case issuance_stage::finalizing:
-      apply(self, env, finalizing{});
+    case issuance_stage::csr_submitted:
+      apply(self, env, csr_submitted{});
       ack(result<void>{});
       break;
   }

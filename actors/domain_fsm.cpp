@@ -193,7 +193,7 @@ void on_in_progress(builder& b, const event& ev) {
                    if (p != phase::ordering) return b.ignore(ev);
                    b.rec().phase = phase::validating;
                  },
-                 [&](const finalizing&) {
+                 [&](const csr_submitted&) {
                    // Straight from ordering when the CA reuses valid authorizations.
                    if (p != phase::ordering && p != phase::validating) return b.ignore(ev);
                    b.rec().phase = phase::finalizing;
@@ -364,7 +364,7 @@ std::string_view event_name(const event& ev) {
                         [](const self_check_failed&) { return "self_check_failed"; },
                         [](const order_created&) { return "order_created"; },
                         [](const challenge_submitted&) { return "challenge_submitted"; },
-                        [](const finalizing&) { return "finalizing"; },
+                        [](const csr_submitted&) { return "csr_submitted"; },
                         [](const issued&) { return "issued"; },
                         [](const order_failed&) { return "order_failed"; },
                         [](const retry_requested&) { return "retry_requested"; },

@@ -8,7 +8,7 @@
 //   (retry_requested: pending, failing,      a stored order is resumed after a crash)
 //    valid inside its renewal window)
 //
-//   ordering --challenge_submitted--> validating --finalizing--> finalizing
+//   ordering --challenge_submitted--> validating --csr_submitted--> finalizing
 //   (order_created stores the order URL; ordering may go straight to finalizing or issued)
 //
 //   ordering | validating | finalizing --issued--> valid
@@ -53,7 +53,7 @@ struct order_created {
 /// The challenge was answered; the CA is validating (RFC 8555 §7.5.1).
 struct challenge_submitted {};
 /// The CSR was sent (RFC 8555 §7.4); waiting for and downloading the certificate.
-struct finalizing {};
+struct csr_submitted {};
 /// A certificate was issued and stored.
 struct issued {
   timestamp not_before;
@@ -75,7 +75,7 @@ struct deconfigured {};
 struct reconfigured {};
 
 using event = std::variant<started, wake, self_check_passed, self_check_failed, order_created,
-                           challenge_submitted, finalizing, issued, order_failed, retry_requested,
+                           challenge_submitted, csr_submitted, issued, order_failed, retry_requested,
                            deconfigured, reconfigured>;
 
 // ---- effects ------------------------------------------------------------------------
@@ -90,7 +90,7 @@ enum class retry_outcome : std::uint8_t {
 /// Check that the domain reaches this host over HTTP; answer with self_check_passed/failed.
 struct run_self_check {};
 /// Run (or resume, when resume_url is set) the ACME order; answer with order_created,
-/// challenge_submitted, finalizing, then issued or order_failed.
+/// challenge_submitted, csr_submitted, then issued or order_failed.
 struct start_order {
   std::optional<std::string> resume_url;
 };

@@ -57,7 +57,7 @@ protocol::io_engine_options io_options(const config::configuration& config,
 
 }  // namespace
 
-struct engine::impl {
+struct daemon::impl {
   config::shared_configuration config;  ///< swapped under config_mutex on reload
   std::filesystem::path state_dir;
   std::unique_ptr<storage::store> store;
@@ -79,7 +79,7 @@ struct engine::impl {
 namespace {
 
 // The HTTPS listener (https_listen), serving what the precedence rules choose.
-result<void> start_https(engine::impl& i) {
+result<void> start_https(daemon::impl& i) {
   const auto& listen = i.config->settings.https_listen;
   if (!listen) return {};
   serving::https_options options;
@@ -105,9 +105,9 @@ result<void> start_https(engine::impl& i) {
 
 }  // namespace
 
-engine::engine(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+daemon::daemon(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
-engine::~engine() {
+daemon::~daemon() {
   stop();
   // Domain actors hold pending timers that CAF would wait for; they are stopped
   // without waiting (everything that matters is already durable).
@@ -117,7 +117,7 @@ engine::~engine() {
   }
 }
 
-result<std::unique_ptr<engine>> engine::start(config::configuration config, engine_options options) {
+result<std::unique_ptr<daemon>> daemon::start(config::configuration config, daemon_options options) {
   auto i = std::make_unique<impl>();
   i->config = std::make_shared<const config::configuration>(std::move(config));
   i->state_dir = options.state_dir.empty() ? i->config->settings.state_dir : options.state_dir;
@@ -172,12 +172,12 @@ result<std::unique_ptr<engine>> engine::start(config::configuration config, engi
   i->control_channel = std::move(control.value());
   log_info("certfleetd: started; state in " + i->state_dir.string() + ", HTTP-01 on port " +
            std::to_string(i->io->http_port()));
-  return std::unique_ptr<engine>(new engine(std::move(i)));
+  return std::unique_ptr<daemon>(new daemon(std::move(i)));
 }
 
 namespace {
 
-// Blocking request helpers: used from the control thread and from engine's API,
+// Blocking request helpers: used from the control thread and from daemon's API,
 // never from inside an actor. They answer in the control channel's types.
 
 control::response request_reload(caf::actor_system& sys, const caf::actor& supervisor) {
@@ -251,7 +251,7 @@ std::size_t request_count(caf::actor_system& sys, const caf::actor& supervisor) 
 
 }  // namespace
 
-result<reload_report> engine::reload() {
+result<reload_report> daemon::reload() {
   auto answer = request_reload(*impl_->system, impl_->supervisor_handle);
   if (auto* applied = std::get_if<control::reload_response>(&answer))
     return reload_report{std::move(applied->added), std::move(applied->removed)};
@@ -260,18 +260,18 @@ result<reload_report> engine::reload() {
   return error{error_kind::internal, std::get<control::error_response>(answer).message};
 }
 
-std::vector<retry_report> engine::retry(const std::vector<std::string>& domains) {
+std::vector<retry_report> daemon::retry(const std::vector<std::string>& domains) {
   std::vector<retry_report> out;
   for (auto& r : request_retry(*impl_->system, impl_->supervisor_handle, domains).results)
     out.push_back({r.domain, control::describe(r)});
   return out;
 }
 
-std::size_t engine::running_domains() {
+std::size_t daemon::running_domains() {
   return request_count(*impl_->system, impl_->supervisor_handle);
 }
 
-void engine::stop() {
+void daemon::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->control_channel.reset();
@@ -281,12 +281,12 @@ void engine::stop() {
   log_info("certfleetd: stopped; state is saved");
 }
 
-const std::filesystem::path& engine::state_dir() const { return impl_->state_dir; }
-std::filesystem::path engine::control_socket() const {
+const std::filesystem::path& daemon::state_dir() const { return impl_->state_dir; }
+std::filesystem::path daemon::control_socket() const {
   return control::socket_in(impl_->state_dir);
 }
 
-control::response engine::impl::handle_control(const control::request& request) {
+control::response daemon::impl::handle_control(const control::request& request) {
   return std::visit(
       [this](const auto& r) -> control::response {
         using kind = std::decay_t<decltype(r)>;

@@ -1,5 +1,5 @@
 #pragma once
-// Wiring of the certificate engine: the store, the network side (io_engine), the
+// Wiring of the daemon: the store, the network side (io_engine), the
 // actor system and its shared actors, and the control socket. certfleetd's main is
 // a thin shell around this; end-to-end tests use it too.
 
@@ -14,21 +14,23 @@
 
 namespace certfleet::actors {
 
-struct engine_options {
+struct daemon_options {
   /// Overrides the configuration's state_dir when set (tests).
   std::filesystem::path state_dir;
   std::size_t worker_threads = 2;
 };
 
-class engine {
+/// The running certificate daemon (not to be confused with protocol::io_engine, its
+/// network side).
+class daemon {
  public:
   /// Opens the state, binds the HTTP-01 port and the control socket, spawns a domain
   /// actor per configured domain. Errors say what to fix.
-  static result<std::unique_ptr<engine>> start(config::configuration config,
-                                               engine_options options = {});
-  ~engine();
-  engine(const engine&) = delete;
-  engine& operator=(const engine&) = delete;
+  static result<std::unique_ptr<daemon>> start(config::configuration config,
+                                               daemon_options options = {});
+  ~daemon();
+  daemon(const daemon&) = delete;
+  daemon& operator=(const daemon&) = delete;
 
   /// Re-reads the configuration directory; on error keeps the running configuration
   /// and returns the diagnostics (as an error of kind config).
@@ -46,7 +48,7 @@ class engine {
   struct impl;
 
  private:
-  explicit engine(std::unique_ptr<impl> i);
+  explicit daemon(std::unique_ptr<impl> i);
   std::unique_ptr<impl> impl_;
 };
 

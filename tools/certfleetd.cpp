@@ -74,10 +74,10 @@ int main(int argc, char** argv) {
   }
   for (const auto& w : loaded.warnings) log_warning("config: " + w.to_string());
 
-  actors::engine_options options;
+  actors::daemon_options options;
   options.state_dir = state_dir;
   options.worker_threads = threads;
-  auto engine = actors::engine::start(std::move(*loaded.value), options);
+  auto engine = actors::daemon::start(std::move(*loaded.value), options);
   if (!engine) {
     std::cerr << "certfleetd: " << engine.err().detail << "\n";
     return 1;

@@ -122,7 +122,7 @@ asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& clien
     order->status = "ready";
   }
   if (order->status == "ready") {
-    auto staged = co_await on_stage(issuance_stage::finalizing, order->url, key_pem);
+    auto staged = co_await on_stage(issuance_stage::csr_submitted, order->url, key_pem);
     if (!staged) co_return std::move(staged).err();
     auto csr = make_csr_der(*key, request.domains);
     if (!csr) co_return std::move(csr).err();

@@ -15,7 +15,7 @@ namespace certfleet::protocol {
 enum class issuance_stage {
   order_created,        ///< the order exists at the CA; its URL and key must be saved
   challenge_submitted,  ///< the CA is validating
-  finalizing,           ///< the CSR was sent
+  csr_submitted,        ///< the CSR was sent (RFC 8555 §7.4)
 };
 
 struct issuance_request {

@@ -34,7 +34,7 @@ TEST(domain_fsm, happy_path_from_pending_to_valid) {
   EXPECT_EQ(s.state.phase, domain_phase::validating);
   EXPECT_FALSE(s.persist) << "the stored order URL is enough to resume";
 
-  s = transition(s.state, finalizing{}, at(t0 + 4s));
+  s = transition(s.state, csr_submitted{}, at(t0 + 4s));
   EXPECT_EQ(s.state.phase, domain_phase::finalizing);
   EXPECT_FALSE(s.persist);
 
@@ -80,7 +80,7 @@ TEST(domain_fsm, an_order_the_ca_never_saw_stays_resumable_whatever_the_error) {
 }
 
 TEST(domain_fsm, ordering_may_finalize_or_issue_directly) {
-  EXPECT_EQ(transition(record_in(domain_phase::ordering), finalizing{}, at(t0)).state.phase,
+  EXPECT_EQ(transition(record_in(domain_phase::ordering), csr_submitted{}, at(t0)).state.phase,
             domain_phase::finalizing);
   EXPECT_EQ(
       transition(record_in(domain_phase::ordering), issued{t0, t0 + days{90}}, at(t0)).state.phase,
@@ -246,7 +246,7 @@ TEST(names, phases_and_events_have_stable_names) {
   EXPECT_EQ(phase_name(domain_phase::self_checking), "self_checking");
   EXPECT_EQ(phase_name(domain_phase::retired), "retired");
   EXPECT_EQ(event_name(order_failed{}), "order_failed");
-  EXPECT_EQ(event_name(finalizing{}), "finalizing");
+  EXPECT_EQ(event_name(csr_submitted{}), "csr_submitted");
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ inline std::vector<event> all_events() {
           self_check_failed{error{error_kind::self_check, "Self-check failed: DNS lookup failed."}},
           order_created{order1},
           challenge_submitted{},
-          finalizing{},
+          csr_submitted{},
           issued{t0, t0 + days{90}},
           order_failed{error{error_kind::rate_limited, "rate limited", true, 2h}},
           retry_requested{},
