@@ -8,11 +8,7 @@ namespace certfleet::actors {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<acme_state>*;
-using steady = std::chrono::steady_clock;
-using pump_atom = caf::atom_constant<caf::atom("pump")>;
-using acct_done_atom = caf::atom_constant<caf::atom("acct_done")>;
-using check_done_atom = caf::atom_constant<caf::atom("chk_done")>;
+using self_ptr = acme_actor::stateful_pointer<acme_state>;
 
 error not_enabled_error() {
   return error{error_kind::not_enabled,
@@ -40,7 +36,7 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
     }
   }
   caf::actor domain = q.payload.domain;
-  caf::actor me = caf::actor_cast<caf::actor>(self);
+  acme_actor me = caf::actor_cast<acme_actor>(self);
   st.engine->issue(
       std::move(req),
       [domain](protocol::issuance_stage stage, const std::string& url, const std::string& key_pem,
@@ -50,11 +46,11 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
       [domain, me](result<protocol::issued_certificate> r) {
         if (r) {
           caf::anon_send(domain, domain_msg{std::move(r.value())});
-          caf::anon_send(me, done_atom::value, true, error{});
+          caf::anon_send(me, order_done_atom::value, true, error{});
         } else {
           const error e = r.err();
           caf::anon_send(domain, domain_msg{order_failed{e}});
-          caf::anon_send(me, done_atom::value, false, e);
+          caf::anon_send(me, order_done_atom::value, false, e);
         }
       });
 }
@@ -62,7 +58,7 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
 // Before any order request: the stored orders stay resumable.
 void fail_all_waiting(self_ptr self, const error& e) {
   for (const auto& q : self->state.orders->drain())
-    self->send(q.payload.domain, domain_msg{order_failed{e, /*order_contacted=*/false}});
+    caf::anon_send(q.payload.domain, domain_msg{order_failed{e, /*order_contacted=*/false}});
 }
 
 void ensure_account(self_ptr self) {
@@ -73,15 +69,15 @@ void ensure_account(self_ptr self) {
   if (auto rec = st.store->get_account(st.settings.directory_url); rec && *rec) {
     stored = protocol::account_credentials{(*rec)->account_url, (*rec)->key_pem};
   }
-  caf::actor me = caf::actor_cast<caf::actor>(self);
+  acme_actor me = caf::actor_cast<acme_actor>(self);
   const bool was_stored = stored.has_value();
   st.engine->account(std::move(stored), st.settings.email, true,
                      [me, was_stored](result<protocol::account_credentials> r) {
                        if (r) {
-                         caf::anon_send(me, acct_done_atom::value, true, std::move(r.value()),
+                         caf::anon_send(me, account_done_atom::value, true, std::move(r.value()),
                                         was_stored, error{});
                        } else {
-                         caf::anon_send(me, acct_done_atom::value, false,
+                         caf::anon_send(me, account_done_atom::value, false,
                                         protocol::account_credentials{}, was_stored, r.err());
                        }
                      });
@@ -98,7 +94,7 @@ void pump(self_ptr self) {
     ensure_account(self);
     return;
   }
-  const auto now = steady::now();
+  const auto now = self->clock().now();
   while (auto next = st.orders->pop(now)) start_issue(self, std::move(*next));
   if (auto again = st.orders->retry_at(now)) {
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*again - now);
@@ -112,7 +108,7 @@ void pump_checks(self_ptr self) {
     auto [domain, who] = std::move(st.checks_waiting.front());
     st.checks_waiting.pop_front();
     ++st.checks_in_flight;
-    caf::actor me = caf::actor_cast<caf::actor>(self);
+    acme_actor me = caf::actor_cast<acme_actor>(self);
     st.engine->self_check(domain, [who, me](result<void> r) {
       caf::anon_send(who, domain_msg{self_check_result{r.ok(), r.ok() ? error{} : r.err()}});
       caf::anon_send(me, check_done_atom::value);
@@ -122,21 +118,20 @@ void pump_checks(self_ptr self) {
 
 }  // namespace
 
-caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::store* store,
-                           caf::actor storage_writer, const certfleet::clock* clock,
-                           acme_settings settings) {
+acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engine* engine,
+                                                storage::store* store, storage_actor storage_writer,
+                                                acme_settings settings) {
   auto& st = self->state;
   st.engine = engine;
   st.store = store;
   st.storage = std::move(storage_writer);
-  st.clock = clock;
   st.settings = std::move(settings);
-  st.orders.emplace(st.settings.budget,
-                    st.settings.orders_in_flight, steady::now());
+  st.orders.emplace(st.settings.budget, st.settings.orders_in_flight, self->clock().now());
   return {
       [=](check_atom, std::string& domain) {
-        self->state.checks_waiting.emplace_back(std::move(domain),
-                                                caf::actor_cast<caf::actor>(self->current_sender()));
+        auto who = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!who) return log_warning("acme: a self-check of " + domain + " without a sender (a bug)");
+        self->state.checks_waiting.emplace_back(std::move(domain), std::move(who));
         pump_checks(self);
       },
       [=](check_done_atom) {
@@ -144,27 +139,28 @@ caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::
         pump_checks(self);
       },
       [=](order_atom, order_request& req) {
-        self->state.orders->push({req.domain, req.has_cert, req.cert_not_after,
-                                  order_client{caf::actor_cast<caf::actor>(self->current_sender()),
-                                               req.resume_url}});
+        auto who = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!who) return log_warning("acme: an order for " + req.domain + " without a sender (a bug)");
+        self->state.orders->push(
+            {req.domain, req.has_cert, req.cert_not_after, order_client{who, req.resume_url}});
         pump(self);
       },
       [=](pump_atom) {
         self->state.pump_scheduled = false;
         pump(self);
       },
-      [=](done_atom, bool ok, error& e) {
+      [=](order_done_atom, bool ok, error& e) {
         auto& s = self->state;
         s.orders->finished();
         if (!ok && e.kind == error_kind::rate_limited) {
           const auto pause = e.retry_after.value_or(std::chrono::seconds(60));
-          s.orders->pause_until(steady::now() + pause);
+          s.orders->pause_until(self->clock().now() + pause);
           log_warning("acme: the CA is rate limiting new orders; pausing orders for " +
                       std::to_string(pause.count()) + " s");
         }
         pump(self);
       },
-      [=](acct_done_atom, bool ok, protocol::account_credentials& creds, bool was_stored, error& e) {
+      [=](account_done_atom, bool ok, protocol::account_credentials& creds, bool was_stored, error& e) {
         auto& s = self->state;
         if (!ok) {
           s.account = acme_state::account_status::none;
@@ -179,19 +175,23 @@ caf::behavior acme_service(self_ptr self, protocol::io_engine* engine, storage::
           log_info("acme: registered ACME account " + creds.url);
           storage::write_batch batch;
           batch.put_account = storage::account_record{s.settings.directory_url, creds.url, creds.key_pem};
-          self->send(s.storage, persist_atom::value, std::move(batch));
+          self->request(s.storage, caf::infinite, persist_atom::value, std::move(batch))
+              .then([](bool saved, std::string& why) {
+                if (!saved)
+                  log_error("acme: saving the new ACME account failed: " + why +
+                            ". It is registered again after a restart; free space in the state "
+                            "directory to keep it");
+              });
         }
         pump(self);
       },
-      [=](bool, const std::string&) {},  // the account's persist acknowledgement
       [=](reload_atom, acme_settings& next) {
         auto& s = self->state;
         if (next.directory_url != s.settings.directory_url || next.email != s.settings.email) {
           s.account = acme_state::account_status::none;
         }
         s.settings = std::move(next);
-        s.orders->reconfigure(s.settings.budget,
-                              s.settings.orders_in_flight, steady::now());
+        s.orders->reconfigure(s.settings.budget, s.settings.orders_in_flight, self->clock().now());
         pump(self);
       },
   };

@@ -7,13 +7,11 @@
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
-#include <caf/stateful_actor.hpp>
-#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
-#include <vector>
+#include <utility>
 
 #include "actors/messages.hpp"
 #include "actors/order_queue.hpp"
@@ -21,16 +19,6 @@
 #include "storage/store.hpp"
 
 namespace certfleet::actors {
-
-struct acme_settings {
-  bool enabled = false;  ///< terms agreed and an email set
-  std::string email;
-  std::string directory_url;
-  key_type key = key_type::ec_p256;
-  std::uint32_t orders_in_flight = 16;
-  order_budget budget;  ///< new orders only
-  std::uint32_t self_checks_in_flight = 64;
-};
 
 /// Who asked for an order, and with what resume point.
 struct order_client {
@@ -41,8 +29,7 @@ struct order_client {
 struct acme_state {
   protocol::io_engine* engine = nullptr;
   storage::store* store = nullptr;
-  caf::actor storage;
-  const certfleet::clock* clock = nullptr;
+  storage_actor storage;
   acme_settings settings;
 
   enum class account_status { none, registering, ready } account = account_status::none;
@@ -54,15 +41,13 @@ struct acme_state {
   static inline const char* name = "acme";
 };
 
-/// Messages:
-///   (check_atom, string domain)          -> sender gets (checked_atom, bool, error)
-///   (order_atom, order_request)          -> sender gets stage/issued/done messages
-///   (reload_atom, acme_settings)         new settings
-caf::behavior acme_service(caf::stateful_actor<acme_state>* self, protocol::io_engine* engine,
-                           storage::store* store, caf::actor storage_writer,
-                           const certfleet::clock* clock, acme_settings settings);
+/// The ACME service (interface: acme_actor in messages.hpp). Everything it does on the
+/// network goes through `engine` (not null; outlives the actor; a fake in tests); it reads the stored account and
+/// pending orders from `store` and writes through `storage_writer`. Its queue's time is
+/// the actor clock (steady time; virtual under CAF's test coordinator).
+acme_actor::behavior_type acme_service_behavior(acme_actor::stateful_pointer<acme_state> self,
+                                                protocol::io_engine* engine, storage::store* store,
+                                                storage_actor storage_writer,
+                                                acme_settings settings);
 
 }  // namespace certfleet::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::acme_settings)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::account_credentials)

@@ -2,7 +2,6 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
 #include "core/log.hpp"
 
 namespace certfleet::actors {
@@ -13,62 +12,105 @@ using self_ptr = caf::stateful_actor<domain_state>*;
 
 // Longest single timer; a wake before the due time is ignored and re-armed.
 constexpr auto max_timer = std::chrono::hours(24);
+// After a failed write the step is tried again this much later: a full disk or a
+// permission problem is often fixed within minutes, and one write a minute per
+// domain is cheap for the store.
+constexpr auto write_retry_delay = std::chrono::minutes(1);
+
+template <class... Fs>
+struct overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overloaded(Fs...) -> overloaded<Fs...>;
+
+// Arms the shared timer for `at` (wall clock), replacing the armed wake: an older
+// generation is ignored when it fires.
+void arm_wake(self_ptr self, domain_env* env, timestamp at) {
+  const auto gen = ++self->state.wake_generation;
+  auto delay = at - env->clock->now();
+  if (delay < decltype(delay)::zero()) delay = decltype(delay)::zero();
+  if (delay > max_timer) delay = max_timer;
+  // The actor clock: steady time, and virtual time under CAF's test coordinator.
+  const auto steady_at = self->clock().now() + delay;
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(steady_at.time_since_epoch());
+  self->send(env->timer, wake_atom::value, static_cast<std::int64_t>(ns.count()), gen);
+}
+
+void answer_retry(self_ptr self, retry_outcome outcome) {
+  auto& waiters = self->state.retry_waiters;
+  if (!waiters || waiters->empty()) return;
+  waiters->front().deliver(outcome);
+  waiters->erase(waiters->begin());
+  if (waiters->empty()) waiters.reset();
+}
 
 void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effects) {
   const auto& rec = self->state.record;
   for (const auto& fx : effects) {
-    if (std::holds_alternative<run_self_check>(fx)) {
-      self->send(env->acme, check_atom::value, rec.name);
-    } else if (auto* order = std::get_if<start_order>(&fx)) {
-      self->send(env->acme, order_atom::value,
-                 order_request{rec.name, order->resume_url, rec.has_cert(), rec.cert_not_after});
-    } else if (auto* wake = std::get_if<schedule_wake>(&fx)) {
-      const auto gen = ++self->state.wake_generation;
-      auto delay = wake->at - env->clock->now();
-      if (delay < decltype(delay)::zero()) delay = decltype(delay)::zero();
-      if (delay > max_timer) delay = max_timer;
-      const auto at = std::chrono::steady_clock::now() + delay;
-      self->send(env->timer, wake_atom::value,
-                 static_cast<std::int64_t>(
-                     std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()),
-                 gen);
-    } else if (auto* reply = std::get_if<reply_retry>(&fx)) {
-      auto& waiters = self->state.retry_waiters;
-      if (waiters && !waiters->empty()) {
-        waiters->front().deliver(reply->outcome);
-        waiters->erase(waiters->begin());
-        if (waiters->empty()) waiters.reset();
-      }
-    } else if (auto* entry = std::get_if<log_entry>(&fx)) {
-      log_line(entry->level, entry->message);  // the message names the domain
-    }
+    std::visit(
+        overloaded{
+            [&](const run_self_check&) { self->send(env->acme, check_atom::value, rec.name); },
+            [&](const start_order& order) {
+              self->send(
+                  env->acme, order_atom::value,
+                  order_request{rec.name, order.resume_url, rec.has_cert(), rec.cert_not_after});
+            },
+            [&](const schedule_wake& w) { arm_wake(self, env, w.at); },
+            [&](const reply_retry& reply) { answer_retry(self, reply.outcome); },
+            // The message names the domain.
+            [&](const log_entry& entry) { log_line(entry.level, entry.message); },
+        },
+        fx);
   }
 }
 
+// The write of a step failed: none of its effects happen, the record goes back to
+// what is stored, and a wake tries again later. The domain must not stop silently
+// (a full disk would otherwise freeze it in whatever phase it was in), and nothing
+// may act on a state a restart would not know about.
+void hold_back(self_ptr self, domain_env* env, storage::domain_record stored, const step& next,
+               const std::string& why) {
+  self->state.record = std::move(stored);
+  for (const auto& fx : next.effects)
+    if (std::holds_alternative<reply_retry>(fx)) answer_retry(self, retry_outcome::not_saved);
+  const timestamp again = env->clock->now() + write_retry_delay;
+  arm_wake(self, env, again);
+  log_error("domain=" + self->state.record.name + ": saving its state failed (" + why +
+            "), so its next step was not taken; trying again at " + format_rfc3339(again) +
+            ". Free space or fix the permissions of the state directory.");
+}
+
 // Runs the state machine; persists the new state (with `extra` in the same
-// transaction) before carrying out the effects. `then` runs after the persist.
+// transaction) before carrying out the effects, and carries out none of them when
+// the write fails. `then` runs last, with whether the step was stored.
 void apply(self_ptr self, domain_env* env, const event& ev, storage::write_batch extra = {},
            std::function<void(bool)> then = {}) {
   context ctx{env->clock->now(), env->pol, env->self_check_enabled.load()};
   step next = transition(self->state.record, ev, ctx);
-  self->state.record = next.state;
   if (!next.persist && extra.empty()) {
+    self->state.record = next.state;
     carry_out(self, env, next.effects);
     if (then) then(true);
     return;
   }
+  storage::domain_record stored = std::exchange(self->state.record, next.state);
   extra.put_domains.push_back(next.state);
-  // await: no other message is handled until the state is durable, so effects
+  // await: no other message is handled until the write is answered, so effects
   // always follow the persisted state in order.
   self->request(env->storage, caf::infinite, persist_atom::value, std::move(extra))
       .await(
-          [=](bool ok, const std::string&) {
-            carry_out(self, env, next.effects);
+          [=](bool ok, std::string& why) {
+            if (ok)
+              carry_out(self, env, next.effects);
+            else
+              hold_back(self, env, stored, next, why);
             if (then) then(ok);
           },
-          [=](caf::error&) {
-            log_error("domain=" + next.state.name + " storage actor did not answer; continuing");
-            carry_out(self, env, next.effects);
+          [=](caf::error& e) {
+            hold_back(self, env, stored, next,
+                      "the storage actor did not answer: " + caf::to_string(e));
             if (then) then(false);
           });
 }
@@ -84,9 +126,9 @@ void on_stage(self_ptr self, domain_env* env, stage_report& report) {
           {self->state.record.name, report.order_url, std::move(report.key_pem)});
       apply(self, env, order_created{report.order_url}, std::move(extra), [ack](bool ok) {
         ack(ok ? result<void>{}
-               : result<void>{error{error_kind::storage,
-                                    "could not save the new order; check the state directory's disk",
-                                    true}});
+               : result<void>{error{
+                     error_kind::storage,
+                     "could not save the new order; check the state directory's disk", true}});
       });
       break;
     }
@@ -101,66 +143,70 @@ void on_stage(self_ptr self, domain_env* env, stage_report& report) {
   }
 }
 
-// The certificate and the new state go to storage in one transaction.
+// The certificate goes to storage in the same transaction as the step it causes;
+// the exporter hears of it only once it is stored.
 void on_issued(self_ptr self, domain_env* env, protocol::issued_certificate& cert) {
-  context ctx{env->clock->now(), env->pol, env->self_check_enabled.load()};
+  const std::string& name = self->state.record.name;
   const auto nb = cert.info.not_before, na = cert.info.not_after;
-  step next = transition(self->state.record, issued{nb, na}, ctx);
-  self->state.record = next.state;
-  storage::cert_record stored{next.state.name, std::move(cert.chain_pem), std::move(cert.key_pem),
-                              nb, na, cert.info.serial_hex};
-  self->request(env->storage, caf::infinite, save_cert_atom::value, std::move(stored), next.state)
-      .await(
-          [=](bool ok, const std::string&) {
-            if (ok && env->exporter) self->send(env->exporter, export_atom::value, next.state.name);
-            carry_out(self, env, next.effects);
-          },
-             [=](caf::error&) { carry_out(self, env, next.effects); });
+  storage::write_batch extra;
+  extra.put_certs.push_back(
+      {storage::cert_record{name, std::move(cert.chain_pem), std::move(cert.key_pem), nb, na,
+                            cert.info.serial_hex},
+       std::nullopt});
+  extra.erase_pending_orders.push_back(name);
+  apply(self, env, issued{nb, na}, std::move(extra), [self, env](bool ok) {
+    if (ok && env->exporter) self->send(env->exporter, export_atom::value, self->state.record.name);
+  });
 }
 
-template <class... Fs>
-struct overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overloaded(Fs...) -> overloaded<Fs...>;
-
 void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
-  std::visit(
-      overloaded{
-          [&](wake_command& w) {
-            if (w.generation == self->state.wake_generation) apply(self, env, wake{});
-          },
-          [&](retry_command&) {
-            // Answered by the state machine's reply_retry effect.
-            auto& waiters = self->state.retry_waiters;
-            if (!waiters) waiters = std::make_unique<std::vector<caf::response_promise>>();
-            waiters->push_back(self->make_response_promise());
-            apply(self, env, retry_requested{});
-          },
-          [&](retire_command&) { apply(self, env, deconfigured{}, {}, [=](bool) { self->quit(); }); },
-          [&](get_command&) { self->make_response_promise().deliver(self->state.record); },
-          [&](self_check_result& r) {
-            if (r.ok) apply(self, env, self_check_passed{});
-            else apply(self, env, self_check_failed{std::move(r.err)});
-          },
-          [&](stage_report& report) { on_stage(self, env, report); },
-          [&](protocol::issued_certificate& cert) { on_issued(self, env, cert); },
-          [&](order_failed& f) { apply(self, env, std::move(f)); },
-      },
-      msg);
+  std::visit(overloaded{
+                 [&](wake_command& w) {
+                   if (w.generation == self->state.wake_generation) apply(self, env, wake{});
+                 },
+                 [&](retry_command&) {
+                   // Answered by the state machine's reply_retry effect.
+                   auto& waiters = self->state.retry_waiters;
+                   if (!waiters) waiters = std::make_unique<std::vector<caf::response_promise>>();
+                   waiters->push_back(self->make_response_promise());
+                   apply(self, env, retry_requested{});
+                 },
+                 [&](retire_command&) {
+                   apply(self, env, deconfigured{}, {}, [=](bool) { self->quit(); });
+                 },
+                 [&](get_command&) { self->make_response_promise().deliver(self->state.record); },
+                 [&](self_check_result& r) {
+                   if (r.ok)
+                     apply(self, env, self_check_passed{});
+                   else
+                     apply(self, env, self_check_failed{std::move(r.err)});
+                 },
+                 [&](stage_report& report) { on_stage(self, env, report); },
+                 [&](protocol::issued_certificate& cert) { on_issued(self, env, cert); },
+                 [&](order_failed& f) { apply(self, env, std::move(f)); },
+             },
+             msg);
+}
+
+// Everything but domain_msg is a bug elsewhere: say so, and answer a request with an error.
+caf::result<caf::message> reject_unexpected(caf::scheduled_actor* self, caf::message_view& x) {
+  log_warning("domain actor " + std::to_string(self->id()) +
+              ": dropped a message it does not handle: " + x.content().stringify());
+  return caf::sec::unexpected_message;
 }
 
 }  // namespace
 
-domain_actor::domain_actor(caf::actor_config& cfg, storage::domain_record record,
-                           domain_env* env, bool rejoining)
+domain_actor::domain_actor(caf::actor_config& cfg, storage::domain_record record, domain_env* env,
+                           bool rejoining)
     : caf::stateful_actor<domain_state>(cfg), env_(env) {
   state.record = std::move(record);
   state.rejoining = rejoining;
 }
 
 caf::behavior domain_actor::make_behavior() {
+  // A plain function: it fits in std::function's small buffer, no allocation per actor.
+  set_default_handler(reject_unexpected);
   apply(this, env_, started{});
   if (state.rejoining) apply(this, env_, reconfigured{});
   // One handler only: every handler costs memory in each of the (up to 100k) actors.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "actors/domain_fsm.hpp"
+#include "actors/messages.hpp"
 #include "core/time.hpp"
 #include "storage/records.hpp"
 
@@ -22,10 +23,10 @@ namespace certfleet::actors {
 
 /// What every domain actor shares; outlives them all.
 struct domain_env {
-  caf::actor storage;
-  caf::actor acme;
-  caf::actor timer;     ///< the shared wake_timer
-  caf::actor exporter;  ///< export_actor: told about every new certificate
+  storage_actor storage;
+  acme_actor acme;
+  wake_timer_actor timer;
+  export_actor exporter;  ///< told about every new certificate; may be null
   const certfleet::clock* clock = nullptr;
   const policy* pol = nullptr;
   std::atomic<bool> self_check_enabled{true};
@@ -45,7 +46,10 @@ struct domain_state {
 
 /// Messages: domain_msg only (see messages.hpp): wake, retry (answered with
 /// retry_outcome), retire, get (answered with the domain_record), the self-check
-/// result, issuance stages, the issued certificate, a failed order.
+/// result, issuance stages, the issued certificate, a failed order. Anything else is
+/// logged and answered with an error.
+/// Each step is stored before its effects are carried out; when the write fails the
+/// step is dropped (the record stays as stored) and a wake is armed to try again.
 /// A retired domain persists its state and exits.
 /// Spawned as a class (system.spawn<domain_actor>(record, env, rejoining)), not as a
 /// function: CAF keeps a function actor's arguments in a heap tuple until the actor

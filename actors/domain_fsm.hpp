@@ -85,6 +85,7 @@ enum class retry_outcome : std::uint8_t {
   not_in_renewal_window,  ///< valid certificate outside its renewal window: left alone
   already_in_progress,    ///< an attempt is running; it was left alone
   not_configured,         ///< the domain is retired
+  not_saved,              ///< the state could not be stored: nothing was done (the actor)
 };
 
 /// Check that the domain reaches this host over HTTP; answer with self_check_passed/failed.

@@ -2,7 +2,6 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
 #include "core/log.hpp"
 #include "serving/export_files.hpp"
 #include "serving/stored_certificate.hpp"
@@ -11,8 +10,7 @@ namespace certfleet::actors {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<export_state>*;
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using self_ptr = export_actor::stateful_pointer<export_state>;
 // Issuances arriving together are exported together, and the hook runs once.
 constexpr auto batch_window = std::chrono::seconds(1);
 
@@ -51,9 +49,10 @@ void flush(self_ptr self) {
 
 }  // namespace
 
-caf::behavior export_actor(self_ptr self, storage::store* store, std::filesystem::path state_dir,
-                           config::shared_configuration config,
-                           std::function<void(std::vector<std::string>)> changed) {
+export_actor::behavior_type export_behavior(self_ptr self, storage::store* store,
+                                            std::filesystem::path state_dir,
+                                            config::shared_configuration config,
+                                            std::function<void(std::vector<std::string>)> changed) {
   self->state.changed_hook = std::move(changed);
   self->state.store = store;
   self->state.state_dir = std::move(state_dir);

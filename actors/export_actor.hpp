@@ -5,13 +5,13 @@
 // files and waits for the hook, which must not block the scheduler.
 
 #include <caf/fwd.hpp>
-#include <caf/stateful_actor.hpp>
 #include <filesystem>
 #include <functional>
 #include <set>
 #include <vector>
 #include <string>
 
+#include "actors/messages.hpp"
 #include "config/configuration.hpp"
 #include "storage/store.hpp"
 
@@ -28,13 +28,10 @@ struct export_state {
   static inline const char* name = "exporter";
 };
 
-/// Messages:
-///   (export_atom, string domain)        the domain has a new certificate
-///   (reload_atom, shared_configuration) new settings (export_dir, deploy_hook, rules)
-caf::behavior export_actor(caf::stateful_actor<export_state>* self, storage::store* store,
-                           std::filesystem::path state_dir, config::shared_configuration config,
-                           std::function<void(std::vector<std::string>)> changed);
+/// The exporter (interface: export_actor in messages.hpp).
+export_actor::behavior_type export_behavior(export_actor::stateful_pointer<export_state> self,
+                                            storage::store* store, std::filesystem::path state_dir,
+                                            config::shared_configuration config,
+                                            std::function<void(std::vector<std::string>)> changed);
 
 }  // namespace certfleet::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::config::shared_configuration)

@@ -1,10 +1,14 @@
 #pragma once
-// Every atom and message type the actors exchange, in one place (CAF 0.17 atoms are
-// at most 10 characters). All messages stay inside one process, so the payload
-// types are allowed as "unsafe" (not serializable) message types.
+// Every atom, message type and actor interface the actors exchange, in one place (CAF
+// 0.17 atoms are at most 10 characters). The single-instance actors are typed
+// (caf::typed_actor): a message outside an interface does not compile. The per-domain
+// actor stays untyped for memory (see domain_msg). All messages stay inside one
+// process, so the payload types are allowed as "unsafe" (not serializable) types.
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -12,32 +16,41 @@
 #include <vector>
 
 #include "actors/domain_fsm.hpp"
-#include "protocol/acme/issuance_types.hpp"
+#include "config/configuration.hpp"
 #include "core/error.hpp"
+#include "core/key_type.hpp"
+#include "core/order_budget.hpp"
+#include "protocol/acme/issuance_types.hpp"
+#include "protocol/engine/io_engine.hpp"
 #include "storage/records.hpp"
 #include "storage/store.hpp"
 
 namespace certfleet::actors {
 
+// ---- atoms ----------------------------------------------------------------------------
 // storage actor
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
-using save_cert_atom = caf::atom_constant<caf::atom("save_cert")>;
-using load_atom = caf::atom_constant<caf::atom("load")>;
-// domain actor (see domain_msg)
+// wake timer
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // acme service
 using check_atom = caf::atom_constant<caf::atom("check")>;
+using check_done_atom = caf::atom_constant<caf::atom("chk_done")>;
 using order_atom = caf::atom_constant<caf::atom("order")>;
-using done_atom = caf::atom_constant<caf::atom("done")>;
-using account_atom = caf::atom_constant<caf::atom("account")>;
+using order_done_atom = caf::atom_constant<caf::atom("order_done")>;
+using account_done_atom = caf::atom_constant<caf::atom("acct_done")>;
+using pump_atom = caf::atom_constant<caf::atom("pump")>;
 // exporter
 using export_atom = caf::atom_constant<caf::atom("export")>;
-// supervisor
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+// supervisor (reload_atom also tells the acme service and the exporter)
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
-using status_atom = caf::atom_constant<caf::atom("status")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
+using trim_atom = caf::atom_constant<caf::atom("trim")>;
+
+// ---- the domain actor (untyped) -------------------------------------------------------
 
 /// A milestone of an issuance, with the acknowledgement the ACME flow waits for.
 struct stage_report {
@@ -45,14 +58,6 @@ struct stage_report {
   std::string order_url;
   std::string key_pem;  ///< key material: never log
   std::function<void(result<void>)> ack;
-};
-
-/// What a domain asks of the ACME service.
-struct order_request {
-  std::string domain;
-  std::optional<std::string> resume_url;
-  bool has_cert = false;       ///< renewals are exempt from the new-order budget
-  timestamp cert_not_after{};  ///< soonest-to-expire first
 };
 
 // What a domain actor receives, as ONE message type: CAF stores every handler of a
@@ -68,14 +73,39 @@ struct self_check_result {
   bool ok = false;
   error err;
 };
-using domain_msg = std::variant<wake_command, retry_command, retire_command, get_command,
-                                self_check_result, stage_report, protocol::issued_certificate,
-                                order_failed>;
+/// Everything a domain actor handles: from the wake timer (wake_command), the
+/// supervisor (retry_command, retire_command), anyone (get_command), the acme service
+/// (self_check_result, stage_report, issued_certificate, order_failed).
+using domain_msg =
+    std::variant<wake_command, retry_command, retire_command, get_command, self_check_result,
+                 stage_report, protocol::issued_certificate, order_failed>;
+
+// ---- payloads of the typed actors -----------------------------------------------------
+
+/// What a domain asks of the ACME service.
+struct order_request {
+  std::string domain;
+  std::optional<std::string> resume_url;
+  bool has_cert = false;       ///< renewals are exempt from the new-order budget
+  timestamp cert_not_after{};  ///< soonest-to-expire first
+};
+
+/// The ACME service's settings, derived from the configuration (acme_settings_from).
+struct acme_settings {
+  bool enabled = false;  ///< terms agreed and an email set
+  std::string email;
+  std::string directory_url;
+  key_type key = key_type::ec_p256;
+  std::uint32_t orders_in_flight = 16;
+  order_budget budget;  ///< new orders only
+  std::uint32_t self_checks_in_flight = 64;
+};
 
 /// The outcome of retry for one domain, as the CLI prints it.
 struct retry_report {
   std::string domain;
-  std::string outcome;  ///< "retrying", "not in renewal window, nothing to do", "unknown domain", ...
+  std::string
+      outcome;  ///< "retrying", "not in renewal window, nothing to do", "unknown domain", ...
 };
 
 /// What changed on reload.
@@ -84,16 +114,68 @@ struct reload_report {
   std::vector<std::string> removed;
 };
 
+// ---- the typed actors -----------------------------------------------------------------
+
+/// The single LMDB writer (storage_actor.hpp).
+using storage_actor = caf::typed_actor<
+    /// Stores the batch in one transaction; answers (true, "") once durable, or (false,
+    /// what failed). A certificate in put_certs without `previous` keeps the stored one
+    /// as previous (it stays until the new one is in use).
+    caf::replies_to<persist_atom, storage::write_batch>::with<bool, std::string>,
+    /// Internal: the group writer's outcome of submission `id`.
+    caf::reacts_to<durable_atom, std::uint64_t, bool, std::string>>;
+
+/// One timer for all domain actors (wake_timer.hpp).
+using wake_timer_actor = caf::typed_actor<
+    /// From a domain actor: send it domain_msg{wake_command{generation}} when the actor
+    /// clock's time since epoch reaches `at` nanoseconds.
+    caf::reacts_to<wake_atom, std::int64_t, std::uint32_t>,
+    /// Internal: the armed CAF timer of generation `n` fired.
+    caf::reacts_to<tick_atom, std::uint64_t>>;
+
+/// The gateway to the CA and the network (acme_service.hpp). Answers go to the sender
+/// as domain_msg: self_check_result for a check; stage_report, issued_certificate or
+/// order_failed for an order.
+using acme_actor = caf::typed_actor<
+    caf::reacts_to<check_atom, std::string>, caf::reacts_to<order_atom, order_request>,
+    caf::reacts_to<reload_atom, acme_settings>,
+    /// Internal: a self-check, an order or the account registration ended; the queue
+    /// may move on.
+    caf::reacts_to<check_done_atom>, caf::reacts_to<order_done_atom, bool, error>,
+    caf::reacts_to<account_done_atom, bool, protocol::account_credentials, bool, error>,
+    caf::reacts_to<pump_atom>>;
+
+/// Exports new certificates to files and runs the deploy hook (export_actor.hpp).
+using export_actor = caf::typed_actor<
+    /// The domain has a new certificate.
+    caf::reacts_to<export_atom, std::string>,
+    /// New settings (export_dir, deploy_hook, the precedence rules).
+    caf::reacts_to<reload_atom, config::shared_configuration>,
+    /// Internal: the batch window closed.
+    caf::reacts_to<flush_atom>>;
+
+/// Keeps one domain actor per configured domain (supervisor.hpp).
+using supervisor_actor = caf::typed_actor<
+    /// The operator's retry, one report per name given.
+    caf::replies_to<retry_atom, std::vector<std::string>>::with<std::vector<retry_report>>,
+    /// Re-reads the configuration directory: (applied, what changed, diagnostics).
+    caf::replies_to<reload_atom>::with<bool, reload_report, std::string>,
+    /// Running domain actors.
+    caf::replies_to<count_atom>::with<std::size_t>,
+    /// Internal: give memory back after a large reload.
+    caf::reacts_to<trim_atom>>;
+
 }  // namespace certfleet::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::error)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::domain_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::write_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::cert_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::issued_certificate)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::stage_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::account_credentials)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::config::shared_configuration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::domain_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::order_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::acme_settings)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::retry_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::reload_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::retry_outcome)

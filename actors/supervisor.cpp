@@ -12,8 +12,7 @@ namespace certfleet::actors {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<supervisor_state>*;
-using trim_atom = caf::atom_constant<caf::atom("trim")>;
+using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 constexpr std::size_t restart_budget = 5;  // per domain per hour
 
 void spawn_domain(self_ptr self, storage::domain_record record, bool rejoining) {
@@ -21,6 +20,17 @@ void spawn_domain(self_ptr self, storage::domain_record record, bool rejoining) 
   auto a = self->system().spawn<domain_actor>(std::move(record), self->state.env, rejoining);
   self->monitor(a);
   self->state.domains.emplace(std::move(name), std::move(a));
+}
+
+// Writes `batch`; a failure is logged (the domains' own actors store their records
+// again when a restart would need them).
+void persist(self_ptr self, storage::write_batch batch, std::string what) {
+  self->request(self->state.env->storage, caf::infinite, persist_atom::value, std::move(batch))
+      .then([what](bool ok, std::string& why) {
+        if (!ok)
+          log_error("supervisor: saving " + what + " failed: " + why +
+                    ". Free space in the state directory, then run certfleet reload");
+      });
 }
 
 // Membership in a sorted list: the desired list is one already, and a hash set of
@@ -74,9 +84,9 @@ std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& d
     fresh.put_domains.push_back(std::move(record));
     spawned[i] = true;
   }
-  if (!fresh.put_domains.empty()) self->send(st.env->storage, persist_atom::value, fresh);
+  if (!fresh.put_domains.empty()) persist(self, fresh, "the new domains");
   for (auto& record : fresh.put_domains) spawn_domain(self, std::move(record), false);
-  if (!retire.put_domains.empty()) self->send(st.env->storage, persist_atom::value, std::move(retire));
+  if (!retire.put_domains.empty()) persist(self, std::move(retire), "the removed domains");
   return spawned;
 }
 
@@ -93,7 +103,7 @@ reload_report apply_configuration(self_ptr self, const config::shared_configurat
         continue;
       }
       self->demonitor(it->second);  // its exit is expected, not a crash
-      self->send(it->second, domain_msg{retire_command{}});
+      caf::anon_send(it->second, domain_msg{retire_command{}});
       report.removed.push_back(it->first);
       it = st.domains.erase(it);
     }
@@ -124,9 +134,10 @@ acme_settings acme_settings_from(const config::configuration& config) {
   return a;
 }
 
-caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, caf::actor acme,
-                         config::shared_configuration initial,
-                         std::function<void(const config::shared_configuration&)> on_applied) {
+supervisor_actor::behavior_type supervisor_behavior(
+    self_ptr self, storage::store* store, domain_env* env, acme_actor acme,
+    config::shared_configuration initial,
+    std::function<void(const config::shared_configuration&)> on_applied) {
   auto& st = self->state;
   st.store = store;
   st.env = env;
@@ -165,7 +176,7 @@ caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, 
 
   return {
       [=](retry_atom, std::vector<std::string>& names) {
-        auto rp = self->make_response_promise();
+        auto rp = self->make_response_promise<std::vector<retry_report>>();
         auto reports = std::make_shared<std::vector<retry_report>>(names.size());
         auto remaining = std::make_shared<std::size_t>(names.size());
         auto finish = [rp, reports, remaining]() mutable {
@@ -198,6 +209,11 @@ caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, 
                       case retry_outcome::not_configured:
                         (*reports)[i].outcome = "unknown domain (not in the configuration)";
                         break;
+                      case retry_outcome::not_saved:
+                        (*reports)[i].outcome =
+                            "not retried: its state could not be saved (see the daemon's log); "
+                            "free space in the state directory and try again";
+                        break;
                     }
                     finish();
                   },
@@ -208,7 +224,7 @@ caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, 
         }
         return rp;
       },
-      [=](reload_atom) -> std::tuple<bool, reload_report, std::string> {
+      [=](reload_atom) -> caf::result<bool, reload_report, std::string> {
         auto loaded = config::load_configuration(self->state.config_dir);
         if (!loaded.ok()) {
           log_error("supervisor: reload rejected; keeping the running configuration");
@@ -220,14 +236,13 @@ caf::behavior supervisor(self_ptr self, storage::store* store, domain_env* env, 
             self, std::make_shared<const config::configuration>(std::move(*loaded.value)));
         log_info("supervisor: reload applied: " + std::to_string(report.added.size()) +
                  " added, " + std::to_string(report.removed.size()) + " removed");
-        return {true, report, std::string()};
+        return {true, std::move(report), std::string()};
       },
       [=](count_atom) { return self->state.domains.size(); },
       [=](trim_atom) {
         self->state.store->release_resident_pages();
         ::malloc_trim(0);
       },
-      [=](bool, const std::string&) {},  // persist acknowledgements
   };
 }
 

@@ -7,15 +7,14 @@
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
-#include <caf/stateful_actor.hpp>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "actors/acme_service.hpp"
 #include "actors/domain_actor.hpp"
+#include "actors/messages.hpp"
 #include "config/configuration.hpp"
 #include "storage/store.hpp"
 
@@ -27,7 +26,7 @@ acme_settings acme_settings_from(const config::configuration& config);
 struct supervisor_state {
   storage::store* store = nullptr;
   domain_env* env = nullptr;
-  caf::actor acme;
+  acme_actor acme;
   std::filesystem::path config_dir;
   /// One entry per running domain actor (monitored; retired ones are demonitored
   /// first, so a down message always means a crash).
@@ -38,12 +37,11 @@ struct supervisor_state {
   static inline const char* name = "supervisor";
 };
 
-/// Messages:
-///   (retry_atom, vector<string> domains) -> (vector<retry_report>)
-///   (reload_atom) -> (bool ok, reload_report, string errors)   re-reads config_dir
-///   (count_atom) -> (size_t running domain actors)
-caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self, storage::store* store,
-                         domain_env* env, caf::actor acme, config::shared_configuration initial,
-                         std::function<void(const config::shared_configuration&)> on_applied);
+/// The supervisor (interface: supervisor_actor in messages.hpp). Spawns the domains of
+/// `initial` at once; `on_applied` is called with it and with every reloaded one.
+supervisor_actor::behavior_type supervisor_behavior(
+    supervisor_actor::stateful_pointer<supervisor_state> self, storage::store* store,
+    domain_env* env, acme_actor acme, config::shared_configuration initial,
+    std::function<void(const config::shared_configuration&)> on_applied);
 
 }  // namespace certfleet::actors

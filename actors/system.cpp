@@ -67,7 +67,9 @@ struct daemon::impl {
   domain_env env;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor storage_actor_handle, acme, supervisor_handle;
+  storage_actor storage_actor_handle;
+  acme_actor acme;
+  supervisor_actor supervisor_handle;
   std::unique_ptr<serving::https_server> https;
   std::unique_ptr<control::server> control_channel;
   std::mutex config_mutex;
@@ -141,23 +143,23 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config, daem
 
   i->system = std::make_unique<caf::actor_system>(configure(i->cfg, options.worker_threads));
   auto& sys = *i->system;
-  i->storage_actor_handle = sys.spawn(storage_actor, i->store.get(), i->writer.get());
-  i->acme = sys.spawn(acme_service, i->io.get(), i->store.get(), i->storage_actor_handle,
-                      static_cast<const certfleet::clock*>(&i->clock), acme_settings_from(*i->config));
+  i->storage_actor_handle = sys.spawn(storage_behavior, i->store.get(), i->writer.get());
+  i->acme = sys.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(i->io.get()), i->store.get(),
+                      i->storage_actor_handle, acme_settings_from(*i->config));
   i->env.storage = i->storage_actor_handle;
   i->env.acme = i->acme;
-  i->env.timer = sys.spawn(wake_timer);
+  i->env.timer = sys.spawn(wake_timer_behavior);
   impl* raw = i.get();
   if (auto started = start_https(*raw); !started) return std::move(started).err();
   i->env.exporter = sys.spawn<caf::detached>(
-      export_actor, i->store.get(), i->state_dir, i->config,
+      export_behavior, i->store.get(), i->state_dir, i->config,
       [raw](std::vector<std::string> names) {
         if (raw->https) raw->https->invalidate(std::move(names));
       });
   i->env.clock = &i->clock;
   i->env.pol = &default_policy();
   i->env.self_check_enabled = i->config->settings.lets_encrypt_certs_self_check;
-  i->supervisor_handle = sys.spawn(supervisor, i->store.get(), &i->env, i->acme, i->config,
+  i->supervisor_handle = sys.spawn(supervisor_behavior, i->store.get(), &i->env, i->acme, i->config,
                                    [raw](const config::shared_configuration& c) {
                                      caf::anon_send(raw->env.exporter, reload_atom::value, c);
                                      if (raw->https) raw->https->invalidate({});
@@ -180,7 +182,7 @@ namespace {
 // Blocking request helpers: used from the control thread and from daemon's API,
 // never from inside an actor. They answer in the control channel's types.
 
-control::response request_reload(caf::actor_system& sys, const caf::actor& supervisor) {
+control::response request_reload(caf::actor_system& sys, const supervisor_actor& supervisor) {
   caf::scoped_actor self{sys};
   control::response out = control::error_response{"reload failed: the supervisor did not answer; "
                                                   "check certfleetd's log"};
@@ -224,7 +226,7 @@ control::retry_result typed_retry_result(const retry_report& report) {
   return {report.domain, retry_outcome::no_answer, report.outcome};
 }
 
-control::retry_response request_retry(caf::actor_system& sys, const caf::actor& supervisor,
+control::retry_response request_retry(caf::actor_system& sys, const supervisor_actor& supervisor,
                                       const std::vector<std::string>& domains) {
   caf::scoped_actor self{sys};
   control::retry_response out;
@@ -241,7 +243,7 @@ control::retry_response request_retry(caf::actor_system& sys, const caf::actor& 
   return out;
 }
 
-std::size_t request_count(caf::actor_system& sys, const caf::actor& supervisor) {
+std::size_t request_count(caf::actor_system& sys, const supervisor_actor& supervisor) {
   caf::scoped_actor self{sys};
   std::size_t n = 0;
   self->request(supervisor, std::chrono::seconds(10), count_atom::value)

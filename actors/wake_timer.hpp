@@ -6,11 +6,12 @@
 
 #include <caf/actor_addr.hpp>
 #include <caf/fwd.hpp>
-#include <caf/stateful_actor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <queue>
 #include <vector>
+
+#include "actors/messages.hpp"
 
 namespace certfleet::actors {
 
@@ -28,9 +29,9 @@ struct wake_timer_state {
   static inline const char* name = "wake_timer";
 };
 
-/// Messages:
-///   (wake_atom, int64 at, uint32 generation)  from a domain actor: wake me with
-///       domain_msg{wake_command{generation}} when steady_clock's time since epoch reaches `at` ns
-caf::behavior wake_timer(caf::stateful_actor<wake_timer_state>* self);
+/// The wake timer (interface: wake_timer_actor in messages.hpp). Time is the actor
+/// clock's (steady time; virtual under CAF's test coordinator).
+wake_timer_actor::behavior_type wake_timer_behavior(
+    wake_timer_actor::stateful_pointer<wake_timer_state> self);
 
 }  // namespace certfleet::actors
