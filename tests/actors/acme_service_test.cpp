@@ -1,0 +1,123 @@
+// The ACME service's queue in front of the CA, with a fake io_engine: the cap on
+// orders in flight, the new-order budget (renewals exempt) and the pause after
+// rateLimited, all in virtual time.
+
+#include "actors/acme_service.hpp"
+
+#include "storage/store.hpp"
+#include "tests/actors/fakes.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace certfleet::actors::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class acme_service_test : public actor_fixture {
+ protected:
+  acme_service_test() {
+    auto opened = storage::store::open(dir_.path(), storage::open_mode::read_write);
+    EXPECT_TRUE(opened.ok());
+    store_ = std::make_unique<storage::store>(std::move(opened.value()));
+    storage_ = sys_.spawn(fake_storage, script_, log_);
+    domains_ = sys_.spawn(recording_domain, log_);
+  }
+  ~acme_service_test() override {
+    caf::anon_send_exit(acme_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(domains_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(storage_, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  void start(order_budget budget, std::uint32_t in_flight) {
+    acme_settings s;
+    s.enabled = true;
+    s.email = "ops@example.com";
+    s.directory_url = "https://ca.test/directory";
+    s.orders_in_flight = in_flight;
+    s.budget = budget;
+    acme_ = sys_.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(&engine_),
+                       store_.get(), storage_, s);
+    run();
+  }
+
+  // An order from the (one, recording) domain actor.
+  void order(const std::string& name, bool renewal) {
+    caf::send_as(domains_, acme_, order_atom::value,
+                 order_request{name, std::nullopt, renewal, wall_.now() + 24h});
+    run();
+  }
+
+  // The CA's answer to the n-th issue() call.
+  void finish(std::size_t n, result<protocol::issued_certificate> r) {
+    engine_.issues.at(n).done(std::move(r));
+    run();
+  }
+
+  certfleet::testing::temp_dir dir_;
+  std::unique_ptr<storage::store> store_;
+  fake_io_engine engine_;
+  std::shared_ptr<storage_script> script_ = std::make_shared<storage_script>();
+  storage_actor storage_;
+  caf::actor domains_;
+  acme_actor acme_;
+};
+
+TEST_F(acme_service_test, registers_once_and_stores_the_new_account) {
+  start({300, 3h}, 4);
+  order("a.example", false);
+  order("b.example", false);
+  EXPECT_EQ(engine_.accounts, 1);
+  EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
+  ASSERT_EQ(script_->batches.size(), 1u);
+  ASSERT_TRUE(script_->batches[0].put_account);
+  EXPECT_EQ(script_->batches[0].put_account->account_url, "https://ca.test/acct/1");
+}
+
+TEST_F(acme_service_test, at_most_orders_in_flight_run_at_once) {
+  start({300, 3h}, 2);
+  for (const char* name : {"a.example", "b.example", "c.example"}) order(name, false);
+  EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
+  finish(0, error{error_kind::network, "connection reset"});
+  EXPECT_TRUE(log_->contains("order_failed network"));
+  EXPECT_EQ(engine_.issued_domains().size(), 3u);
+}
+
+TEST_F(acme_service_test, new_orders_wait_for_the_budget_and_renewals_do_not) {
+  start({2, 1h}, 10);
+  for (const char* name : {"a.example", "b.example", "c.example"}) order(name, false);
+  EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
+  order("renew.example", true);
+  EXPECT_EQ(engine_.issued_domains().back(), "renew.example");
+  // Two per hour: the next token comes after 30 minutes.
+  advance(29min);
+  EXPECT_EQ(engine_.issued_domains().size(), 3u);
+  advance(1min + 1s);
+  EXPECT_EQ(engine_.issued_domains().back(), "c.example");
+}
+
+TEST_F(acme_service_test, rate_limited_pauses_every_order_until_retry_after) {
+  start({300, 3h}, 1);
+  order("a.example", false);
+  order("b.example", true);
+  ASSERT_EQ(engine_.issued_domains().size(), 1u);
+  finish(0, error{error_kind::rate_limited, "too many new orders", true, 120s});
+  EXPECT_TRUE(log_->contains("order_failed rate_limited"));
+  advance(119s);
+  EXPECT_EQ(engine_.issued_domains().size(), 1u);
+  advance(1s);
+  EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
+}
+
+TEST_F(acme_service_test, with_acme_disabled_waiting_orders_fail_and_keep_their_order) {
+  acme_settings s;  // not enabled
+  acme_ = sys_.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(&engine_),
+                     store_.get(), storage_, s);
+  run();
+  order("a.example", false);
+  EXPECT_TRUE(log_->contains("order_failed not_enabled"));
+  EXPECT_TRUE(engine_.issues.empty());
+}
+
+}  // namespace
+}  // namespace certfleet::actors::testing

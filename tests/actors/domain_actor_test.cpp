@@ -1,0 +1,146 @@
+// The domain actor around the state machine: it stores a step before it acts on it,
+// and acts on nothing when the write fails (then a later wake tries again).
+
+#include "actors/domain_actor.hpp"
+
+#include "actors/wake_timer.hpp"
+#include "tests/actors/fakes.hpp"
+
+namespace certfleet::actors::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using storage::domain_phase;
+
+class domain_actor_test : public actor_fixture {
+ protected:
+  domain_actor_test() {
+    env_.storage = sys_.spawn(fake_storage, script_, log_);
+    env_.acme = sys_.spawn(fake_acme, log_);
+    env_.timer = sys_.spawn(wake_timer_behavior);
+    env_.exporter = sys_.spawn(fake_exporter, log_);
+    env_.clock = &wall_;
+    env_.pol = &default_policy();
+  }
+  ~domain_actor_test() override {
+    for (auto& a : spawned_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env_.timer, caf::exit_reason::user_shutdown);
+  }
+
+  // A domain whose last attempt failed; its next one is due in 30 s.
+  storage::domain_record failing_domain() const {
+    storage::domain_record r;
+    r.name = "a.example";
+    r.phase = domain_phase::failing;
+    r.failure_count = 1;
+    r.first_failure = r.last_failure = wall_.now() - 1min;
+    r.last_error = "the CA answered HTTP 503";
+    r.next_attempt = wall_.now() + 30s;
+    return r;
+  }
+
+  caf::actor spawn_domain(storage::domain_record r) {
+    spawned_.push_back(sys_.spawn<domain_actor>(std::move(r), &env_, false));
+    run();
+    log_->events.clear();
+    return spawned_.back();
+  }
+
+  // The answer to `request` once every actor has run; fails the test when there is none
+  // (a blocking receive would wait for ever: nothing runs while the test waits).
+  template <class T>
+  T ask(const caf::actor& domain, domain_msg request) {
+    auto answer = self_->request(domain, caf::infinite, std::move(request));
+    run();
+    T out{};
+    if (self_->mailbox().empty()) {
+      ADD_FAILURE() << "no answer";
+      return out;
+    }
+    answer.receive([&](T& value) { out = std::move(value); },
+                   [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
+    return out;
+  }
+  retry_outcome retry(const caf::actor& domain) {
+    return ask<retry_outcome>(domain, retry_command{});
+  }
+  storage::domain_record record_of(const caf::actor& domain) {
+    return ask<storage::domain_record>(domain, get_command{});
+  }
+
+  std::shared_ptr<storage_script> script_ = std::make_shared<storage_script>();
+  domain_env env_;
+  std::vector<caf::actor> spawned_;
+};
+
+TEST_F(domain_actor_test, stores_the_step_before_it_acts_on_it) {
+  const auto domain = spawn_domain(failing_domain());
+  EXPECT_EQ(retry(domain), retry_outcome::retrying);
+  ASSERT_TRUE(log_->contains("check a.example")) << ::testing::PrintToString(log_->events);
+  EXPECT_LT(log_->position("persist"), log_->position("check a.example"));
+  ASSERT_EQ(script_->batches.size(), 1u);
+  ASSERT_EQ(script_->batches[0].put_domains.size(), 1u);
+  EXPECT_EQ(script_->batches[0].put_domains[0].phase, domain_phase::self_checking);
+}
+
+TEST_F(domain_actor_test, does_not_act_when_the_write_fails_and_tries_again_later) {
+  const auto stored = failing_domain();
+  const auto domain = spawn_domain(stored);
+  script_->fail = true;
+  EXPECT_EQ(retry(domain), retry_outcome::not_saved);
+  EXPECT_EQ(log_->events, std::vector<std::string>{"persist"});
+  // The record is what storage holds, not the step that was not stored.
+  EXPECT_EQ(record_of(domain), stored);
+
+  // The disk is freed; the wake armed after the failure starts the attempt that is due.
+  script_->fail = false;
+  advance(59s);
+  EXPECT_FALSE(log_->contains("check a.example"));
+  advance(1s);
+  EXPECT_TRUE(log_->contains("check a.example")) << ::testing::PrintToString(log_->events);
+  EXPECT_EQ(record_of(domain).phase, domain_phase::self_checking);
+}
+
+TEST_F(domain_actor_test, an_issued_certificate_is_exported_only_once_stored) {
+  storage::domain_record r = failing_domain();
+  r.phase = domain_phase::finalizing;
+  r.order_url = "https://ca.test/order/1";
+  r.next_attempt = wall_.now() + 10min;
+  const auto domain = spawn_domain(r);  // resumes the stored order
+  const auto before = record_of(domain);
+
+  protocol::issued_certificate cert;
+  cert.chain_pem = "CHAIN";
+  cert.key_pem = "KEY";
+  cert.info.not_before = wall_.now();
+  cert.info.not_after = wall_.now() + 90 * 24h;
+  script_->fail = true;
+  caf::anon_send(domain, domain_msg{cert});
+  run();
+  EXPECT_EQ(log_->events, std::vector<std::string>{"persist"});
+  ASSERT_EQ(script_->batches.size(), 1u);
+  // The certificate and the step are one write.
+  EXPECT_EQ(script_->batches[0].put_certs.size(), 1u);
+  EXPECT_EQ(script_->batches[0].put_domains.size(), 1u);
+  EXPECT_EQ(record_of(domain), before);
+
+  script_->fail = false;
+  caf::anon_send(domain, domain_msg{cert});
+  run();
+  EXPECT_TRUE(log_->contains("export a.example")) << ::testing::PrintToString(log_->events);
+  EXPECT_EQ(record_of(domain).phase, domain_phase::valid);
+}
+
+TEST_F(domain_actor_test, an_unexpected_message_is_answered_with_an_error) {
+  const auto domain = spawn_domain(failing_domain());
+  auto answer = self_->request(domain, caf::infinite, std::string("hello"));
+  run();
+  ASSERT_FALSE(self_->mailbox().empty());
+  bool rejected = false;
+  answer.receive([](std::string&) { ADD_FAILURE() << "answered"; },
+                 [&](caf::error& e) { rejected = e == caf::sec::unexpected_message; });
+  EXPECT_TRUE(rejected);
+}
+
+}  // namespace
+}  // namespace certfleet::actors::testing

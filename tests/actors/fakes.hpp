@@ -1,0 +1,174 @@
+#pragma once
+// Fakes for the actors' I/O boundary, on CAF's deterministic test coordinator: a
+// fixture with virtual time, a wall clock a test moves, a storage actor whose writes
+// can fail, an io_engine whose calls a test answers, and actors that record what
+// they receive. Reusable by any actor-level test (and the fleet simulator).
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "core/time.hpp"
+#include "protocol/engine/io_engine.hpp"
+
+namespace certfleet::actors::testing {
+
+/// A wall clock that moves only when the test says so.
+struct manual_clock final : certfleet::clock {
+  timestamp current = from_unix_us(1'700'000'000'000'000);
+  timestamp now() const override { return current; }
+};
+
+/// What the fakes saw, in the order they saw it ("persist", "check a.example", ...).
+struct trace {
+  std::vector<std::string> events;
+  bool contains(const std::string& e) const {
+    return std::find(events.begin(), events.end(), e) != events.end();
+  }
+  /// Position of the first `e`, or events.size() when absent.
+  std::size_t position(const std::string& e) const {
+    return static_cast<std::size_t>(std::find(events.begin(), events.end(), e) - events.begin());
+  }
+};
+
+/// The state behind fake_storage: the batches it was asked to write, and whether it fails.
+struct storage_script {
+  std::vector<storage::write_batch> batches;
+  bool fail = false;
+  std::string why = "No space left on device";
+};
+
+/// A storage actor that answers each persist as `script` says, recording it in `log`.
+inline storage_actor::behavior_type fake_storage(storage_actor::pointer,
+                                                 std::shared_ptr<storage_script> script,
+                                                 std::shared_ptr<trace> log) {
+  return {
+      [=](persist_atom, storage::write_batch& batch) -> caf::result<bool, std::string> {
+        log->events.push_back("persist");
+        script->batches.push_back(std::move(batch));
+        if (script->fail) return {false, script->why};
+        return {true, std::string()};
+      },
+      [=](durable_atom, std::uint64_t, bool, std::string&) {
+        ADD_FAILURE() << "fake_storage got the real storage actor's internal message";
+      },
+  };
+}
+
+/// An ACME service that records what domains ask of it ("check <name>", "order <name>").
+inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<trace> log) {
+  return {
+      [=](check_atom, std::string& domain) { log->events.push_back("check " + domain); },
+      [=](order_atom, order_request& req) { log->events.push_back("order " + req.domain); },
+      [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
+      [=](check_done_atom) { ADD_FAILURE() << "internal message"; },
+      [=](order_done_atom, bool, error&) { ADD_FAILURE() << "internal message"; },
+      [=](account_done_atom, bool, protocol::account_credentials&, bool, error&) {
+        ADD_FAILURE() << "internal message";
+      },
+      [=](pump_atom) { ADD_FAILURE() << "internal message"; },
+  };
+}
+
+/// An exporter that records "export <name>".
+inline export_actor::behavior_type fake_exporter(export_actor::pointer,
+                                                 std::shared_ptr<trace> log) {
+  return {
+      [=](export_atom, std::string& domain) { log->events.push_back("export " + domain); },
+      [=](reload_atom, config::shared_configuration&) { log->events.push_back("export reload"); },
+      [=](flush_atom) { ADD_FAILURE() << "internal message"; },
+  };
+}
+
+/// A stand-in for a domain actor: records each domain_msg it gets by kind
+/// ("self_check ok", "stage", "issued", "order_failed <error kind>").
+inline caf::behavior recording_domain(caf::event_based_actor*, std::shared_ptr<trace> log) {
+  return {[=](domain_msg& msg) {
+    if (auto* r = std::get_if<self_check_result>(&msg))
+      log->events.push_back(r->ok ? "self_check ok" : "self_check failed");
+    else if (std::holds_alternative<stage_report>(msg))
+      log->events.push_back("stage");
+    else if (std::holds_alternative<protocol::issued_certificate>(msg))
+      log->events.push_back("issued");
+    else if (auto* f = std::get_if<order_failed>(&msg))
+      log->events.push_back("order_failed " + std::string(to_string(f->err.kind)));
+    else
+      log->events.push_back("other");
+  }};
+}
+
+/// An io_engine whose calls wait until the test answers them. The account is granted
+/// at once; self-checks and issues are kept in call order.
+class fake_io_engine final : public protocol::io_engine {
+ public:
+  struct issue_call {
+    protocol::issuance_request request;
+    stage_handler on_stage;
+    std::function<void(result<protocol::issued_certificate>)> done;
+  };
+  std::vector<issue_call> issues;
+  std::vector<std::pair<std::string, std::function<void(result<void>)>>> self_checks;
+  int accounts = 0;
+
+  void self_check(std::string domain, std::function<void(result<void>)> done) override {
+    self_checks.emplace_back(std::move(domain), std::move(done));
+  }
+  void account(std::optional<protocol::account_credentials> stored, std::string, bool,
+               std::function<void(result<protocol::account_credentials>)> done) override {
+    ++accounts;
+    done(stored ? *stored : protocol::account_credentials{"https://ca.test/acct/1", "KEY"});
+  }
+  void issue(protocol::issuance_request request, stage_handler on_stage,
+             std::function<void(result<protocol::issued_certificate>)> done) override {
+    issues.push_back({std::move(request), std::move(on_stage), std::move(done)});
+  }
+  /// Domains of the issue() calls so far, in order.
+  std::vector<std::string> issued_domains() const {
+    std::vector<std::string> out;
+    for (const auto& call : issues) out.push_back(call.request.domains.at(0));
+    return out;
+  }
+};
+
+/// An actor system on CAF's deterministic scheduler: nothing runs until run(), and
+/// time (the actor clock) moves only by advance().
+class actor_fixture : public ::testing::Test {
+ protected:
+  static caf::actor_system_config& testing_config(caf::actor_system_config& cfg) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.file-verbosity", caf::atom("quiet"));
+    cfg.set("logger.console-verbosity", caf::atom("quiet"));
+    return cfg;
+  }
+
+  actor_fixture()
+      : sys_(testing_config(cfg_)),
+        sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
+        self_(sys_, true) {
+    sched_.clock().current_time += std::chrono::hours(1);  // not the epoch
+  }
+  ~actor_fixture() override { sched_.run(); }
+
+  /// Runs every queued message, bounded so a message loop fails the test instead of hanging.
+  void run() { EXPECT_LT(sched_.run(100'000), 100'000u) << "the actors never went quiet"; }
+  /// Moves the actor clock and the wall clock by `d`, fires due timers, runs.
+  void advance(std::chrono::microseconds d) {
+    wall_.current += d;
+    sched_.clock().advance_time(d);
+    run();
+  }
+
+  caf::actor_system_config cfg_;
+  caf::actor_system sys_;
+  caf::scheduler::test_coordinator& sched_;
+  caf::scoped_actor self_;  ///< sends requests and receives their answers
+  manual_clock wall_;
+  std::shared_ptr<trace> log_ = std::make_shared<trace>();
+};
+
+}  // namespace certfleet::actors::testing

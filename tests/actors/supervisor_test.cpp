@@ -1,0 +1,141 @@
+// The supervisor's diff on reload: added domains get an actor, removed ones are retired
+// through their actor (the state machine's deconfigured step), the rest are untouched.
+
+#include "actors/supervisor.hpp"
+
+#include <fstream>
+
+#include "actors/wake_timer.hpp"
+#include "storage/store.hpp"
+#include "tests/actors/fakes.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace certfleet::actors::testing {
+namespace {
+
+using storage::domain_phase;
+
+class supervisor_test : public actor_fixture {
+ protected:
+  supervisor_test() {
+    auto opened = storage::store::open(state_.path(), storage::open_mode::read_write);
+    EXPECT_TRUE(opened.ok());
+    store_ = std::make_unique<storage::store>(std::move(opened.value()));
+    env_.storage = sys_.spawn(fake_storage, script_, log_);
+    env_.acme = sys_.spawn(fake_acme, log_);
+    env_.timer = sys_.spawn(wake_timer_behavior);
+    env_.exporter = sys_.spawn(fake_exporter, log_);
+    env_.clock = &wall_;
+    env_.pol = &default_policy();
+  }
+  ~supervisor_test() override {
+    caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env_.timer, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  void configure(const std::string& domains) {
+    std::ofstream(config_.path() / "certfleet.conf")
+        << "tls_certificate_auto_generate " << domains << "\n";
+  }
+
+  void start() {
+    auto loaded = config::load_configuration(config_.path());
+    ASSERT_TRUE(loaded.ok()) << config::format_diagnostics(loaded.errors);
+    auto initial = std::make_shared<const config::configuration>(std::move(*loaded.value));
+    supervisor_ = sys_.spawn(supervisor_behavior, store_.get(), &env_, env_.acme, initial,
+                             [this](const config::shared_configuration&) { ++applied_; });
+    run();
+  }
+
+  template <class... Ts, class... Args>
+  std::tuple<Ts...> ask(Args... args) {
+    auto answer = self_->request(supervisor_, caf::infinite, args...);
+    run();
+    std::tuple<Ts...> out;
+    if (self_->mailbox().empty()) {
+      ADD_FAILURE() << "no answer";
+      return out;
+    }
+    answer.receive([&](Ts&... xs) { out = std::make_tuple(std::move(xs)...); },
+                   [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
+    return out;
+  }
+  std::size_t running() { return std::get<0>(ask<std::size_t>(count_atom::value)); }
+
+  // The domain records written so far, by name and phase ("b.example retired").
+  std::vector<std::string> written_phases() const {
+    std::vector<std::string> out;
+    for (const auto& batch : script_->batches)
+      for (const auto& r : batch.put_domains)
+        out.push_back(r.name + " " + std::string(phase_name(r.phase)));
+    return out;
+  }
+
+  certfleet::testing::temp_dir state_, config_;
+  std::unique_ptr<storage::store> store_;
+  std::shared_ptr<storage_script> script_ = std::make_shared<storage_script>();
+  domain_env env_;
+  supervisor_actor supervisor_;
+  int applied_ = 0;
+};
+
+TEST_F(supervisor_test, reload_spawns_the_added_and_retires_the_removed) {
+  configure("a.example b.example");
+  start();
+  EXPECT_EQ(running(), 2u);
+  EXPECT_EQ(applied_, 1);
+  script_->batches.clear();
+
+  configure("b.example c.example");
+  auto [ok, report, errors] = ask<bool, reload_report, std::string>(reload_atom::value);
+  ASSERT_TRUE(ok) << errors;
+  EXPECT_EQ(report.added, std::vector<std::string>{"c.example"});
+  EXPECT_EQ(report.removed, std::vector<std::string>{"a.example"});
+  EXPECT_EQ(running(), 2u);
+  EXPECT_EQ(applied_, 2);
+  EXPECT_TRUE(log_->contains("acme reload"));
+  // a.example's own actor stored its retirement, through the state machine.
+  const auto written = written_phases();
+  EXPECT_NE(std::find(written.begin(), written.end(), "a.example retired"), written.end())
+      << ::testing::PrintToString(written);
+  EXPECT_NE(std::find(written.begin(), written.end(), "c.example pending"), written.end())
+      << ::testing::PrintToString(written);
+}
+
+TEST_F(supervisor_test, an_unchanged_reload_changes_nothing) {
+  configure("a.example");
+  start();
+  auto [ok, report, errors] = ask<bool, reload_report, std::string>(reload_atom::value);
+  ASSERT_TRUE(ok) << errors;
+  EXPECT_TRUE(report.added.empty());
+  EXPECT_TRUE(report.removed.empty());
+  EXPECT_EQ(running(), 1u);
+}
+
+TEST_F(supervisor_test, a_rejected_configuration_keeps_the_running_one) {
+  configure("a.example");
+  start();
+  std::ofstream(config_.path() / "certfleet.conf") << "no_such_directive yes\n";
+  auto [ok, report, errors] = ask<bool, reload_report, std::string>(reload_atom::value);
+  EXPECT_FALSE(ok);
+  EXPECT_FALSE(errors.empty());
+  EXPECT_EQ(running(), 1u);
+}
+
+TEST_F(supervisor_test, domains_removed_while_stopped_are_retired_at_start) {
+  storage::domain_record gone;
+  gone.name = "gone.example";
+  gone.phase = domain_phase::valid;
+  storage::write_batch batch;
+  batch.put_domains.push_back(gone);
+  ASSERT_TRUE(store_->commit(batch).ok());
+  configure("a.example");
+  start();
+  const auto written = written_phases();
+  EXPECT_NE(std::find(written.begin(), written.end(), "gone.example retired"), written.end())
+      << ::testing::PrintToString(written);
+}
+
+}  // namespace
+}  // namespace certfleet::actors::testing
