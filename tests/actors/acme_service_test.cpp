@@ -16,9 +16,6 @@ using namespace std::chrono_literals;
 class acme_service_test : public actor_fixture {
  protected:
   acme_service_test() {
-    auto opened = storage::store::open(dir_.path(), storage::open_mode::read_write);
-    EXPECT_TRUE(opened.ok());
-    store_ = std::make_unique<storage::store>(std::move(opened.value()));
     storage_ = sys_.spawn(fake_storage, script_, log_);
     domains_ = sys_.spawn(recording_domain, log_);
   }
@@ -55,7 +52,7 @@ class acme_service_test : public actor_fixture {
   }
 
   certfleet::testing::temp_dir dir_;
-  std::unique_ptr<storage::store> store_;
+  std::unique_ptr<storage::store> store_ = open_test_store(dir_.path());
   fake_io_engine engine_;
   std::shared_ptr<storage_script> script_ = std::make_shared<storage_script>();
   storage_actor storage_;

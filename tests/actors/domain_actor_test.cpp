@@ -3,7 +3,6 @@
 
 #include "actors/domain_actor.hpp"
 
-#include "actors/wake_timer.hpp"
 #include "tests/actors/fakes.hpp"
 
 namespace certfleet::actors::testing {
@@ -14,17 +13,11 @@ using storage::domain_phase;
 
 class domain_actor_test : public actor_fixture {
  protected:
-  domain_actor_test() {
-    env_.storage = sys_.spawn(fake_storage, script_, log_);
-    env_.acme = sys_.spawn(fake_acme, log_);
-    env_.timer = sys_.spawn(wake_timer_behavior);
-    env_.exporter = sys_.spawn(fake_exporter, log_);
-    env_.clock = &wall_;
-    env_.pol = &default_policy();
-  }
+  domain_actor_test() { fill_domain_env(env_, sys_, script_, log_, &wall_); }
   ~domain_actor_test() override {
     for (auto& a : spawned_) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env_.timer, caf::exit_reason::user_shutdown);
+    run();  // before env_ goes away
   }
 
   // A domain whose last attempt failed; its next one is due in 30 s.

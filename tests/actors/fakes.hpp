@@ -12,9 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "actors/domain_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/wake_timer.hpp"
 #include "core/time.hpp"
 #include "protocol/engine/io_engine.hpp"
+#include "storage/store.hpp"
 
 namespace certfleet::actors::testing {
 
@@ -134,6 +137,27 @@ class fake_io_engine final : public protocol::io_engine {
     return out;
   }
 };
+
+/// Fills `env` for domain actors under test: fake storage, acme and exporter (recording
+/// in `log`), the real wake timer, `wall` as the clock and the default policy.
+inline void fill_domain_env(domain_env& env, caf::actor_system& sys,
+                            std::shared_ptr<storage_script> script, std::shared_ptr<trace> log,
+                            const certfleet::clock* wall) {
+  env.storage = sys.spawn(fake_storage, std::move(script), log);
+  env.acme = sys.spawn(fake_acme, log);
+  env.timer = sys.spawn(wake_timer_behavior);
+  env.exporter = sys.spawn(fake_exporter, log);
+  env.clock = wall;
+  env.pol = &default_policy();
+}
+
+/// An LMDB store in `dir`, opened for writing (the test fails when it cannot be).
+inline std::unique_ptr<storage::store> open_test_store(const std::filesystem::path& dir) {
+  auto opened = storage::store::open(dir, storage::open_mode::read_write);
+  EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.err().detail);
+  if (!opened.ok()) return nullptr;
+  return std::make_unique<storage::store>(std::move(opened.value()));
+}
 
 /// An actor system on CAF's deterministic scheduler: nothing runs until run(), and
 /// time (the actor clock) moves only by advance().

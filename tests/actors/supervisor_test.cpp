@@ -5,7 +5,6 @@
 
 #include <fstream>
 
-#include "actors/wake_timer.hpp"
 #include "storage/store.hpp"
 #include "tests/actors/fakes.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -17,17 +16,7 @@ using storage::domain_phase;
 
 class supervisor_test : public actor_fixture {
  protected:
-  supervisor_test() {
-    auto opened = storage::store::open(state_.path(), storage::open_mode::read_write);
-    EXPECT_TRUE(opened.ok());
-    store_ = std::make_unique<storage::store>(std::move(opened.value()));
-    env_.storage = sys_.spawn(fake_storage, script_, log_);
-    env_.acme = sys_.spawn(fake_acme, log_);
-    env_.timer = sys_.spawn(wake_timer_behavior);
-    env_.exporter = sys_.spawn(fake_exporter, log_);
-    env_.clock = &wall_;
-    env_.pol = &default_policy();
-  }
+  supervisor_test() { fill_domain_env(env_, sys_, script_, log_, &wall_); }
   ~supervisor_test() override {
     caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env_.timer, caf::exit_reason::user_shutdown);
@@ -73,7 +62,7 @@ class supervisor_test : public actor_fixture {
   }
 
   certfleet::testing::temp_dir state_, config_;
-  std::unique_ptr<storage::store> store_;
+  std::unique_ptr<storage::store> store_ = open_test_store(state_.path());
   std::shared_ptr<storage_script> script_ = std::make_shared<storage_script>();
   domain_env env_;
   supervisor_actor supervisor_;
