@@ -29,7 +29,7 @@ void flush(self_ptr self) {
     if (!pair) continue;
     if (auto r = serving::export_domain(s.export_dir, name, *pair); !r) log_error("export: " + r.err().detail);
   }
-  const auto now = system_clock{}.now();
+  const auto now = wall_clock{}.now();
   auto self_signed = [&](const std::string& me) {
     return serving::load_or_create_self_signed(st.state_dir / "self-signed", me, now);
   };

@@ -49,7 +49,7 @@ protocol::io_engine_options io_options(const config::configuration& config,
     o.responder.redirect_to_https = [url_domains, store](const std::string& host) {
       if (!url_domains->count(host)) return false;
       auto rec = store->get_domain(host);
-      return rec && *rec && (*rec)->has_cert() && (*rec)->cert_not_after > system_clock{}.now();
+      return rec && *rec && (*rec)->has_cert() && (*rec)->cert_not_after > wall_clock{}.now();
     };
   }
   return o;
@@ -63,7 +63,7 @@ struct daemon::impl {
   std::unique_ptr<storage::store> store;
   std::unique_ptr<storage::group_writer> writer;
   std::unique_ptr<protocol::asio_io_engine> io;
-  system_clock clock;
+  wall_clock clock;
   domain_env env;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> system;

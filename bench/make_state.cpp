@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   if (!opened) die("open " + state_dir.string() + ": " + opened.err().detail);
   store s = std::move(opened).value();
 
-  const timestamp now = system_clock{}.now();
+  const timestamp now = wall_clock{}.now();
   const timestamp not_before = now - std::chrono::days{1};
   const timestamp not_after = not_before + std::chrono::days{90};
   std::vector<std::string> names;

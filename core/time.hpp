@@ -23,7 +23,7 @@ struct clock {
 };
 
 /// The real wall clock.
-struct system_clock final : clock {
+struct wall_clock final : clock {
   timestamp now() const override {
     return std::chrono::time_point_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now());

@@ -49,7 +49,7 @@ int cmd_warnings(const global_options& g) {
     std::cerr << "certfleet: " << domains.err().detail << "\n";
     return exit_unavailable;
   }
-  const auto warnings = cli::renewal_warnings(*domains, system_clock{}.now());
+  const auto warnings = cli::renewal_warnings(*domains, wall_clock{}.now());
   for (const auto& w : warnings) std::cout << w << "\n";
   return warnings.empty() ? exit_ok : exit_problem;
 }

@@ -24,7 +24,7 @@ using namespace certfleet::testing::net;
 
 pem_pair make(const std::string& cn) {
   auto key = protocol::private_key::generate(key_type::ec_p256);
-  auto cert = protocol::make_self_signed_pem(*key, cn, std::chrono::hours(24), system_clock{}.now());
+  auto cert = protocol::make_self_signed_pem(*key, cn, std::chrono::hours(24), wall_clock{}.now());
   return {*cert, key->to_pem()};
 }
 

@@ -17,7 +17,7 @@ result<std::string> describe_certificate_for(const std::filesystem::path& config
     return error{error_kind::config, "the configuration has errors:\n" +
                                          config::format_diagnostics(loaded.errors)};
   }
-  const auto now = system_clock{}.now();
+  const auto now = wall_clock{}.now();
   // The CLI only reads: the state may be absent (daemon never started).
   auto store = storage::store::open(state_dir, storage::open_mode::read_only);
   serving::le_lookup lets_encrypt = [&](const std::string&) -> std::optional<serving::pem_pair> {
