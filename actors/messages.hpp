@@ -17,6 +17,7 @@
 
 #include "actors/domain_fsm.hpp"
 #include "config/configuration.hpp"
+#include "control/messages.hpp"
 #include "core/error.hpp"
 #include "core/key_type.hpp"
 #include "core/order_budget.hpp"
@@ -101,13 +102,6 @@ struct acme_settings {
   std::uint32_t self_checks_in_flight = 64;
 };
 
-/// The outcome of retry for one domain, as the CLI prints it.
-struct retry_report {
-  std::string domain;
-  std::string
-      outcome;  ///< "retrying", "not in renewal window, nothing to do", "unknown domain", ...
-};
-
 /// What changed on reload.
 struct reload_report {
   std::vector<std::string> added;
@@ -157,7 +151,7 @@ using export_actor = caf::typed_actor<
 /// Keeps one domain actor per configured domain (supervisor.hpp).
 using supervisor_actor = caf::typed_actor<
     /// The operator's retry, one report per name given.
-    caf::replies_to<retry_atom, std::vector<std::string>>::with<std::vector<retry_report>>,
+    caf::replies_to<retry_atom, std::vector<std::string>>::with<std::vector<control::retry_result>>,
     /// Re-reads the configuration directory: (applied, what changed, diagnostics).
     caf::replies_to<reload_atom>::with<bool, reload_report, std::string>,
     /// Running domain actors.
@@ -176,7 +170,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::config::shared_configuration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::domain_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::order_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::acme_settings)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::retry_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::control::retry_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::reload_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::retry_outcome)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<certfleet::actors::retry_report>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<certfleet::control::retry_result>)

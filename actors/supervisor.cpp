@@ -15,6 +15,23 @@ namespace {
 using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 constexpr std::size_t restart_budget = 5;  // per domain per hour
 
+// The state machine's answer to retry, in the control channel's words.
+control::retry_outcome to_control(retry_outcome outcome) {
+  switch (outcome) {
+    case retry_outcome::retrying:
+      return control::retry_outcome::retrying;
+    case retry_outcome::not_in_renewal_window:
+      return control::retry_outcome::not_in_renewal_window;
+    case retry_outcome::already_in_progress:
+      return control::retry_outcome::already_in_progress;
+    case retry_outcome::not_configured:
+      return control::retry_outcome::unknown_domain;
+    case retry_outcome::not_saved:
+      return control::retry_outcome::not_saved;
+  }
+  return control::retry_outcome::no_answer;
+}
+
 void spawn_domain(self_ptr self, storage::domain_record record, bool rejoining) {
   std::string name = record.name;
   auto a = self->system().spawn<domain_actor>(std::move(record), self->state.env, rejoining);
@@ -176,8 +193,8 @@ supervisor_actor::behavior_type supervisor_behavior(
 
   return {
       [=](retry_atom, std::vector<std::string>& names) {
-        auto rp = self->make_response_promise<std::vector<retry_report>>();
-        auto reports = std::make_shared<std::vector<retry_report>>(names.size());
+        auto rp = self->make_response_promise<std::vector<control::retry_result>>();
+        auto reports = std::make_shared<std::vector<control::retry_result>>(names.size());
         auto remaining = std::make_shared<std::size_t>(names.size());
         auto finish = [rp, reports, remaining]() mutable {
           if (--*remaining == 0) rp.deliver(*reports);
@@ -188,8 +205,9 @@ supervisor_actor::behavior_type supervisor_behavior(
           auto normal = config::normalize_domain(names[i]);
           auto it = normal ? self->state.domains.find(*normal) : self->state.domains.end();
           if (it == self->state.domains.end()) {
-            (*reports)[i].outcome = normal ? "unknown domain (not in the configuration)"
-                                           : "invalid domain name: " + normal.err().detail;
+            (*reports)[i].outcome = normal ? control::retry_outcome::unknown_domain
+                                           : control::retry_outcome::invalid_domain;
+            if (!normal) (*reports)[i].detail = normal.err().detail;
             finish();
             continue;
           }
@@ -197,28 +215,12 @@ supervisor_actor::behavior_type supervisor_behavior(
           self->request(it->second, std::chrono::seconds(30), domain_msg{retry_command{}})
               .then(
                   [=](retry_outcome outcome) mutable {
-                    switch (outcome) {
-                      case retry_outcome::retrying: (*reports)[i].outcome = "retrying"; break;
-                      case retry_outcome::not_in_renewal_window:
-                        (*reports)[i].outcome =
-                            "certificate is valid and not in its renewal window, nothing to do";
-                        break;
-                      case retry_outcome::already_in_progress:
-                        (*reports)[i].outcome = "an attempt is already in progress";
-                        break;
-                      case retry_outcome::not_configured:
-                        (*reports)[i].outcome = "unknown domain (not in the configuration)";
-                        break;
-                      case retry_outcome::not_saved:
-                        (*reports)[i].outcome =
-                            "not retried: its state could not be saved (see the daemon's log); "
-                            "free space in the state directory and try again";
-                        break;
-                    }
+                    (*reports)[i].outcome = to_control(outcome);
                     finish();
                   },
                   [=](caf::error&) mutable {
-                    (*reports)[i].outcome = "no answer from the domain's actor; try again";
+                    (*reports)[i].outcome = control::retry_outcome::no_answer;
+                    (*reports)[i].detail = "the domain's actor did not answer in time";
                     finish();
                   });
         }

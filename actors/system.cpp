@@ -202,39 +202,13 @@ control::response request_reload(caf::actor_system& sys, const supervisor_actor&
   return out;
 }
 
-// The supervisor reports each retry outcome as the sentence the CLI used to print
-// (retry_report::outcome is a string). This is the one place that reads those sentences back
-// into the control channel's enum; once retry_report carries domain_fsm's retry_outcome (plus
-// the supervisor's own cases: invalid name, no answer), this becomes a switch.
-control::retry_result typed_retry_result(const retry_report& report) {
-  using control::retry_outcome;
-  static constexpr std::pair<std::string_view, retry_outcome> sentences[] = {
-      {"retrying", retry_outcome::retrying},
-      {"certificate is valid and not in its renewal window, nothing to do",
-       retry_outcome::not_in_renewal_window},
-      {"an attempt is already in progress", retry_outcome::already_in_progress},
-      {"unknown domain (not in the configuration)", retry_outcome::unknown_domain},
-  };
-  for (const auto& [sentence, outcome] : sentences)
-    if (report.outcome == sentence) return {report.domain, outcome, {}};
-  constexpr std::string_view invalid = "invalid domain name: ";
-  if (report.outcome.starts_with(invalid))
-    return {report.domain, retry_outcome::invalid_domain, report.outcome.substr(invalid.size())};
-  if (report.outcome.starts_with("no answer from the domain's actor"))
-    return {report.domain, retry_outcome::no_answer, "the domain's actor did not answer in time"};
-  // A sentence this mapping does not know yet: keep it as the detail rather than lose it.
-  return {report.domain, retry_outcome::no_answer, report.outcome};
-}
-
 control::retry_response request_retry(caf::actor_system& sys, const supervisor_actor& supervisor,
                                       const std::vector<std::string>& domains) {
   caf::scoped_actor self{sys};
   control::retry_response out;
   self->request(supervisor, std::chrono::seconds(60), retry_atom::value, domains)
       .receive(
-          [&](std::vector<retry_report>& reports) {
-            for (const auto& r : reports) out.results.push_back(typed_retry_result(r));
-          },
+          [&](std::vector<control::retry_result>& results) { out.results = std::move(results); },
           [&](caf::error& e) {
             for (const auto& d : domains)
               out.results.push_back({d, control::retry_outcome::no_answer,
@@ -262,11 +236,8 @@ result<reload_report> daemon::reload() {
   return error{error_kind::internal, std::get<control::error_response>(answer).message};
 }
 
-std::vector<retry_report> daemon::retry(const std::vector<std::string>& domains) {
-  std::vector<retry_report> out;
-  for (auto& r : request_retry(*impl_->system, impl_->supervisor_handle, domains).results)
-    out.push_back({r.domain, control::describe(r)});
-  return out;
+std::vector<control::retry_result> daemon::retry(const std::vector<std::string>& domains) {
+  return request_retry(*impl_->system, impl_->supervisor_handle, domains).results;
 }
 
 std::size_t daemon::running_domains() {

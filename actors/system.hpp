@@ -35,7 +35,7 @@ class daemon {
   /// Re-reads the configuration directory; on error keeps the running configuration
   /// and returns the diagnostics (as an error of kind config).
   result<reload_report> reload();
-  std::vector<retry_report> retry(const std::vector<std::string>& domains);
+  std::vector<control::retry_result> retry(const std::vector<std::string>& domains);
   std::size_t running_domains();
   /// Makes everything persisted so far durable, then stops the network side. After
   /// this, the process may exit at once.

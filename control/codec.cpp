@@ -27,6 +27,7 @@ constexpr std::array all_outcomes = {
     retry_outcome::unknown_domain,
     retry_outcome::invalid_domain,
     retry_outcome::no_answer,
+    retry_outcome::not_saved,
 };
 
 std::optional<retry_outcome> outcome_named(std::string_view name) {

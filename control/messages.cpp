@@ -16,6 +16,8 @@ std::string_view to_string(retry_outcome outcome) {
       return "invalid_domain";
     case retry_outcome::no_answer:
       return "no_answer";
+    case retry_outcome::not_saved:
+      return "not_saved";
   }
   return "no_answer";
 }
@@ -32,6 +34,9 @@ std::string describe(const retry_result& result) {
       return "unknown domain (not in the configuration)";
     case retry_outcome::invalid_domain:
       return "invalid domain name: " + result.detail;
+    case retry_outcome::not_saved:
+      return "not retried: its state could not be saved (see certfleetd's log); free space in "
+             "the state directory and try again";
     case retry_outcome::no_answer:
       break;
   }
@@ -41,7 +46,8 @@ std::string describe(const retry_result& result) {
 }
 
 bool is_problem(retry_outcome outcome) {
-  return outcome == retry_outcome::unknown_domain || outcome == retry_outcome::invalid_domain;
+  return outcome == retry_outcome::unknown_domain || outcome == retry_outcome::invalid_domain ||
+         outcome == retry_outcome::not_saved;
 }
 
 std::string describe(const reload_rejected& rejected) {

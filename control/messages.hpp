@@ -57,6 +57,7 @@ enum class retry_outcome : std::uint8_t {
   unknown_domain,         ///< not in the configuration (never configured, or retired)
   invalid_domain,         ///< not a domain name; detail says why
   no_answer,              ///< the daemon's part for this domain did not answer; detail says which
+  not_saved,              ///< the retry could not be stored (e.g. a full disk); nothing started
 };
 
 /// retry's answer for one domain.

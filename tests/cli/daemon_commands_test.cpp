@@ -47,6 +47,7 @@ TEST(cli_retry, exit_code_follows_the_outcome) {
   EXPECT_EQ(retry(retried(retry_outcome::no_answer, "timeout")).exit_code, exit_ok);
   EXPECT_EQ(retry(retried(retry_outcome::unknown_domain)).exit_code, exit_problem);
   EXPECT_EQ(retry(retried(retry_outcome::invalid_domain, "empty label")).exit_code, exit_problem);
+  EXPECT_EQ(retry(retried(retry_outcome::not_saved)).exit_code, exit_problem);
 }
 
 TEST(cli_retry, prints_one_line_per_domain_and_fails_when_any_is_unknown) {

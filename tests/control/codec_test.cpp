@@ -52,6 +52,7 @@ INSTANTIATE_TEST_SUITE_P(
             {"d.example.com", retry_outcome::unknown_domain, ""},
             {"-bad-", retry_outcome::invalid_domain, "a label starts with \"-\""},
             {"e.example.com", retry_outcome::no_answer, "the domain's actor did not answer"},
+            {"f.example.com", retry_outcome::not_saved, ""},
         }}},
         response{error_response{"unknown command \"x\""}}));
 
@@ -113,6 +114,10 @@ TEST(control_text, every_outcome_has_its_sentence_and_exit_meaning) {
   EXPECT_EQ(text(retry_outcome::no_answer, "timeout"),
             "no answer from the daemon (timeout); try again, and check certfleetd's log if it "
             "persists");
+  EXPECT_EQ(text(retry_outcome::not_saved),
+            "not retried: its state could not be saved (see certfleetd's log); free space in the "
+            "state directory and try again");
+  EXPECT_TRUE(is_problem(retry_outcome::not_saved));
   EXPECT_TRUE(is_problem(retry_outcome::unknown_domain));
   EXPECT_TRUE(is_problem(retry_outcome::invalid_domain));
   EXPECT_FALSE(is_problem(retry_outcome::retrying));
