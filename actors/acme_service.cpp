@@ -130,7 +130,8 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
   return {
       [=](check_atom, std::string& domain) {
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
-        if (!who) return log_warning("acme: a self-check of " + domain + " without a sender (a bug)");
+        if (!who)
+          return log_warning("acme: a self-check of " + domain + " without a sender (a bug)");
         self->state.checks_waiting.emplace_back(std::move(domain), std::move(who));
         pump_checks(self);
       },
@@ -140,7 +141,8 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
       },
       [=](order_atom, order_request& req) {
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
-        if (!who) return log_warning("acme: an order for " + req.domain + " without a sender (a bug)");
+        if (!who)
+          return log_warning("acme: an order for " + req.domain + " without a sender (a bug)");
         self->state.orders->push(
             {req.domain, req.has_cert, req.cert_not_after, order_client{who, req.resume_url}});
         pump(self);
@@ -160,7 +162,8 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         }
         pump(self);
       },
-      [=](account_done_atom, bool ok, protocol::account_credentials& creds, bool was_stored, error& e) {
+      [=](account_done_atom, bool ok, protocol::account_credentials& creds, bool was_stored,
+          error& e) {
         auto& s = self->state;
         if (!ok) {
           s.account = acme_state::account_status::none;
@@ -174,7 +177,8 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         if (!was_stored) {
           log_info("acme: registered ACME account " + creds.url);
           storage::write_batch batch;
-          batch.put_account = storage::account_record{s.settings.directory_url, creds.url, creds.key_pem};
+          batch.put_account =
+              storage::account_record{s.settings.directory_url, creds.url, creds.key_pem};
           self->request(s.storage, caf::infinite, persist_atom::value, std::move(batch))
               .then([](bool saved, std::string& why) {
                 if (!saved)

@@ -42,9 +42,9 @@ struct acme_state {
 };
 
 /// The ACME service (interface: acme_actor in messages.hpp). Everything it does on the
-/// network goes through `engine` (not null; outlives the actor; a fake in tests); it reads the stored account and
-/// pending orders from `store` and writes through `storage_writer`. Its queue's time is
-/// the actor clock (steady time; virtual under CAF's test coordinator).
+/// network goes through `engine` (not null; outlives the actor; a fake in tests); it reads the
+/// stored account and pending orders from `store` and writes through `storage_writer`. Its queue's
+/// time is the actor clock (steady time; virtual under CAF's test coordinator).
 acme_actor::behavior_type acme_service_behavior(acme_actor::stateful_pointer<acme_state> self,
                                                 protocol::io_engine* engine, storage::store* store,
                                                 storage_actor storage_writer,

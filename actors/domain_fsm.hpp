@@ -75,8 +75,8 @@ struct deconfigured {};
 struct reconfigured {};
 
 using event = std::variant<started, wake, self_check_passed, self_check_failed, order_created,
-                           challenge_submitted, csr_submitted, issued, order_failed, retry_requested,
-                           deconfigured, reconfigured>;
+                           challenge_submitted, csr_submitted, issued, order_failed,
+                           retry_requested, deconfigured, reconfigured>;
 
 // ---- effects ------------------------------------------------------------------------
 

@@ -27,7 +27,8 @@ void flush(self_ptr self) {
   for (const auto& name : names) {
     auto pair = lets_encrypt(name);
     if (!pair) continue;
-    if (auto r = serving::export_domain(s.export_dir, name, *pair); !r) log_error("export: " + r.err().detail);
+    if (auto r = serving::export_domain(s.export_dir, name, *pair); !r)
+      log_error("export: " + r.err().detail);
   }
   const auto now = wall_clock{}.now();
   auto self_signed = [&](const std::string& me) {
@@ -40,7 +41,8 @@ void flush(self_ptr self) {
     if (auto r = serving::export_service(s.export_dir, svc, *chosen.certificate); !r)
       log_error("export: " + r.err().detail);
   }
-  log_info("export: wrote " + std::to_string(names.size()) + " domain(s) to " + s.export_dir.string());
+  log_info("export: wrote " + std::to_string(names.size()) + " domain(s) to " +
+           s.export_dir.string());
   if (!s.deploy_hook.empty()) {
     if (auto r = serving::run_deploy_hook(s.deploy_hook, names, s.deploy_hook_timeout); !r)
       log_error("export: " + r.err().detail);
@@ -66,7 +68,9 @@ export_actor::behavior_type export_behavior(self_ptr self, storage::store* store
         }
       },
       [=](flush_atom) { flush(self); },
-      [=](reload_atom, config::shared_configuration& next) { self->state.config = std::move(next); },
+      [=](reload_atom, config::shared_configuration& next) {
+        self->state.config = std::move(next);
+      },
   };
 }
 

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <functional>
 #include <set>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "actors/messages.hpp"
 #include "config/configuration.hpp"

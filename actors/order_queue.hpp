@@ -42,12 +42,14 @@ class order_queue {
   /// The next order allowed to start at `now`, counted as in flight; nullopt when
   /// none may start (see retry_at for when to ask again).
   std::optional<order> pop(steady_time now) {
-    if (waiting_.empty() || in_flight_ >= max_in_flight_ || now < paused_until_) return std::nullopt;
+    if (waiting_.empty() || in_flight_ >= max_in_flight_ || now < paused_until_)
+      return std::nullopt;
     refill(now);
     auto it = waiting_.begin();
     if (!it->o.has_cert && tokens_ < 1.0) {
       // The budget is spent: renewals behind the new orders may still go.
-      it = std::find_if(waiting_.begin(), waiting_.end(), [](const entry& e) { return e.o.has_cert; });
+      it = std::find_if(waiting_.begin(), waiting_.end(),
+                        [](const entry& e) { return e.o.has_cert; });
       if (it == waiting_.end()) return std::nullopt;
     }
     if (!it->o.has_cert) tokens_ -= 1.0;
@@ -73,7 +75,8 @@ class order_queue {
     refill(now);
     if (tokens_ >= 1.0) return now;
     const double seconds = (1.0 - tokens_) / rate();
-    return now + std::chrono::duration_cast<steady_time::duration>(std::chrono::duration<double>(seconds));
+    return now + std::chrono::duration_cast<steady_time::duration>(
+                     std::chrono::duration<double>(seconds));
   }
 
   /// Removes and returns every waiting order (e.g. to fail them all).
@@ -101,13 +104,15 @@ class order_queue {
     std::uint64_t seq;
     bool operator<(const entry& other) const {
       if (o.has_cert != other.o.has_cert) return !o.has_cert;
-      if (o.cert_not_after != other.o.cert_not_after) return o.cert_not_after < other.o.cert_not_after;
+      if (o.cert_not_after != other.o.cert_not_after)
+        return o.cert_not_after < other.o.cert_not_after;
       return seq < other.seq;
     }
   };
 
   double rate() const {
-    return static_cast<double>(budget_.orders) / static_cast<double>(std::max<long>(1, budget_.per.count()));
+    return static_cast<double>(budget_.orders) /
+           static_cast<double>(std::max<long>(1, budget_.per.count()));
   }
   void refill(steady_time now) {
     const double elapsed = std::chrono::duration<double>(now - tokens_at_).count();

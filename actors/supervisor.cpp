@@ -236,8 +236,8 @@ supervisor_actor::behavior_type supervisor_behavior(
         self->send(self->state.acme, reload_atom::value, acme_settings_from(*loaded.value));
         auto report = apply_configuration(
             self, std::make_shared<const config::configuration>(std::move(*loaded.value)));
-        log_info("supervisor: reload applied: " + std::to_string(report.added.size()) +
-                 " added, " + std::to_string(report.removed.size()) + " removed");
+        log_info("supervisor: reload applied: " + std::to_string(report.added.size()) + " added, " +
+                 std::to_string(report.removed.size()) + " removed");
         return {true, std::move(report), std::string()};
       },
       [=](count_atom) { return self->state.domains.size(); },

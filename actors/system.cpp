@@ -6,16 +6,16 @@
 
 #include "actors/acme_service.hpp"
 #include "actors/domain_actor.hpp"
+#include "actors/export_actor.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/wake_timer.hpp"
-#include "actors/export_actor.hpp"
 #include "control/server.hpp"
+#include "core/log.hpp"
+#include "protocol/engine/asio_io_engine.hpp"
 #include "serving/certificate_choice.hpp"
 #include "serving/https_server.hpp"
 #include "serving/stored_certificate.hpp"
-#include "protocol/engine/asio_io_engine.hpp"
-#include "core/log.hpp"
 #include "storage/group_writer.hpp"
 #include "storage/store.hpp"
 
@@ -85,7 +85,8 @@ result<void> start_https(daemon::impl& i) {
   const auto& listen = i.config->settings.https_listen;
   if (!listen) return {};
   serving::https_options options;
-  if (i.config->settings.http_upstream) options.upstream = i.config->settings.http_upstream->to_string();
+  if (i.config->settings.http_upstream)
+    options.upstream = i.config->settings.http_upstream->to_string();
   auto provider = [&i](const std::string& name) -> std::optional<serving::pem_pair> {
     config::shared_configuration config;
     {
@@ -119,7 +120,8 @@ daemon::~daemon() {
   }
 }
 
-result<std::unique_ptr<daemon>> daemon::start(config::configuration config, daemon_options options) {
+result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
+                                              daemon_options options) {
   auto i = std::make_unique<impl>();
   i->config = std::make_shared<const config::configuration>(std::move(config));
   i->state_dir = options.state_dir.empty() ? i->config->settings.state_dir : options.state_dir;
@@ -135,8 +137,8 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config, daem
 
   // The last step of the Server-Default chain always succeeds: make sure it exists.
   const std::string me = i->config->me.empty() ? "localhost" : i->config->me;
-  if (auto self_signed = serving::load_or_create_self_signed(i->state_dir / "self-signed", me,
-                                                             i->clock.now());
+  if (auto self_signed =
+          serving::load_or_create_self_signed(i->state_dir / "self-signed", me, i->clock.now());
       !self_signed) {
     log_error("certfleetd: cannot create the self-signed certificate: " + self_signed.err().detail);
   }
@@ -144,18 +146,18 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config, daem
   i->system = std::make_unique<caf::actor_system>(configure(i->cfg, options.worker_threads));
   auto& sys = *i->system;
   i->storage_actor_handle = sys.spawn(storage_behavior, i->store.get(), i->writer.get());
-  i->acme = sys.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(i->io.get()), i->store.get(),
-                      i->storage_actor_handle, acme_settings_from(*i->config));
+  i->acme = sys.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(i->io.get()),
+                      i->store.get(), i->storage_actor_handle, acme_settings_from(*i->config));
   i->env.storage = i->storage_actor_handle;
   i->env.acme = i->acme;
   i->env.timer = sys.spawn(wake_timer_behavior);
   impl* raw = i.get();
   if (auto started = start_https(*raw); !started) return std::move(started).err();
-  i->env.exporter = sys.spawn<caf::detached>(
-      export_behavior, i->store.get(), i->state_dir, i->config,
-      [raw](std::vector<std::string> names) {
-        if (raw->https) raw->https->invalidate(std::move(names));
-      });
+  i->env.exporter = sys.spawn<caf::detached>(export_behavior, i->store.get(), i->state_dir,
+                                             i->config, [raw](std::vector<std::string> names) {
+                                               if (raw->https)
+                                                 raw->https->invalidate(std::move(names));
+                                             });
   i->env.clock = &i->clock;
   i->env.pol = &default_policy();
   i->env.self_check_enabled = i->config->settings.lets_encrypt_certs_self_check;
@@ -167,9 +169,9 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config, daem
                                      raw->config = c;
                                    });
 
-  auto control = control::server::start(
-      control::socket_in(i->state_dir),
-      [raw](const control::request& r) { return raw->handle_control(r); });
+  auto control =
+      control::server::start(control::socket_in(i->state_dir),
+                             [raw](const control::request& r) { return raw->handle_control(r); });
   if (!control) return std::move(control).err();
   i->control_channel = std::move(control.value());
   log_info("certfleetd: started; state in " + i->state_dir.string() + ", HTTP-01 on port " +
@@ -184,8 +186,9 @@ namespace {
 
 control::response request_reload(caf::actor_system& sys, const supervisor_actor& supervisor) {
   caf::scoped_actor self{sys};
-  control::response out = control::error_response{"reload failed: the supervisor did not answer; "
-                                                  "check certfleetd's log"};
+  control::response out = control::error_response{
+      "reload failed: the supervisor did not answer; "
+      "check certfleetd's log"};
   self->request(supervisor, std::chrono::seconds(60), reload_atom::value)
       .receive(
           [&](bool ok, reload_report& report, std::string& errors) {

@@ -44,7 +44,7 @@ class daemon {
   const std::filesystem::path& state_dir() const;
   std::filesystem::path control_socket() const;
 
- /// The wiring's parts (defined in system.cpp).
+  /// The wiring's parts (defined in system.cpp).
   struct impl;
 
  private:

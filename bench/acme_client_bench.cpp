@@ -6,6 +6,7 @@
 // Usage: acme_client_bench DIRECTORY_URL CA_BUNDLE CERTS IN_FLIGHT
 // Prints one JSON object: certs, failed, wall_s, cpu_ms_per_cert, connections_opened.
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -57,9 +58,8 @@ asio::awaitable<void> worker(run_state& state) {
     issuance_request request{{"c" + std::to_string(n) + ".bench.test"}};
     auto cert = co_await issue_certificate(
         *state.client, state.publisher, std::move(request),
-        [](issuance_stage, const std::string&, const std::string&) -> asio::awaitable<result<void>> {
-          co_return result<void>{};
-        });
+        [](issuance_stage, const std::string&,
+           const std::string&) -> asio::awaitable<result<void>> { co_return result<void>{}; });
     if (cert) {
       ++state.issued;
     } else {
@@ -84,10 +84,11 @@ int main(int argc, char** argv) {
   acme_client client(http, directory_url);
 
   auto key = private_key::generate(key_type::ec_p256);
-  auto account = asio::co_spawn(
-      io, client.new_account(std::make_shared<const private_key>(std::move(key.value())),
-                             "bench@example.com", true),
-      asio::use_future);
+  auto account =
+      asio::co_spawn(io,
+                     client.new_account(std::make_shared<const private_key>(std::move(key.value())),
+                                        "bench@example.com", true),
+                     asio::use_future);
   io.run();
   if (auto url = account.get(); !url) {
     std::cerr << "acme_client_bench: creating the account failed: " << url.err().detail << "\n";

@@ -4,8 +4,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "protocol/crypto/crypto.hpp"
 #include "protocol/acme/jws.hpp"
+#include "protocol/crypto/crypto.hpp"
 
 namespace {
 

@@ -14,10 +14,10 @@
 // "elapsed_s=timeout|stalled|exited count=C at_s=T" and exits 1, where C is the last count seen
 // and T when it was first seen (so a run that stalls short of N still gives a rate).
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <csignal>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -65,7 +65,8 @@ long cpu_ticks(pid_t pid) {
   if (!p) return -1;
   long utime = 0, stime = 0;
   // After ")": state (field 3) ... utime is field 14, stime 15.
-  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime) != 2)
+  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime) !=
+      2)
     return -1;
   return utime + stime;
 }
@@ -96,9 +97,12 @@ int main(int argc, char** argv) {
   pid_t pid = 0;
   for (int i = 5; i + 1 < argc; i += 2) {
     const std::string opt = argv[i];
-    if (opt == "--since") since = std::strtoll(argv[i + 1], nullptr, 10);
-    else if (opt == "--stall") stall_s = std::strtod(argv[i + 1], nullptr);
-    else if (opt == "--pid") pid = static_cast<pid_t>(std::strtol(argv[i + 1], nullptr, 10));
+    if (opt == "--since")
+      since = std::strtoll(argv[i + 1], nullptr, 10);
+    else if (opt == "--stall")
+      stall_s = std::strtod(argv[i + 1], nullptr);
+    else if (opt == "--pid")
+      pid = static_cast<pid_t>(std::strtol(argv[i + 1], nullptr, 10));
     else {
       std::fprintf(stderr, "fleet_probe: unknown option %s\n", opt.c_str());
       return 2;
@@ -127,15 +131,16 @@ int main(int argc, char** argv) {
     }
     if (c && *c == want) {
       const double at = static_cast<double>(realtime_ns() - since) / 1e9;
-      std::printf("elapsed_s=%.3f count=%zu at_s=%.3f cpu_ticks=%ld\n", at, *c, at, ticks_at_change);
+      std::printf("elapsed_s=%.3f count=%zu at_s=%.3f cpu_ticks=%ld\n", at, *c, at,
+                  ticks_at_change);
       return 0;
     }
     if (pid > 0 && ::kill(pid, 0) != 0) {
       outcome = "exited";
       break;
     }
-    if (stall_s > 0 && std::chrono::steady_clock::now() - last_change >
-                           std::chrono::duration<double>(stall_s)) {
+    if (stall_s > 0 &&
+        std::chrono::steady_clock::now() - last_change > std::chrono::duration<double>(stall_s)) {
       outcome = "stalled";
       break;
     }

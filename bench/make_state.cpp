@@ -64,9 +64,12 @@ int main(int argc, char** argv) {
   bool certs = true;
   for (int i = 4; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--reload" && i + 1 < argc) reload = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--no-certs") certs = false;
-    else die("unknown argument " + a);
+    if (a == "--reload" && i + 1 < argc)
+      reload = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--no-certs")
+      certs = false;
+    else
+      die("unknown argument " + a);
   }
   if (reload > n) die("--reload K must not exceed N");
 
@@ -97,7 +100,8 @@ int main(int argc, char** argv) {
         cert_pair p;
         p.current.domain = d.name;
         // Leaf + one intermediate (~1.9 KB PEM) and a P-256 PKCS#8 key (~240 B).
-        p.current.chain_pem = fake_pem("CERTIFICATE", 760, i) + fake_pem("CERTIFICATE", 1050, i + n);
+        p.current.chain_pem =
+            fake_pem("CERTIFICATE", 760, i) + fake_pem("CERTIFICATE", 1050, i + n);
         p.current.key_pem = fake_pem("PRIVATE KEY", 184, i + 2 * n);
         p.current.not_before = not_before;
         p.current.not_after = not_after;

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "config/diagnostic.hpp"
+#include "config/value_parsers.hpp"
 #include "core/key_type.hpp"
 #include "core/order_budget.hpp"
-#include "config/value_parsers.hpp"
 
 namespace certfleet::config {
 

@@ -91,8 +91,8 @@ std::string a_label_problem(std::string_view label) {
 #ifdef CERTFLEET_HAVE_IDN2
   const std::string text(label);
   uint8_t* out = nullptr;
-  const int rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(text.c_str()), &out,
-                                IDN2_NONTRANSITIONAL);
+  const int rc =
+      idn2_lookup_u8(reinterpret_cast<const uint8_t*>(text.c_str()), &out, IDN2_NONTRANSITIONAL);
   const bool canonical = rc == IDN2_OK && text == reinterpret_cast<const char*>(out);
   idn2_free(out);
   if (rc != IDN2_OK) {
@@ -100,7 +100,8 @@ std::string a_label_problem(std::string_view label) {
            idn2_strerror(rc) + "); write the name in Unicode or check its \"xn--\" form";
   }
   if (!canonical) {
-    return "label " + quoted(label) + " is not in the canonical \"xn--\" form; write the "
+    return "label " + quoted(label) +
+           " is not in the canonical \"xn--\" form; write the "
            "name in Unicode and certfleet converts it";
   }
 #else

@@ -12,7 +12,7 @@
 namespace certfleet::control {
 
 result<std::string> exchange_lines(const std::filesystem::path& path, const std::string& line,
-                             std::chrono::seconds timeout) {
+                                   std::chrono::seconds timeout) {
   sockaddr_un addr;
   if (!detail::fill_address(path, addr)) {
     return error{error_kind::invalid_input, "the control socket path " + path.string() +

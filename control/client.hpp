@@ -22,7 +22,8 @@ result<response> ask(const std::filesystem::path& socket_path, const request& r,
 
 /// The same exchange with text: sends `line` (a newline is added) and returns the answer line.
 /// For tests and probes that must send what the codec would never produce.
-result<std::string> exchange_lines(const std::filesystem::path& socket_path, const std::string& line,
-                             std::chrono::seconds timeout = std::chrono::seconds(120));
+result<std::string> exchange_lines(const std::filesystem::path& socket_path,
+                                   const std::string& line,
+                                   std::chrono::seconds timeout = std::chrono::seconds(120));
 
 }  // namespace certfleet::control

@@ -12,11 +12,16 @@ std::atomic<int> threshold{static_cast<int>(log_level::info)};
 void set_log_threshold(log_level t) { threshold = static_cast<int>(t); }
 
 bool parse_log_level(std::string_view name, log_level& out) {
-  if (name == "debug") out = log_level::debug;
-  else if (name == "info") out = log_level::info;
-  else if (name == "warning") out = log_level::warning;
-  else if (name == "error") out = log_level::error;
-  else return false;
+  if (name == "debug")
+    out = log_level::debug;
+  else if (name == "info")
+    out = log_level::info;
+  else if (name == "warning")
+    out = log_level::warning;
+  else if (name == "error")
+    out = log_level::error;
+  else
+    return false;
   return true;
 }
 

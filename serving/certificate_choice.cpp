@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
 
 #include "protocol/crypto/crypto.hpp"
 
@@ -18,8 +18,9 @@ using protocol::private_key;
 std::optional<std::string> read_file(const std::filesystem::path& path, std::string& reason) {
   std::ifstream in(path);
   if (!in) {
-    reason = std::filesystem::exists(path) ? path.string() + " cannot be read (check its permissions)"
-                                           : path.string() + " does not exist";
+    reason = std::filesystem::exists(path)
+                 ? path.string() + " cannot be read (check its permissions)"
+                 : path.string() + " does not exist";
     return std::nullopt;
   }
   std::stringstream ss;
@@ -50,8 +51,9 @@ bool usable(const pem_pair& pair, const std::string& where, timestamp now, std::
   return true;
 }
 
-std::optional<pem_pair> load_files(const std::filesystem::path& cert, const std::filesystem::path& key,
-                                   timestamp now, std::string& reason) {
+std::optional<pem_pair> load_files(const std::filesystem::path& cert,
+                                   const std::filesystem::path& key, timestamp now,
+                                   std::string& reason) {
   auto c = read_file(cert, reason);
   if (!c) return std::nullopt;
   auto k = read_file(key, reason);
@@ -130,7 +132,8 @@ void server_default(chooser& c, const config::configuration& config, const le_lo
                     const self_signed_source& self_signed) {
   const auto& s = config.settings;
   if (s.tls_certificate_files) {
-    c.try_files("tls_certificate_files", s.tls_certificate_files->cert, s.tls_certificate_files->key);
+    c.try_files("tls_certificate_files", s.tls_certificate_files->cert,
+                s.tls_certificate_files->key);
   } else {
     c.skip("tls_certificate_files", "not set");
   }
@@ -146,14 +149,17 @@ void deprecated_files(chooser& c, const config::configuration& config, service s
     case service::https:
     case service::sink:
       if (d.httpd_ssl_crt && d.httpd_ssl_key)
-        c.try_files(std::string("httpd.ssl.crt + httpd.ssl.key") + advice, *d.httpd_ssl_crt, *d.httpd_ssl_key);
+        c.try_files(std::string("httpd.ssl.crt + httpd.ssl.key") + advice, *d.httpd_ssl_crt,
+                    *d.httpd_ssl_key);
       break;
     case service::ftp:
-      if (d.pure_ftpd_pem) c.try_files(std::string("pure-ftpd.pem") + advice, *d.pure_ftpd_pem, *d.pure_ftpd_pem);
+      if (d.pure_ftpd_pem)
+        c.try_files(std::string("pure-ftpd.pem") + advice, *d.pure_ftpd_pem, *d.pure_ftpd_pem);
       break;
     case service::smtp:
       if (d.tls_servercert_pem)
-        c.try_files(std::string("tls.servercert.pem") + advice, *d.tls_servercert_pem, *d.tls_servercert_pem);
+        c.try_files(std::string("tls.servercert.pem") + advice, *d.tls_servercert_pem,
+                    *d.tls_servercert_pem);
       break;
   }
 }
@@ -162,10 +168,14 @@ void deprecated_files(chooser& c, const config::configuration& config, service s
 
 std::string_view to_string(service s) {
   switch (s) {
-    case service::https: return "https";
-    case service::ftp: return "ftp";
-    case service::smtp: return "smtp";
-    case service::sink: return "sink";
+    case service::https:
+      return "https";
+    case service::ftp:
+      return "ftp";
+    case service::smtp:
+      return "smtp";
+    case service::sink:
+      return "sink";
   }
   return "https";
 }
@@ -190,8 +200,9 @@ choice choose_certificate(const config::configuration& config, service svc,
       const auto& rule = config.listen_rules[i];
       for (const auto& pattern : rule.server_names) {
         if (!name_matches(pattern, server_name)) continue;
-        c.try_files("httpd.ssl.listen rule " + std::to_string(i + 1) + " (server_name " + pattern + ")",
-                    rule.cert_file, rule.key_file);
+        c.try_files(
+            "httpd.ssl.listen rule " + std::to_string(i + 1) + " (server_name " + pattern + ")",
+            rule.cert_file, rule.key_file);
       }
     }
     c.try_lets_encrypt(server_name, lets_encrypt);
@@ -207,8 +218,8 @@ choice choose_certificate(const config::configuration& config, service svc,
   return c.finish();
 }
 
-result<pem_pair> load_or_create_self_signed(const std::filesystem::path& dir, const std::string& name,
-                                            timestamp now) {
+result<pem_pair> load_or_create_self_signed(const std::filesystem::path& dir,
+                                            const std::string& name, timestamp now) {
   const auto cert_path = dir / (name + ".crt");
   const auto key_path = dir / (name + ".key");
   std::string reason;
@@ -224,7 +235,8 @@ result<pem_pair> load_or_create_self_signed(const std::filesystem::path& dir, co
   const std::string key_pem = key->to_pem();
   // The key file is created 0600 before anything is written into it.
   const int fd = ::open(key_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || ::write(fd, key_pem.data(), key_pem.size()) != static_cast<ssize_t>(key_pem.size())) {
+  if (fd < 0 ||
+      ::write(fd, key_pem.data(), key_pem.size()) != static_cast<ssize_t>(key_pem.size())) {
     if (fd >= 0) ::close(fd);
     return error{error_kind::storage, "cannot write " + key_path.string() +
                                           "; check that the state directory is writable"};

@@ -41,7 +41,7 @@ struct pem_pair {
 
 /// One candidate looked at, in order.
 struct choice_step {
-  std::string rule;    ///< e.g. "httpd.ssl.listen rule 2 (server_name www.example.com)"
+  std::string rule;  ///< e.g. "httpd.ssl.listen rule 2 (server_name www.example.com)"
   bool chosen = false;
   std::string reason;  ///< why it was skipped; empty when chosen
 };
@@ -64,7 +64,7 @@ choice choose_certificate(const config::configuration& config, service svc,
 
 /// The self-signed certificate for `name` kept in DIR/<name>.crt and .key (0600),
 /// generated (ECDSA P-256, one year) when missing or expired.
-result<pem_pair> load_or_create_self_signed(const std::filesystem::path& dir, const std::string& name,
-                                            timestamp now);
+result<pem_pair> load_or_create_self_signed(const std::filesystem::path& dir,
+                                            const std::string& name, timestamp now);
 
 }  // namespace certfleet::serving

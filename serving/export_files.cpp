@@ -28,8 +28,8 @@ result<void> export_service(const std::filesystem::path& dir, service svc, const
   if (!out) return std::move(out).err();
   auto services = out->subdir("services");
   if (!services) return std::move(services).err();
-  return services->replace_file(std::string(to_string(svc)) + ".pem",
-                                pair.chain_pem + pair.key_pem, 0600);
+  return services->replace_file(std::string(to_string(svc)) + ".pem", pair.chain_pem + pair.key_pem,
+                                0600);
 }
 
 result<void> run_deploy_hook(const std::string& command, const std::vector<std::string>& names,
@@ -56,9 +56,10 @@ result<void> run_deploy_hook(const std::string& command, const std::vector<std::
       ::kill(-pid, SIGKILL);
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &status, 0);
-      return error{error_kind::timeout, "deploy_hook \"" + command + "\" ran longer than " +
-                                            std::to_string(timeout.count()) +
-                                            " s and was killed; make it faster or raise deploy_hook_timeout"};
+      return error{error_kind::timeout,
+                   "deploy_hook \"" + command + "\" ran longer than " +
+                       std::to_string(timeout.count()) +
+                       " s and was killed; make it faster or raise deploy_hook_timeout"};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

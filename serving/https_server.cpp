@@ -33,7 +33,8 @@ ctx_ptr make_ctx(const pem_pair& pair) {
   ctx_ptr ctx(SSL_CTX_new(TLS_server_method()), ctx_deleter{});
   if (!ctx) return nullptr;
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  std::unique_ptr<BIO, decltype(&BIO_free)> chain(BIO_new_mem_buf(pair.chain_pem.data(), static_cast<int>(pair.chain_pem.size())), &BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> chain(
+      BIO_new_mem_buf(pair.chain_pem.data(), static_cast<int>(pair.chain_pem.size())), &BIO_free);
   X509* leaf = PEM_read_bio_X509(chain.get(), nullptr, nullptr, nullptr);
   if (leaf == nullptr || SSL_CTX_use_certificate(ctx.get(), leaf) != 1) {
     X509_free(leaf);
@@ -44,7 +45,8 @@ ctx_ptr make_ctx(const pem_pair& pair) {
     SSL_CTX_add_extra_chain_cert(ctx.get(), extra);  // takes ownership
   }
   ERR_clear_error();  // the end of the chain reads as an error
-  std::unique_ptr<BIO, decltype(&BIO_free)> key(BIO_new_mem_buf(pair.key_pem.data(), static_cast<int>(pair.key_pem.size())), &BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> key(
+      BIO_new_mem_buf(pair.key_pem.data(), static_cast<int>(pair.key_pem.size())), &BIO_free);
   EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key.get(), nullptr, nullptr, nullptr);
   const bool ok = pkey != nullptr && SSL_CTX_use_PrivateKey(ctx.get(), pkey) == 1 &&
                   SSL_CTX_check_private_key(ctx.get()) == 1;
@@ -56,8 +58,11 @@ ctx_ptr make_ctx(const pem_pair& pair) {
 
 struct https_server::impl {
   impl(asio::any_io_executor ex, certificate_provider p, https_options o)
-      : executor(std::move(ex)), provider(std::move(p)), options(std::move(o)),
-        base(asio::ssl::context::tls_server), listener(executor, options.limits) {}
+      : executor(std::move(ex)),
+        provider(std::move(p)),
+        options(std::move(o)),
+        base(asio::ssl::context::tls_server),
+        listener(executor, options.limits) {}
 
   asio::any_io_executor executor;
   certificate_provider provider;
@@ -131,8 +136,10 @@ struct https_server::impl {
       res.body() = "Bad gateway: the upstream HTTP server did not answer\n";
     } else {
       res.result(got->status);
-      if (got->content_type.empty()) res.erase(http::field::content_type);
-      else res.set(http::field::content_type, got->content_type);
+      if (got->content_type.empty())
+        res.erase(http::field::content_type);
+      else
+        res.set(http::field::content_type, got->content_type);
       if (!got->location.empty()) res.set(http::field::location, got->location);
       res.body() = std::move(got->body);
     }
@@ -140,27 +147,32 @@ struct https_server::impl {
     co_return res;
   }
 
-  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<protocol::accepted_connection> conn) {
+  asio::awaitable<void> serve(tcp::socket socket,
+                              std::shared_ptr<protocol::accepted_connection> conn) {
     error_code ec;
     const auto peer = socket.remote_endpoint(ec);
     const std::string client_address = ec ? std::string() : peer.address().to_string();
     beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), base);
     stream.next_layer().expires_after(options.timeout);
-    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
     beast::flat_buffer buffer;
     for (int n = 0; n < 1000; ++n) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      stream.next_layer().expires_after(n == 0 ? options.timeout
-                                               : std::min(options.timeout, options.keep_alive_timeout));
+      stream.next_layer().expires_after(
+          n == 0 ? options.timeout : std::min(options.timeout, options.keep_alive_timeout));
       // Header first: Beast 1.74 does not apply body_limit to a Content-Length body.
       conn->set_idle(true);
-      co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read_header(stream, buffer, parser,
+                                       asio::redirect_error(asio::use_awaitable, ec));
       conn->set_idle(false);
-      if (ec || (parser.content_length() && *parser.content_length() > options.max_body_bytes)) break;
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || (parser.content_length() && *parser.content_length() > options.max_body_bytes))
+        break;
+      co_await http::async_read(stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       auto request = parser.release();  // named: GCC 12 mishandles temporaries in co_await
       auto res = co_await answer(std::move(request), client_address);
@@ -181,7 +193,8 @@ https_server::https_server(asio::any_io_executor executor, certificate_provider 
   SSL_CTX_set_tlsext_servername_callback(base, &impl::on_server_name);
   SSL_CTX_set_tlsext_servername_arg(base, impl_.get());
   if (!impl_->options.upstream.empty()) {
-    impl_->upstream = std::make_unique<protocol::http_client>(impl_->executor, protocol::http_client_options{});
+    impl_->upstream =
+        std::make_unique<protocol::http_client>(impl_->executor, protocol::http_client_options{});
   }
 }
 

@@ -22,7 +22,7 @@
 namespace certfleet::serving {
 
 struct https_options {
-  std::string upstream;  ///< "host:port" of the HTTP server to forward to; empty: 404
+  std::string upstream;           ///< "host:port" of the HTTP server to forward to; empty: 404
   std::size_t cache_size = 1000;  ///< certificates kept loaded (LRU)
   std::chrono::milliseconds timeout{15000};
   /// How long a kept-alive connection may wait for its next request.

@@ -27,8 +27,8 @@ result<void> check_owner_and_mode(int fd, const std::filesystem::path& path,
                                   const std::string& setting) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    return error{error_kind::storage, "cannot check " + setting + " " + path.string() + ": " +
-                                          errno_text()};
+    return error{error_kind::storage,
+                 "cannot check " + setting + " " + path.string() + ": " + errno_text()};
   }
   if (st.st_uid != ::geteuid()) {
     return error{error_kind::config,
@@ -38,10 +38,12 @@ result<void> check_owner_and_mode(int fd, const std::filesystem::path& path,
                      std::to_string(::geteuid()) + " " + path.string()};
   }
   if ((st.st_mode & 022) != 0) {
-    return error{error_kind::config,
-                 setting + " " + path.string() + " is writable by group or others (mode " +
-                     octal(st.st_mode) + "); they could replace or read the keys written there: "
-                     "chmod go-w " + path.string()};
+    return error{error_kind::config, setting + " " + path.string() +
+                                         " is writable by group or others (mode " +
+                                         octal(st.st_mode) +
+                                         "); they could replace or read the keys written there: "
+                                         "chmod go-w " +
+                                         path.string()};
   }
   return {};
 }
@@ -131,8 +133,8 @@ private_dir::~private_dir() {
 result<void> private_dir::replace_file(const std::string& name, const std::string& data,
                                        mode_t mode) const {
   const std::string tmp = "." + name + "." + random_suffix() + ".tmp";
-  const int fd = ::openat(fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                          mode);
+  const int fd =
+      ::openat(fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) {
     return error{error_kind::storage, "cannot write " + (path_ / tmp).string() + ": " +
                                           errno_text() + "; check " + setting_ +
@@ -142,8 +144,10 @@ result<void> private_dir::replace_file(const std::string& name, const std::strin
   bool ok = ::fchmod(fd, mode) == 0;
   for (std::size_t done = 0; ok && done < data.size();) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n <= 0) ok = false;
-    else done += static_cast<std::size_t>(n);
+    if (n <= 0)
+      ok = false;
+    else
+      done += static_cast<std::size_t>(n);
   }
   ok = ok && ::fsync(fd) == 0;
   const std::string failure = ok ? std::string() : errno_text();

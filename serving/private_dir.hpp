@@ -5,9 +5,9 @@
 // O_EXCL|O_NOFOLLOW on a descriptor of the directory (no path is looked up twice, no
 // symlink is followed), synced, then renamed over the target.
 
+#include <sys/types.h>
 #include <filesystem>
 #include <string>
-#include <sys/types.h>
 
 #include "core/error.hpp"
 

@@ -1,9 +1,9 @@
 #include "storage/lmdb_env.hpp"
 
-#include <fstream>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fstream>
 
 #include <algorithm>
 #include <cerrno>
@@ -291,7 +291,8 @@ void lmdb_env::release_resident_pages() {
   const std::string file = (dir_ / "data.mdb").string();
   std::ifstream maps("/proc/self/maps");
   for (std::string line; std::getline(maps, line);) {
-    if (line.size() < file.size() || line.compare(line.size() - file.size(), file.size(), file) != 0)
+    if (line.size() < file.size() ||
+        line.compare(line.size() - file.size(), file.size(), file) != 0)
       continue;
     unsigned long start = 0, end = 0;
     if (std::sscanf(line.c_str(), "%lx-%lx", &start, &end) == 2 && end > start) {

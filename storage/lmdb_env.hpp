@@ -121,8 +121,8 @@ class lmdb_env {
   /// Current map size in bytes (as this process sees it).
   std::size_t map_size() const;
   /// Lets the kernel drop the map's resident pages (they are clean: nothing is
-  /// written through the map; Linux only, via /proc/self/maps). A bulk scan faults in the whole file; afterwards
-  /// the daemon reads a record at a time, so those pages need not stay resident.
+  /// written through the map; Linux only, via /proc/self/maps). A bulk scan faults in the whole
+  /// file; afterwards the daemon reads a record at a time, so those pages need not stay resident.
   void release_resident_pages();
   /// Size of data.mdb on disk, in bytes.
   std::size_t file_size() const;

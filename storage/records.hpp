@@ -28,16 +28,16 @@ enum class domain_phase : std::uint8_t {
 struct domain_record {
   std::string name;  ///< normalised domain name; the key
   domain_phase phase = domain_phase::pending;
-  bool configured = true;          ///< still in the configuration (false: retired)
-  timestamp cert_not_before{};     ///< of the current certificate; no_time if none
-  timestamp cert_not_after{};      ///< of the current certificate; no_time if none
-  timestamp last_success{};        ///< last time a certificate was issued
-  timestamp first_failure{};       ///< start of the current run of failures; no_time if none
-  timestamp last_failure{};        ///< last failed attempt (kept after a success, for history)
-  std::uint32_t failure_count = 0; ///< consecutive failures; 0 after a success
-  timestamp next_attempt{};        ///< when work is next due (renewal point or retry)
-  std::string last_error;          ///< message of the last failure; empty after a success
-  std::string order_url;           ///< in-flight ACME order, to resume after a restart
+  bool configured = true;           ///< still in the configuration (false: retired)
+  timestamp cert_not_before{};      ///< of the current certificate; no_time if none
+  timestamp cert_not_after{};       ///< of the current certificate; no_time if none
+  timestamp last_success{};         ///< last time a certificate was issued
+  timestamp first_failure{};        ///< start of the current run of failures; no_time if none
+  timestamp last_failure{};         ///< last failed attempt (kept after a success, for history)
+  std::uint32_t failure_count = 0;  ///< consecutive failures; 0 after a success
+  timestamp next_attempt{};         ///< when work is next due (renewal point or retry)
+  std::string last_error;           ///< message of the last failure; empty after a success
+  std::string order_url;            ///< in-flight ACME order, to resume after a restart
 
   bool has_cert() const { return cert_not_after != no_time; }
   bool operator==(const domain_record&) const = default;
@@ -50,7 +50,7 @@ struct cert_record {
   std::string key_pem;    ///< PKCS#8 PEM private key
   timestamp not_before{};
   timestamp not_after{};
-  std::string serial;     ///< hex
+  std::string serial;  ///< hex
   bool operator==(const cert_record&) const = default;
 };
 

@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   global_options g;
   app.add_option("--config-dir", g.config_dir, "configuration directory")->capture_default_str();
-  app.add_option("--state-dir", g.state_dir, "state directory (default: state_dir of certfleet.conf)");
+  app.add_option("--state-dir", g.state_dir,
+                 "state directory (default: state_dir of certfleet.conf)");
 
   bool only_errors = false, as_json = false;
   auto* status = app.add_subcommand("status", "certificate status of every configured domain");
@@ -85,9 +86,12 @@ int main(int argc, char** argv) {
   csr->add_option("--out", csr_out, "directory to write the files to")->capture_default_str();
 
   std::string cert_for_name, cert_for_service = "https";
-  auto* cert_for = app.add_subcommand("cert-for", "which certificate a service serves for a name, and why");
-  cert_for->add_option("NAME", cert_for_name, "the name a client asks for (SNI); empty: the default");
-  cert_for->add_option("--service", cert_for_service, "https, ftp, smtp or sink")->capture_default_str();
+  auto* cert_for =
+      app.add_subcommand("cert-for", "which certificate a service serves for a name, and why");
+  cert_for->add_option("NAME", cert_for_name,
+                       "the name a client asks for (SNI); empty: the default");
+  cert_for->add_option("--service", cert_for_service, "https, ftp, smtp or sink")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);

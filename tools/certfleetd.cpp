@@ -39,15 +39,19 @@ int main(int argc, char** argv) {
   // arena can use. Two arenas: ~40 B less resident memory per domain at 100k
   // domains (one arena measured no better).
   mallopt(M_ARENA_MAX, 2);
-  CLI::App app{"certfleetd: obtains and renews TLS certificates over ACME for every configured domain"};
+  CLI::App app{
+      "certfleetd: obtains and renews TLS certificates over ACME for every configured domain"};
   std::string config_dir = "/etc/certfleet";
   std::string state_dir;
   std::string log_level = "info";
   std::size_t threads = 2;
   app.add_option("--config-dir", config_dir, "configuration directory")->capture_default_str();
-  app.add_option("--state-dir", state_dir, "state directory (overrides state_dir in certfleet.conf)");
+  app.add_option("--state-dir", state_dir,
+                 "state directory (overrides state_dir in certfleet.conf)");
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
-  app.add_option("--threads", threads, "actor scheduler threads")->capture_default_str()->check(CLI::Range(1, 64));
+  app.add_option("--threads", threads, "actor scheduler threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
 
   certfleet::log_level severity;

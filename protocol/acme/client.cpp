@@ -2,8 +2,8 @@
 
 #include <boost/asio/use_awaitable.hpp>
 
-#include "protocol/crypto/base64url.hpp"
 #include "protocol/acme/problem.hpp"
+#include "protocol/crypto/base64url.hpp"
 
 namespace certfleet::protocol {
 
@@ -148,7 +148,8 @@ std::string acme_client::key_authorization(const std::string& token) const {
   return signer_ ? token + "." + signer_->thumbprint() : token + ".";
 }
 
-asio::awaitable<result<acme_order>> acme_client::new_order(const std::vector<std::string>& domains) {
+asio::awaitable<result<acme_order>> acme_client::new_order(
+    const std::vector<std::string>& domains) {
   auto dir = co_await directory();
   if (!dir) co_return std::move(dir).err();
   json ids = json::array();
@@ -224,12 +225,12 @@ asio::awaitable<result<acme_challenge>> acme_client::wait_for_challenge(
       [&identifier](const acme_challenge& challenge) -> std::optional<result<acme_challenge>> {
     if (challenge.status == "valid") return challenge;
     if (is_status(challenge.status, {"pending", "processing"})) return std::nullopt;
-    return error{error_kind::unauthorized,
-                 "validation of " + identifier + " failed (" + challenge.status + "): " +
-                     (challenge.error_detail.empty() ? "no detail from the CA"
-                                                     : challenge.error_detail) +
-                     ". Check that port 80 of this domain reaches this host",
-                 true};
+    return error{
+        error_kind::unauthorized,
+        "validation of " + identifier + " failed (" + challenge.status + "): " +
+            (challenge.error_detail.empty() ? "no detail from the CA" : challenge.error_detail) +
+            ". Check that port 80 of this domain reaches this host",
+        true};
   };
   std::string too_slow = "the CA did not finish validating " + identifier + " in time";
   co_return co_await poll<acme_challenge>(url, parse_challenge, settle, std::move(too_slow));
@@ -250,8 +251,7 @@ asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::strin
       [&url](const acme_order& order) -> std::optional<result<acme_order>> {
     if (order.status == "valid") {
       if (order.certificate.empty()) {
-        return error{error_kind::bad_response, "the CA's valid order has no certificate URL",
-                        true};
+        return error{error_kind::bad_response, "the CA's valid order has no certificate URL", true};
       }
       return order;
     }

@@ -17,13 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "protocol/acme/types.hpp"
-#include "protocol/acme/ca_pacing.hpp"
-#include "protocol/crypto/crypto.hpp"
 #include "core/error.hpp"
-#include "protocol/net/http_client.hpp"
+#include "protocol/acme/ca_pacing.hpp"
 #include "protocol/acme/jws.hpp"
 #include "protocol/acme/nonce_pool.hpp"
+#include "protocol/acme/types.hpp"
+#include "protocol/crypto/crypto.hpp"
+#include "protocol/net/http_client.hpp"
 
 namespace certfleet::protocol {
 
@@ -51,8 +51,7 @@ class acme_client {
   /// taken by value: the coroutine reads them after its first suspension, when a
   /// caller's temporary may be gone. The client keeps only a signer made from the key.
   boost::asio::awaitable<result<std::string>> new_account(std::shared_ptr<const private_key> key,
-                                                          std::string email,
-                                                          bool agree_to_terms);
+                                                          std::string email, bool agree_to_terms);
   /// RFC 8555 §7.3.1: finds the account of this key without creating one
   /// (account_does_not_exist if there is none), and uses it from then on.
   boost::asio::awaitable<result<std::string>> find_account(std::shared_ptr<const private_key> key);
@@ -77,7 +76,7 @@ class acme_client {
   /// in (its authorization handler holds the authorization's write lock while it looks
   /// up the account).
   boost::asio::awaitable<result<acme_challenge>> wait_for_challenge(const std::string& url,
-                                                                     const std::string& identifier);
+                                                                    const std::string& identifier);
   /// RFC 8555 §7.4: sends the CSR (DER).
   boost::asio::awaitable<result<acme_order>> finalize(const acme_order& order,
                                                       const std::string& csr_der);

@@ -22,8 +22,9 @@ namespace certfleet::protocol {
 using stage_callback = std::function<boost::asio::awaitable<result<void>>(
     issuance_stage stage, const std::string& order_url, const std::string& key_pem)>;
 
-boost::asio::awaitable<result<issued_certificate>> issue_certificate(
-    acme_client& client, challenge_publisher& publisher, issuance_request request,
-    stage_callback on_stage);
+boost::asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& client,
+                                                                     challenge_publisher& publisher,
+                                                                     issuance_request request,
+                                                                     stage_callback on_stage);
 
 }  // namespace certfleet::protocol

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <mutex>
 
-#include "protocol/crypto/base64url.hpp"
 #include "protocol/acme/jwk.hpp"
+#include "protocol/crypto/base64url.hpp"
 
 namespace certfleet::protocol {
 namespace {
@@ -54,9 +54,7 @@ result<std::string> der_to_raw_ecdsa(const unsigned char* der, std::size_t len, 
 
 // A digest fetched once per process: OpenSSL 3.0 looks EVP_sha256() up in its provider
 // tables on every use otherwise. Never freed (process lifetime).
-const EVP_MD* fetched_digest(const char* name) {
-  return EVP_MD_fetch(nullptr, name, nullptr);
-}
+const EVP_MD* fetched_digest(const char* name) { return EVP_MD_fetch(nullptr, name, nullptr); }
 
 }  // namespace
 

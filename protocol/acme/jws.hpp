@@ -2,14 +2,14 @@
 // JSON Web Signatures (RFC 7515) in the flattened JSON serialization that RFC 8555
 // §6.2 requires for every ACME POST.
 
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "protocol/crypto/key.hpp"
 #include "core/error.hpp"
+#include "protocol/crypto/key.hpp"
 
 namespace certfleet::protocol {
 

@@ -70,8 +70,11 @@ namespace {
 
 // A challenge object as it appears inside an authorization or on its own URL.
 acme_challenge challenge_from(const json& c) {
-  acme_challenge ch{string_member(c, "type"), string_member(c, "url"), string_member(c, "token"),
-                    string_member(c, "status"), {}};
+  acme_challenge ch{string_member(c, "type"),
+                    string_member(c, "url"),
+                    string_member(c, "token"),
+                    string_member(c, "status"),
+                    {}};
   if (auto e = c.find("error"); e != c.end() && e->is_object())
     ch.error_detail = string_member(*e, "detail");
   return ch;
@@ -91,7 +94,8 @@ result<acme_authorization> parse_authorization(std::string_view url, std::string
     for (const auto& c : *chs) {
       if (!c.is_object()) continue;
       a.challenges.push_back(challenge_from(c));
-      if (!a.challenges.back().error_detail.empty()) a.error_detail = a.challenges.back().error_detail;
+      if (!a.challenges.back().error_detail.empty())
+        a.error_detail = a.challenges.back().error_detail;
     }
   }
   if (a.status.empty()) return bad("authorization", "it has no status");

@@ -90,10 +90,9 @@ bool set_ec_public_key(X509_PUBKEY* pub, const private_key& key) {
   const std::string& point = key.ec_public_point();
   if (point.empty()) return false;
   auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(point.data(), point.size()));
-  if (copy == nullptr ||
-      X509_PUBKEY_set0_param(pub, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
-                             OBJ_nid2obj(ec_curve(key.type())), copy,
-                             static_cast<int>(point.size())) != 1) {
+  if (copy == nullptr || X509_PUBKEY_set0_param(pub, OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+                                                V_ASN1_OBJECT, OBJ_nid2obj(ec_curve(key.type())),
+                                                copy, static_cast<int>(point.size())) != 1) {
     OPENSSL_free(copy);
     return false;
   }

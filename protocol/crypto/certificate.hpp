@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/crypto/key.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "protocol/crypto/cert_info.hpp"
+#include "protocol/crypto/key.hpp"
 
 namespace certfleet::protocol {
 

@@ -34,9 +34,10 @@ namespace certfleet::protocol {
 using ossl::deleter;
 
 std::optional<std::string> ec_private_key_pkcs8_pem(EVP_PKEY* key, std::string_view public_point,
-                                                     int curve_nid, int scalar_bytes) {
+                                                    int curve_nid, int scalar_bytes) {
   BIGNUM* scalar_raw = nullptr;
-  if (public_point.empty() || EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &scalar_raw) != 1) {
+  if (public_point.empty() ||
+      EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &scalar_raw) != 1) {
     ERR_clear_error();
     return std::nullopt;
   }
@@ -44,8 +45,7 @@ std::optional<std::string> ec_private_key_pkcs8_pem(EVP_PKEY* key, std::string_v
   std::vector<unsigned char> scalar_bin(static_cast<std::size_t>(scalar_bytes));
   std::unique_ptr<ASN1_OCTET_STRING, deleter<ASN1_OCTET_STRING_free>> private_key{
       ASN1_OCTET_STRING_new()};
-  std::unique_ptr<ASN1_BIT_STRING, deleter<ASN1_BIT_STRING_free>> public_key{
-      ASN1_BIT_STRING_new()};
+  std::unique_ptr<ASN1_BIT_STRING, deleter<ASN1_BIT_STRING_free>> public_key{ASN1_BIT_STRING_new()};
   const bool built =
       private_key && public_key &&
       BN_bn2binpad(scalar.get(), scalar_bin.data(), scalar_bytes) == scalar_bytes &&

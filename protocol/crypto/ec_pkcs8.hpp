@@ -16,6 +16,6 @@ namespace certfleet::protocol {
 /// uncompressed public point, `curve_nid` its named curve and `scalar_bytes` its order's
 /// size (32 for P-256). nullopt when OpenSSL fails or the point is empty.
 std::optional<std::string> ec_private_key_pkcs8_pem(EVP_PKEY* key, std::string_view public_point,
-                                                     int curve_nid, int scalar_bytes);
+                                                    int curve_nid, int scalar_bytes);
 
 }  // namespace certfleet::protocol

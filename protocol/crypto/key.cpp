@@ -92,7 +92,8 @@ EVP_PKEY_CTX* ec_keygen_context(key_type type) {
   if (!ctx) {
     ossl::pkey_ctx_ptr fresh{EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr)};
     if (!fresh || EVP_PKEY_keygen_init(fresh.get()) != 1 ||
-        EVP_PKEY_CTX_set_group_name(fresh.get(), type == key_type::ec_p256 ? "P-256" : "P-384") != 1)
+        EVP_PKEY_CTX_set_group_name(fresh.get(), type == key_type::ec_p256 ? "P-256" : "P-384") !=
+            1)
       return nullptr;
     ctx = std::move(fresh);
   }
@@ -155,8 +156,8 @@ result<private_key> private_key::from_pem(std::string_view pem) {
 std::string private_key::to_pem() const {
   if (type_ == key_type::ec_p256 || type_ == key_type::ec_p384) {
     const bool p256 = type_ == key_type::ec_p256;
-    if (auto pem = ec_private_key_pkcs8_pem(pkey_.get(), ec_point_,
-                                            p256 ? NID_X9_62_prime256v1 : NID_secp384r1, p256 ? 32 : 48))
+    if (auto pem = ec_private_key_pkcs8_pem(
+            pkey_.get(), ec_point_, p256 ? NID_X9_62_prime256v1 : NID_secp384r1, p256 ? 32 : 48))
       return std::move(*pem);
   }
   ossl::bio_ptr bio{BIO_new(BIO_s_mem())};

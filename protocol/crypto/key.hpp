@@ -46,7 +46,6 @@ error make_error(error_kind kind, std::string what);
 
 /// The key algorithms certfleet generates and accepts.
 
-
 /// An asymmetric private key (with its public half). Move-only; a moved-from key is
 /// empty and may only be assigned to or destroyed. Errors never contain key material.
 /// Signing with one key from several threads at once is safe (OpenSSL 3 keys are

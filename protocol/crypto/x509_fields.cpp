@@ -37,23 +37,24 @@ using certfleet::protocol::detail::x509_fields;
 using certfleet::protocol::detail::x509_tbs;
 
 // OpenSSL's template macros name the item after the struct.
-ASN1_SEQUENCE(x509_tbs) = {
-    ASN1_EXP_OPT(x509_tbs, version, ASN1_INTEGER, 0),
-    ASN1_SIMPLE(x509_tbs, serial, ASN1_INTEGER),
-    ASN1_SIMPLE(x509_tbs, signature, X509_ALGOR),
-    ASN1_SIMPLE(x509_tbs, issuer, X509_NAME),
-    ASN1_SIMPLE(x509_tbs, validity, X509_VAL),
-    ASN1_SIMPLE(x509_tbs, subject, X509_NAME),
-    ASN1_SIMPLE(x509_tbs, public_key, ASN1_ANY),
-    ASN1_IMP_OPT(x509_tbs, issuer_uid, ASN1_BIT_STRING, 1),
-    ASN1_IMP_OPT(x509_tbs, subject_uid, ASN1_BIT_STRING, 2),
-    ASN1_EXP_SEQUENCE_OF_OPT(x509_tbs, extensions, X509_EXTENSION, 3),
+ASN1_SEQUENCE(x509_tbs) =
+    {
+        ASN1_EXP_OPT(x509_tbs, version, ASN1_INTEGER, 0),
+        ASN1_SIMPLE(x509_tbs, serial, ASN1_INTEGER),
+        ASN1_SIMPLE(x509_tbs, signature, X509_ALGOR),
+        ASN1_SIMPLE(x509_tbs, issuer, X509_NAME),
+        ASN1_SIMPLE(x509_tbs, validity, X509_VAL),
+        ASN1_SIMPLE(x509_tbs, subject, X509_NAME),
+        ASN1_SIMPLE(x509_tbs, public_key, ASN1_ANY),
+        ASN1_IMP_OPT(x509_tbs, issuer_uid, ASN1_BIT_STRING, 1),
+        ASN1_IMP_OPT(x509_tbs, subject_uid, ASN1_BIT_STRING, 2),
+        ASN1_EXP_SEQUENCE_OF_OPT(x509_tbs, extensions, X509_EXTENSION, 3),
 } ASN1_SEQUENCE_END(x509_tbs)
 
-ASN1_SEQUENCE(x509_fields) = {
-    ASN1_SIMPLE(x509_fields, tbs, x509_tbs),
-    ASN1_SIMPLE(x509_fields, signature_algorithm, X509_ALGOR),
-    ASN1_SIMPLE(x509_fields, signature, ASN1_BIT_STRING),
+        ASN1_SEQUENCE(x509_fields) = {
+            ASN1_SIMPLE(x509_fields, tbs, x509_tbs),
+            ASN1_SIMPLE(x509_fields, signature_algorithm, X509_ALGOR),
+            ASN1_SIMPLE(x509_fields, signature, ASN1_BIT_STRING),
 } ASN1_SEQUENCE_END(x509_fields)
 
 }  // namespace
@@ -147,8 +148,8 @@ void x509_fields_deleter::operator()(x509_fields* fields) const {
 
 x509_fields_ptr decode_x509_fields(std::string_view der) {
   const auto* in = reinterpret_cast<const unsigned char*>(der.data());
-  auto* value = ASN1_item_d2i(nullptr, &in, static_cast<long>(der.size()),
-                              ASN1_ITEM_rptr(x509_fields));
+  auto* value =
+      ASN1_item_d2i(nullptr, &in, static_cast<long>(der.size()), ASN1_ITEM_rptr(x509_fields));
   x509_fields_ptr fields{reinterpret_cast<x509_fields*>(value)};
   // A subjectPublicKeyInfo is a SEQUENCE; ANY would take anything.
   if (fields && fields->tbs->public_key->type != V_ASN1_SEQUENCE) fields.reset();

@@ -10,10 +10,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <thread>
 
-#include "protocol/net/dns_resolver.hpp"
 #include "core/log.hpp"
-#include "protocol/net/self_check.hpp"
 #include "protocol/net/challenge_tokens.hpp"
+#include "protocol/net/dns_resolver.hpp"
+#include "protocol/net/self_check.hpp"
 
 namespace certfleet::protocol {
 
@@ -40,7 +40,8 @@ struct asio_io_engine::impl {
 
   // Waits on the io thread until another thread acknowledges (or 2 minutes pass).
   asio::awaitable<result<void>> wait_for_ack(
-      const std::function<void(issuance_stage, const std::string&, const std::string&, ack)>& handler,
+      const std::function<void(issuance_stage, const std::string&, const std::string&, ack)>&
+          handler,
       issuance_stage stage, const std::string& url, const std::string& key_pem) {
     auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::minutes(2));
     auto outcome = std::make_shared<std::optional<result<void>>>();
@@ -78,7 +79,8 @@ result<std::unique_ptr<asio_io_engine>> asio_io_engine::start(io_engine_options 
   } catch (const std::exception& e) {
     return error{error_kind::config, e.what()};
   }
-  auto resolver = dns_resolver::create(i->io.get_executor(), i->options.dns_servers, std::chrono::seconds(5));
+  auto resolver =
+      dns_resolver::create(i->io.get_executor(), i->options.dns_servers, std::chrono::seconds(5));
   if (!resolver) return std::move(resolver).err();
   i->resolver = std::move(resolver.value());
   if (auto listening = i->responder.listen(i->options.http_listen); !listening) {
@@ -90,7 +92,9 @@ result<std::unique_ptr<asio_io_engine>> asio_io_engine::start(io_engine_options 
 
 unsigned short asio_io_engine::http_port() const { return impl_->responder.port(); }
 asio::any_io_executor asio_io_engine::executor() const { return impl_->io.get_executor(); }
-std::uint64_t asio_io_engine::http_requests_served() const { return impl_->responder.requests_served(); }
+std::uint64_t asio_io_engine::http_requests_served() const {
+  return impl_->responder.requests_served();
+}
 
 void asio_io_engine::self_check(std::string domain, std::function<void(result<void>)> done) {
   asio::co_spawn(
@@ -105,7 +109,8 @@ void asio_io_engine::self_check(std::string domain, std::function<void(result<vo
 }
 
 void asio_io_engine::account(std::optional<account_credentials> stored, std::string email,
-                        bool agree_to_terms, std::function<void(result<account_credentials>)> done) {
+                             bool agree_to_terms,
+                             std::function<void(result<account_credentials>)> done) {
   asio::co_spawn(
       impl_->io,
       [this, stored = std::move(stored), email = std::move(email), agree_to_terms,
@@ -141,7 +146,7 @@ void asio_io_engine::account(std::optional<account_credentials> stored, std::str
 }
 
 void asio_io_engine::issue(issuance_request request, stage_handler on_stage,
-                      std::function<void(result<issued_certificate>)> done) {
+                           std::function<void(result<issued_certificate>)> done) {
   asio::co_spawn(
       impl_->io,
       [this, request = std::move(request), on_stage = std::move(on_stage),

@@ -11,9 +11,9 @@
 
 #include "protocol/acme/client.hpp"
 #include "protocol/acme/issuance.hpp"
+#include "protocol/engine/io_engine.hpp"
 #include "protocol/net/http01_server.hpp"
 #include "protocol/net/http_client.hpp"
-#include "protocol/engine/io_engine.hpp"
 
 namespace certfleet::protocol {
 

@@ -85,8 +85,7 @@ result<void> accept_loop::listen(const std::string& address, const std::string& 
                                  std::shared_ptr<void> owner) {
   auto bound = bind_and_listen(state_->acceptor, address, purpose, directive);
   if (!bound) return bound;
-  asio::co_spawn(state_->executor, run(state_, std::move(serve), std::move(owner)),
-                 asio::detached);
+  asio::co_spawn(state_->executor, run(state_, std::move(serve), std::move(owner)), asio::detached);
   return {};
 }
 
@@ -122,9 +121,8 @@ asio::awaitable<void> accept_loop::run(std::shared_ptr<state> s, connection_hand
   }
 }
 
-asio::awaitable<void> accept_loop::serve_tracked(std::shared_ptr<state> s,
-                                                 connection_handler serve, tcp::socket socket,
-                                                 std::string address) {
+asio::awaitable<void> accept_loop::serve_tracked(std::shared_ptr<state> s, connection_handler serve,
+                                                 tcp::socket socket, std::string address) {
   auto conn = std::make_shared<tracked>();
   conn->fd = socket.native_handle();
   conn->address = address;

@@ -8,7 +8,6 @@
 #include <string>
 #include <unordered_map>
 
-
 namespace certfleet::protocol {
 
 /// Where HTTP-01 key authorizations are served while the CA validates
@@ -19,7 +18,6 @@ class challenge_publisher {
   virtual void publish(const std::string& token, const std::string& key_authorization) = 0;
   virtual void withdraw(const std::string& token) = 0;
 };
-
 
 class token_store final : public challenge_publisher {
  public:

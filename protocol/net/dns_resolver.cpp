@@ -83,13 +83,16 @@ struct dns_resolver::impl {
   }
 
   void watch(const std::shared_ptr<watched_socket>& socket) {
-    if (socket->want_read && !socket->reading) wait(socket, asio::posix::descriptor_base::wait_read);
-    if (socket->want_write && !socket->writing) wait(socket, asio::posix::descriptor_base::wait_write);
+    if (socket->want_read && !socket->reading)
+      wait(socket, asio::posix::descriptor_base::wait_read);
+    if (socket->want_write && !socket->writing)
+      wait(socket, asio::posix::descriptor_base::wait_write);
   }
 
   // One wait for readability or writability; then c-ares handles the socket, and the
   // wait starts again while c-ares still wants it.
-  void wait(const std::shared_ptr<watched_socket>& socket, asio::posix::descriptor_base::wait_type type) {
+  void wait(const std::shared_ptr<watched_socket>& socket,
+            asio::posix::descriptor_base::wait_type type) {
     const bool read = type == asio::posix::descriptor_base::wait_read;
     (read ? socket->reading : socket->writing) = true;
     socket->descriptor.async_wait(type, [this, socket, read](const error_code& ec) {
@@ -132,13 +135,15 @@ struct dns_resolver::impl {
     std::unique_ptr<std::pair<impl*, lookup>> job(static_cast<std::pair<impl*, lookup>*>(arg));
     auto& [self, query] = *job;
     --self->pending;
-    asio::post(self->executor, [done = std::move(query.done), answer = addresses_of(query.name, status, info)]() mutable {
+    asio::post(self->executor, [done = std::move(query.done),
+                                answer = addresses_of(query.name, status, info)]() mutable {
       done(std::move(answer));
     });
     if (info != nullptr) ares_freeaddrinfo(info);
   }
 
-  static result<addresses> addresses_of(const std::string& name, int status, const ares_addrinfo* info) {
+  static result<addresses> addresses_of(const std::string& name, int status,
+                                        const ares_addrinfo* info) {
     if (status != ARES_SUCCESS) {
       std::string why = status == ARES_ENOTFOUND || status == ARES_ENODATA
                             ? "it has no A or AAAA record"
@@ -148,12 +153,15 @@ struct dns_resolver::impl {
     addresses out;
     for (auto* node = info->nodes; node != nullptr; node = node->ai_next) {
       char buf[INET6_ADDRSTRLEN] = {};
-      const void* src = node->ai_family == AF_INET
-                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(node->ai_addr)->sin_addr)
-                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(node->ai_addr)->sin6_addr);
+      const void* src =
+          node->ai_family == AF_INET
+              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(node->ai_addr)->sin_addr)
+              : static_cast<const void*>(
+                    &reinterpret_cast<sockaddr_in6*>(node->ai_addr)->sin6_addr);
       if (inet_ntop(node->ai_family, src, buf, sizeof buf)) out.emplace_back(buf);
     }
-    if (out.empty()) return error{error_kind::dns, "DNS lookup of \"" + name + "\" returned no address", true};
+    if (out.empty())
+      return error{error_kind::dns, "DNS lookup of \"" + name + "\" returned no address", true};
     return out;
   }
 };
@@ -176,11 +184,12 @@ result<std::unique_ptr<dns_resolver>> dns_resolver::create(asio::any_io_executor
   options.lookups = dns_only;
   options.sock_state_cb = &impl::on_socket_state;
   options.sock_state_cb_data = i.get();
-  if (int rc = ares_init_options(&i->channel, &options,
-                                 ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS |
-                                     ARES_OPT_SOCK_STATE_CB);
+  if (int rc = ares_init_options(
+          &i->channel, &options,
+          ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB);
       rc != ARES_SUCCESS) {
-    return error{error_kind::config, std::string("cannot set up DNS resolution: ") + ares_strerror(rc) +
+    return error{error_kind::config, std::string("cannot set up DNS resolution: ") +
+                                         ares_strerror(rc) +
                                          "; check /etc/resolv.conf or dns_servers"};
   }
   if (!servers.empty()) {
@@ -200,19 +209,21 @@ void dns_resolver::resolve(const std::string& name, callback done) {
   hints.ai_family = AF_UNSPEC;
   hints.ai_flags = ARES_AI_NOSORT;
   ++impl_->pending;
-  ares_getaddrinfo(impl_->channel, job->second.name.c_str(), nullptr, &hints, &impl::on_answer, job);
+  ares_getaddrinfo(impl_->channel, job->second.name.c_str(), nullptr, &hints, &impl::on_answer,
+                   job);
   impl_->schedule_timeout();
 }
 
-asio::awaitable<result<dns_resolver::addresses>> dns_resolver::async_resolve(const std::string& name) {
+asio::awaitable<result<dns_resolver::addresses>> dns_resolver::async_resolve(
+    const std::string& name) {
   // Named, not a temporary inside co_await: GCC 12 destroys such temporaries twice.
   auto initiation = [this, name](auto handler) mutable {
-    resolve(name, [h = std::make_shared<decltype(handler)>(std::move(handler))](result<addresses> r) mutable {
-      (*h)(std::move(r));
-    });
+    resolve(name, [h = std::make_shared<decltype(handler)>(std::move(handler))](
+                      result<addresses> r) mutable { (*h)(std::move(r)); });
   };
-  auto answer = co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<addresses>)>(
-      std::move(initiation), asio::use_awaitable);
+  auto answer =
+      co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<addresses>)>(
+          std::move(initiation), asio::use_awaitable);
   co_return answer;
 }
 

@@ -34,7 +34,8 @@ http::response<http::string_body> make_response(const http::request<http::empty_
 std::string host_of(const http::request<http::empty_body>& req) {
   std::string host(req[http::field::host]);
   if (!host.empty() && host.front() == '[') {
-    if (auto close = host.find(']'); close != std::string::npos) host.resize(close + 1);  // "[v6]:80"
+    if (auto close = host.find(']'); close != std::string::npos)
+      host.resize(close + 1);  // "[v6]:80"
   } else if (auto colon = host.find(':'); colon != std::string::npos) {
     host.resize(colon);
   }
@@ -47,7 +48,10 @@ std::string host_of(const http::request<http::empty_body>& req) {
 struct http01_server::impl {
   impl(asio::any_io_executor ex, const token_store& t, http01_options o,
        std::shared_ptr<std::atomic<std::uint64_t>> s)
-      : executor(std::move(ex)), tokens(t), options(std::move(o)), served(std::move(s)),
+      : executor(std::move(ex)),
+        tokens(t),
+        options(std::move(o)),
+        served(std::move(s)),
         listener(executor, options.limits) {}
 
   asio::any_io_executor executor;
@@ -87,7 +91,8 @@ struct http01_server::impl {
   asio::awaitable<void> drain(beast::tcp_stream& stream) {
     error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.expires_after(std::min<std::chrono::milliseconds>(options.read_timeout, std::chrono::seconds(2)));
+    stream.expires_after(
+        std::min<std::chrono::milliseconds>(options.read_timeout, std::chrono::seconds(2)));
     char discard[4096];
     for (std::size_t total = 0; !ec && total < 256 * 1024;) {
       total += co_await stream.async_read_some(asio::buffer(discard),
@@ -108,7 +113,8 @@ struct http01_server::impl {
                                   : std::min(options.read_timeout, options.keep_alive_timeout));
       error_code ec;
       conn->set_idle(true);
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read(stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
       conn->set_idle(false);
       if (ec == http::error::end_of_stream || ec == beast::error::timeout) break;
       if (ec) {

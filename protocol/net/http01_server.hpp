@@ -55,5 +55,4 @@ class http01_server {
   std::shared_ptr<std::atomic<std::uint64_t>> served_;
 };
 
-
 }  // namespace certfleet::protocol

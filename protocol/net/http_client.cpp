@@ -15,8 +15,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <stdexcept>
 
-#include "protocol/net/tls_transport.hpp"
 #include "protocol/net/asio_names.hpp"
+#include "protocol/net/tls_transport.hpp"
 
 namespace certfleet::protocol {
 
@@ -82,7 +82,8 @@ result<std::string> request_text(const http_request& req, const url_parts& url,
     text.append(ipv6 ? "[" : "").append(url.host).append(ipv6 ? "]" : "");
     if (!default_port) text.append(":").append(url.port);
   }
-  for (const auto& [name, value] : req.headers) text.append("\r\n").append(name).append(": ").append(value);
+  for (const auto& [name, value] : req.headers)
+    text.append("\r\n").append(name).append(": ").append(value);
   text.append("\r\nUser-Agent: ").append(user_agent);
   if (!req.accept.empty()) text.append("\r\nAccept: ").append(req.accept);
   if (!req.content_type.empty()) text.append("\r\nContent-Type: ").append(req.content_type);
@@ -123,7 +124,8 @@ asio::awaitable<error_code> read_response(http_transport& stream, beast::flat_bu
       if (!ec && used != 0) continue;  // parsed a part; the rest may parse without reading
     }
     const auto space = buffer.prepare(16 * 1024);
-    const std::size_t n = co_await stream.read_some(static_cast<char*>(space.data()), space.size(), ec);
+    const std::size_t n =
+        co_await stream.read_some(static_cast<char*>(space.data()), space.size(), ec);
     if (ec == asio::error::eof) {
       // The end of the stream ends a message without a length, else it cuts one.
       if (parser.got_some()) {
@@ -134,9 +136,9 @@ asio::awaitable<error_code> read_response(http_transport& stream, beast::flat_bu
       co_return http::error::end_of_stream;
     }
     if (ec) {
-      closed_before_answer =
-          !parser.got_some() && (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-                                 ec == asio::ssl::error::stream_truncated);
+      closed_before_answer = !parser.got_some() && (ec == asio::error::connection_reset ||
+                                                    ec == asio::error::broken_pipe ||
+                                                    ec == asio::ssl::error::stream_truncated);
       co_return ec;
     }
     buffer.commit(n);
@@ -156,10 +158,10 @@ http_client::http_client(asio::any_io_executor executor, http_client_options opt
     tls_->load_verify_file(options_.ca_bundle, ec);
   }
   if (ec) {
-    throw std::runtime_error("cannot load CA certificates from \"" +
-                             (options_.ca_bundle.empty() ? std::string("system store")
-                                                         : options_.ca_bundle) +
-                             "\": " + ec.message() + "; check the acme_ca_bundle setting");
+    throw std::runtime_error(
+        "cannot load CA certificates from \"" +
+        (options_.ca_bundle.empty() ? std::string("system store") : options_.ca_bundle) +
+        "\": " + ec.message() + "; check the acme_ca_bundle setting");
   }
 }
 
@@ -182,7 +184,8 @@ asio::awaitable<result<std::unique_ptr<http_client::connection>>> http_client::c
   const std::string& host = connect_address.empty() ? url.host : connect_address;
   auto endpoints = co_await resolver.async_resolve(host, url.port,
                                                    asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return error{error_kind::network, "cannot resolve " + host + ": " + ec.message(), true};
+  if (ec)
+    co_return error{error_kind::network, "cannot resolve " + host + ": " + ec.message(), true};
 
   http_transport& stream = conn->stream;
   {
@@ -194,17 +197,19 @@ asio::awaitable<result<std::unique_ptr<http_client::connection>>> http_client::c
   if (ec) co_return network_error("connecting to", url, ec);
   stream.socket().set_option(tcp::no_delay(true), ec);
   ec = stream.start(url.tls ? tls_->native_handle() : nullptr, url.host);
-  if (ec) co_return error{error_kind::tls, "cannot set up TLS for " + url.host + ": " + ec.message()};
+  if (ec)
+    co_return error{error_kind::tls, "cannot set up TLS for " + url.host + ": " + ec.message()};
   if (!url.tls) co_return conn;
 
   auto deadline = stream.deadline(options_.timeout);
   ec = co_await stream.handshake();
-  if (deadline.timed_out()) co_return network_error("TLS handshake with", url, beast::error::timeout);
+  if (deadline.timed_out())
+    co_return network_error("TLS handshake with", url, beast::error::timeout);
   if (ec) {
     const std::string verdict = stream.verify_failure();
     co_return error{error_kind::tls,
-                    "TLS handshake with " + url.host + ":" + url.port + " failed: " +
-                        ec.message() + (verdict.empty() ? "" : " (" + verdict + ")") +
+                    "TLS handshake with " + url.host + ":" + url.port + " failed: " + ec.message() +
+                        (verdict.empty() ? "" : " (" + verdict + ")") +
                         "; check the CA bundle (acme_ca_bundle) and the URL",
                     true};
   }

@@ -33,7 +33,7 @@ struct http_request {
   std::string url;             ///< absolute http:// or https:// URL
   std::string content_type;    ///< for POST
   std::string body;
-  std::string accept;          ///< Accept header, if any
+  std::string accept;  ///< Accept header, if any
   /// Connect to this IP address instead of resolving the URL's host (the Host
   /// header and TLS SNI still use the URL's host). Used by the self-check.
   std::string connect_address;

@@ -36,7 +36,8 @@ result<void> bind_and_listen(tcp::acceptor& acceptor, const std::string& address
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(hp->first.empty() ? "0.0.0.0" : hp->first, ec);
   if (ec) {
-    return error{error_kind::config, "invalid " + directive + " \"" + address + "\": " + ec.message()};
+    return error{error_kind::config,
+                 "invalid " + directive + " \"" + address + "\": " + ec.message()};
   }
   tcp::endpoint endpoint(ip, hp->second);
   acceptor.open(endpoint.protocol(), ec);
@@ -44,9 +45,9 @@ result<void> bind_and_listen(tcp::acceptor& acceptor, const std::string& address
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return error{error_kind::config, "cannot listen on " + address + " for " + purpose + ": " +
-                                         ec.message() + "; stop the other server using that port or change " +
-                                         directive};
+    return error{error_kind::config,
+                 "cannot listen on " + address + " for " + purpose + ": " + ec.message() +
+                     "; stop the other server using that port or change " + directive};
   }
   return {};
 }

@@ -47,7 +47,8 @@ void local_addresses::refresh() {
     if (ifa->ifa_addr->sa_family == AF_INET) {
       inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(ifa->ifa_addr)->sin_addr, buf, sizeof buf);
     } else if (ifa->ifa_addr->sa_family == AF_INET6) {
-      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(ifa->ifa_addr)->sin6_addr, buf, sizeof buf);
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(ifa->ifa_addr)->sin6_addr, buf,
+                sizeof buf);
     } else {
       continue;
     }
@@ -86,8 +87,8 @@ asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_reso
   http_request req{.method = "GET", .url = url, .connect_address = *ours};
   auto res = co_await http.request(std::move(req));
   tokens.withdraw(token);
-  const std::string where = "\"" + domain + "\" (" + url_host(*ours) + ") on port " +
-                            std::to_string(options.port);
+  const std::string where =
+      "\"" + domain + "\" (" + url_host(*ours) + ") on port " + std::to_string(options.port);
   if (!res) {
     co_return failed("could not fetch a test token from " + where + ": " + res.err().detail +
                      ". Check that certfleet's HTTP server listens on port " +

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "protocol/net/dns_resolver.hpp"
 #include "core/error.hpp"
-#include "protocol/net/http_client.hpp"
 #include "protocol/net/challenge_tokens.hpp"
+#include "protocol/net/dns_resolver.hpp"
+#include "protocol/net/http_client.hpp"
 
 namespace certfleet::protocol {
 

@@ -53,7 +53,8 @@ struct transport_bio {
     BIO_clear_retry_flags(bio);
     const ssize_t sent =
         ::send(of(bio).socket_.native_handle(), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
-    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(bio);
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+      BIO_set_retry_write(bio);
     return static_cast<int>(sent);
   }
 
@@ -72,7 +73,8 @@ struct transport_bio {
 
   static BIO_METHOD* method() {
     static BIO_METHOD* const m = [] {
-      BIO_METHOD* created = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "certfleet transport");
+      BIO_METHOD* created =
+          BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "certfleet transport");
       if (created != nullptr) {
         BIO_meth_set_read(created, read);
         BIO_meth_set_write(created, write);
@@ -112,9 +114,10 @@ error_code http_transport::start(SSL_CTX* tls, const std::string& host) {
   // RFC 6066 §3: SNI carries names only; an IP address is checked as an IP SAN.
   boost::system::error_code not_ip;
   asio::ip::make_address(host, not_ip);
-  const bool ok = not_ip ? SSL_set_tlsext_host_name(ssl_.get(), host.c_str()) == 1 &&
-                               SSL_set1_host(ssl_.get(), host.c_str()) == 1
-                         : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), host.c_str()) == 1;
+  const bool ok =
+      not_ip ? SSL_set_tlsext_host_name(ssl_.get(), host.c_str()) == 1 &&
+                   SSL_set1_host(ssl_.get(), host.c_str()) == 1
+             : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_.get()), host.c_str()) == 1;
   if (!ok) return openssl_error(ERR_get_error());
   return {};
 }
@@ -212,7 +215,8 @@ asio::awaitable<error_code> http_transport::write_all(std::string_view data) {
   co_return error_code{};
 }
 
-asio::awaitable<std::size_t> http_transport::read_some(char* data, std::size_t size, error_code& ec) {
+asio::awaitable<std::size_t> http_transport::read_some(char* data, std::size_t size,
+                                                       error_code& ec) {
   while (true) {
     const step s = try_read(data, size);
     ec = s.ec;
@@ -238,12 +242,15 @@ asio::awaitable<error_code> http_transport::wait(need what) {
     co_return ec;
   }
   if (received_begin_ != 0) {  // make room at the end
-    std::memmove(received_.get(), received_.get() + received_begin_, received_end_ - received_begin_);
+    std::memmove(received_.get(), received_.get() + received_begin_,
+                 received_end_ - received_begin_);
     received_end_ -= received_begin_;
     received_begin_ = 0;
   }
-  if (received_end_ == receive_capacity) co_return asio::error::no_buffer_space;  // never with TLS records
-  const auto space = asio::buffer(received_.get() + received_end_, receive_capacity - received_end_);
+  if (received_end_ == receive_capacity)
+    co_return asio::error::no_buffer_space;  // never with TLS records
+  const auto space =
+      asio::buffer(received_.get() + received_end_, receive_capacity - received_end_);
   const std::size_t n =
       co_await socket_.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
   received_end_ += n;

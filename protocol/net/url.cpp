@@ -50,7 +50,8 @@ result<url_parts> parse_url(std::string_view url) {
   if (port.empty()) {
     out.port = out.tls ? "443" : "80";
   } else {
-    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return bad("the port is not a number");
     const int n = std::stoi(std::string(port));
     if (n < 1 || n > 65535) return bad("the port is out of range");

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/use_future.hpp>
 #include <fstream>
 #include <future>
@@ -81,7 +81,8 @@ class acme_fixture {
 
  private:
   asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{io_.get_executor()};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
+      io_.get_executor()};
   http_client http_;
   acme_client client_;
   token_store tokens_;
@@ -103,7 +104,8 @@ TEST(acme_e2e, account_is_created_and_found_again) {
 
   auto other = private_key::generate(key_type::ec_p256);
   ASSERT_TRUE(other);
-  auto missing = f.run(f.client().find_account(std::make_shared<const private_key>(std::move(other.value()))));
+  auto missing =
+      f.run(f.client().find_account(std::make_shared<const private_key>(std::move(other.value()))));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.err().kind, error_kind::account_does_not_exist);
 }
@@ -169,8 +171,10 @@ void expect_all_issued(const std::vector<result<issued_certificate>>& results, i
   ASSERT_EQ(results.size(), static_cast<std::size_t>(n));
   int ok = 0;
   for (const auto& r : results) {
-    if (r) ++ok;
-    else ADD_FAILURE() << r.err().detail;
+    if (r)
+      ++ok;
+    else
+      ADD_FAILURE() << r.err().detail;
   }
   EXPECT_EQ(ok, n);
 }
@@ -219,7 +223,8 @@ TEST(acme_e2e, order_resumed_by_a_fresh_client_from_its_saved_state) {
   acme_fixture second(pebble);
   auto key = private_key::from_pem(account_pem);
   ASSERT_TRUE(key);
-  second.client().use_account(std::make_shared<const private_key>(std::move(key.value())), account_url);
+  second.client().use_account(std::make_shared<const private_key>(std::move(key.value())),
+                              account_url);
   auto cert = second.run(second.issue("resume.example.test", order_url, key_pem));
   ASSERT_TRUE(cert) << cert.err().detail;
   EXPECT_EQ(cert->order_url, order_url) << "the saved order was continued, not replaced";
@@ -250,7 +255,8 @@ TEST(acme_e2e, failed_validation_names_the_domain_and_the_cas_reason) {
   const std::string& detail = cert.err().detail;
   EXPECT_EQ(cert.err().kind, error_kind::unauthorized) << detail;
   EXPECT_TRUE(cert.err().retryable);
-  EXPECT_NE(detail.find("validation of elsewhere.example.test failed (invalid): "), std::string::npos)
+  EXPECT_NE(detail.find("validation of elsewhere.example.test failed (invalid): "),
+            std::string::npos)
       << detail;
   EXPECT_EQ(detail.find("no detail from the CA"), std::string::npos) << detail;
   EXPECT_NE(detail.find("Check that port 80 of this domain reaches this host"), std::string::npos);

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <fstream>
-#include <map>
 #include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
@@ -27,12 +27,12 @@ std::vector<std::string> names(int n, const std::string& prefix) {
   return out;
 }
 
-std::optional<storage::domain_record> record_of(const certfleetd_process& d, const std::string& name) {
+std::optional<storage::domain_record> record_of(const certfleetd_process& d,
+                                                const std::string& name) {
   for (auto& r : d.records())
     if (r.name == name) return r;
   return std::nullopt;
 }
-
 
 int count(const std::string& text, const std::string& what) {
   int n = 0;
@@ -179,12 +179,23 @@ TEST(certfleetd_e2e, retry_reload_and_a_stopped_daemon) {
   EXPECT_NE(reload.out.find("1 domain(s) added, 1 removed"), std::string::npos) << reload.out;
   EXPECT_NE(reload.out.find("+ new.e2e.test"), std::string::npos);
   EXPECT_NE(reload.out.find("- c.e2e.test"), std::string::npos);
-  ASSERT_TRUE(d.wait_until([&] { auto r = record_of(d, "new.e2e.test"); return r && r->has_cert(); }, 30s));
-  ASSERT_TRUE(d.wait_until([&] { auto r = record_of(d, "c.e2e.test"); return r && !r->configured; }, 10s));
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        auto r = record_of(d, "new.e2e.test");
+        return r && r->has_cert();
+      },
+      30s));
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        auto r = record_of(d, "c.e2e.test");
+        return r && !r->configured;
+      },
+      10s));
   EXPECT_EQ(d.cli("status").out.find("c.e2e.test"), std::string::npos);
 
   // A broken configuration is rejected; the daemon keeps running on the old one.
-  std::ofstream(d.conf_dir() / "certfleet.conf", std::ios::app) << "lets_encrypt_agre_to_terms_of_service yes\n";
+  std::ofstream(d.conf_dir() / "certfleet.conf", std::ios::app)
+      << "lets_encrypt_agre_to_terms_of_service yes\n";
   auto rejected = d.cli("reload");
   EXPECT_EQ(rejected.exit_code, 1);
   EXPECT_NE(rejected.out.find("certfleet.conf:"), std::string::npos) << rejected.out;
@@ -211,7 +222,7 @@ TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
   const int https_port = free_loopback_port();
   certfleetd_process d(pebble, domains,
                        "https_listen 127.0.0.1:" + std::to_string(https_port) + "\n" +
-                       "export_dir " + exports.string() + "\ndeploy_hook \"printf '%s\\n' >> " +
+                           "export_dir " + exports.string() + "\ndeploy_hook \"printf '%s\\n' >> " +
                            hook_log.string() + "\"\n");
   d.start();
   ASSERT_TRUE(d.wait_until(
@@ -243,9 +254,9 @@ TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
   }
   // The HTTPS listener serves each domain's certificate by SNI, the default without.
   for (const auto& name : {domains[1], std::string("unknown.e2e.test")}) {
-    const std::string subject = run_command(
-        "echo | openssl s_client -connect 127.0.0.1:" + std::to_string(https_port) +
-        " -servername " + name + " 2>/dev/null | openssl x509 -noout -subject");
+    const std::string subject =
+        run_command("echo | openssl s_client -connect 127.0.0.1:" + std::to_string(https_port) +
+                    " -servername " + name + " 2>/dev/null | openssl x509 -noout -subject");
     const std::string expected = name == domains[1] ? name : domains.front();  // me
     EXPECT_NE(subject.find("CN = " + expected), std::string::npos) << name << ": " << subject;
   }
@@ -266,7 +277,8 @@ TEST(certfleetd_e2e, half_the_nonces_rejected_and_no_one_notices) {
   d.start();
   ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 300s)) << d.log();
   EXPECT_EQ(certificates_issued_by(pebble), 200) << "badNonce retries must not cost new orders";
-  for (const auto& r : d.records()) EXPECT_EQ(r.last_failure, no_time) << r.name << ": " << r.last_error;
+  for (const auto& r : d.records())
+    EXPECT_EQ(r.last_failure, no_time) << r.name << ": " << r.last_error;
   auto status = d.cli("status --json");
   EXPECT_EQ(status.out.find("nonce"), std::string::npos) << "a nonce error in status";
   EXPECT_EQ(d.cli("warnings").exit_code, 0);
@@ -297,8 +309,9 @@ TEST(certfleetd_e2e, kill_9_during_issuance_loses_nothing) {
 
 // The serial of the certificate the HTTPS listener on `port` serves for `name` (SNI).
 std::string served_serial(int port, const std::string& name) {
-  const std::string pem = run_command("echo | openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
-                                      " -servername " + name + " 2>/dev/null | openssl x509");
+  const std::string pem =
+      run_command("echo | openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                  " -servername " + name + " 2>/dev/null | openssl x509");
   auto info = protocol::parse_certificate_pem(pem);
   return info ? info->serial_hex : "(none served)";
 }
@@ -319,7 +332,8 @@ TEST(certfleetd_e2e, short_lived_certificates_renew_at_their_renewal_point) {
   pebble_harness pebble(options);
   const auto domains = names(3, "r");
   const int https_port = free_loopback_port();
-  certfleetd_process d(pebble, domains, "https_listen 127.0.0.1:" + std::to_string(https_port) + "\n");
+  certfleetd_process d(pebble, domains,
+                       "https_listen 127.0.0.1:" + std::to_string(https_port) + "\n");
   d.start();
   ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 30s)) << d.log();
   std::map<std::string, storage::domain_record> first;

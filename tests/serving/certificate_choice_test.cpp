@@ -25,7 +25,8 @@ class choice_test : public ::testing::Test {
     auto cert = protocol::make_self_signed_pem(*key, name, validity, at);
     return {*cert, key->to_pem()};
   }
-  std::pair<std::filesystem::path, std::filesystem::path> write(const std::string& file, const pem_pair& p) {
+  std::pair<std::filesystem::path, std::filesystem::path> write(const std::string& file,
+                                                                const pem_pair& p) {
     const auto crt = dir_.path() / (file + ".crt"), key = dir_.path() / (file + ".key");
     std::ofstream(crt) << p.chain_pem;
     std::ofstream(key) << p.key_pem;
@@ -42,14 +43,14 @@ class choice_test : public ::testing::Test {
     return protocol::parse_certificate_pem(c.certificate->chain_pem)->subject_cn;
   }
   choice choose(service svc, const std::string& name) {
-    return choose_certificate(config_, svc, name,
-                              [&](const std::string& d) -> std::optional<pem_pair> {
-                                auto it = lets_encrypt_.find(d);
-                                if (it == lets_encrypt_.end()) return std::nullopt;
-                                return it->second;
-                              },
-                              [&](const std::string& me) -> result<pem_pair> { return make("self-signed." + me); },
-                              now);
+    return choose_certificate(
+        config_, svc, name,
+        [&](const std::string& d) -> std::optional<pem_pair> {
+          auto it = lets_encrypt_.find(d);
+          if (it == lets_encrypt_.end()) return std::nullopt;
+          return it->second;
+        },
+        [&](const std::string& me) -> result<pem_pair> { return make("self-signed." + me); }, now);
   }
   void add_rule(const std::string& file, const pem_pair& p, std::vector<std::string> names) {
     auto [crt, key] = write(file, p);
@@ -115,7 +116,8 @@ TEST_F(choice_test, failed_registration_moves_down_the_list) {
   EXPECT_EQ(chosen_cn(c), "self-signed.me.example.com");
   bool explained = false;
   for (const auto& s : c.steps)
-    if (s.rule == "Let's Encrypt certificate for auto.example.com" && !s.chosen) explained = !s.reason.empty();
+    if (s.rule == "Let's Encrypt certificate for auto.example.com" && !s.chosen)
+      explained = !s.reason.empty();
   EXPECT_TRUE(explained);
 }
 
@@ -126,13 +128,15 @@ TEST_F(choice_test, deprecated_files_come_before_the_server_default_per_service)
   config_.deprecated_files.httpd_ssl_crt = hcrt;
   config_.deprecated_files.httpd_ssl_key = hkey;
   config_.deprecated_files.pure_ftpd_pem = write_combined("pure-ftpd.pem", make("deprecated.ftp"));
-  config_.deprecated_files.tls_servercert_pem = write_combined("tls.servercert.pem", make("deprecated.smtp"));
+  config_.deprecated_files.tls_servercert_pem =
+      write_combined("tls.servercert.pem", make("deprecated.smtp"));
   EXPECT_EQ(chosen_cn(choose(service::https, "")), "deprecated.httpd");
   EXPECT_EQ(chosen_cn(choose(service::sink, "")), "deprecated.httpd");
   EXPECT_EQ(chosen_cn(choose(service::ftp, "")), "deprecated.ftp");
   EXPECT_EQ(chosen_cn(choose(service::smtp, "")), "deprecated.smtp");
   auto c = choose(service::smtp, "");
-  EXPECT_NE(c.winner()->rule.find("deprecated"), std::string::npos) << "the winner recommends migrating";
+  EXPECT_NE(c.winner()->rule.find("deprecated"), std::string::npos)
+      << "the winner recommends migrating";
 }
 
 TEST_F(choice_test, bad_files_are_skipped_with_a_reason_naming_the_file) {
@@ -148,7 +152,8 @@ TEST_F(choice_test, bad_files_are_skipped_with_a_reason_naming_the_file) {
   auto [unused_crt, key] = write("b", make("b"));
   config_.settings.tls_certificate_files = config::certificate_files{crt, key};
   c = choose(service::ftp, "");
-  EXPECT_NE(c.steps.front().reason.find("do not match"), std::string::npos) << c.steps.front().reason;
+  EXPECT_NE(c.steps.front().reason.find("do not match"), std::string::npos)
+      << c.steps.front().reason;
 
   // Unreadable (mode 000; root reads anyway, so only check when not root).
   if (::geteuid() != 0) {

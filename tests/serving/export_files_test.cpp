@@ -1,8 +1,8 @@
 // Export files and the deploy hook, on a real file system and real processes.
 #include "serving/export_files.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,8 +71,8 @@ TEST(export_files, planted_symlinks_are_neither_followed_nor_chmodded) {
   const auto out = dir.path() / "export";
   std::filesystem::create_directory(out);
   ::chmod(out.c_str(), 0755);
-  for (const char* name : {"a.example.com.key.tmp", "a.example.com.pem.tmp", "a.example.com.crt.tmp",
-                           "a.example.com.key", "a.example.com.pem"}) {
+  for (const char* name : {"a.example.com.key.tmp", "a.example.com.pem.tmp",
+                           "a.example.com.crt.tmp", "a.example.com.key", "a.example.com.pem"}) {
     std::filesystem::create_symlink(victim, out / name);
   }
   ASSERT_TRUE(export_domain(out, "a.example.com", {"CHAIN\n", "KEY\n"}));
@@ -91,7 +91,8 @@ TEST(export_files, a_directory_others_can_write_is_refused_with_the_fix) {
     ::chmod(out.c_str(), mode);
     auto r = export_domain(out, "a.example.com", {"C", "K"});
     ASSERT_FALSE(r) << std::oct << mode;
-    EXPECT_NE(r.err().detail.find("chmod go-w " + out.string()), std::string::npos) << r.err().detail;
+    EXPECT_NE(r.err().detail.find("chmod go-w " + out.string()), std::string::npos)
+        << r.err().detail;
     EXPECT_FALSE(std::filesystem::exists(out / "a.example.com.key"));
   }
   ::chmod(out.c_str(), 0755);
@@ -127,7 +128,8 @@ TEST(export_files, export_dir_as_a_symlink_is_refused) {
 TEST(deploy_hook, gets_the_changed_names_as_arguments) {
   testing::temp_dir dir;
   const auto out = dir.path() / "args";
-  auto r = run_deploy_hook("printf '%s\\n' > " + out.string(), {"a.example.com", "b.example.com"}, 10s);
+  auto r =
+      run_deploy_hook("printf '%s\\n' > " + out.string(), {"a.example.com", "b.example.com"}, 10s);
   ASSERT_TRUE(r) << r.err().detail;
   EXPECT_EQ(slurp(out), "a.example.com\nb.example.com\n");
 }
@@ -141,9 +143,10 @@ TEST(deploy_hook, inherits_only_stdin_stdout_and_stderr) {
   const auto out = dir.path() / "fds";
   const std::string fd = std::to_string(held);
   // The hook's arguments are appended to the command: `true` takes them.
-  auto r = run_deploy_hook("if [ -e /proc/$$/fd/" + fd + " ]; then echo leaked; else echo closed; fi > " +
-                               out.string() + "; true",
-                           {"a.example.com"}, 10s);
+  auto r =
+      run_deploy_hook("if [ -e /proc/$$/fd/" + fd +
+                          " ]; then echo leaked; else echo closed; fi > " + out.string() + "; true",
+                      {"a.example.com"}, 10s);
   ::close(held);
   ASSERT_TRUE(r) << r.err().detail;
   EXPECT_EQ(slurp(out), "closed\n");

@@ -67,12 +67,16 @@ class https_server_test : public ::testing::Test {
     certs_["a.example.com"] = make("a.example.com");
     certs_["b.example.com"] = make("b.example.com");
     certs_[""] = make("default.example.com");
-    server_ = std::make_unique<https_server>(io_.get_executor(), [this](const std::string& name) {
-      std::lock_guard lock(mutex_);
-      ++lookups_[name];
-      auto it = certs_.find(name);
-      return it == certs_.end() ? std::optional<pem_pair>(certs_.at("")) : std::optional<pem_pair>(it->second);
-    }, options);
+    server_ = std::make_unique<https_server>(
+        io_.get_executor(),
+        [this](const std::string& name) {
+          std::lock_guard lock(mutex_);
+          ++lookups_[name];
+          auto it = certs_.find(name);
+          return it == certs_.end() ? std::optional<pem_pair>(certs_.at(""))
+                                    : std::optional<pem_pair>(it->second);
+        },
+        options);
     ASSERT_TRUE(server_->listen("127.0.0.1:0"));
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -92,7 +96,8 @@ class https_server_test : public ::testing::Test {
     start({.upstream = upstream});
   }
   asio::io_context io_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{io_.get_executor()};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
+      io_.get_executor()};
   std::unique_ptr<https_server> server_;
   std::thread thread_;
   std::mutex mutex_;
@@ -118,10 +123,12 @@ TEST_F(https_server_test, certificates_are_loaded_once_and_reloaded_after_invali
   server_->invalidate({"a.example.com"});
   // Invalidation is posted to the server's thread; a handshake after it sees it.
   std::string cn;
-  for (int i = 0; i < 50 && cn != "renewed.a.example.com"; ++i) cn = client(server_->port(), "a.example.com").served_cn();
+  for (int i = 0; i < 50 && cn != "renewed.a.example.com"; ++i)
+    cn = client(server_->port(), "a.example.com").served_cn();
   EXPECT_EQ(cn, "renewed.a.example.com");
   EXPECT_EQ(first.served_cn(), "a.example.com");
-  EXPECT_EQ(first.get_status(), 404u) << "the connection opened before still works (no upstream: 404)";
+  EXPECT_EQ(first.get_status(), 404u)
+      << "the connection opened before still works (no upstream: 404)";
 }
 
 // An upstream that records each request and answers "upstream says hi".
@@ -130,7 +137,9 @@ fake_peer::handler recording_upstream(fake_peer*& self) {
     std::string buffer;
     while (auto request = read_request(s, buffer)) {
       self->record(*request);
-      send(s, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 17\r\n\r\nupstream says hi\n");
+      send(s,
+           "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 17\r\n\r\nupstream says "
+           "hi\n");
     }
   };
 }

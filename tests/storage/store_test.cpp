@@ -18,11 +18,11 @@ namespace certfleet::storage {
 namespace {
 
 using certfleet::testing::temp_dir;
+using testing::file_mode;
+using testing::open_rw;
 using testing::sample_account;
 using testing::sample_cert;
 using testing::sample_domain;
-using testing::file_mode;
-using testing::open_rw;
 
 TEST(store, round_trip_every_record_type) {
   temp_dir tmp;

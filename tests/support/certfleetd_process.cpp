@@ -25,16 +25,15 @@ certfleetd_process::certfleetd_process(const pebble_harness& pebble,
     : conf_(dir_.path() / "conf"), state_(dir_.path() / "state"), domain_count_(domains.size()) {
   std::filesystem::create_directories(conf_);
   const std::string port = std::to_string(pebble.http01_port());
-  std::ofstream(conf_ / "certfleet.conf")
-      << "lets_encrypt_agree_to_terms_of_service yes\n"
-      << "lets_encrypt_registration_email ops@example.com\n"
-      << "acme_directory_url " << pebble.directory_url() << "\n"
-      << "acme_ca_bundle " << pebble.ca_bundle() << "\n"
-      << "http_listen 127.0.0.1:" << port << "\n"
-      << "self_check_port " << port << "\n"
-      << "dns_servers " << pebble.dns_server() << "\n"
-      << "state_dir " << state_.string() << "\n"
-      << extra_conf;
+  std::ofstream(conf_ / "certfleet.conf") << "lets_encrypt_agree_to_terms_of_service yes\n"
+                                          << "lets_encrypt_registration_email ops@example.com\n"
+                                          << "acme_directory_url " << pebble.directory_url() << "\n"
+                                          << "acme_ca_bundle " << pebble.ca_bundle() << "\n"
+                                          << "http_listen 127.0.0.1:" << port << "\n"
+                                          << "self_check_port " << port << "\n"
+                                          << "dns_servers " << pebble.dns_server() << "\n"
+                                          << "state_dir " << state_.string() << "\n"
+                                          << extra_conf;
   std::ofstream urls(conf_ / "url_domains");
   for (const auto& d : domains) urls << d << "\n";
   if (!domains.empty()) std::ofstream(conf_ / "me") << domains.front() << "\n";
@@ -48,14 +47,18 @@ void certfleetd_process::start() {
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    const int log = ::open((dir_.path() / "certfleetd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    const int log =
+        ::open((dir_.path() / "certfleetd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     ::dup2(log, 2);
     ::execl(daemon_binary.c_str(), daemon_binary.c_str(), "--config-dir", conf_.c_str(),
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
   const bool up = wait_until(
-      [&] { return cli("retry --help").exit_code == 0 && std::filesystem::exists(state_ / "control.sock"); },
+      [&] {
+        return cli("retry --help").exit_code == 0 &&
+               std::filesystem::exists(state_ / "control.sock");
+      },
       std::chrono::seconds(20));
   if (!up || !running()) throw std::runtime_error("certfleetd did not start:\n" + log());
 }

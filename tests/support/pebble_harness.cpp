@@ -37,15 +37,19 @@ std::string run_command(const std::string& command) {
 pebble_harness::pebble_harness(pebble_options options) {
   std::string cmd;
   for (const auto& [k, v] : options.env) cmd += k + "=" + v + " ";
-  cmd += support_dir + "/start-pebble " + dir_.path().string() + " --owner " + std::to_string(::getpid());
-  if (options.validity_seconds > 0) cmd += " --validity " + std::to_string(options.validity_seconds);
+  cmd += support_dir + "/start-pebble " + dir_.path().string() + " --owner " +
+         std::to_string(::getpid());
+  if (options.validity_seconds > 0)
+    cmd += " --validity " + std::to_string(options.validity_seconds);
   if (!options.blocklist.empty()) cmd += " --blocklist " + options.blocklist;
   cmd += " 2>&1";
   std::istringstream lines(run_command(cmd));
   for (std::string line; std::getline(lines, line);) {
-    if (auto eq = line.find('='); eq != std::string::npos) vars_[line.substr(0, eq)] = line.substr(eq + 1);
+    if (auto eq = line.find('='); eq != std::string::npos)
+      vars_[line.substr(0, eq)] = line.substr(eq + 1);
   }
-  if (!vars_.count("DIRECTORY_URL")) throw std::runtime_error("start-pebble printed no DIRECTORY_URL");
+  if (!vars_.count("DIRECTORY_URL"))
+    throw std::runtime_error("start-pebble printed no DIRECTORY_URL");
 }
 
 pebble_harness::~pebble_harness() {
@@ -68,7 +72,9 @@ void pebble_harness::report_goroutines_on_locks() const {
     std::ifstream log(log_path);
     return std::string(std::istreambuf_iterator<char>(log), {});
   };
-  const auto has_dump = [](const std::string& text) { return text.find("\ngoroutine ") != std::string::npos; };
+  const auto has_dump = [](const std::string& text) {
+    return text.find("\ngoroutine ") != std::string::npos;
+  };
   for (int i = 0; i < 50 && ::kill(pid, 0) == 0 && !has_dump(read_log()); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the rest of the dump
@@ -86,7 +92,8 @@ void pebble_harness::report_goroutines_on_locks() const {
 }
 
 void pebble_harness::set_servfail(const std::string& name) const {
-  run_command("curl -sf -X POST -d '{\"host\":\"" + name + "\"}' " + challtest_url() + "/set-servfail");
+  run_command("curl -sf -X POST -d '{\"host\":\"" + name + "\"}' " + challtest_url() +
+              "/set-servfail");
 }
 
 void pebble_harness::point_to(const std::string& name, const std::string& address) const {

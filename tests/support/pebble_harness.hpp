@@ -26,7 +26,9 @@ class pebble_harness {
   std::string directory_url() const { return vars_.at("DIRECTORY_URL"); }
   std::string ca_bundle() const { return vars_.at("CA_BUNDLE"); }
   std::string dns_server() const { return vars_.at("DNS_SERVER"); }
-  unsigned short http01_port() const { return static_cast<unsigned short>(std::stoi(vars_.at("HTTP01_PORT"))); }
+  unsigned short http01_port() const {
+    return static_cast<unsigned short>(std::stoi(vars_.at("HTTP01_PORT")));
+  }
   std::string management_url() const { return vars_.at("MANAGEMENT_URL"); }
   std::string challtest_url() const { return vars_.at("CHALLTEST_URL"); }
   const std::filesystem::path& workdir() const { return dir_.path(); }

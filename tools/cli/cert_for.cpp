@@ -10,12 +10,13 @@ namespace certfleet::cli {
 result<std::string> describe_certificate_for(const std::filesystem::path& config_dir,
                                              const std::filesystem::path& state_dir,
                                              const std::string& raw_name, serving::service svc) {
-  auto name = raw_name.empty() ? result<std::string>(std::string()) : config::normalize_domain(raw_name);
+  auto name =
+      raw_name.empty() ? result<std::string>(std::string()) : config::normalize_domain(raw_name);
   if (!name) return std::move(name).err();
   auto loaded = config::load_configuration(config_dir);
   if (!loaded.ok()) {
-    return error{error_kind::config, "the configuration has errors:\n" +
-                                         config::format_diagnostics(loaded.errors)};
+    return error{error_kind::config,
+                 "the configuration has errors:\n" + config::format_diagnostics(loaded.errors)};
   }
   const auto now = wall_clock{}.now();
   // The CLI only reads: the state may be absent (daemon never started).
@@ -25,9 +26,11 @@ result<std::string> describe_certificate_for(const std::filesystem::path& config
   };
   if (store) lets_encrypt = serving::stored_certificates(*store);
   bool ephemeral = false;
-  serving::self_signed_source self_signed = [&](const std::string& me) -> result<serving::pem_pair> {
+  serving::self_signed_source self_signed =
+      [&](const std::string& me) -> result<serving::pem_pair> {
     const auto dir = state_dir / "self-signed";
-    if (std::filesystem::exists(dir / (me + ".crt"))) return serving::load_or_create_self_signed(dir, me, now);
+    if (std::filesystem::exists(dir / (me + ".crt")))
+      return serving::load_or_create_self_signed(dir, me, now);
     ephemeral = true;  // certfleetd creates it; show what it would look like
     auto key = protocol::private_key::generate(key_type::ec_p256);
     if (!key) return std::move(key).err();
@@ -35,12 +38,14 @@ result<std::string> describe_certificate_for(const std::filesystem::path& config
     if (!cert) return std::move(cert).err();
     return serving::pem_pair{*cert, ""};
   };
-  const auto c = serving::choose_certificate(*loaded.value, svc, *name, lets_encrypt, self_signed, now);
+  const auto c =
+      serving::choose_certificate(*loaded.value, svc, *name, lets_encrypt, self_signed, now);
 
   std::string out = "Certificate " + std::string(serving::to_string(svc)) + " serves" +
                     (name->empty() ? std::string() : " for " + *name) + ":\n";
   if (const auto* w = c.winner()) {
-    out += "  rule:        " + w->rule + (ephemeral ? " (created by certfleetd when it starts)" : "") + "\n";
+    out += "  rule:        " + w->rule +
+           (ephemeral ? " (created by certfleetd when it starts)" : "") + "\n";
     if (auto info = protocol::parse_certificate_pem(c.certificate->chain_pem)) {
       std::string sans;
       for (const auto& s : info->sans) sans += (sans.empty() ? "" : ", ") + s;

@@ -21,7 +21,8 @@ std::string pem_block(const std::string& label, const std::string& der) {
   std::size_t i = 0;
   for (; i + 2 < der.size(); i += 3) {
     const unsigned v = (static_cast<unsigned char>(der[i]) << 16) |
-                       (static_cast<unsigned char>(der[i + 1]) << 8) | static_cast<unsigned char>(der[i + 2]);
+                       (static_cast<unsigned char>(der[i + 1]) << 8) |
+                       static_cast<unsigned char>(der[i + 2]);
     for (int s = 18; s >= 0; s -= 6) b64 += table[(v >> s) & 63];
   }
   if (i < der.size()) {
@@ -37,7 +38,8 @@ std::string pem_block(const std::string& label, const std::string& der) {
   return out + "-----END " + label + "-----\n";
 }
 
-result<void> write_new_file(const std::filesystem::path& path, const std::string& data, mode_t mode) {
+result<void> write_new_file(const std::filesystem::path& path, const std::string& data,
+                            mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     return error{error_kind::invalid_input,

@@ -110,8 +110,10 @@ std::string format_status_json(const std::vector<domain_record>& domains, bool o
     out += ",\n            \"cert_expiration_time\": " + time_or_null(d.cert_not_after, false);
     out += ",\n            \"last_failure_error_message\": ";
     out += failing ? json_string(failure_message(d)) : "null";
-    out += ",\n            \"last_failure_time\": " + time_or_null(failing ? d.last_failure : no_time, true);
-    out += ",\n            \"next_retry_time\": " + time_or_null(failing ? d.next_attempt : no_time, true);
+    out += ",\n            \"last_failure_time\": " +
+           time_or_null(failing ? d.last_failure : no_time, true);
+    out += ",\n            \"next_retry_time\": " +
+           time_or_null(failing ? d.next_attempt : no_time, true);
     out += "\n        }";
   }
   out += first ? "]\n}\n" : "\n    ]\n}\n";

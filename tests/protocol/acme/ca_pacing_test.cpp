@@ -1,9 +1,9 @@
 // ca_pacing on a plain io_context: poll waits end at their delay, or early only once a
 // fifth of it is left; the gate lets one holder through at a time, first come first
 // served; coroutines destroyed while waiting leave nothing behind.
-#include <gtest/gtest.h>
-
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -38,7 +38,8 @@ asio::awaitable<void> timed_poll(std::shared_ptr<ca_pacing> pacing, std::chrono:
   took = clock::now() - start;
 }
 
-asio::awaitable<void> wake_after(std::shared_ptr<ca_pacing> pacing, std::chrono::milliseconds when) {
+asio::awaitable<void> wake_after(std::shared_ptr<ca_pacing> pacing,
+                                 std::chrono::milliseconds when) {
   asio::steady_timer t(co_await asio::this_coro::executor, when);
   co_await t.async_wait(asio::use_awaitable);
   pacing->wake_due();
@@ -79,7 +80,8 @@ TEST(ca_pacing, the_gate_lets_one_through_at_a_time_in_arrival_order) {
   asio::io_context io;
   auto pacing = std::make_shared<ca_pacing>();
   std::vector<std::string> log;
-  for (const char* name : {"a", "b", "c"}) asio::co_spawn(io, hold_gate(pacing, name, log), asio::detached);
+  for (const char* name : {"a", "b", "c"})
+    asio::co_spawn(io, hold_gate(pacing, name, log), asio::detached);
   run_bounded(io);
   EXPECT_EQ(log, (std::vector<std::string>{"a in", "a out", "b in", "b out", "c in", "c out"}));
   // Free again: a new holder gets through at once.

@@ -8,8 +8,8 @@
 
 #include "protocol/acme/client.hpp"
 #include "protocol/acme/issuance.hpp"
-#include "protocol/net/challenge_tokens.hpp"
 #include "protocol/acme/types.hpp"
+#include "protocol/net/challenge_tokens.hpp"
 
 namespace certfleet::protocol {
 namespace {
@@ -25,9 +25,10 @@ fake_peer::handler answer_every_request(std::string reply) {
   };
 }
 
-std::string http_reply(const std::string& status, const std::string& content_type, const std::string& body) {
-  return "HTTP/1.1 " + status + "\r\nContent-Type: " + content_type + "\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+std::string http_reply(const std::string& status, const std::string& content_type,
+                       const std::string& body) {
+  return "HTTP/1.1 " + status + "\r\nContent-Type: " + content_type +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 asio::awaitable<result<acme_directory>> fetch_directory(acme_client& client) {
@@ -44,13 +45,16 @@ TEST(acme_client_bad_ca, directory_answers_that_are_not_a_directory_are_errors) 
     bool retryable;
   };
   const std::vector<row> rows = {
-      {"HTML 502", http_reply("502 Bad Gateway", "text/html", "<html><h1>502 Bad Gateway</h1></html>"), true},
+      {"HTML 502",
+       http_reply("502 Bad Gateway", "text/html", "<html><h1>502 Bad Gateway</h1></html>"), true},
       {"HTML 200", http_reply("200 OK", "text/html", "<html>captive portal</html>"), true},
       {"JSON with an HTML content type", http_reply("200 OK", "text/html", good_directory), true},
       {"invalid JSON", http_reply("200 OK", "application/json", "{\"newNonce\": "), true},
       {"JSON array", http_reply("200 OK", "application/json", "[1,2,3]"), true},
       {"404", http_reply("404 Not Found", "application/json", "{}"), false},
-      {"huge body", http_reply("200 OK", "application/json", "{\"x\":\"" + std::string(2 << 20, 'a') + "\"}"), true},
+      {"huge body",
+       http_reply("200 OK", "application/json", "{\"x\":\"" + std::string(2 << 20, 'a') + "\"}"),
+       true},
   };
   for (const auto& r : rows) {
     io_thread io;
@@ -67,7 +71,8 @@ TEST(acme_client_bad_ca, directory_answers_that_are_not_a_directory_are_errors) 
 
 TEST(acme_client_bad_ca, a_json_directory_is_accepted_and_cached) {
   io_thread io;
-  fake_peer peer(answer_every_request(http_reply("200 OK", "application/json; charset=utf-8", good_directory)));
+  fake_peer peer(answer_every_request(
+      http_reply("200 OK", "application/json; charset=utf-8", good_directory)));
   http_client http(io.executor(), {.timeout = 2000ms});
   acme_client client(http, peer.url("/dir"));
   auto d = io.run(fetch_directory(client));
@@ -92,8 +97,8 @@ TEST(acme_client_bad_ca, a_silent_ca_is_a_timeout_not_a_hang) {
 // The directory of a scripted CA at `base`: /nonce, /acct and /order.
 std::string directory_reply(const std::string& base) {
   return http_reply("200 OK", "application/json",
-                    R"({"newNonce":")" + base + R"(/nonce","newAccount":")" + base + R"(/acct","newOrder":")" +
-                        base + R"(/order"})");
+                    R"({"newNonce":")" + base + R"(/nonce","newAccount":")" + base +
+                        R"(/acct","newOrder":")" + base + R"(/order"})");
 }
 
 asio::awaitable<result<acme_order>> order_one(acme_client& client, std::string domain) {
@@ -110,14 +115,17 @@ fake_peer::handler routed_ca(fake_peer*& self, std::string mode) {
       if (req->starts_with("GET /dir ")) {
         send(s, directory_reply(base));
       } else if (req->starts_with("HEAD /nonce ")) {
-        send(s, mode == "no nonce" ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-                                   : "HTTP/1.1 200 OK\r\nReplay-Nonce: n1\r\nContent-Length: 0\r\n\r\n");
+        send(s, mode == "no nonce"
+                    ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                    : "HTTP/1.1 200 OK\r\nReplay-Nonce: n1\r\nContent-Length: 0\r\n\r\n");
       } else if (req->starts_with("POST /order ")) {
         if (mode == "order not json") {
-          send(s, "HTTP/1.1 201 Created\r\nLocation: " + base + "/order/1\r\nReplay-Nonce: n2\r\n"
-                  "Content-Type: application/json\r\nContent-Length: 6\r\n\r\n<html>");
+          send(s, "HTTP/1.1 201 Created\r\nLocation: " + base +
+                      "/order/1\r\nReplay-Nonce: n2\r\n"
+                      "Content-Type: application/json\r\nContent-Length: 6\r\n\r\n<html>");
         } else if (mode == "no location") {
-          send(s, http_reply("201 Created", "application/json", R"({"status":"pending","finalize":"f"})"));
+          send(s, http_reply("201 Created", "application/json",
+                             R"({"status":"pending","finalize":"f"})"));
         } else if (mode == "html 500") {
           send(s, http_reply("500 Internal Server Error", "text/html", "<html>oops</html>"));
         }
@@ -163,8 +171,9 @@ fake_peer::handler issuing_ca(fake_peer*& self, std::string chain, ca_counters& 
     std::string buffer;
     while (auto req = read_request(s, buffer)) {
       const std::string base = "http://127.0.0.1:" + std::to_string(self->port());
-      const std::string order = R"({"identifiers":[{"type":"dns","value":"a.example"}],"authorizations":[],"finalize":")" +
-                                base + R"(/finalize/1")";
+      const std::string order =
+          R"({"identifiers":[{"type":"dns","value":"a.example"}],"authorizations":[],"finalize":")" +
+          base + R"(/finalize/1")";
       if (req->starts_with("GET /dir ")) {
         send(s, directory_reply(base));
       } else if (req->starts_with("HEAD /nonce ")) {
@@ -174,11 +183,13 @@ fake_peer::handler issuing_ca(fake_peer*& self, std::string chain, ca_counters& 
         send(s, http_reply("200 OK", "application/json", order + R"(,"status":"ready"})"));
       } else if (req->starts_with("POST /finalize/1 ")) {
         if (++counters.finalizes == 1 && first_finalize_not_ready) {
-          send(s, http_reply("403 Forbidden", "application/problem+json",
-                             R"({"type":"urn:ietf:params:acme:error:orderNotReady","detail":"not yet"})"));
+          send(s, http_reply(
+                      "403 Forbidden", "application/problem+json",
+                      R"({"type":"urn:ietf:params:acme:error:orderNotReady","detail":"not yet"})"));
         } else {
-          send(s, http_reply("200 OK", "application/json",
-                             order + R"(,"status":"valid","certificate":")" + base + R"(/cert/1"})"));
+          send(s,
+               http_reply("200 OK", "application/json",
+                          order + R"(,"status":"valid","certificate":")" + base + R"(/cert/1"})"));
         }
       } else if (req->starts_with("POST /cert/1 ")) {
         send(s, http_reply("200 OK", "application/pem-certificate-chain", chain));
@@ -200,7 +211,8 @@ asio::awaitable<result<issued_certificate>> resume(acme_client& client, token_st
 
 // Resumes the saved order /order/1 against issuing_ca and returns the result; the
 // test knows the key the certificate must hold.
-result<issued_certificate> resume_saved_order(ca_counters& counters, bool first_finalize_not_ready) {
+result<issued_certificate> resume_saved_order(ca_counters& counters,
+                                              bool first_finalize_not_ready) {
   auto account_key = private_key::generate(key_type::ec_p256);
   auto cert_key = private_key::generate(key_type::ec_p256);
   if (!account_key) return std::move(account_key).err();
@@ -227,7 +239,8 @@ TEST(acme_issuance_scripted, a_finalize_answered_with_the_valid_order_is_not_pol
   auto cert = resume_saved_order(counters, false);
   ASSERT_TRUE(cert) << cert.err().detail;
   EXPECT_EQ(cert->info.sans, std::vector<std::string>{"a.example"});
-  EXPECT_EQ(counters.order_fetches.load(), 1) << "only the resume fetched the order; the finalize answer was used";
+  EXPECT_EQ(counters.order_fetches.load(), 1)
+      << "only the resume fetched the order; the finalize answer was used";
   EXPECT_EQ(counters.finalizes.load(), 1);
 }
 
@@ -250,8 +263,8 @@ struct pacing_ca {
           std::string buffer;
           while (auto req = read_request(s, buffer)) {
             const std::string base = "http://127.0.0.1:" + std::to_string(peer.port());
-            const std::string order =
-                R"({"status":"valid","finalize":")" + base + R"(/fin","certificate":")" + base + R"(/cert"})";
+            const std::string order = R"({"status":"valid","finalize":")" + base +
+                                      R"(/fin","certificate":")" + base + R"(/cert"})";
             if (req->starts_with("GET /dir ")) {
               send(s, directory_reply(base));
             } else if (req->starts_with("HEAD /nonce ")) {
@@ -267,7 +280,10 @@ struct pacing_ca {
               if (req->starts_with("POST /order ")) {
                 send(s, json_reply("201 Created", order, "Location: " + base + "/order/1\r\n"));
               } else {
-                send(s, json_reply("200 OK", R"({"status":"valid","identifier":{"type":"dns","value":"a.example"}})"));
+                send(s,
+                     json_reply(
+                         "200 OK",
+                         R"({"status":"valid","identifier":{"type":"dns","value":"a.example"}})"));
               }
             } else {
               send(s, http_reply("404 Not Found", "text/plain", "no"));
@@ -278,7 +294,8 @@ struct pacing_ca {
   // A JSON answer with a fresh nonce, as every ACME answer carries one.
   static std::string json_reply(const std::string& status, const std::string& body,
                                 const std::string& extra_headers = "") {
-    return "HTTP/1.1 " + status + "\r\n" + extra_headers + "Replay-Nonce: n\r\nContent-Type: application/json\r\n" +
+    return "HTTP/1.1 " + status + "\r\n" + extra_headers +
+           "Replay-Nonce: n\r\nContent-Type: application/json\r\n" +
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
 
@@ -301,7 +318,8 @@ class acme_client_pacing : public ::testing::Test {
     auto key = private_key::generate(key_type::ec_p256);
     EXPECT_TRUE(key);
     client_.emplace(http_, ca_.peer.url("/dir"), options);
-    client_->use_account(std::make_shared<const private_key>(std::move(key.value())), ca_.peer.url("/acct/1"));
+    client_->use_account(std::make_shared<const private_key>(std::move(key.value())),
+                         ca_.peer.url("/acct/1"));
     return *client_;
   }
 
@@ -315,20 +333,25 @@ TEST_F(acme_client_pacing, new_orders_and_authorization_fetches_reach_the_ca_one
   acme_client& client = client_with();
   std::vector<std::future<bool>> runs;
   for (int i = 0; i < 4; ++i)
-    runs.push_back(io_.start(order_and_authorize(client, ca_.peer.url("/authz/" + std::to_string(i)))));
+    runs.push_back(
+        io_.start(order_and_authorize(client, ca_.peer.url("/authz/" + std::to_string(i)))));
   for (auto& r : runs) EXPECT_TRUE(io_thread::wait(std::move(r)));
-  EXPECT_EQ(ca_.most_at_once.load(), 1) << "pebble 2.4 deadlocks on a new order and an authorization fetch at once";
-  EXPECT_GE(http_.connections_opened(), 2u) << "the four ran concurrently, each on its own connection";
+  EXPECT_EQ(ca_.most_at_once.load(), 1)
+      << "pebble 2.4 deadlocks on a new order and an authorization fetch at once";
+  EXPECT_GE(http_.connections_opened(), 2u)
+      << "the four ran concurrently, each on its own connection";
 }
 
-asio::awaitable<std::chrono::steady_clock::duration> timed_order_wait(acme_client& client, std::string url) {
+asio::awaitable<std::chrono::steady_clock::duration> timed_order_wait(acme_client& client,
+                                                                      std::string url) {
   const auto start = std::chrono::steady_clock::now();
   auto order = co_await client.wait_for_order(url);
   EXPECT_TRUE(order) << order.err().detail;
   co_return std::chrono::steady_clock::now() - start;
 }
 
-asio::awaitable<bool> fetch_order_after(acme_client& client, std::string url, std::chrono::milliseconds when) {
+asio::awaitable<bool> fetch_order_after(acme_client& client, std::string url,
+                                        std::chrono::milliseconds when) {
   asio::steady_timer t(co_await asio::this_coro::executor, when);
   co_await t.async_wait(asio::use_awaitable);
   auto order = co_await client.fetch_order(url);

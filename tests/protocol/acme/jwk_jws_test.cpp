@@ -3,9 +3,9 @@
 #include <openssl/ec.h>
 #include <openssl/param_build.h>
 
-#include "protocol/crypto/base64url.hpp"
 #include "protocol/acme/jwk.hpp"
 #include "protocol/acme/jws.hpp"
+#include "protocol/crypto/base64url.hpp"
 
 namespace certfleet::protocol {
 namespace {

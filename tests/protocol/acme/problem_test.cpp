@@ -71,10 +71,10 @@ TEST(Problem, TableCoversAll24TypesOnce) {
 // The decisions the daemon made before the policy had one home (acme_service's
 // switch): only these kinds leave a stored order resumable.
 TEST(ErrorPolicy, OnlyTransientOrLocalErrorsKeepTheOrder) {
-  const std::set<error_kind> keeps_order{
-      error_kind::network,   error_kind::timeout,      error_kind::server_error,
-      error_kind::server_internal, error_kind::bad_nonce, error_kind::rate_limited,
-      error_kind::storage,   error_kind::not_enabled};
+  const std::set<error_kind> keeps_order{error_kind::network,      error_kind::timeout,
+                                         error_kind::server_error, error_kind::server_internal,
+                                         error_kind::bad_nonce,    error_kind::rate_limited,
+                                         error_kind::storage,      error_kind::not_enabled};
   ASSERT_EQ(error_policies().size(), static_cast<std::size_t>(error_kind::internal) + 1);
   for (const auto& row : error_policies()) {
     EXPECT_EQ(row.invalidates_order, !keeps_order.count(row.kind)) << row.name;
@@ -85,8 +85,7 @@ TEST(ErrorPolicy, OnlyTransientOrLocalErrorsKeepTheOrder) {
 }
 
 TEST(ErrorPolicy, AnErrorIsRetryableAsItsKindUnlessTheProducerSaysOtherwise) {
-  for (const auto& t : all_types)
-    EXPECT_EQ(policy_of(t.kind).retryable, t.retryable) << t.name;
+  for (const auto& t : all_types) EXPECT_EQ(policy_of(t.kind).retryable, t.retryable) << t.name;
   EXPECT_TRUE(error(error_kind::network, "x").retryable);
   EXPECT_FALSE(error(error_kind::config, "x").retryable);
   EXPECT_TRUE(error(error_kind::bad_response, "x", true).retryable);

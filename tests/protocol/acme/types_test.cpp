@@ -96,7 +96,8 @@ TEST(acme_parsers, directory_needs_its_three_urls_as_strings) {
   ASSERT_TRUE(odd_meta);
   EXPECT_FALSE(odd_meta->terms_of_service);
   EXPECT_EQ(odd_meta->revoke_cert, "");
-  auto odd_tos = parse_directory(R"({"newNonce":"n","newAccount":"a","newOrder":"o","meta":{"termsOfService":1}})");
+  auto odd_tos = parse_directory(
+      R"({"newNonce":"n","newAccount":"a","newOrder":"o","meta":{"termsOfService":1}})");
   ASSERT_TRUE(odd_tos);
   EXPECT_FALSE(odd_tos->terms_of_service);
 }
@@ -108,7 +109,8 @@ TEST(acme_parsers, order_needs_a_status_and_a_finalize_url) {
   ASSERT_TRUE(o) << o.err().detail;
   EXPECT_EQ(o->url, "https://ca/order/1");
   EXPECT_EQ(o->identifiers, (std::vector<std::string>{"a.example", "b.example"}));
-  EXPECT_EQ(o->authorizations, (std::vector<std::string>{"https://ca/authz/1", "https://ca/authz/2"}));
+  EXPECT_EQ(o->authorizations,
+            (std::vector<std::string>{"https://ca/authz/1", "https://ca/authz/2"}));
   EXPECT_EQ(o->certificate, "");
 
   const std::vector<std::string> broken = {
@@ -125,7 +127,8 @@ TEST(acme_parsers, order_needs_a_status_and_a_finalize_url) {
     EXPECT_NE(r.err().detail.find("order"), std::string::npos) << r.err().detail;
   }
   // Wrong-typed lists are treated as empty.
-  auto odd = parse_order("u", R"({"status":"ready","finalize":"f","identifiers":"x","authorizations":{}})");
+  auto odd = parse_order(
+      "u", R"({"status":"ready","finalize":"f","identifiers":"x","authorizations":{}})");
   ASSERT_TRUE(odd);
   EXPECT_TRUE(odd->identifiers.empty());
   EXPECT_TRUE(odd->authorizations.empty());
@@ -151,7 +154,8 @@ TEST(acme_parsers, authorization_keeps_well_formed_challenges_and_the_error_deta
     ASSERT_FALSE(r) << body;
     EXPECT_NE(r.err().detail.find("authorization"), std::string::npos) << r.err().detail;
   }
-  auto odd = parse_authorization("u", R"({"status":"pending","identifier":"a.example","challenges":{}})");
+  auto odd =
+      parse_authorization("u", R"({"status":"pending","identifier":"a.example","challenges":{}})");
   ASSERT_TRUE(odd);
   EXPECT_EQ(odd->identifier, "");
   EXPECT_TRUE(odd->challenges.empty());
@@ -166,7 +170,8 @@ TEST(acme_parsers, a_challenge_keeps_its_status_and_the_cas_error_detail) {
   EXPECT_EQ(c->token, "tok");
   EXPECT_EQ(c->error_detail, "connection refused");
 
-  auto no_url = parse_challenge("https://ca/chall/2", R"({"type":"http-01","status":"processing"})");
+  auto no_url =
+      parse_challenge("https://ca/chall/2", R"({"type":"http-01","status":"processing"})");
   ASSERT_TRUE(no_url) << no_url.err().detail;
   EXPECT_EQ(no_url->url, "https://ca/chall/2") << "the polled URL stands in for a missing one";
   EXPECT_EQ(no_url->error_detail, "");
@@ -182,11 +187,13 @@ TEST(acme_parsers, a_challenge_keeps_its_status_and_the_cas_error_detail) {
 TEST(acme_parsers, huge_documents_are_parsed_or_refused_without_crashing) {
   // A 4 MB directory with valid URLs and a huge unknown member still parses.
   const std::string filler(4 << 20, 'x');
-  auto d = parse_directory(R"({"newNonce":"n","newAccount":"a","newOrder":"o","junk":")" + filler + "\"}");
+  auto d = parse_directory(R"({"newNonce":"n","newAccount":"a","newOrder":"o","junk":")" + filler +
+                           "\"}");
   EXPECT_TRUE(d);
   // 100k challenges: all kept, no quadratic blow-up worth a timeout.
   std::string many = R"({"status":"pending","challenges":[)";
-  for (int i = 0; i < 100000; ++i) many += std::string(i ? "," : "") + R"({"type":"http-01","token":"t"})";
+  for (int i = 0; i < 100000; ++i)
+    many += std::string(i ? "," : "") + R"({"type":"http-01","token":"t"})";
   many += "]}";
   auto a = parse_authorization("u", many);
   ASSERT_TRUE(a);

@@ -175,7 +175,8 @@ TEST(Certificate, ParsedOnceAnsweredMany) {
   EXPECT_FALSE(cert->holds_key(*other));
   EXPECT_EQ(cert->info().subject_cn, "once.example");
   EXPECT_EQ(cert->info().sans, std::vector<std::string>{"once.example"});
-  auto none = certificate::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  auto none =
+      certificate::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.err().kind, error_kind::invalid_input);
 }
@@ -202,7 +203,8 @@ TEST(Certificate, FieldsAgreeWithOpenSslsParse) {
     EXPECT_EQ(info.serial_hex, expected_serial);
     const ASN1_OCTET_STRING* akid = X509_get0_authority_key_id(x.get());
     ASSERT_NE(akid, nullptr);
-    EXPECT_EQ(info.authority_key_id_hex.size(), 2u * static_cast<std::size_t>(ASN1_STRING_length(akid)));
+    EXPECT_EQ(info.authority_key_id_hex.size(),
+              2u * static_cast<std::size_t>(ASN1_STRING_length(akid)));
     EXPECT_EQ(info.issuer, "CN=fields.example");
     EXPECT_EQ(info.sans, std::vector<std::string>{"fields.example"});
     EXPECT_EQ(info.not_after - info.not_before, 48h);
@@ -217,7 +219,8 @@ TEST(Certificate, HoldsKeyComparesWholeKeys) {
   EXPECT_TRUE(cert->holds_key(p384));
   EXPECT_FALSE(cert->holds_key(ec_key()));   // same algorithm, other curve
   EXPECT_FALSE(cert->holds_key(rsa_key()));  // other algorithm: OpenSSL's comparison
-  auto rsa_cert = certificate::from_pem(*make_self_signed_pem(rsa_key(), "rsa.example", 1h, test_now));
+  auto rsa_cert =
+      certificate::from_pem(*make_self_signed_pem(rsa_key(), "rsa.example", 1h, test_now));
   ASSERT_TRUE(rsa_cert.ok());
   EXPECT_TRUE(rsa_cert->holds_key(rsa_key()));
   EXPECT_FALSE(rsa_cert->holds_key(p384));
@@ -225,7 +228,8 @@ TEST(Certificate, HoldsKeyComparesWholeKeys) {
 
 TEST(Certificate, FirstCertificateAfterOtherBlocks) {
   // A key and then the certificate, as some deployment tools write one file.
-  const std::string pem = ec_key().to_pem() + *make_self_signed_pem(ec_key(), "second.example", 1h, test_now);
+  const std::string pem =
+      ec_key().to_pem() + *make_self_signed_pem(ec_key(), "second.example", 1h, test_now);
   auto info = parse_certificate_pem(pem);
   ASSERT_TRUE(info.ok()) << info.err().detail;
   EXPECT_EQ(info->subject_cn, "second.example");

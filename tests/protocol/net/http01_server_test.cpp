@@ -23,7 +23,8 @@ TEST_F(http01_server_test, serves_the_key_authorization_on_get_and_head) {
   EXPECT_NE(res.find("Content-Length: 18\r\n"), std::string::npos) << res;
   EXPECT_EQ(body_of(res), "tok_A-1.thumbprint") << "RFC 8555 §8.3: exactly the key authorization";
 
-  const auto head = exchange(server_->port(), get("/.well-known/acme-challenge/tok_A-1", "a.example", "HEAD"));
+  const auto head =
+      exchange(server_->port(), get("/.well-known/acme-challenge/tok_A-1", "a.example", "HEAD"));
   EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n")) << head;
   EXPECT_EQ(body_of(head), "") << "HEAD has no body";
   EXPECT_EQ(server_->requests_served(), 2u);
@@ -48,7 +49,8 @@ TEST_F(http01_server_test, unknown_tokens_and_other_paths_get_404_without_echo) 
     EXPECT_EQ(res.find("known.k"), std::string::npos) << target;
   }
   tokens_.withdraw("known");
-  EXPECT_NE(exchange(server_->port(), get("/.well-known/acme-challenge/known")).find("404"), std::string::npos)
+  EXPECT_NE(exchange(server_->port(), get("/.well-known/acme-challenge/known")).find("404"),
+            std::string::npos)
       << "a withdrawn token is no longer served";
 }
 
@@ -56,8 +58,10 @@ TEST_F(http01_server_test, other_methods_get_405_with_allow) {
   start();
   tokens_.publish("t", "t.k");
   for (const std::string method : {"POST", "PUT", "DELETE", "OPTIONS"}) {
-    const auto res = exchange(server_->port(), method + " /.well-known/acme-challenge/t HTTP/1.1\r\nHost: a\r\n"
-                                                        "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    const auto res =
+        exchange(server_->port(), method +
+                                      " /.well-known/acme-challenge/t HTTP/1.1\r\nHost: a\r\n"
+                                      "Content-Length: 0\r\nConnection: close\r\n\r\n");
     EXPECT_TRUE(res.starts_with("HTTP/1.1 405 Method Not Allowed\r\n")) << method << "\n" << res;
     EXPECT_NE(res.find("Allow: GET, HEAD\r\n"), std::string::npos) << res;
     EXPECT_EQ(res.find("t.k"), std::string::npos) << method;
@@ -66,8 +70,9 @@ TEST_F(http01_server_test, other_methods_get_405_with_allow) {
 
 TEST_F(http01_server_test, a_request_with_a_body_is_refused) {
   start();
-  const auto res = exchange(server_->port(), "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n" +
-                                                 std::string(5000, 'b'));
+  const auto res =
+      exchange(server_->port(), "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n" +
+                                    std::string(5000, 'b'));
   EXPECT_NE(res.find(" 400 "), std::string::npos) << res.substr(0, 200);
 }
 
@@ -76,7 +81,8 @@ TEST_F(http01_server_test, an_oversized_header_gets_400_and_a_close) {
   raw_client c(server_->port());
   // 16 KiB of header, twice the default limit; sent without the final CRLF so the
   // server must decide before the request ends.
-  c.write("GET /.well-known/acme-challenge/x HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(16 * 1024, 'x') + "\r\n");
+  c.write("GET /.well-known/acme-challenge/x HTTP/1.1\r\nHost: a\r\nX-Big: " +
+          std::string(16 * 1024, 'x') + "\r\n");
   bool closed = false;
   const auto res = c.read_to_end(&closed);
   EXPECT_TRUE(res.starts_with("HTTP/1.1 400 Bad Request\r\n")) << res.substr(0, 200);
@@ -86,9 +92,10 @@ TEST_F(http01_server_test, an_oversized_header_gets_400_and_a_close) {
 
 TEST_F(http01_server_test, garbage_gets_400_and_a_close) {
   start();
-  for (const std::string& bytes : {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15),
-                                  std::string("GET\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
-                                  std::string("GET / HTTP/1.1\r\nBad Header Line\r\n\r\n")}) {
+  for (const std::string& bytes :
+       {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15),
+        std::string("GET\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
+        std::string("GET / HTTP/1.1\r\nBad Header Line\r\n\r\n")}) {
     raw_client c(server_->port());
     c.write(bytes);
     bool closed = false;
@@ -128,8 +135,9 @@ TEST_F(http01_server_test, keep_alive_serves_several_requests_on_one_connection)
     EXPECT_EQ(body_of(*res), round % 2 ? "k2.b" : "k1.a");
   }
   // Pipelined: two requests in one write, two answers in order.
-  c.write("GET /.well-known/acme-challenge/k1 HTTP/1.1\r\nHost: a\r\n\r\n"
-          "GET /.well-known/acme-challenge/nope HTTP/1.1\r\nHost: a\r\n\r\n");
+  c.write(
+      "GET /.well-known/acme-challenge/k1 HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /.well-known/acme-challenge/nope HTTP/1.1\r\nHost: a\r\n\r\n");
   auto first = c.read_response();
   auto second = c.read_response();
   ASSERT_TRUE(first && second);
@@ -155,18 +163,23 @@ TEST_F(http01_server_test, redirects_tls_domains_to_https_but_never_the_challeng
   };
   for (const auto& r : rows) {
     const auto res = exchange(server_->port(), get(r.target, r.host));
-    EXPECT_TRUE(res.starts_with("HTTP/1.1 301 Moved Permanently\r\n")) << r.host << r.target << "\n" << res;
+    EXPECT_TRUE(res.starts_with("HTTP/1.1 301 Moved Permanently\r\n")) << r.host << r.target << "\n"
+                                                                       << res;
     EXPECT_NE(res.find("\r\nLocation: " + r.location + "\r\n"), std::string::npos) << res;
   }
-  const auto challenge = exchange(server_->port(), get("/.well-known/acme-challenge/t", "secure.example.com"));
+  const auto challenge =
+      exchange(server_->port(), get("/.well-known/acme-challenge/t", "secure.example.com"));
   EXPECT_TRUE(challenge.starts_with("HTTP/1.1 200 OK\r\n")) << challenge;
   EXPECT_EQ(body_of(challenge), "t.k");
-  const auto unknown = exchange(server_->port(), get("/.well-known/acme-challenge/zz", "secure.example.com"));
-  EXPECT_TRUE(unknown.starts_with("HTTP/1.1 404")) << "an unknown token is not redirected either: " << unknown;
+  const auto unknown =
+      exchange(server_->port(), get("/.well-known/acme-challenge/zz", "secure.example.com"));
+  EXPECT_TRUE(unknown.starts_with("HTTP/1.1 404"))
+      << "an unknown token is not redirected either: " << unknown;
   const auto plain = exchange(server_->port(), get("/page", "plain.example.com"));
   EXPECT_TRUE(plain.starts_with("HTTP/1.1 404")) << plain;
   const auto no_host = exchange(server_->port(), "GET /page HTTP/1.0\r\n\r\n");
-  EXPECT_TRUE(no_host.starts_with("HTTP/1.0 404") || no_host.starts_with("HTTP/1.1 404")) << no_host;
+  EXPECT_TRUE(no_host.starts_with("HTTP/1.0 404") || no_host.starts_with("HTTP/1.1 404"))
+      << no_host;
 }
 
 TEST_F(http01_server_test, two_hundred_concurrent_connections_are_all_served) {

@@ -56,7 +56,7 @@ inline std::string exchange(unsigned short port, const std::string& request) {
 }
 
 inline std::string get(const std::string& target, const std::string& host = "a.example",
-                const std::string& method = "GET") {
+                       const std::string& method = "GET") {
   return method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
 }
 

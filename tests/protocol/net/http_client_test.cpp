@@ -22,8 +22,8 @@ using namespace certfleet::testing::net;
 using certfleet::testing::run_command;
 using certfleet::testing::temp_dir;
 
-
-const std::string ok_reply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
+const std::string ok_reply =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok";
 
 // Answers every request on a connection with `reply`, keeping it open.
 fake_peer::handler keep_alive_server(fake_peer*& self, std::string reply) {
@@ -71,11 +71,14 @@ TEST(http_client, plain_requests_to_one_address_share_a_connection_across_host_n
   http_client client(io.executor(), {.timeout = 2000ms});
   const std::string port = std::to_string(peer.port());
   for (const std::string host : {"a.example", "b.example", "c.example"}) {
-    http_request req{.method = "GET", .url = "http://" + host + ":" + port + "/t", .connect_address = "127.0.0.1"};
+    http_request req{.method = "GET",
+                     .url = "http://" + host + ":" + port + "/t",
+                     .connect_address = "127.0.0.1"};
     auto r = io.run(client.request(std::move(req)));
     ASSERT_TRUE(r) << r.err().detail;
   }
-  EXPECT_EQ(peer.accepted(), 1) << "the self-checks of many domains on one address reuse one connection";
+  EXPECT_EQ(peer.accepted(), 1)
+      << "the self-checks of many domains on one address reuse one connection";
   const auto reqs = peer.requests();
   ASSERT_EQ(reqs.size(), 3u);
   EXPECT_NE(reqs[1].find("\r\nHost: b.example:" + port + "\r\n"), std::string::npos)
@@ -92,7 +95,8 @@ TEST(http_client, sends_the_non_default_port_in_host_and_the_path_and_query) {
   const auto reqs = peer.requests();
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_TRUE(reqs[0].starts_with("GET /dir?x=1 HTTP/1.1\r\n")) << reqs[0];
-  EXPECT_NE(reqs[0].find("\r\nHost: 127.0.0.1:" + std::to_string(peer.port()) + "\r\n"), std::string::npos)
+  EXPECT_NE(reqs[0].find("\r\nHost: 127.0.0.1:" + std::to_string(peer.port()) + "\r\n"),
+            std::string::npos)
       << reqs[0];
   EXPECT_NE(reqs[0].find("\r\nUser-Agent: certfleet-test/1\r\n"), std::string::npos) << reqs[0];
 }
@@ -102,15 +106,19 @@ TEST(http_client, a_post_is_sent_as_one_complete_request) {
   keep_alive_peer server(ok_reply);
   auto& peer = server.peer;
   http_client client(io.executor(), {.timeout = 2000ms, .user_agent = "certfleet-test/1"});
-  http_request req{.method = "POST", .url = peer.url("/new-order"), .content_type = "application/jose+json",
-                   .body = R"({"a":1})", .accept = "application/pem-certificate-chain"};
+  http_request req{.method = "POST",
+                   .url = peer.url("/new-order"),
+                   .content_type = "application/jose+json",
+                   .body = R"({"a":1})",
+                   .accept = "application/pem-certificate-chain"};
   auto r = io.run(client.request(std::move(req)));
   ASSERT_TRUE(r) << r.err().detail;
   const auto reqs = peer.requests();
   ASSERT_EQ(reqs.size(), 1u);
-  EXPECT_EQ(reqs[0], "POST /new-order HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(peer.port()) +
-                         "\r\nUser-Agent: certfleet-test/1\r\nAccept: application/pem-certificate-chain"
-                         "\r\nContent-Type: application/jose+json\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+  EXPECT_EQ(reqs[0],
+            "POST /new-order HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(peer.port()) +
+                "\r\nUser-Agent: certfleet-test/1\r\nAccept: application/pem-certificate-chain"
+                "\r\nContent-Type: application/jose+json\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
 }
 
 TEST(http_client, an_empty_post_says_content_length_0_and_a_get_says_nothing) {
@@ -252,7 +260,8 @@ TEST(http_client, connection_refused_is_a_retryable_network_error) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.err().kind, error_kind::network) << r.err().detail;
   EXPECT_TRUE(r.err().retryable);
-  EXPECT_NE(r.err().detail.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << r.err().detail;
+  EXPECT_NE(r.err().detail.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << r.err().detail;
 }
 
 TEST(http_client, tls_to_a_plain_http_server_is_a_tls_error) {
@@ -300,8 +309,10 @@ TEST(http_client, bodies_over_max_body_bytes_are_refused_however_they_are_framed
   const std::size_t limit = 64 * 1024;
   const std::string big(200 * 1024, 'a');
   const std::vector<std::pair<const char*, std::string>> replies = {
-      {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big},
-      {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(big.size(), 4096)},
+      {"content-length",
+       "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big},
+      {"chunked",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(big.size(), 4096)},
       {"until close", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + big},
       {"huge declared length", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\nabc"},
   };
@@ -320,7 +331,8 @@ TEST(http_client, bodies_over_max_body_bytes_are_refused_however_they_are_framed
 TEST(http_client, a_body_just_under_the_limit_is_accepted) {
   const std::string body(64 * 1024, 'b');
   io_thread io;
-  fake_peer peer(one_reply("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+  fake_peer peer(one_reply("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                           "\r\n\r\n" + body));
   http_client client(io.executor(), {.timeout = 2000ms, .max_body_bytes = body.size()});
   auto r = io.run(get(client, peer.url()));
   ASSERT_TRUE(r) << r.err().detail;
@@ -329,7 +341,8 @@ TEST(http_client, a_body_just_under_the_limit_is_accepted) {
 
 TEST(http_client, head_with_a_large_content_length_is_not_a_body) {
   io_thread io;
-  fake_peer peer(one_reply("HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\nReplay-Nonce: abc\r\n\r\n"));
+  fake_peer peer(
+      one_reply("HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\nReplay-Nonce: abc\r\n\r\n"));
   http_client client(io.executor(), {.timeout = 2000ms, .max_body_bytes = 1024});
   auto r = io.run(get(client, peer.url(), "HEAD"));
   ASSERT_TRUE(r) << r.err().detail;
@@ -340,9 +353,11 @@ TEST(http_client, head_with_a_large_content_length_is_not_a_body) {
 
 TEST(http_client, truncated_or_garbled_answers_are_errors_not_crashes) {
   const std::vector<std::pair<const char*, std::string>> replies = {
-      {"short content-length body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a few bytes"},
+      {"short content-length body",
+       "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a few bytes"},
       {"unfinished chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc"},
-      {"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"},
+      {"bad chunk size",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"},
       {"header cut", "HTTP/1.1 200 OK\r\nContent-Le"},
       {"nothing", ""},
       {"not http", "SSH-2.0-OpenSSH_9.2\r\n\r\n"},

@@ -28,15 +28,16 @@ class tls_files {
   tls_files() {
     const std::string d = dir_.path().string();
     const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes ";
-    run_command("openssl req -x509 " + ec + "-days 2 -subj '/CN=net test CA' -keyout " + d + "/ca.key -out " +
-                d + "/ca.pem 2>&1");
-    run_command("openssl req -x509 " + ec + "-days 2 -subj '/CN=other CA' -keyout " + d + "/other.key -out " +
-                d + "/other.pem 2>&1");
+    run_command("openssl req -x509 " + ec + "-days 2 -subj '/CN=net test CA' -keyout " + d +
+                "/ca.key -out " + d + "/ca.pem 2>&1");
+    run_command("openssl req -x509 " + ec + "-days 2 -subj '/CN=other CA' -keyout " + d +
+                "/other.key -out " + d + "/other.pem 2>&1");
     run_command("openssl req " + ec + "-subj /CN=localhost -keyout " + d + "/leaf.key -out " + d +
                 "/leaf.csr 2>&1");
     std::ofstream(d + "/ext.cnf") << "subjectAltName=DNS:localhost\n";
     run_command("openssl x509 -req -in " + d + "/leaf.csr -CA " + d + "/ca.pem -CAkey " + d +
-                "/ca.key -CAcreateserial -days 2 -extfile " + d + "/ext.cnf -out " + d + "/leaf.pem 2>&1");
+                "/ca.key -CAcreateserial -days 2 -extfile " + d + "/ext.cnf -out " + d +
+                "/leaf.pem 2>&1");
   }
   std::string path(const std::string& name) const { return (dir_.path() / name).string(); }
 
@@ -55,7 +56,8 @@ class http_client_tls : public ::testing::Test {
   // A TLS server presenting the localhost certificate that hands each connection, once
   // its handshake is done, to `serve`, and counts failed handshakes.
   using tls_handler = std::function<void(asio::ssl::stream<tcp::socket&>&, int)>;
-  static fake_peer::handler tls_peer(tls_handler serve, std::atomic<int>* handshakes_failed = nullptr) {
+  static fake_peer::handler tls_peer(tls_handler serve,
+                                     std::atomic<int>* handshakes_failed = nullptr) {
     return [serve, handshakes_failed](tcp::socket& s, int index) {
       asio::ssl::context ctx(asio::ssl::context::tls_server);
       ctx.use_certificate_chain_file(files_->path("leaf.pem"));
@@ -76,7 +78,8 @@ class http_client_tls : public ::testing::Test {
     return tls_peer(
         [](asio::ssl::stream<tcp::socket&>& tls, int) {
           std::string buffer;
-          while (read_request(tls, buffer)) send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\ntls ok");
+          while (read_request(tls, buffer))
+            send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\ntls ok");
         },
         &handshakes_failed);
   }
@@ -141,8 +144,9 @@ TEST_F(http_client_tls, a_large_body_in_many_small_records_is_read_whole) {
     std::string buffer;
     if (!read_request(tls, buffer)) return;
     send(tls, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
-    for (std::size_t at = 0; at < body.size(); at += 997) send(tls, body.substr(at, 997));  // a record each
-    read_request(tls, buffer);  // keep the connection until the client is done
+    for (std::size_t at = 0; at < body.size(); at += 997)
+      send(tls, body.substr(at, 997));  // a record each
+    read_request(tls, buffer);          // keep the connection until the client is done
   }));
   http_client client(io.executor(), trusting());
   auto r = io.run(get(client, peer.url("/", "https", "localhost")));
@@ -156,23 +160,25 @@ TEST_F(http_client_tls, a_pooled_connection_the_server_reset_is_retried_on_a_fre
   io_thread io;
   fake_peer* peer_ptr = nullptr;
   std::atomic<bool> answer_read{false};
-  fake_peer peer(tls_peer([&peer_ptr, &answer_read](asio::ssl::stream<tcp::socket&>& tls, int index) {
-    std::string buffer;
-    if (!read_request(tls, buffer)) return;
-    send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(index));
-    if (index == 0) {
-      // An abortive close (RST, no close_notify) once the answer is read: a reset
-      // discards what the client has not read yet.
-      const auto give_up = std::chrono::steady_clock::now() + 5s;
-      while (!answer_read && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
-      boost::system::error_code ec;
-      tls.next_layer().set_option(asio::socket_base::linger(true, 0), ec);
-      tls.next_layer().close(ec);
-      peer_ptr->done();
-      return;
-    }
-    read_request(tls, buffer);
-  }));
+  fake_peer peer(
+      tls_peer([&peer_ptr, &answer_read](asio::ssl::stream<tcp::socket&>& tls, int index) {
+        std::string buffer;
+        if (!read_request(tls, buffer)) return;
+        send(tls, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + std::to_string(index));
+        if (index == 0) {
+          // An abortive close (RST, no close_notify) once the answer is read: a reset
+          // discards what the client has not read yet.
+          const auto give_up = std::chrono::steady_clock::now() + 5s;
+          while (!answer_read && std::chrono::steady_clock::now() < give_up)
+            std::this_thread::sleep_for(1ms);
+          boost::system::error_code ec;
+          tls.next_layer().set_option(asio::socket_base::linger(true, 0), ec);
+          tls.next_layer().close(ec);
+          peer_ptr->done();
+          return;
+        }
+        read_request(tls, buffer);
+      }));
   peer_ptr = &peer;
   http_client client(io.executor(), trusting());
   auto first = io.run(get(client, peer.url("/", "https", "localhost")));
@@ -239,7 +245,8 @@ TEST_F(http_client_tls, a_connection_cut_in_the_middle_of_a_body_is_an_error) {
 
 TEST_F(http_client_tls, a_missing_ca_bundle_is_a_start_up_error) {
   io_thread io;
-  EXPECT_THROW(http_client(io.executor(), {.ca_bundle = files_->path("no-such.pem")}), std::runtime_error);
+  EXPECT_THROW(http_client(io.executor(), {.ca_bundle = files_->path("no-such.pem")}),
+               std::runtime_error);
 }
 
 }  // namespace

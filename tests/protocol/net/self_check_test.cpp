@@ -26,7 +26,8 @@ asio::awaitable<result<dns_resolver::addresses>> lookup(dns_resolver& resolver, 
 }
 
 // A resolver belongs to its io thread: the one replaced is destroyed there.
-asio::awaitable<void> replace(std::unique_ptr<dns_resolver>& slot, std::unique_ptr<dns_resolver> next) {
+asio::awaitable<void> replace(std::unique_ptr<dns_resolver>& slot,
+                              std::unique_ptr<dns_resolver> next) {
   slot = std::move(next);
   co_return;
 }
@@ -51,7 +52,8 @@ class self_check_test : public ::testing::Test {
   // POST JSON to challtestsrv's management API (the API takes names with or
   // without the trailing dot; both were checked by hand against 2.4.0).
   static void manage(const std::string& path, const std::string& json) {
-    run_command("curl -sf --max-time 5 -X POST -d '" + json + "' " + pebble_->challtest_url() + path);
+    run_command("curl -sf --max-time 5 -X POST -d '" + json + "' " + pebble_->challtest_url() +
+                path);
   }
 
   result<void> check(const std::string& domain, unsigned short port) {
@@ -109,8 +111,10 @@ TEST_F(self_check_test, a_name_pointing_elsewhere_is_not_an_address_of_this_host
   ASSERT_FALSE(checked);
   EXPECT_EQ(checked.err().kind, error_kind::self_check);
   EXPECT_EQ(checked.err().detail,
-            "Self-check failed: \"elsewhere.certfleet.test\" resolves to 192.0.2.1, which is not an address "
-            "of this host. Check DNS and verify that \"elsewhere.certfleet.test\" resolves to an IP address on "
+            "Self-check failed: \"elsewhere.certfleet.test\" resolves to 192.0.2.1, which is not "
+            "an address "
+            "of this host. Check DNS and verify that \"elsewhere.certfleet.test\" resolves to an "
+            "IP address on "
             "this host.");
   EXPECT_EQ(tokens_.size(), 0u);
 }
@@ -121,8 +125,10 @@ TEST_F(self_check_test, nothing_listening_on_the_port_is_the_connection_message)
   ASSERT_FALSE(checked);
   const auto& detail = checked.err().detail;
   const std::string p = std::to_string(port);
-  EXPECT_TRUE(detail.starts_with("Self-check failed: could not fetch a test token from \"closed.certfleet.test\" "
-                                 "(127.0.0.1) on port " + p + ": "))
+  EXPECT_TRUE(detail.starts_with(
+      "Self-check failed: could not fetch a test token from \"closed.certfleet.test\" "
+      "(127.0.0.1) on port " +
+      p + ": "))
       << detail;
   EXPECT_TRUE(detail.ends_with(". Check that certfleet's HTTP server listens on port " + p +
                                " and that no firewall blocks it."))
@@ -131,8 +137,9 @@ TEST_F(self_check_test, nothing_listening_on_the_port_is_the_connection_message)
 }
 
 TEST_F(self_check_test, another_web_server_on_the_port_is_the_wrong_response_message) {
-  for (const std::string& reply : {std::string("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found"),
-                                  std::string("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nwelcome page")}) {
+  for (const std::string& reply :
+       {std::string("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found"),
+        std::string("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nwelcome page")}) {
     fake_peer peer([reply](tcp::socket& s, int) {
       std::string buffer;
       if (read_request(s, buffer)) send(s, reply);
@@ -140,11 +147,12 @@ TEST_F(self_check_test, another_web_server_on_the_port_is_the_wrong_response_mes
     auto checked = check("other-server.certfleet.test", peer.port());
     ASSERT_FALSE(checked);
     const std::string status = reply.substr(9, 3);
-    EXPECT_EQ(checked.err().detail,
-              "Self-check failed: \"other-server.certfleet.test\" (127.0.0.1) on port " +
-                  std::to_string(peer.port()) + " answered HTTP " + status +
-                  " without the test token. Check that port " + std::to_string(peer.port()) +
-                  " of \"other-server.certfleet.test\" reaches certfleet and not another web server.");
+    EXPECT_EQ(
+        checked.err().detail,
+        "Self-check failed: \"other-server.certfleet.test\" (127.0.0.1) on port " +
+            std::to_string(peer.port()) + " answered HTTP " + status +
+            " without the test token. Check that port " + std::to_string(peer.port()) +
+            " of \"other-server.certfleet.test\" reaches certfleet and not another web server.");
   }
 }
 
@@ -155,7 +163,8 @@ TEST_F(self_check_test, a_silent_server_on_the_port_fails_within_the_client_time
   auto checked = check("silent.certfleet.test", peer.port());
   ASSERT_FALSE(checked);
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
-  EXPECT_TRUE(checked.err().detail.starts_with("Self-check failed: could not fetch a test token")) << checked.err().detail;
+  EXPECT_TRUE(checked.err().detail.starts_with("Self-check failed: could not fetch a test token"))
+      << checked.err().detail;
   EXPECT_NE(checked.err().detail.find("timed out"), std::string::npos) << checked.err().detail;
 }
 
@@ -190,14 +199,18 @@ TEST_F(self_check_test, every_failure_starts_with_self_check_failed) {
     if (read_request(s, buffer)) send(s, "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
   });
   const std::vector<std::pair<std::string, unsigned short>> cases = {
-      {"sf2.certfleet.test", 80}, {"far2.certfleet.test", 80}, {"refused.certfleet.test", closed_port()},
-      {"wrong.certfleet.test", wrong.port()}, {"bad name with spaces", 80}};
+      {"sf2.certfleet.test", 80},
+      {"far2.certfleet.test", 80},
+      {"refused.certfleet.test", closed_port()},
+      {"wrong.certfleet.test", wrong.port()},
+      {"bad name with spaces", 80}};
   for (const auto& [name, port] : cases) {
     auto checked = check(name, port);
     ASSERT_FALSE(checked) << name;
     EXPECT_EQ(checked.err().kind, error_kind::self_check) << name;
     EXPECT_TRUE(checked.err().detail.starts_with("Self-check failed: ")) << checked.err().detail;
-    EXPECT_NE(checked.err().detail.find("Check "), std::string::npos) << "says what to do: " << checked.err().detail;
+    EXPECT_NE(checked.err().detail.find("Check "), std::string::npos)
+        << "says what to do: " << checked.err().detail;
   }
 }
 
@@ -205,7 +218,8 @@ TEST(dns_resolver_setup, the_hosts_file_is_not_consulted) {
   // localhost is in /etc/hosts on every Debian system. With no DNS server answering,
   // only the hosts file could resolve it; the self-check must see what the CA sees.
   io_thread io;
-  auto r = dns_resolver::create(io.executor(), {"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
+  auto r =
+      dns_resolver::create(io.executor(), {"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
   ASSERT_TRUE(r) << r.err().detail;
   std::unique_ptr<dns_resolver> resolver = std::move(r.value());
   auto addresses = io.run(lookup(*resolver, "localhost"));
@@ -218,7 +232,8 @@ TEST(dns_resolver_setup, many_lookups_at_once_all_get_their_own_answer) {
   // Every lookup fails fast against a closed port; what matters is that each of the
   // concurrent ones is answered exactly once, on the io thread, and nothing is left.
   io_thread io;
-  auto r = dns_resolver::create(io.executor(), {"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
+  auto r =
+      dns_resolver::create(io.executor(), {"127.0.0.1:" + std::to_string(closed_port())}, 200ms);
   ASSERT_TRUE(r) << r.err().detail;
   std::unique_ptr<dns_resolver> resolver = std::move(r.value());
   std::vector<std::future<result<dns_resolver::addresses>>> answers;
@@ -227,7 +242,8 @@ TEST(dns_resolver_setup, many_lookups_at_once_all_get_their_own_answer) {
   for (int i = 0; i < 20; ++i) {
     auto answer = io_thread::wait(std::move(answers[static_cast<std::size_t>(i)]));
     ASSERT_FALSE(answer);
-    EXPECT_NE(answer.err().detail.find("\"n" + std::to_string(i) + ".certfleet.test\""), std::string::npos)
+    EXPECT_NE(answer.err().detail.find("\"n" + std::to_string(i) + ".certfleet.test\""),
+              std::string::npos)
         << answer.err().detail;
   }
   io.run(replace(resolver, nullptr));
@@ -237,9 +253,10 @@ TEST(dns_resolver_setup, a_dns_server_that_never_answers_times_out) {
   // A bound UDP socket nobody reads: only c-ares' own timeout, run by the io thread's
   // timer, can end the lookup.
   io_thread io;
-  asio::ip::udp::socket silent(io.io(), asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  auto r = dns_resolver::create(io.executor(), {"127.0.0.1:" + std::to_string(silent.local_endpoint().port())},
-                                200ms);
+  asio::ip::udp::socket silent(io.io(),
+                               asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto r = dns_resolver::create(
+      io.executor(), {"127.0.0.1:" + std::to_string(silent.local_endpoint().port())}, 200ms);
   ASSERT_TRUE(r) << r.err().detail;
   std::unique_ptr<dns_resolver> resolver = std::move(r.value());
   const auto begin = std::chrono::steady_clock::now();

@@ -16,7 +16,8 @@ struct url_row {
 
 TEST(parse_url, accepts_what_a_ca_sends) {
   const url_row rows[] = {
-      {"https://acme-v02.api.letsencrypt.org/directory", true, "acme-v02.api.letsencrypt.org", "443", "/directory"},
+      {"https://acme-v02.api.letsencrypt.org/directory", true, "acme-v02.api.letsencrypt.org",
+       "443", "/directory"},
       {"https://ca.example", true, "ca.example", "443", "/"},
       {"https://ca.example/", true, "ca.example", "443", "/"},
       {"http://ca.example", false, "ca.example", "80", "/"},
@@ -47,41 +48,43 @@ TEST(parse_url, accepts_what_a_ca_sends) {
 
 TEST(parse_url, refuses_what_it_cannot_connect_to_and_names_the_url) {
   const char* bad[] = {
-      "",                        // nothing
-      "ca.example/dir",          // no scheme
-      "//ca.example/dir",        // scheme-relative
-      "ftp://ca.example/",       // other scheme
-      "HTTPS//ca.example",       // mangled scheme
-      "https://",                // no host
-      "https:///dir",            // no host
-      "https://:443/",           // no host, only a port
-      "https://a:0/",            // port out of range
-      "https://a:65536/",        // port out of range
-      "https://a:99999/",        // port out of range
-      "https://a:123456/",       // too many digits
-      "https://a:-1/",           // sign
-      "https://a:+1/",           // sign
-      "https://a:8x/",           // not a number
-      "https://a:x/",            // not a number
-      "https://user@a/",         // userinfo
-      "https://user:pw@a:443/",  // userinfo with a password
-      "https://[::1/",           // unterminated IPv6 literal
-      "https://[::1]x/",         // garbage after the literal
-      "https://[]/",             // empty literal
-      "https://a:b:c/",          // IPv6 without brackets
-      "https://a:b:80/",         // IPv6 without brackets
-      "https://::1/",            // IPv6 without brackets
-      "https://a b/",            // space in the host
-      "https://a/x y",           // space in the path
-      "https://a/x\r\nX-Evil: 1", // header injection through the target
-      "https://a/\x7f",          // control character
+      "",                          // nothing
+      "ca.example/dir",            // no scheme
+      "//ca.example/dir",          // scheme-relative
+      "ftp://ca.example/",         // other scheme
+      "HTTPS//ca.example",         // mangled scheme
+      "https://",                  // no host
+      "https:///dir",              // no host
+      "https://:443/",             // no host, only a port
+      "https://a:0/",              // port out of range
+      "https://a:65536/",          // port out of range
+      "https://a:99999/",          // port out of range
+      "https://a:123456/",         // too many digits
+      "https://a:-1/",             // sign
+      "https://a:+1/",             // sign
+      "https://a:8x/",             // not a number
+      "https://a:x/",              // not a number
+      "https://user@a/",           // userinfo
+      "https://user:pw@a:443/",    // userinfo with a password
+      "https://[::1/",             // unterminated IPv6 literal
+      "https://[::1]x/",           // garbage after the literal
+      "https://[]/",               // empty literal
+      "https://a:b:c/",            // IPv6 without brackets
+      "https://a:b:80/",           // IPv6 without brackets
+      "https://::1/",              // IPv6 without brackets
+      "https://a b/",              // space in the host
+      "https://a/x y",             // space in the path
+      "https://a/x\r\nX-Evil: 1",  // header injection through the target
+      "https://a/\x7f",            // control character
   };
   for (const char* url : bad) {
     auto u = parse_url(url);
-    EXPECT_FALSE(u) << url << " -> host \"" << (u ? u->host : "") << "\" port \"" << (u ? u->port : "") << "\"";
+    EXPECT_FALSE(u) << url << " -> host \"" << (u ? u->host : "") << "\" port \""
+                    << (u ? u->port : "") << "\"";
     if (!u) {
       EXPECT_EQ(u.err().kind, error_kind::invalid_input) << url;
-      EXPECT_NE(u.err().detail.find(std::string("\"") + url + "\""), std::string::npos) << u.err().detail;
+      EXPECT_NE(u.err().detail.find(std::string("\"") + url + "\""), std::string::npos)
+          << u.err().detail;
     }
   }
 }
