@@ -33,24 +33,24 @@ std::time_t to_time_t(timestamp t) {
           std::chrono::floor<std::chrono::seconds>(t)));
 }
 
-std::string format_utc_date(timestamp t) {
+// `t` through strftime's `pattern`, in UTC or in the local time zone.
+std::string format_time(timestamp t, const char* pattern, bool utc) {
   const std::time_t secs = to_time_t(t);
   std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  if (utc) {
+    gmtime_r(&secs, &tm);
+  } else {
+    localtime_r(&secs, &tm);
+  }
+  char buf[40];
+  std::strftime(buf, sizeof buf, pattern, &tm);
   return buf;
 }
 
+std::string format_utc_date(timestamp t) { return format_time(t, "%Y-%m-%d", true); }
+
 // "2020-03-06 06:48:04 -0600" in the local time zone.
-std::string format_local(timestamp t) {
-  const std::time_t secs = to_time_t(t);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm);
-  return buf;
-}
+std::string format_local(timestamp t) { return format_time(t, "%Y-%m-%d %H:%M:%S %z", false); }
 
 // A JSON string literal; invalid UTF-8 (an error message from a peer may hold some) is
 // replaced rather than thrown on.
