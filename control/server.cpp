@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,21 @@
 #include "core/log.hpp"
 
 namespace certfleet::control {
+
+namespace {
+
+// Clients served at once. Each has its own thread, so a client that sends nothing or
+// never reads its answer delays no other; past this many the newcomer is told to retry.
+constexpr std::size_t max_clients = 16;
+// How long one send to a client may block: a client that stops reading loses its answer.
+constexpr timeval send_timeout{10, 0};
+
+}  // namespace
+
+struct server::client {
+  std::thread thread;
+  std::atomic<bool> done{false};
+};
 
 std::filesystem::path socket_in(const std::filesystem::path& state_dir) {
   return state_dir / "control.sock";
@@ -67,11 +83,43 @@ void server::run() {
   while (!stopping_) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_[0], POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) continue;
-    if (fds[1].revents) return;
+    if (fds[1].revents) break;
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    admit(fd);
+  }
+  reap(true);
+}
+
+void server::admit(int fd) {
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  reap(false);
+  if (clients_.size() >= max_clients) {
+    detail::write_all(fd,
+                      encode(error_response{"certfleetd is serving " + std::to_string(max_clients) +
+                                            " other control requests; try again shortly"}) +
+                          "\n");
+    ::close(fd);
+    return;
+  }
+  auto c = std::make_unique<client>();
+  client* raw = c.get();
+  c->thread = std::thread([this, fd, raw] {
     serve(fd);
     ::close(fd);
+    raw->done = true;
+  });
+  clients_.push_back(std::move(c));
+}
+
+void server::reap(bool all) {
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    if (all || (*it)->done) {
+      (*it)->thread.join();
+      it = clients_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <list>
 #include <memory>
 #include <thread>
 
@@ -40,12 +41,18 @@ class server {
   server() = default;
   void run();
   void serve(int fd);
+  /// Starts a thread for the client on `fd`, or answers "busy" when max_clients are served.
+  void admit(int fd);
+  /// Joins the threads of clients that have been answered.
+  void reap(bool all);
+  struct client;
   std::filesystem::path path_;
   handler handler_;
   int listen_fd_ = -1;
   int wake_fd_[2] = {-1, -1};
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  std::list<std::unique_ptr<client>> clients_;  ///< touched by thread_ only
 };
 
 }  // namespace certfleet::control

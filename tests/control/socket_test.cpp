@@ -37,6 +37,48 @@ class control_socket : public ::testing::Test {
   std::filesystem::path path = socket_in(dir.path());
 };
 
+// A raw connection that says nothing (or never reads): what a stuck or hostile client does.
+int connect_silently(const std::filesystem::path& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(control_socket, a_client_that_sends_nothing_delays_no_other) {
+  auto s = server::start(path, fake_daemon);
+  ASSERT_TRUE(s) << s.err().detail;
+  std::vector<int> silent;
+  for (int i = 0; i < 3; ++i) silent.push_back(connect_silently(path));
+  ASSERT_GE(silent.back(), 0);
+  // Served one after another, the ping would wait for each silent client's 5 s read deadline.
+  const auto before = std::chrono::steady_clock::now();
+  auto ping = ask(path, ping_request{}, 4s);
+  const auto took = std::chrono::steady_clock::now() - before;
+  for (int fd : silent) ::close(fd);
+  ASSERT_TRUE(ping) << ping.err().detail;
+  EXPECT_LT(took, 2s);
+}
+
+TEST_F(control_socket, past_its_client_limit_a_newcomer_is_told_to_retry) {
+  auto s = server::start(path, fake_daemon);
+  ASSERT_TRUE(s) << s.err().detail;
+  std::vector<int> silent;
+  for (int i = 0; i < 16; ++i) silent.push_back(connect_silently(path));
+  // The server admits them in order; the 17th is answered at once.
+  auto answer = ask(path, ping_request{}, 4s);
+  for (int fd : silent) ::close(fd);
+  ASSERT_TRUE(answer) << answer.err().detail;
+  const auto* busy = std::get_if<error_response>(&*answer);
+  ASSERT_NE(busy, nullptr);
+  EXPECT_NE(busy->message.find("try again"), std::string::npos) << busy->message;
+}
+
 TEST_F(control_socket, answers_each_request_with_its_typed_response) {
   auto s = server::start(path, fake_daemon);
   ASSERT_TRUE(s) << s.err().detail;
