@@ -1,5 +1,6 @@
 #include "actors/acme_service.hpp"
 
+#include <algorithm>
 #include <caf/all.hpp>
 
 #include "core/log.hpp"
@@ -155,7 +156,9 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         auto& s = self->state;
         s.orders->finished();
         if (!ok && e.kind == error_kind::rate_limited) {
-          const auto pause = e.retry_after.value_or(std::chrono::seconds(60));
+          // One answer pauses every new order, so at most the seed's longest retry delay.
+          const auto pause = std::min<std::chrono::seconds>(
+              e.retry_after.value_or(std::chrono::seconds(60)), std::chrono::hours(12));
           s.orders->pause_until(self->clock().now() + pause);
           log_warning("acme: the CA is rate limiting new orders; pausing orders for " +
                       std::to_string(pause.count()) + " s");

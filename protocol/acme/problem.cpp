@@ -223,12 +223,12 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view header, t
     std::int64_t secs = 0;
     const auto [end, ec] = std::from_chars(header.data(), header.data() + header.size(), secs);
     if (ec != std::errc{} || end != header.data() + header.size()) return std::nullopt;
-    return std::chrono::seconds{secs};
+    return std::min(std::chrono::seconds{secs}, max_retry_after);
   }
   const auto when = parse_imf_fixdate(header);
   if (!when) return std::nullopt;
   if (*when <= now) return std::chrono::seconds{0};
-  return std::chrono::ceil<std::chrono::seconds>(*when - now);
+  return std::min(std::chrono::ceil<std::chrono::seconds>(*when - now), max_retry_after);
 }
 
 }  // namespace certfleet::protocol

@@ -33,6 +33,10 @@ std::span<const acme_problem_type> acme_problem_types();
 error parse_problem(int http_status, std::string_view content_type, std::string_view body,
                     std::string_view retry_after_header, timestamp now);
 
+/// The longest Retry-After taken as given: a week. No CA asks for more, and the cap keeps
+/// "now + Retry-After" in range for every clock (9223372036854775807 seconds overflowed).
+inline constexpr std::chrono::seconds max_retry_after = std::chrono::hours(24 * 7);
+
 /// An HTTP Retry-After value as a delay from `now`: delta-seconds ("120") or an
 /// IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"; a date in the past gives 0s).
 /// Anything else, including negative or overflowing numbers: nullopt.

@@ -106,6 +106,17 @@ TEST_F(acme_service_test, rate_limited_pauses_every_order_until_retry_after) {
   EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
 }
 
+TEST_F(acme_service_test, a_huge_retry_after_pauses_orders_for_at_most_twelve_hours) {
+  start({300, 3h}, 1);
+  order("a.example", false);
+  order("b.example", true);
+  finish(0, error{error_kind::rate_limited, "too many new orders", true, 24h * 7});
+  advance(12h - 1s);
+  EXPECT_EQ(engine_.issued_domains().size(), 1u);
+  advance(1s);
+  EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
+}
+
 TEST_F(acme_service_test, with_acme_disabled_waiting_orders_fail_and_keep_their_order) {
   acme_settings s;  // not enabled
   acme_ = sys_.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(&engine_),

@@ -275,6 +275,9 @@ TEST(RetryAfter, DeltaSeconds) {
   EXPECT_EQ(parse_retry_after("0", now), 0s);
   EXPECT_EQ(parse_retry_after("120", now), 120s);
   EXPECT_EQ(parse_retry_after(" \t86400 ", now), 86400s);
+  // Huge values are a week, not an overflow further on.
+  EXPECT_EQ(parse_retry_after("9223372036854775807", now), max_retry_after);
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), max_retry_after);
 }
 
 TEST(RetryAfter, HttpDate) {
