@@ -14,6 +14,10 @@ namespace {
 
 using connection_limits = http01_fixture;
 
+// The first three tests shrink the caps and the keep-alive timeout so each mechanism shows
+// with a handful of connections and in well under a second; the flood test below runs the
+// defaults a user gets (a quarter of the descriptor limit, 256 per address, 5 s).
+
 // Opens n connections from `from`, each having had one request answered (so the
 // server has registered it), now idle between requests.
 std::vector<std::unique_ptr<raw_client>> idle_clients(unsigned short port, int n,
