@@ -2,10 +2,12 @@
 
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <fstream>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <set>
@@ -250,10 +252,33 @@ result<void> lmdb_env::write(const std::function<result<void>(write_txn&)>& body
       if (auto g = grow_map(); !g) return g;
       continue;
     }
-    if (rc != 0) return lmdb_error(rc, "commit");
+    if (rc != 0) return commit_error(rc);
     return {};
   }
   return storage_error("LMDB: the map could not be grown enough to commit");
+}
+
+// What an operator must read when state cannot be stored: the cause, the directory and
+// what to do. LMDB reports a short write as EIO, and a full file system is its usual
+// cause, so a commit that fails with EIO on a (nearly) full file system says so.
+error lmdb_env::commit_error(int rc) const {
+  int cause = rc;
+  struct statvfs fs {};
+  if (rc == EIO && ::statvfs(dir_.c_str(), &fs) == 0) {
+    const auto free_blocks = ::geteuid() == 0 ? fs.f_bfree : fs.f_bavail;  // root may use all
+    if (free_blocks * fs.f_frsize < (std::size_t{1} << 20)) cause = ENOSPC;
+  }
+  std::string why = ::mdb_strerror(cause);
+  if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+  std::string detail = "could not save state: " + why + " in " + dir_.string();
+  if (cause == ENOSPC || cause == EDQUOT)
+    detail += "; free space on that file system";
+  else if (cause == EACCES || cause == EPERM || cause == EROFS)
+    detail += "; make it writable by certfleetd";
+  else
+    detail += "; check that disk and the kernel log";
+  detail += " (certfleetd keeps the change in memory and stores it again on its own)";
+  return {error_kind::storage, std::move(detail), true};
 }
 
 result<void> lmdb_env::grow_map() {

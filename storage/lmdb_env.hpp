@@ -133,6 +133,7 @@ class lmdb_env {
   lmdb_env(MDB_env* env, open_mode mode, std::filesystem::path dir, env_options opts);
   result<void> grow_map();
   result<void> adopt_map_size();
+  error commit_error(int rc) const;
 
   MDB_env* env_;
   open_mode mode_;
