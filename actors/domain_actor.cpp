@@ -12,10 +12,11 @@ using self_ptr = caf::stateful_actor<domain_state>*;
 
 // Longest single timer; a wake before the due time is ignored and re-armed.
 constexpr auto max_timer = std::chrono::hours(24);
-// After a failed write the step is tried again this much later: a full disk or a
-// permission problem is often fixed within minutes, and one write a minute per
-// domain is cheap for the store.
-constexpr auto write_retry_delay = std::chrono::minutes(1);
+// After a failed write the step is tried again this much later, doubling up to
+// write_retry_max: a full disk or a permission problem is often fixed within minutes,
+// and at 100k domains one write per domain every few minutes is cheap for the store.
+constexpr auto write_retry_first = std::chrono::seconds(15);
+constexpr auto write_retry_max = std::chrono::minutes(2);
 
 template <class... Fs>
 struct overloaded : Fs... {
@@ -38,12 +39,22 @@ void arm_wake(self_ptr self, domain_env* env, timestamp at) {
   self->send(env->timer, wake_atom::value, static_cast<std::int64_t>(ns.count()), gen);
 }
 
+domain_rare_state& rare(self_ptr self) {
+  auto& r = self->state.rare;
+  if (!r) r = std::make_unique<domain_rare_state>();
+  return *r;
+}
+
+void free_rare_if_empty(self_ptr self) {
+  if (self->state.rare && self->state.rare->empty()) self->state.rare.reset();
+}
+
 void answer_retry(self_ptr self, retry_outcome outcome) {
-  auto& waiters = self->state.retry_waiters;
-  if (!waiters || waiters->empty()) return;
-  waiters->front().deliver(outcome);
-  waiters->erase(waiters->begin());
-  if (waiters->empty()) waiters.reset();
+  if (!self->state.rare || self->state.rare->retry_waiters.empty()) return;
+  auto& waiters = self->state.rare->retry_waiters;
+  waiters.front().deliver(outcome);
+  waiters.erase(waiters.begin());
+  free_rare_if_empty(self);
 }
 
 void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effects) {
@@ -66,20 +77,45 @@ void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effect
   }
 }
 
+void export_certificate(self_ptr self, domain_env* env) {
+  if (env->exporter) self->send(env->exporter, export_atom::value, self->state.record.name);
+}
+
+// Events that bring news nothing else would bring back: a certificate, or why an
+// attempt failed (without it the domain would wait in flight for its deadline and then
+// report the wrong cause). Others need no keeping: the wake after a failed write
+// re-derives them from the stored record.
+bool worth_keeping(const event& ev) {
+  return std::holds_alternative<issued>(ev) || std::holds_alternative<order_failed>(ev) ||
+         std::holds_alternative<self_check_failed>(ev);
+}
+
 // The write of a step failed: none of its effects happen, the record goes back to
-// what is stored, and a wake tries again later. The domain must not stop silently
-// (a full disk would otherwise freeze it in whatever phase it was in), and nothing
-// may act on a state a restart would not know about.
+// what is stored, and a wake tries again later, with a back-off. The domain must not
+// stop silently (a full disk would otherwise freeze it in whatever phase it was in),
+// and nothing may act on a state a restart would not know about. A step with news is
+// kept in memory and stored by that wake.
 void hold_back(self_ptr self, domain_env* env, storage::domain_record stored, const step& next,
-               const std::string& why) {
+               const event& ev, storage::write_batch extra, const std::string& why) {
   self->state.record = std::move(stored);
   for (const auto& fx : next.effects)
     if (std::holds_alternative<reply_retry>(fx)) answer_retry(self, retry_outcome::not_saved);
-  const timestamp again = env->clock->now() + write_retry_delay;
+  auto& unsaved = rare(self).unsaved;
+  const std::uint32_t failures = unsaved ? unsaved->failures + 1 : 1;
+  if (worth_keeping(ev))
+    unsaved = unsaved_step{ev, std::move(extra), failures};
+  else if (unsaved)
+    unsaved->failures = failures;
+  free_rare_if_empty(self);
+  auto delay = write_retry_first * (1u << std::min<std::uint32_t>(failures - 1, 8));
+  if (delay > write_retry_max) delay = write_retry_max;
+  const timestamp again = env->clock->now() + delay;
   arm_wake(self, env, again);
-  log_error("domain=" + self->state.record.name + ": saving its state failed (" + why +
-            "), so its next step was not taken; trying again at " + format_rfc3339(again) +
-            ". Free space or fix the permissions of the state directory.");
+  // One line when a series of failures begins, not one per retry of every domain.
+  if (failures == 1)
+    log_error("domain=" + self->state.record.name + ": " + why +
+              "; its next step waits until it is stored (next try at " + format_rfc3339(again) +
+              ")");
 }
 
 // Runs the state machine; persists the new state (with `extra` in the same
@@ -96,6 +132,8 @@ void apply(self_ptr self, domain_env* env, const event& ev, storage::write_batch
     return;
   }
   storage::domain_record stored = std::exchange(self->state.record, next.state);
+  // A copy in case the write fails and the step is worth keeping (a certificate: a few KB).
+  storage::write_batch kept = worth_keeping(ev) ? extra : storage::write_batch{};
   extra.put_domains.push_back(next.state);
   // await: no other message is handled until the write is answered, so effects
   // always follow the persisted state in order.
@@ -105,14 +143,27 @@ void apply(self_ptr self, domain_env* env, const event& ev, storage::write_batch
             if (ok)
               carry_out(self, env, next.effects);
             else
-              hold_back(self, env, stored, next, why);
+              hold_back(self, env, stored, next, ev, kept, why);
             if (then) then(ok);
           },
           [=](caf::error& e) {
-            hold_back(self, env, stored, next,
+            hold_back(self, env, stored, next, ev, kept,
                       "the storage actor did not answer: " + caf::to_string(e));
             if (then) then(false);
           });
+}
+
+// The wake after a failed write: store the kept step now (a failure arms the next wake).
+void store_unsaved(self_ptr self, domain_env* env) {
+  const unsaved_step& u = *self->state.rare->unsaved;
+  const bool certificate = std::holds_alternative<issued>(u.ev);
+  apply(self, env, u.ev, u.extra, [self, env, certificate](bool ok) {
+    if (!ok) return;
+    log_info("domain=" + self->state.record.name + ": its state is stored again");
+    self->state.rare->unsaved.reset();
+    free_rare_if_empty(self);
+    if (certificate) export_certificate(self, env);
+  });
 }
 
 void on_stage(self_ptr self, domain_env* env, stage_report& report) {
@@ -155,20 +206,22 @@ void on_issued(self_ptr self, domain_env* env, protocol::issued_certificate& cer
        std::nullopt});
   extra.erase_pending_orders.push_back(name);
   apply(self, env, issued{nb, na}, std::move(extra), [self, env](bool ok) {
-    if (ok && env->exporter) self->send(env->exporter, export_atom::value, self->state.record.name);
+    if (ok) export_certificate(self, env);
   });
 }
 
 void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
   std::visit(overloaded{
                  [&](wake_command& w) {
-                   if (w.generation == self->state.wake_generation) apply(self, env, wake{});
+                   if (w.generation != self->state.wake_generation) return;
+                   if (self->state.rare && self->state.rare->unsaved)
+                     store_unsaved(self, env);
+                   else
+                     apply(self, env, wake{});
                  },
                  [&](retry_command&) {
                    // Answered by the state machine's reply_retry effect.
-                   auto& waiters = self->state.retry_waiters;
-                   if (!waiters) waiters = std::make_unique<std::vector<caf::response_promise>>();
-                   waiters->push_back(self->make_response_promise());
+                   rare(self).retry_waiters.push_back(self->make_response_promise());
                    apply(self, env, retry_requested{});
                  },
                  [&](retire_command&) {

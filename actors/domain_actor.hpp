@@ -12,6 +12,7 @@
 #include <caf/stateful_actor.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "actors/domain_fsm.hpp"
@@ -32,15 +33,29 @@ struct domain_env {
   std::atomic<bool> self_check_enabled{true};
 };
 
+/// A step whose write failed and that carries news nothing else would bring back (a
+/// certificate, why an attempt failed): kept in memory and stored again later.
+struct unsaved_step {
+  event ev;
+  storage::write_batch extra;  ///< e.g. the certificate, stored with the step
+  std::uint32_t failures = 0;  ///< writes failed in a row; sets the back-off
+};
+
+/// What few domains need at a time: kept out of line (at 100k domains every byte of
+/// state counts) and freed when empty.
+struct domain_rare_state {
+  std::vector<caf::response_promise> retry_waiters;  ///< pending `retry` answers
+  std::optional<unsaved_step> unsaved;
+  bool empty() const { return retry_waiters.empty() && !unsaved; }
+};
+
 struct domain_state {
   storage::domain_record record;
   std::uint32_t wake_generation = 0;  ///< stale timers carry an older generation
   /// Spawned for a domain back in the configuration (its first step is `reconfigured`).
   /// Kept here, where it fits in padding, rather than in domain_actor.
   bool rejoining = false;
-  /// Pending `retry` answers; allocated only while one waits (most domains never
-  /// see a retry, and at 100k domains every byte of state counts).
-  std::unique_ptr<std::vector<caf::response_promise>> retry_waiters;
+  std::unique_ptr<domain_rare_state> rare;
   static inline const char* name = "domain";
 };
 
@@ -49,7 +64,8 @@ struct domain_state {
 /// result, issuance stages, the issued certificate, a failed order. Anything else is
 /// logged and answered with an error.
 /// Each step is stored before its effects are carried out; when the write fails the
-/// step is dropped (the record stays as stored) and a wake is armed to try again.
+/// step is dropped (the record stays as stored) and a wake is armed to try again, with
+/// a back-off; a step with news (a certificate, a failure) is kept and stored then.
 /// A retired domain persists its state and exits.
 /// Spawned as a class (system.spawn<domain_actor>(record, env, rejoining)), not as a
 /// function: CAF keeps a function actor's arguments in a heap tuple until the actor

@@ -85,16 +85,17 @@ TEST_F(domain_actor_test, does_not_act_when_the_write_fails_and_tries_again_late
   // The record is what storage holds, not the step that was not stored.
   EXPECT_EQ(record_of(domain), stored);
 
-  // The disk is freed; the wake armed after the failure starts the attempt that is due.
+  // The disk is freed; the wake armed after the failure (15 s) finds the attempt not yet
+  // due, and the one at the due time starts it.
   script_->fail = false;
-  advance(59s);
+  advance(29s);
   EXPECT_FALSE(log_->contains("check a.example"));
   advance(1s);
   EXPECT_TRUE(log_->contains("check a.example")) << ::testing::PrintToString(log_->events);
   EXPECT_EQ(record_of(domain).phase, domain_phase::self_checking);
 }
 
-TEST_F(domain_actor_test, an_issued_certificate_is_exported_only_once_stored) {
+TEST_F(domain_actor_test, an_issued_certificate_is_kept_until_stored_then_exported) {
   storage::domain_record r = failing_domain();
   r.phase = domain_phase::finalizing;
   r.order_url = "https://ca.test/order/1";
@@ -117,11 +118,43 @@ TEST_F(domain_actor_test, an_issued_certificate_is_exported_only_once_stored) {
   EXPECT_EQ(script_->batches[0].put_domains.size(), 1u);
   EXPECT_EQ(record_of(domain), before);
 
+  // Still full 15 s later: tried again, then after 30 s more (back-off).
+  advance(15s);
+  ASSERT_EQ(script_->batches.size(), 2u);
+  EXPECT_EQ(script_->batches[1].put_certs.size(), 1u) << "the certificate was kept in memory";
+  advance(29s);
+  EXPECT_EQ(script_->batches.size(), 2u);
+
+  // Space is back: the next try stores the same certificate (no new order) and exports it.
   script_->fail = false;
-  caf::anon_send(domain, domain_msg{cert});
-  run();
+  advance(1s);
+  ASSERT_EQ(script_->batches.size(), 3u);
+  ASSERT_EQ(script_->batches[2].put_certs.size(), 1u);
+  EXPECT_EQ(script_->batches[2].put_certs[0].current.chain_pem, "CHAIN");
+  EXPECT_EQ(script_->batches[2].put_certs[0].current.key_pem, "KEY");
   EXPECT_TRUE(log_->contains("export a.example")) << ::testing::PrintToString(log_->events);
+  EXPECT_FALSE(log_->contains("order a.example"));
   EXPECT_EQ(record_of(domain).phase, domain_phase::valid);
+  EXPECT_EQ(record_of(domain).cert_not_after, cert.info.not_after);
+}
+
+TEST_F(domain_actor_test, a_failure_that_could_not_be_stored_is_reported_once_stored) {
+  storage::domain_record r = failing_domain();
+  r.phase = domain_phase::validating;
+  r.order_url = "https://ca.test/order/1";
+  r.next_attempt = wall_.now() + 30min;
+  const auto domain = spawn_domain(r);  // resumes the stored order
+  const auto before = record_of(domain);
+  script_->fail = true;
+  caf::anon_send(
+      domain, domain_msg{order_failed{error{error_kind::rejected_identifier, "the CA said no"}}});
+  run();
+  EXPECT_EQ(record_of(domain), before);
+  script_->fail = false;
+  advance(15s);
+  const auto now = record_of(domain);
+  EXPECT_EQ(now.phase, domain_phase::failing);
+  EXPECT_NE(now.last_error.find("the CA said no"), std::string::npos) << now.last_error;
 }
 
 TEST_F(domain_actor_test, an_unexpected_message_is_answered_with_an_error) {
