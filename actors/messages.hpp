@@ -32,6 +32,7 @@ namespace certfleet::actors {
 // storage actor
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
+using problems_atom = caf::atom_constant<caf::atom("problems")>;
 // wake timer
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
@@ -117,7 +118,9 @@ using storage_actor = caf::typed_actor<
     /// as previous (it stays until the new one is in use).
     caf::replies_to<persist_atom, storage::write_batch>::with<bool, std::string>,
     /// Internal: the group writer's outcome of submission `id`.
-    caf::reacts_to<durable_atom, std::uint64_t, bool, std::string>>;
+    caf::reacts_to<durable_atom, std::uint64_t, bool, std::string>,
+    /// The domains whose latest change failed to store (and why), sorted by name.
+    caf::replies_to<problems_atom>::with<std::vector<control::save_problem>>>;
 
 /// One timer for all domain actors (wake_timer.hpp).
 using wake_timer_actor = caf::typed_actor<
@@ -174,3 +177,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::control::retry_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::reload_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::retry_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<certfleet::control::retry_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<certfleet::control::save_problem>)

@@ -22,7 +22,10 @@ void keep_previous_certificates(self_ptr self, storage::write_batch& batch) {
 caf::typed_response_promise<bool, std::string> submit(self_ptr self, storage::write_batch batch) {
   auto rp = self->make_response_promise<bool, std::string>();
   const auto id = self->state.next_id++;
-  self->state.waiting.emplace(id, rp);
+  std::vector<std::string> domains;
+  domains.reserve(batch.put_domains.size());
+  for (const auto& d : batch.put_domains) domains.push_back(d.name);
+  self->state.waiting.emplace(id, storage_state::waiting_write{rp, std::move(domains)});
   storage_actor me = caf::actor_cast<storage_actor>(self);
   // on_durable runs on the writer thread: only hand the outcome back to the actor.
   self->state.writer->submit(std::move(batch), [me, id](result<void> r) {
@@ -49,8 +52,20 @@ storage_actor::behavior_type storage_behavior(self_ptr self, storage::store* sto
           return;
         }
         if (!ok) log_error("storage: saving state failed: " + detail);
-        it->second.deliver(ok, std::move(detail));
+        for (const auto& domain : it->second.domains) {
+          if (ok)
+            self->state.unsaved.erase(domain);
+          else
+            self->state.unsaved[domain] = detail;
+        }
+        it->second.promise.deliver(ok, std::move(detail));
         self->state.waiting.erase(it);
+      },
+      [=](problems_atom) {
+        std::vector<control::save_problem> out;
+        out.reserve(self->state.unsaved.size());
+        for (const auto& [domain, why] : self->state.unsaved) out.push_back({domain, why});
+        return out;
       },
   };
 }

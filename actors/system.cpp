@@ -220,6 +220,17 @@ control::retry_response request_retry(caf::actor_system& sys, const supervisor_a
   return out;
 }
 
+control::save_problems_response request_save_problems(caf::actor_system& sys,
+                                                      const storage_actor& storage) {
+  caf::scoped_actor self{sys};
+  control::save_problems_response out;
+  self->request(storage, std::chrono::seconds(10), problems_atom::value)
+      .receive(
+          [&](std::vector<control::save_problem>& problems) { out.problems = std::move(problems); },
+          [&](caf::error&) {});
+  return out;
+}
+
 std::size_t request_count(caf::actor_system& sys, const supervisor_actor& supervisor) {
   caf::scoped_actor self{sys};
   std::size_t n = 0;
@@ -270,6 +281,8 @@ control::response daemon::impl::handle_control(const control::request& request) 
           return control::ping_response{request_count(*system, supervisor_handle)};
         } else if constexpr (std::is_same_v<kind, control::reload_request>) {
           return request_reload(*system, supervisor_handle);
+        } else if constexpr (std::is_same_v<kind, control::save_problems_request>) {
+          return request_save_problems(*system, storage_actor_handle);
         } else {
           static_assert(std::is_same_v<kind, control::retry_request>);
           return request_retry(*system, supervisor_handle, r.domains);

@@ -124,6 +124,7 @@ result<request> read_request(const json& j) {
   if (!in.problem().empty()) return error{error_kind::invalid_input, in.problem()};
   if (command == "ping") return request{ping_request{}};
   if (command == "reload") return request{reload_request{}};
+  if (command == "save_problems") return request{save_problems_request{}};
   if (command == "retry") {
     retry_request r{in.domains("domains")};
     if (!in.problem().empty()) return error{error_kind::invalid_input, in.problem()};
@@ -162,6 +163,27 @@ std::optional<response> read_retry_results(reader& in) {
   return response{std::move(r)};
 }
 
+std::optional<response> read_save_problems(reader& in) {
+  const json* list = in.array("problems");
+  if (!list) return std::nullopt;
+  save_problems_response r;
+  r.problems.reserve(list->size());
+  for (const json& item : *list) {
+    if (!item.is_object()) {
+      in.fail("a save problem is not a JSON object");
+      return std::nullopt;
+    }
+    reader field(item);
+    save_problem one{field.string("domain"), field.string("message")};
+    if (!field.problem().empty()) {
+      in.fail("a save problem: " + field.problem());
+      return std::nullopt;
+    }
+    r.problems.push_back(std::move(one));
+  }
+  return response{std::move(r)};
+}
+
 result<response> read_response(const json& j) {
   reader in(j);
   const std::string type = in.string("type");
@@ -178,6 +200,8 @@ result<response> read_response(const json& j) {
     out = reload_rejected{in.string("error")};
   } else if (type == "retry") {
     out = read_retry_results(in);
+  } else if (type == "save_problems") {
+    out = read_save_problems(in);
   } else if (type == "error") {
     out = error_response{in.string("error")};
   } else {
@@ -221,6 +245,9 @@ std::string encode(const request& r) {
                              [](const retry_request& q) {
                                return json{{"command", "retry"}, {"domains", q.domains}};
                              },
+                             [](const save_problems_request&) {
+                               return json{{"command", "save_problems"}};
+                             },
                          },
                          r));
 }
@@ -246,6 +273,12 @@ std::string encode(const response& r) {
               results.push_back(std::move(item));
             }
             return json{{"ok", true}, {"type", "retry"}, {"results", std::move(results)}};
+          },
+          [](const save_problems_response& p) {
+            json problems = json::array();
+            for (const save_problem& one : p.problems)
+              problems.push_back({{"domain", one.domain}, {"message", one.message}});
+            return json{{"ok", true}, {"type", "save_problems"}, {"problems", std::move(problems)}};
           },
           [](const error_response& p) {
             return json{{"ok", false}, {"type", "error"}, {"error", p.message}};

@@ -7,6 +7,8 @@
 //   {"command":"retry","domains":["a.example"]}
 //       -> {"ok":true,"type":"retry","results":[{"domain":"a.example","outcome":"retrying"}]}
 //          ("detail" is added for invalid_domain and no_answer)
+//   {"command":"save_problems"}
+//       -> {"ok":true,"type":"save_problems","problems":[{"domain":"a.example","message":"..."}]}
 //   a request that cannot be served -> {"ok":false,"type":"error","error":"..."}
 //
 // "ok", "domains", "added", "removed", "results" and "error" are where they were before the

@@ -28,7 +28,11 @@ struct retry_request {
   std::vector<std::string> domains;
   bool operator==(const retry_request&) const = default;
 };
-using request = std::variant<ping_request, reload_request, retry_request>;
+/// Which domains have a change the daemon could not store (e.g. a full disk)?
+struct save_problems_request {
+  bool operator==(const save_problems_request&) const = default;
+};
+using request = std::variant<ping_request, reload_request, retry_request, save_problems_request>;
 
 // ---- responses ------------------------------------------------------------------------
 
@@ -73,14 +77,26 @@ struct retry_response {
   bool operator==(const retry_response&) const = default;
 };
 
+/// A domain whose latest change is held in the daemon's memory because storing it failed.
+struct save_problem {
+  std::string domain;
+  std::string message;  ///< "could not save state: <why> in <directory>; ..."
+  bool operator==(const save_problem&) const = default;
+};
+/// Answer to save_problems: empty when everything is stored.
+struct save_problems_response {
+  std::vector<save_problem> problems;
+  bool operator==(const save_problems_response&) const = default;
+};
+
 /// Answer to a request the daemon could not serve (malformed, unknown, or it failed).
 struct error_response {
   std::string message;  ///< says what failed and what to do
   bool operator==(const error_response&) const = default;
 };
 
-using response =
-    std::variant<ping_response, reload_response, reload_rejected, retry_response, error_response>;
+using response = std::variant<ping_response, reload_response, reload_rejected, retry_response,
+                              save_problems_response, error_response>;
 
 // ---- what a person reads --------------------------------------------------------------
 

@@ -9,6 +9,7 @@
 #include "tools/cli/csr_files.hpp"
 #include "tools/cli/daemon_commands.hpp"
 #include "tools/cli/exit_codes.hpp"
+#include "tools/cli/save_problems.hpp"
 #include "tools/cli/state_dir.hpp"
 #include "tools/cli/status_format.hpp"
 
@@ -32,12 +33,17 @@ result<std::vector<storage::domain_record>> read_domains(const global_options& g
   return store->list_domains();
 }
 
+std::vector<control::save_problem> save_problems_of(const global_options& g) {
+  return cli::ask_save_problems(control::socket_in(state_dir_of(g)));
+}
+
 int cmd_status(const global_options& g, bool only_errors, bool as_json) {
   auto domains = read_domains(g);
   if (!domains) {
     std::cerr << "certfleet: " << domains.err().detail << "\n";
     return exit_unavailable;
   }
+  cli::mark_unsaved(*domains, save_problems_of(g));
   std::cout << (as_json ? cli::format_status_json(*domains, only_errors)
                         : cli::format_status_table(*domains, only_errors));
   return exit_ok;
@@ -49,7 +55,8 @@ int cmd_warnings(const global_options& g) {
     std::cerr << "certfleet: " << domains.err().detail << "\n";
     return exit_unavailable;
   }
-  const auto warnings = cli::renewal_warnings(*domains, wall_clock{}.now());
+  auto warnings = cli::save_warnings(save_problems_of(g));
+  for (auto& w : cli::renewal_warnings(*domains, wall_clock{}.now())) warnings.push_back(w);
   for (const auto& w : warnings) std::cout << w << "\n";
   return warnings.empty() ? exit_ok : exit_problem;
 }

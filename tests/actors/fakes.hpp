@@ -60,6 +60,7 @@ inline storage_actor::behavior_type fake_storage(storage_actor::pointer,
       [=](durable_atom, std::uint64_t, bool, std::string&) {
         ADD_FAILURE() << "fake_storage got the real storage actor's internal message";
       },
+      [=](problems_atom) { return std::vector<control::save_problem>{}; },
   };
 }
 

@@ -24,7 +24,7 @@ TEST_P(request_round_trip, decodes_to_what_was_encoded) {
 INSTANTIATE_TEST_SUITE_P(
     every_request, request_round_trip,
     ::testing::Values(request{ping_request{}}, request{reload_request{}}, request{retry_request{}},
-                      request{retry_request{{"a.example.com"}}},
+                      request{save_problems_request{}}, request{retry_request{{"a.example.com"}}},
                       request{retry_request{{"a.example.com", "B.Example.COM.", "bücher.example",
                                              "line\nbreak \"quoted\""}}}));
 
@@ -53,6 +53,11 @@ INSTANTIATE_TEST_SUITE_P(
             {"-bad-", retry_outcome::invalid_domain, "a label starts with \"-\""},
             {"e.example.com", retry_outcome::no_answer, "the domain's actor did not answer"},
             {"f.example.com", retry_outcome::not_saved, ""},
+        }}},
+        response{save_problems_response{}},
+        response{save_problems_response{{
+            {"a.example.com", "could not save state: no space left on device in /var/lib/x"},
+            {"b.example.com", "could not save state: permission denied in /var/lib/x"},
         }}},
         response{error_response{"unknown command \"x\""}}));
 

@@ -8,12 +8,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "actors/renewal_policy.hpp"
 #include "protocol/crypto/crypto.hpp"
 #include "storage/store.hpp"
 #include "tests/support/certfleetd_process.hpp"
+#include "tests/support/small_filesystem.hpp"
 
 namespace certfleet::testing {
 namespace {
@@ -360,6 +362,53 @@ TEST(certfleetd_e2e, short_lived_certificates_renew_at_their_renewal_point) {
   EXPECT_NE(renewed, first_serial);
   EXPECT_TRUE(d.wait_until([&] { return served_serial(https_port, domains[1]) == renewed; }, 10s))
       << "still served: " << served_serial(https_port, domains[1]) << ", stored: " << renewed;
+}
+
+TEST(certfleetd_e2e, a_full_disk_keeps_issued_certificates_until_space_is_back) {
+  // Pebble's validation waits 0-15 s here, so orders are stored and waiting at the CA
+  // when the disk fills up, and their certificates are issued while it is full.
+  pebble_options options;
+  options.env.clear();
+  pebble_harness pebble(options);
+  const auto domains = names(5, "full");
+  certfleetd_process d(pebble, domains);
+  small_filesystem disk(d.state_dir(), 16 << 20);
+  if (!disk.available()) GTEST_SKIP() << disk.why_unavailable();
+  d.start();
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        for (const auto& r : d.records())
+          if (r.order_url.empty() && !r.has_cert()) return false;
+        return true;
+      },
+      60s))
+      << d.log();
+  disk.fill();
+  std::set<std::string> waiting;
+  for (const auto& r : d.records())
+    if (!r.has_cert()) waiting.insert(r.name);
+  ASSERT_FALSE(waiting.empty()) << "every certificate was stored before the disk was full";
+
+  // Issued while full: status, its JSON and warnings say what failed, where, what to do.
+  const std::string problem =
+      "could not save state: no space left on device in " + d.state_dir().string();
+  ASSERT_TRUE(d.wait_until(
+      [&] { return count(d.cli("status").out, problem) == static_cast<int>(waiting.size()); }, 60s))
+      << d.cli("status").out << d.log();
+  EXPECT_EQ(count(d.cli("status --json").out, problem), static_cast<int>(waiting.size()));
+  const auto warned = d.cli("warnings");
+  EXPECT_EQ(warned.exit_code, 1) << warned.out;
+  for (const auto& name : waiting)
+    EXPECT_NE(warned.out.find(name + ": " + problem), std::string::npos) << warned.out;
+
+  // Space is back: stored without a restart and without a new order.
+  disk.free_space();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 150s)) << d.cli("status").out << d.log();
+  EXPECT_EQ(certificates_issued_by(pebble), static_cast<int>(domains.size()));
+  EXPECT_EQ(count(d.cli("status").out, "could not save state"), 0);
+  EXPECT_EQ(d.cli("warnings").exit_code, 0);
+  expect_certificates_match_keys(d);
+  EXPECT_EQ(d.log().find("PRIVATE KEY"), std::string::npos);
 }
 
 }  // namespace
