@@ -72,6 +72,52 @@ result<void> check_private_file(const fs::path& file) {
   return {};
 }
 
+// What to do about a damaged data.mdb; said by every message about one.
+std::string damage_advice(const fs::path& file) {
+  return ": restore it from a backup, or move it aside (mv " + file.string() + " " + file.string() +
+         ".damaged) to start fresh; certfleetd then orders every certificate again";
+}
+
+std::uintmax_t size_of(const fs::path& file, bool& exists) {
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  exists = !ec;
+  return ec ? 0 : size;
+}
+
+// A data.mdb that is missing or empty in a directory that held state before (its
+// lock.mdb is there) is most likely lost, not new: starting over would re-order every
+// certificate and register a new account without a word.
+result<void> refuse_lost_state(const fs::path& dir, const env_options& opts) {
+  if (opts.allow_new_state) return {};
+  bool exists = false;
+  const auto size = size_of(dir / "data.mdb", exists);
+  if (exists && size > 0) return {};
+  std::error_code ec;
+  if (!fs::exists(dir / "lock.mdb", ec)) return {};
+  return storage_error("state file " + (dir / "data.mdb").string() + " is " +
+                       (exists ? "empty" : "missing") + ", but " + dir.string() +
+                       " held certfleet state before (lock.mdb is there): restore data.mdb from a "
+                       "backup, or start certfleetd once with --new-state to begin with an empty "
+                       "state (every certificate and the ACME account are then obtained again)");
+}
+
+// A data.mdb shorter than the pages its own meta page counts would make the first read
+// of a missing page end the process with SIGBUS (LMDB maps the file): refuse it first.
+result<void> check_not_truncated(MDB_env* env, const fs::path& dir) {
+  MDB_envinfo info{};
+  MDB_stat stat{};
+  if (::mdb_env_info(env, &info) != 0 || ::mdb_env_stat(env, &stat) != 0) return {};
+  const fs::path file = dir / "data.mdb";
+  bool exists = false;
+  const auto size = size_of(file, exists);
+  const auto needed = (static_cast<std::uintmax_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  if (!exists || size >= needed) return {};
+  return storage_error("state file " + file.string() + " is damaged: it is " +
+                       std::to_string(size) + " bytes, but its own index needs " +
+                       std::to_string(needed) + " (it was truncated)" + damage_advice(file));
+}
+
 }  // namespace
 
 error lmdb_error(int rc, std::string_view what) {
@@ -160,6 +206,12 @@ result<std::unique_ptr<lmdb_env>> lmdb_env::open(const fs::path& dir_in, open_mo
     open_dirs.erase(dir.string());
   };
 
+  if (mode == open_mode::read_write) {
+    if (auto r = refuse_lost_state(dir, opts); !r) {
+      unregister();
+      return std::move(r).err();
+    }
+  }
   MDB_env* env = nullptr;
   int rc = ::mdb_env_create(&env);
   if (rc == 0) rc = ::mdb_env_set_maxdbs(env, opts.max_dbs);
@@ -179,9 +231,14 @@ result<std::unique_ptr<lmdb_env>> lmdb_env::open(const fs::path& dir_in, open_mo
     if (mode == open_mode::read_only && rc == ENOENT)
       return storage_error("no certfleet state in " + dir.string() +
                            " (data.mdb is missing); has certfleetd run with this state directory?");
+    if (rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_VERSION_MISMATCH || rc == EINVAL)
+      return storage_error("state file " + (dir / "data.mdb").string() +
+                           " is damaged or not an LMDB file (" + ::mdb_strerror(rc) + ")" +
+                           damage_advice(dir / "data.mdb"));
     return lmdb_error(rc, "open state directory " + dir.string());
   }
   std::unique_ptr<lmdb_env> self(new lmdb_env(env, mode, dir, opts));
+  if (auto r = check_not_truncated(env, dir); !r) return std::move(r).err();
   if (mode == open_mode::read_write) {
     for (const char* name : {"data.mdb", "lock.mdb"})
       if (auto r = check_private_file(dir / name); !r) return std::move(r).err();

@@ -38,6 +38,10 @@ struct env_options {
   std::size_t max_map_size = std::size_t{1} << 40;       ///< growth stops here (1 TiB)
   unsigned max_dbs = 8;
   unsigned max_readers = 126;
+  /// read_write: start from an empty state even though the directory was used before
+  /// (its lock.mdb exists) and data.mdb is missing or empty. Off: such a directory is
+  /// refused, since starting over orders every certificate and the account again.
+  bool allow_new_state = false;
 };
 
 /// An LMDB failure as a certfleet error (kind storage). I/O failures (EIO, ENOSPC, ...)

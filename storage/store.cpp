@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/log.hpp"
 #include "storage/record_codec.hpp"
 
 namespace certfleet::storage {
@@ -31,6 +32,25 @@ error newer_schema(const std::filesystem::path& dir, std::uint32_t found) {
                                    std::to_string(found) + "); this version reads schema " +
                                    std::to_string(store::current_schema) +
                                    ": upgrade certfleet, or point it at another state directory"};
+}
+
+// A stored key as it may be shown: a damaged page can hand back any bytes as a key (a
+// private key's among them), so only a plausible domain name is ever printed.
+std::string shown_key(std::string_view key) {
+  const bool plausible = !key.empty() && key.size() <= 253 &&
+                         key.find_first_not_of(
+                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "0123456789.-_*") == std::string_view::npos;
+  if (plausible) return std::string(key);
+  return "(a damaged key of " + std::to_string(key.size()) + " bytes)";
+}
+
+// A domain record that does not decode is skipped, named by its key only (never its
+// bytes): the other domains stay readable, and the daemon treats this one as new.
+void report_skipped(std::string_view key, const error& why) {
+  log_error("state: the stored record of domain " + shown_key(key) + " is damaged (" + why.detail +
+            "); skipped it. certfleetd treats the domain as new; restore data.mdb " +
+            "from a backup to get its state back");
 }
 
 result<void> check_key(std::string_view what, std::string_view key) {
@@ -255,7 +275,7 @@ result<void> store::scan_domains(
     if (auto r = fn(from_val(k), from_val(v)); !r) {
       ::mdb_cursor_close(cur);
       return error(error_kind::storage,
-                   r.err().detail + " (domain " + std::string(from_val(k)) + ")");
+                   r.err().detail + " (domain " + shown_key(from_val(k)) + ")");
     }
   }
   ::mdb_cursor_close(cur);
@@ -265,9 +285,11 @@ result<void> store::scan_domains(
 
 result<void> store::for_each_domain(const std::function<void(const domain_record&)>& fn) const {
   domain_record rec;
-  return scan_domains([&](std::string_view, std::string_view value) -> result<void> {
-    if (auto r = decode(value, rec); !r) return r;
-    fn(rec);
+  return scan_domains([&](std::string_view key, std::string_view value) -> result<void> {
+    if (auto r = decode(value, rec); !r)
+      report_skipped(key, r.err());
+    else
+      fn(rec);
     return {};
   });
 }
@@ -275,8 +297,12 @@ result<void> store::for_each_domain(const std::function<void(const domain_record
 result<std::vector<domain_record>> store::list_domains() const {
   std::vector<domain_record> out;
   if (auto s = stats(); s) out.reserve(s->domains);
-  auto r = scan_domains([&](std::string_view, std::string_view value) -> result<void> {
-    return decode(value, out.emplace_back());
+  auto r = scan_domains([&](std::string_view key, std::string_view value) -> result<void> {
+    if (auto decoded = decode(value, out.emplace_back()); !decoded) {
+      out.pop_back();
+      report_skipped(key, decoded.err());
+    }
+    return {};
   });
   if (!r) return std::move(r).err();
   return out;

@@ -80,10 +80,12 @@ class store {
   result<void> commit(const write_batch& batch) { return commit(std::span(&batch, 1)); }
 
   result<std::optional<domain_record>> get_domain(std::string_view name) const;
-  /// All domain records, sorted by name, from one snapshot.
+  /// All domain records, sorted by name, from one snapshot. A record that does not decode
+  /// is skipped and logged by its key (never its bytes).
   result<std::vector<domain_record>> list_domains() const;
-  /// Calls fn for every domain record, sorted by name, from one snapshot. fn runs inside a
-  /// read transaction: keep it short and do not commit from it.
+  /// Calls fn for every domain record, sorted by name, from one snapshot, skipping damaged
+  /// ones as list_domains does. fn runs inside a read transaction: keep it short and do
+  /// not commit from it.
   result<void> for_each_domain(const std::function<void(const domain_record&)>& fn) const;
   result<std::optional<cert_pair>> get_certs(std::string_view name) const;
   result<std::optional<account_record>> get_account(std::string_view directory_url) const;
