@@ -18,6 +18,9 @@ struct daemon_options {
   /// Overrides the configuration's state_dir when set (tests).
   std::filesystem::path state_dir;
   std::size_t worker_threads = 2;
+  /// --new-state: begin with an empty state where the state looks lost (see
+  /// storage::env_options::allow_new_state and refuse_state_lost_with_exports).
+  bool allow_new_state = false;
 };
 
 /// The running certificate daemon (not to be confused with protocol::io_engine, its

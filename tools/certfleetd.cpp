@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
   app.add_option("--config-dir", config_dir, "configuration directory")->capture_default_str();
   app.add_option("--state-dir", state_dir,
                  "state directory (overrides state_dir in certfleet.conf)");
+  bool new_state = false;
+  app.add_flag("--new-state", new_state,
+               "begin with an empty state where the state looks lost (data.mdb missing or "
+               "empty); every certificate and the ACME account are obtained again");
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
   app.add_option("--threads", threads, "actor scheduler threads")
       ->capture_default_str()
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
   actors::daemon_options options;
   options.state_dir = state_dir;
   options.worker_threads = threads;
+  options.allow_new_state = new_state;
   auto engine = actors::daemon::start(std::move(*loaded.value), options);
   if (!engine) {
     std::cerr << "certfleetd: " << engine.err().detail << "\n";

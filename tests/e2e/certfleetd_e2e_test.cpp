@@ -411,5 +411,67 @@ TEST(certfleetd_e2e, a_full_disk_keeps_issued_certificates_until_space_is_back) 
   EXPECT_EQ(d.log().find("PRIVATE KEY"), std::string::npos);
 }
 
+TEST(certfleetd_e2e, damaged_or_lost_state_is_refused_with_what_to_do) {
+  pebble_harness pebble;
+  temp_dir out;
+  const auto exports = out.path() / "export";
+  const auto domains = names(2, "lost");
+  certfleetd_process d(pebble, domains, "export_dir " + exports.string() + "\n");
+  d.start();
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        return d.all_issued() && std::filesystem::exists(exports / (domains[0] + ".pem")) &&
+               std::filesystem::exists(exports / (domains[1] + ".pem"));
+      },
+      60s))
+      << d.log();
+  ASSERT_EQ(d.stop(), 0);
+  const auto data = d.state_dir() / "data.mdb";
+  const auto backup = out.path() / "data.mdb.backup";
+  std::filesystem::copy_file(data, backup);
+  const auto restore = [&] {
+    std::filesystem::copy_file(backup, data, std::filesystem::copy_options::overwrite_existing);
+  };
+
+  // Truncated to half: a message, not SIGBUS, from the daemon and from the CLI.
+  std::filesystem::resize_file(data, std::filesystem::file_size(data) / 2);
+  auto refused = d.start_expecting_refusal();
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_NE(refused.out.find("(it was truncated): restore it from a backup"), std::string::npos)
+      << refused.out;
+  const auto status = d.cli("status");
+  EXPECT_NE(status.exit_code, 0);
+  EXPECT_LT(status.exit_code, 128) << "killed by a signal: " << status.out;
+  EXPECT_NE(status.out.find("was truncated"), std::string::npos) << status.out;
+
+  // Emptied: refused, since starting over would order every certificate again.
+  std::filesystem::resize_file(data, 0);
+  refused = d.start_expecting_refusal();
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_NE(refused.out.find(data.string() + " is empty"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("--new-state"), std::string::npos) << refused.out;
+
+  // The whole state directory gone, but export_dir shows certificates were issued.
+  std::filesystem::remove_all(d.state_dir());
+  refused = d.start_expecting_refusal();
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_NE(refused.out.find(exports.string() + " (export_dir) holds certificates"),
+            std::string::npos)
+      << refused.out;
+  EXPECT_EQ(certificates_issued_by(pebble), 2) << "a refused start ordered anyway";
+
+  // The operator's choice: --new-state starts over and obtains both again.
+  d.start({"--new-state"});
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  EXPECT_EQ(certificates_issued_by(pebble), 4);
+  ASSERT_EQ(d.stop(), 0);
+
+  // A restored backup is what it was: both certificates, nothing ordered again.
+  restore();
+  d.start();
+  EXPECT_TRUE(d.all_issued());
+  EXPECT_EQ(certificates_issued_by(pebble), 4);
+}
+
 }  // namespace
 }  // namespace certfleet::testing

@@ -10,6 +10,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+
+#include "control/client.hpp"
 #include "storage/store.hpp"
 
 namespace certfleet::testing {
@@ -41,23 +44,55 @@ certfleetd_process::certfleetd_process(const pebble_harness& pebble,
 
 certfleetd_process::~certfleetd_process() {
   if (running()) kill9();
+  // Every e2e run doubles as a check that no key reaches the log (hardening issue #17).
+  if (log().find("PRIVATE KEY") != std::string::npos)
+    ADD_FAILURE() << "certfleetd logged key material:\n" << log();
 }
 
-void certfleetd_process::start() {
+void certfleetd_process::spawn(const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args{daemon_binary, "--config-dir", conf_.string()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
     const int log =
         ::open((dir_.path() / "certfleetd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     ::dup2(log, 2);
-    ::execl(daemon_binary.c_str(), daemon_binary.c_str(), "--config-dir", conf_.c_str(),
-            static_cast<char*>(nullptr));
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+}
+
+cli_result certfleetd_process::start_expecting_refusal(const std::vector<std::string>& extra_args) {
+  const auto logged_before = log().size();
+  spawn(extra_args);
+  cli_result r;
+  int status = 0;
+  for (int i = 0; i < 200 && pid_ > 0; ++i) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  if (pid_ > 0) kill9();  // it started after all: exit_code stays -1
+  r.out = log().substr(logged_before);
+  return r;
+}
+
+void certfleetd_process::start(const std::vector<std::string>& extra_args) {
+  spawn(extra_args);
+  // Ready when this daemon answers a ping: a control.sock left by a killed one does not
+  // answer, and a test that signals the daemon before it set up its handlers would kill it.
   const bool up = wait_until(
       [&] {
-        return cli("retry --help").exit_code == 0 &&
-               std::filesystem::exists(state_ / "control.sock");
+        auto answer =
+            control::ask(state_ / "control.sock", control::ping_request{}, std::chrono::seconds(5));
+        return answer && std::holds_alternative<control::ping_response>(*answer);
       },
       std::chrono::seconds(20));
   if (!up || !running()) throw std::runtime_error("certfleetd did not start:\n" + log());

@@ -25,10 +25,14 @@ class certfleetd_process {
   /// Writes a configuration for `domains` (the first is also `me`) against pebble.
   certfleetd_process(const pebble_harness& pebble, const std::vector<std::string>& domains,
                      const std::string& extra_conf = "");
+  /// Stops the daemon; fails the running test if its log ever held key material.
   ~certfleetd_process();
 
   /// Starts the daemon and waits (bounded) until its control socket answers.
-  void start();
+  void start(const std::vector<std::string>& extra_args = {});
+  /// Starts the daemon where it must refuse to start: waits (bounded) for it to exit and
+  /// returns its exit status and what it wrote to stderr.
+  cli_result start_expecting_refusal(const std::vector<std::string>& extra_args = {});
   void kill9();
   /// SIGTERM and wait for a clean exit; returns the exit status.
   int stop();
@@ -52,6 +56,8 @@ class certfleetd_process {
   std::filesystem::path conf_, state_;
   std::size_t domain_count_ = 0;
   pid_t pid_ = -1;
+
+  void spawn(const std::vector<std::string>& extra_args);
 };
 
 }  // namespace certfleet::testing
