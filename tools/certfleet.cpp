@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "control/server.hpp"
+#include "core/process_guard.hpp"
 #include "core/time.hpp"
 #include "storage/store.hpp"
 #include "tools/cli/cert_for.hpp"
@@ -64,6 +65,8 @@ int cmd_warnings(const global_options& g) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_memory_private();  // `certfleet cert-for` and `csr` handle private keys too
+  explain_fatal_signals("certfleet");
   CLI::App app{"certfleet: status and control of certfleetd's certificates"};
   app.require_subcommand(1);
   global_options g;

@@ -11,6 +11,7 @@
 #include "actors/system.hpp"
 #include "config/configuration.hpp"
 #include "core/log.hpp"
+#include "core/process_guard.hpp"
 
 using namespace certfleet;
 
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
   // arena can use. Two arenas: ~40 B less resident memory per domain at 100k
   // domains (one arena measured no better).
   mallopt(M_ARENA_MAX, 2);
+  keep_memory_private();
+  explain_fatal_signals("certfleetd");
   CLI::App app{
       "certfleetd: obtains and renews TLS certificates over ACME for every configured domain"};
   std::string config_dir = "/etc/certfleet";
