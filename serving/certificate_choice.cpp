@@ -1,13 +1,10 @@
 #include "serving/certificate_choice.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <sys/stat.h>
 #include <fstream>
 #include <sstream>
 
 #include "protocol/crypto/crypto.hpp"
+#include "serving/private_dir.hpp"
 
 namespace certfleet::serving {
 
@@ -225,25 +222,16 @@ result<pem_pair> load_or_create_self_signed(const std::filesystem::path& dir,
   std::string reason;
   if (auto existing = load_files(cert_path, key_path, now, reason)) return *existing;
 
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  ::chmod(dir.c_str(), 0700);
+  // Written like exports (serving/private_dir.hpp): no symlink followed, atomic, 0600.
+  auto out = private_dir::open(dir, "state_dir");
+  if (!out) return std::move(out).err();
   auto key = private_key::generate(key_type::ec_p256);
   if (!key) return std::move(key).err();
   auto cert = protocol::make_self_signed_pem(*key, name, std::chrono::hours(24 * 365), now);
   if (!cert) return std::move(cert).err();
   const std::string key_pem = key->to_pem();
-  // The key file is created 0600 before anything is written into it.
-  const int fd = ::open(key_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 ||
-      ::write(fd, key_pem.data(), key_pem.size()) != static_cast<ssize_t>(key_pem.size())) {
-    if (fd >= 0) ::close(fd);
-    return error{error_kind::storage, "cannot write " + key_path.string() +
-                                          "; check that the state directory is writable"};
-  }
-  ::fchmod(fd, 0600);
-  ::close(fd);
-  std::ofstream(cert_path) << *cert;
+  if (auto r = out->replace_file(name + ".key", key_pem, 0600); !r) return std::move(r).err();
+  if (auto r = out->replace_file(name + ".crt", *cert, 0644); !r) return std::move(r).err();
   return pem_pair{*cert, key_pem};
 }
 
