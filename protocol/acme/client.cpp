@@ -157,12 +157,31 @@ asio::awaitable<result<acme_order>> acme_client::new_order(
   json payload;  // GCC 12 miscompiles braced json temporaries inside co_await
   payload["identifiers"] = std::move(ids);
   const auto pass = co_await ca_pacing::enter_gate(pacing_);
+  if (auto held = new_orders_held()) co_return std::move(*held);
   auto res = co_await post(dir->new_order, payload);
-  if (!res) co_return std::move(res).err();
+  if (!res) {
+    if (res.err().kind == error_kind::rate_limited) hold_new_orders(res.err());
+    co_return std::move(res).err();
+  }
   if (res->location.empty()) {
     co_return error{error_kind::bad_response, "the CA created an order but sent no Location", true};
   }
   co_return parse_order(res->location, res->body);
+}
+
+void acme_client::hold_new_orders(const error& rate_limited) {
+  const auto pause = rate_limited.retry_after.value_or(std::chrono::seconds(60));
+  new_orders_held_until_ = std::chrono::steady_clock::now() + pause;
+  new_orders_held_because_ = rate_limited;
+}
+
+std::optional<error> acme_client::new_orders_held() const {
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= new_orders_held_until_) return std::nullopt;
+  error e = new_orders_held_because_;
+  e.retry_after = std::chrono::ceil<std::chrono::seconds>(new_orders_held_until_ - now);
+  e.detail += " (this order was not sent: the CA's Retry-After has not passed)";
+  return e;
 }
 
 asio::awaitable<result<acme_order>> acme_client::fetch_order(const std::string& url) {

@@ -117,6 +117,11 @@ class acme_client {
                                             const http_response& res) const;
   boost::asio::awaitable<result<std::string>> account_request(
       std::shared_ptr<const private_key> key, nlohmann::json payload);
+  /// After a rateLimited answer to a new order, the orders waiting at the gate would
+  /// get the same answer and each would count against the account's limits: until the
+  /// answer's Retry-After (60 s without one) they fail here without reaching the CA.
+  void hold_new_orders(const error& rate_limited);
+  std::optional<error> new_orders_held() const;
 
   http_client& http_;
   std::string directory_url_;
@@ -127,6 +132,8 @@ class acme_client {
   std::string account_url_;
   std::size_t bad_nonces_seen_ = 0;
   std::shared_ptr<ca_pacing> pacing_ = std::make_shared<ca_pacing>();
+  std::chrono::steady_clock::time_point new_orders_held_until_{};
+  error new_orders_held_because_;
 };
 
 }  // namespace certfleet::protocol

@@ -271,6 +271,13 @@ struct pacing_ca {
               send(s, "HTTP/1.1 200 OK\r\nReplay-Nonce: n\r\nContent-Length: 0\r\n\r\n");
             } else if (req->starts_with("POST /order/1 ")) {
               send(s, json_reply("200 OK", order));
+            } else if (req->starts_with("POST /order ") && rate_limit_orders) {
+              ++orders_refused;
+              std::this_thread::sleep_for(100ms);  // the other orders queue at the gate
+              send(s, json_reply("429 Too Many Requests",
+                                 R"({"type":"urn:ietf:params:acme:error:rateLimited",)"
+                                 R"("detail":"too many new orders recently"})",
+                                 "Retry-After: 3600\r\n"));
             } else if (req->starts_with("POST /order ") || req->starts_with("POST /authz/")) {
               const int now = ++in_flight;
               int seen = most_at_once;
@@ -301,6 +308,8 @@ struct pacing_ca {
 
   std::atomic<int> in_flight{0};
   std::atomic<int> most_at_once{0};
+  std::atomic<bool> rate_limit_orders{false};
+  std::atomic<int> orders_refused{0};
   fake_peer peer;
 };
 
@@ -340,6 +349,32 @@ TEST_F(acme_client_pacing, new_orders_and_authorization_fetches_reach_the_ca_one
       << "pebble 2.4 deadlocks on a new order and an authorization fetch at once";
   EXPECT_GE(http_.connections_opened(), 2u)
       << "the four ran concurrently, each on its own connection";
+}
+
+asio::awaitable<result<acme_order>> order_one(acme_client& client) {
+  std::vector<std::string> domains{"a.example"};
+  co_return co_await client.new_order(domains);
+}
+
+// Breaks when new_order sends every order queued at the gate after a 429 (checked by
+// dropping the new_orders_held() line): each would count against the account's limit.
+TEST_F(acme_client_pacing, orders_queued_behind_a_rate_limited_one_are_not_sent) {
+  acme_client& client = client_with();
+  ca_.rate_limit_orders = true;
+  std::vector<std::future<result<acme_order>>> runs;
+  for (int i = 0; i < 4; ++i) runs.push_back(io_.start(order_one(client)));
+  for (auto& r : runs) {
+    auto order = io_thread::wait(std::move(r));
+    ASSERT_FALSE(order);
+    EXPECT_EQ(order.err().kind, error_kind::rate_limited) << order.err().detail;
+    ASSERT_TRUE(order.err().retry_after);
+    EXPECT_GT(*order.err().retry_after, std::chrono::seconds(3500));
+    EXPECT_LE(*order.err().retry_after, std::chrono::seconds(3600));
+  }
+  EXPECT_EQ(ca_.orders_refused.load(), 1);
+  // A later order is held too, until the Retry-After has passed.
+  EXPECT_FALSE(io_thread::wait(io_.start(order_one(client))));
+  EXPECT_EQ(ca_.orders_refused.load(), 1);
 }
 
 asio::awaitable<std::chrono::steady_clock::duration> timed_order_wait(acme_client& client,
