@@ -1,5 +1,7 @@
 #include "storage/lmdb_env.hpp"
 
+#include "core/process_guard.hpp"
+
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -220,6 +222,10 @@ result<std::unique_ptr<lmdb_env>> lmdb_env::open(const fs::path& dir_in, open_mo
     rc = ::mdb_env_set_mapsize(env, opts.initial_map_size);
   unsigned flags = MDB_NOTLS | (mode == open_mode::read_only ? MDB_RDONLY : 0u);
   if (rc == 0) rc = ::mdb_env_open(env, dir.c_str(), flags, 0600);
+  if (rc == 0) {
+    mdb_filehandle_t fd = -1;
+    if (::mdb_env_get_fd(env, &fd) == 0) close_on_exec(fd);  // LMDB opens it without
+  }
   if (rc != 0) {
     if (env != nullptr) ::mdb_env_close(env);
     unregister();

@@ -14,6 +14,7 @@
 #include <list>
 #include <unordered_map>
 
+#include "core/process_guard.hpp"
 #include "protocol/net/listen_address.hpp"
 
 namespace certfleet::protocol {
@@ -107,6 +108,7 @@ asio::awaitable<void> accept_loop::run(std::shared_ptr<state> s, connection_hand
       }
       continue;
     }
+    close_on_exec(socket.native_handle());
     const auto peer = socket.remote_endpoint(ec);
     std::string address = ec ? std::string() : peer.address().to_string();
     // At a cap, an idle connection makes room; when every one is busy with a request,

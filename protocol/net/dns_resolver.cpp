@@ -1,5 +1,7 @@
 #include "protocol/net/dns_resolver.hpp"
 
+#include "core/process_guard.hpp"
+
 #include <ares.h>
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -192,6 +194,13 @@ result<std::unique_ptr<dns_resolver>> dns_resolver::create(asio::any_io_executor
                                          ares_strerror(rc) +
                                          "; check /etc/resolv.conf or dns_servers"};
   }
+  ares_set_socket_callback(
+      i->channel,
+      [](ares_socket_t fd, int, void*) {
+        close_on_exec(fd);
+        return 0;
+      },
+      nullptr);
   if (!servers.empty()) {
     std::string csv;
     for (const auto& s : servers) csv += (csv.empty() ? "" : ",") + s;

@@ -15,6 +15,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <stdexcept>
 
+#include "core/process_guard.hpp"
 #include "protocol/net/asio_names.hpp"
 #include "protocol/net/tls_transport.hpp"
 
@@ -195,6 +196,7 @@ asio::awaitable<result<std::unique_ptr<http_client::connection>>> http_client::c
     if (deadline.timed_out()) ec = beast::error::timeout;
   }
   if (ec) co_return network_error("connecting to", url, ec);
+  close_on_exec(stream.socket().native_handle());
   stream.socket().set_option(tcp::no_delay(true), ec);
   ec = stream.start(url.tls ? tls_->native_handle() : nullptr, url.host);
   if (ec)

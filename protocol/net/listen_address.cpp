@@ -1,5 +1,7 @@
 #include "protocol/net/listen_address.hpp"
 
+#include "core/process_guard.hpp"
+
 namespace certfleet::protocol {
 
 namespace asio = boost::asio;
@@ -41,6 +43,7 @@ result<void> bind_and_listen(tcp::acceptor& acceptor, const std::string& address
   }
   tcp::endpoint endpoint(ip, hp->second);
   acceptor.open(endpoint.protocol(), ec);
+  if (!ec) close_on_exec(acceptor.native_handle());
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);

@@ -1,6 +1,7 @@
 // The real certfleetd and certfleet binaries against a real pebble.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -261,6 +262,24 @@ TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
                     " -servername " + name + " 2>/dev/null | openssl x509 -noout -subject");
     const std::string expected = name == domains[1] ? name : domains.front();  // me
     EXPECT_NE(subject.find("CN = " + expected), std::string::npos) << name << ": " << subject;
+  }
+  // Nothing the daemon holds leaks into the hook or anything else it starts: listening and
+  // accepted sockets (one held open on each listener here), LMDB's files, CA connections.
+  {
+    std::vector<int> held;
+    for (const int port : {https_port, static_cast<int>(pebble.http01_port())}) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(static_cast<std::uint16_t>(port));
+      to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0) << port;
+      held.push_back(fd);
+    }
+    std::this_thread::sleep_for(200ms);  // let the daemon accept them
+    const auto leaks = d.inheritable_descriptors();
+    EXPECT_TRUE(leaks.empty()) << ::testing::PrintToString(leaks);
+    for (const int fd : held) ::close(fd);
   }
   auto report = d.cli("cert-for --service smtp");
   EXPECT_EQ(report.exit_code, 0);

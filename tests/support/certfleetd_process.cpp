@@ -61,6 +61,8 @@ void certfleetd_process::spawn(const std::vector<std::string>& extra_args) {
     const int log =
         ::open((dir_.path() / "certfleetd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     ::dup2(log, 2);
+    // Only what the daemon opens itself may show up in inheritable_descriptors().
+    ::close_range(3, ~0U, 0);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
@@ -160,6 +162,23 @@ bool certfleetd_process::all_issued() const {
   for (const auto& r : records())
     if (r.configured && r.has_cert()) ++issued;
   return issued == domain_count_;
+}
+
+std::vector<std::string> certfleetd_process::inheritable_descriptors() const {
+  std::vector<std::string> found;
+  const auto proc = std::filesystem::path("/proc") / std::to_string(pid_);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(proc / "fd", ec)) {
+    const std::string fd = entry.path().filename();
+    if (std::stoi(fd) <= 2) continue;
+    std::ifstream info(proc / "fdinfo" / fd);
+    std::string key, flags;
+    while (info >> key >> flags && key != "flags:") continue;
+    // fdinfo's flags are octal open flags; O_CLOEXEC is 02000000.
+    if (key == "flags:" && (std::stoul(flags, nullptr, 8) & O_CLOEXEC) == 0)
+      found.push_back(fd + " -> " + std::filesystem::read_symlink(entry.path(), ec).string());
+  }
+  return found;
 }
 
 std::string certfleetd_process::log() const {

@@ -50,6 +50,9 @@ class certfleetd_process {
   const std::filesystem::path& conf_dir() const { return conf_; }
   const std::filesystem::path& state_dir() const { return state_; }
   std::string log() const;
+  /// The daemon's descriptors above stderr that a child it starts would inherit (not
+  /// close-on-exec), each as "fd -> target".
+  std::vector<std::string> inheritable_descriptors() const;
 
  private:
   temp_dir dir_;
