@@ -64,6 +64,19 @@ TEST(order_queue, renewals_are_exempt_from_the_budget_and_pass_blocked_new_order
   EXPECT_EQ(q.waiting(), 1u);
 }
 
+// Breaks when pop() takes a token for renewals too (`tokens_ -= 1.0` without the
+// has_cert check, the mutation the test above let through).
+TEST(order_queue, renewals_leave_the_budget_to_new_orders) {
+  queue q({2, 3h}, 100, t0);
+  for (int i = 0; i < 3; ++i) q.push(renewal("r" + std::to_string(i), from_unix_us(5)));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(q.pop(t0)) << i;
+  q.push(fresh("a"));
+  q.push(fresh("b"));
+  EXPECT_TRUE(q.pop(t0)) << "three renewals spent the budget of new orders";
+  EXPECT_TRUE(q.pop(t0));
+  EXPECT_FALSE(q.pop(t0)) << "and the budget still holds for new orders";
+}
+
 TEST(order_queue, rate_limited_pauses_every_order_until_retry_after) {
   queue q({300, 3h}, 10, t0);
   q.push(renewal("r", from_unix_us(5)));

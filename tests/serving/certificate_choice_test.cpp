@@ -121,6 +121,31 @@ TEST_F(choice_test, failed_registration_moves_down_the_list) {
   EXPECT_TRUE(explained);
 }
 
+// Breaks when try_lets_encrypt() takes the stored pair without the usable() check
+// (checked against that one-line removal): the README promises expired and mismatched
+// candidates are skipped, and the lookup here returns exactly such pairs.
+TEST_F(choice_test, an_expired_or_mismatched_lets_encrypt_certificate_is_skipped) {
+  add_rule("default", make("rule.default"), {});
+  lets_encrypt_["old.example.com"] = make("le.old", 24h, now - 48h);
+  const auto a = make("le.a"), b = make("le.b");
+  lets_encrypt_["mixed.example.com"] = pem_pair{a.chain_pem, b.key_pem};
+
+  const auto skipped_because = [](const choice& c, const std::string& domain) {
+    for (const auto& step : c.steps)
+      if (step.rule == "Let's Encrypt certificate for " + domain && !step.chosen)
+        return step.reason;
+    return std::string("(not skipped)");
+  };
+  auto expired = choose(service::https, "old.example.com");
+  EXPECT_EQ(chosen_cn(expired), "rule.default");
+  EXPECT_NE(skipped_because(expired, "old.example.com").find("expired on"), std::string::npos)
+      << skipped_because(expired, "old.example.com");
+  auto mixed = choose(service::https, "mixed.example.com");
+  EXPECT_EQ(chosen_cn(mixed), "rule.default");
+  EXPECT_NE(skipped_because(mixed, "mixed.example.com").find("do not match"), std::string::npos)
+      << skipped_because(mixed, "mixed.example.com");
+}
+
 TEST_F(choice_test, deprecated_files_come_before_the_server_default_per_service) {
   auto [crt, key] = write("files", make("files"));
   config_.settings.tls_certificate_files = config::certificate_files{crt, key};
