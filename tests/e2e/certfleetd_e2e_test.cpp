@@ -225,8 +225,8 @@ TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
   const int https_port = free_loopback_port();
   certfleetd_process d(pebble, domains,
                        "https_listen 127.0.0.1:" + std::to_string(https_port) + "\n" +
-                           "export_dir " + exports.string() + "\ndeploy_hook \"printf '%s\\n' >> " +
-                           hook_log.string() + "\"\n");
+                           "export_dir " + exports.string() + "\ndeploy_hook \"echo run >> " +
+                           hook_log.string() + "; printf '%s,' >> " + hook_log.string() + "\"\n");
   d.start();
   ASSERT_TRUE(d.wait_until(
       [&] {
@@ -238,6 +238,14 @@ TEST(certfleetd_e2e, new_certificates_are_exported_and_the_deploy_hook_runs) {
       },
       30s))
       << d.log();
+  {
+    // One run per batch (names issued within a second of each other), each name once:
+    // a hook run per domain would show 3 runs.
+    std::ifstream in(hook_log);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_LT(count(all, "run\n"), static_cast<int>(domains.size())) << all;
+    for (const auto& name : domains) EXPECT_EQ(count(all, name + ","), 1) << all;
+  }
   for (const auto& name : domains) {
     const auto pem = exports / (name + ".pem");
     ASSERT_TRUE(std::filesystem::exists(pem)) << name;
@@ -294,7 +302,7 @@ TEST(certfleetd_e2e, half_the_nonces_rejected_and_no_one_notices) {
   pebble_harness pebble(options);
   // 4 orders in flight, not 16: with half the nonces rejected pebble 2.4 sees about twice
   // the requests, and it stopped answering (every later request timed out) at 16 and at 8.
-  certfleetd_process d(pebble, names(200, "n"), "orders_in_flight 4\n");
+  certfleetd_process d(pebble, names(200, "n"));  // the default 16 orders in flight
   d.start();
   ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 300s)) << d.log();
   EXPECT_EQ(certificates_issued_by(pebble), 200) << "badNonce retries must not cost new orders";
@@ -490,6 +498,41 @@ TEST(certfleetd_e2e, damaged_or_lost_state_is_refused_with_what_to_do) {
   d.start();
   EXPECT_TRUE(d.all_issued());
   EXPECT_EQ(certificates_issued_by(pebble), 4);
+}
+
+TEST(certfleetd_e2e, rsa_keys_idn_names_and_the_seeds_command_names) {
+  pebble_harness pebble;
+  // An IDN as an operator types it; it is ordered, stored and shown as its A-label.
+  const std::string idn =
+                        "b\xc3\xbc"
+                        "cher.e2e.test",
+                    alabel = "xn--bcher-kva.e2e.test";
+  certfleetd_process d(pebble, {"rsa.e2e.test", idn}, "key_type rsa2048\n");
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.cli("status").out << d.log();
+  ASSERT_TRUE(record_of(d, alabel)) << "the IDN was not stored under its A-label";
+  expect_certificates_match_keys(d);
+  auto store = storage::store::open(d.state_dir(), storage::open_mode::read_only);
+  ASSERT_TRUE(store) << store.err().detail;
+  for (const std::string name : {"rsa.e2e.test", alabel.c_str()}) {
+    auto certs = store->get_certs(name);
+    ASSERT_TRUE(certs && *certs) << name;
+    auto key = protocol::private_key::from_pem((*certs)->current.key_pem);
+    ASSERT_TRUE(key) << name;
+    EXPECT_EQ(key->type(), key_type::rsa2048) << name;
+  }
+
+  // The seed's command names work as the short ones do.
+  const auto status = d.cli("lets_encrypt_status");
+  EXPECT_EQ(status.exit_code, 0) << status.out;
+  EXPECT_EQ(status.out, d.cli("status").out);
+  EXPECT_NE(status.out.find(alabel), std::string::npos) << status.out;
+  const auto retried = d.cli("lets_encrypt_retry " + alabel);
+  EXPECT_EQ(retried.exit_code, 0) << retried.out;
+  EXPECT_EQ(retried.out,
+            alabel + ": certificate is valid and not in its renewal window, nothing to do\n");
+  // And a name as the operator typed it finds the same domain.
+  EXPECT_EQ(d.cli("retry " + idn).out, retried.out);
 }
 
 }  // namespace
