@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -180,13 +182,30 @@ TEST_F(choice_test, bad_files_are_skipped_with_a_reason_naming_the_file) {
   EXPECT_NE(c.steps.front().reason.find("do not match"), std::string::npos)
       << c.steps.front().reason;
 
-  // Unreadable (mode 000; root reads anyway, so only check when not root).
+  // Unreadable (mode 000). Root reads it anyway, so as root (the README's test command)
+  // the check runs in a child that has become nobody.
+  auto [crt2, key2] = write("locked", make("locked"));
+  ::chmod(key2.c_str(), 0);
+  config_.settings.tls_certificate_files = config::certificate_files{crt2, key2};
+  const auto says_unreadable = [&] {
+    return choose(service::ftp, "").steps.front().reason.find("cannot be read") !=
+           std::string::npos;
+  };
   if (::geteuid() != 0) {
-    auto [crt2, key2] = write("locked", make("locked"));
-    ::chmod(key2.c_str(), 0);
-    config_.settings.tls_certificate_files = config::certificate_files{crt2, key2};
-    c = choose(service::ftp, "");
-    EXPECT_NE(c.steps.front().reason.find("cannot be read"), std::string::npos);
+    EXPECT_TRUE(says_unreadable());
+  } else {
+    ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      const uid_t nobody = 65534;
+      if (::setgid(nobody) != 0 || ::setuid(nobody) != 0) ::_exit(2);
+      ::_exit(says_unreadable() ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "as nobody, the unreadable key was not reported (exit status " << status << ")";
   }
 
   // Expired.
