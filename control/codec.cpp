@@ -14,6 +14,9 @@ template <class... Ts>
 struct overloaded : Ts... {
   using Ts::operator()...;
 };
+// Clang before 17 does not deduce an aggregate's template arguments (P1816) without a guide.
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
 
 // Strings come from the command line and from configuration files, so they may hold bytes
 // that are not UTF-8: replace those instead of letting dump() throw.
