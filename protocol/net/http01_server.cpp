@@ -2,6 +2,7 @@
 
 #include "protocol/net/accept_loop.hpp"
 #include "protocol/net/asio_names.hpp"
+#include "protocol/net/http01_answer.hpp"
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
@@ -13,37 +14,6 @@
 #include <boost/beast/http.hpp>
 
 namespace certfleet::protocol {
-
-namespace {
-
-constexpr std::string_view challenge_prefix = "/.well-known/acme-challenge/";
-
-http::response<http::string_body> make_response(const http::request<http::empty_body>& req,
-                                                http::status status, std::string body) {
-  http::response<http::string_body> res{status, req.version()};
-  res.set(http::field::server, "certfleet");
-  res.set(http::field::content_type, "text/plain");
-  res.keep_alive(req.keep_alive());
-  res.body() = std::move(body);
-  res.prepare_payload();
-  if (req.method() == http::verb::head) res.body().clear();
-  return res;
-}
-
-// Host header without a port, lower-cased.
-std::string host_of(const http::request<http::empty_body>& req) {
-  std::string host(req[http::field::host]);
-  if (!host.empty() && host.front() == '[') {
-    if (auto close = host.find(']'); close != std::string::npos)
-      host.resize(close + 1);  // "[v6]:80"
-  } else if (auto colon = host.find(':'); colon != std::string::npos) {
-    host.resize(colon);
-  }
-  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return host;
-}
-
-}  // namespace
 
 struct http01_server::impl {
   impl(asio::any_io_executor ex, const token_store& t, http01_options o,
@@ -61,28 +31,7 @@ struct http01_server::impl {
   accept_loop listener;
 
   http::response<http::string_body> answer(const http::request<http::empty_body>& req) {
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      auto res = make_response(req, http::status::method_not_allowed, "Method not allowed\n");
-      res.set(http::field::allow, "GET, HEAD");
-      return res;
-    }
-    const std::string_view target(req.target().data(), req.target().size());
-    if (target.starts_with(challenge_prefix)) {
-      // RFC 8555 §8.3: the body is exactly the key authorization.
-      if (auto key_auth = tokens.find(std::string(target.substr(challenge_prefix.size())))) {
-        return make_response(req, http::status::ok, *key_auth);
-      }
-      return make_response(req, http::status::not_found, "Not found\n");
-    }
-    if (options.redirect_to_https) {
-      const std::string host = host_of(req);
-      if (!host.empty() && options.redirect_to_https(host)) {
-        auto res = make_response(req, http::status::moved_permanently, "Moved\n");
-        res.set(http::field::location, "https://" + host + std::string(target));
-        return res;
-      }
-    }
-    return make_response(req, http::status::not_found, "Not found\n");
+    return http01_answer(req, tokens, options.redirect_to_https);
   }
 
   // Closing a socket with unread input makes the kernel send a reset, which can
@@ -120,7 +69,7 @@ struct http01_server::impl {
       if (ec) {
         // Oversized or malformed: answer 400 without echoing anything, then close.
         http::request<http::empty_body> dummy;
-        auto res = make_response(dummy, http::status::bad_request, "Bad request\n");
+        auto res = http01_response(dummy, http::status::bad_request, "Bad request\n");
         res.keep_alive(false);
         co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
         if (!ec) co_await drain(stream);
