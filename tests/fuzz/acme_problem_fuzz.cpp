@@ -16,9 +16,12 @@ using namespace certfleet;
 namespace {
 
 constexpr std::array<int, 8> statuses{400, 401, 403, 404, 429, 500, 503, 200};
-constexpr std::array<std::string_view, 6> content_types{
-    "application/problem+json", "application/json", "Application/Problem+JSON; charset=utf-8",
-    "text/html", "", "application/problem+json\xff\x01"};
+constexpr std::array<std::string_view, 6> content_types{"application/problem+json",
+                                                        "application/json",
+                                                        "Application/Problem+JSON; charset=utf-8",
+                                                        "text/html",
+                                                        "",
+                                                        "application/problem+json\xff\x01"};
 // 2026-12-06T00:00:00Z: any fixed "now" will do.
 const timestamp now = from_unix_us(1796515200LL * 1000000);
 

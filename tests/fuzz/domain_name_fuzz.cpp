@@ -13,7 +13,8 @@ namespace {
 void check_normal(const std::string& name) {
   FUZZ_CHECK(!name.empty() && name.size() <= config::max_domain_length);
   FUZZ_CHECK(name.find('.') != std::string::npos);
-  for (char c : name) FUZZ_CHECK((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.');
+  for (char c : name)
+    FUZZ_CHECK((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.');
   auto again = config::normalize_domain(name);
   FUZZ_CHECK(again.ok() && *again == name);
 }
@@ -25,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto name = config::normalize_domain(text)) check_normal(*name);
 
   std::vector<config::diagnostic> warnings;
-  for (const auto& name : config::parse_url_domains(text, "url_domains", warnings)) check_normal(name);
+  for (const auto& name : config::parse_url_domains(text, "url_domains", warnings))
+    check_normal(name);
   const std::string me = config::parse_me(text, "me", warnings);
   if (!me.empty()) check_normal(me);
   return 0;

@@ -51,8 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view target(req.target().data(), req.target().size());
     const bool is_get = req.method() == http::verb::get;
     const bool served = res.result() == http::status::ok;
-    FUZZ_CHECK(served == ((is_get || req.method() == http::verb::head) &&
-                          target == std::string(protocol::http01_challenge_prefix) + std::string(token)));
+    FUZZ_CHECK(served ==
+               ((is_get || req.method() == http::verb::head) &&
+                target == std::string(protocol::http01_challenge_prefix) + std::string(token)));
     if (served && is_get) FUZZ_CHECK(res.body() == key_authorization);
     if (!served) FUZZ_CHECK(res.body().size() < 32);  // a fixed text, never the input
     if (res.result() == http::status::moved_permanently) FUZZ_CHECK(r != nullptr);

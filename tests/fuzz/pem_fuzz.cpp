@@ -15,7 +15,8 @@ using namespace certfleet::protocol;
 namespace {
 
 const private_key& other_key() {
-  static const auto* key = new private_key(std::move(private_key::generate(key_type::ec_p256)).value());
+  static const auto* key =
+      new private_key(std::move(private_key::generate(key_type::ec_p256)).value());
   return *key;
 }
 

@@ -27,8 +27,8 @@ domain_record dirty_domain() {
 }
 
 cert_record dirty_cert() {
-  return cert_record{"stale.example.com", "stale chain", "stale key", from_unix_us(1),
-                     from_unix_us(2), "ff"};
+  return cert_record{"stale.example.com", "stale chain",   "stale key",
+                     from_unix_us(1),     from_unix_us(2), "ff"};
 }
 
 template <class Record, class Encode>
