@@ -297,14 +297,24 @@ std::string unknown_directive_message(std::string_view name) {
   const std::string wanted = lower(name);
   const directive_spec* best = nullptr;
   std::size_t best_distance = 0;
+  const auto close_enough = [](const directive_spec& spec) {
+    return std::max<std::size_t>(2, spec.name.size() / 4);
+  };
   for (const directive_spec& spec : specs()) {
+    // The distance is at least the difference in length: skip names that cannot be close
+    // (a 4 KB unknown name against every directive cost 1.6 s per MB of config, found by
+    // the config_file fuzzer).
+    const std::size_t length_gap = wanted.size() > spec.name.size()
+                                       ? wanted.size() - spec.name.size()
+                                       : spec.name.size() - wanted.size();
+    if (length_gap > close_enough(spec)) continue;
     const std::size_t d = edit_distance(wanted, spec.name);
     if (best == nullptr || d < best_distance) {
       best = &spec;
       best_distance = d;
     }
   }
-  if (best != nullptr && best_distance <= std::max<std::size_t>(2, best->name.size() / 4)) {
+  if (best != nullptr && best_distance <= close_enough(*best)) {
     message += "; did you mean \"" + std::string(best->name) + "\"?";
   }
   return message;

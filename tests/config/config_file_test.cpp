@@ -193,6 +193,12 @@ TEST(config_file, unknown_directive_suggests_the_closest) {
 
 TEST(config_file, unknown_directive_without_a_close_match) {
   EXPECT_EQ(parse_error("frobnicate yes"), "certfleet.conf:1: unknown directive \"frobnicate\"");
+  // Names much longer or shorter than any directive are not compared letter by letter.
+  const std::string state_dirs(4000, 's');
+  EXPECT_EQ(parse_error(state_dirs + " x"),
+            "certfleet.conf:1: unknown directive \"" + state_dirs + "\"");
+  EXPECT_EQ(parse_error("state_dirx /x"),
+            "certfleet.conf:1: unknown directive \"state_dirx\"; did you mean \"state_dir\"?");
 }
 
 TEST(config_file, equals_sign_instead_of_space) {
