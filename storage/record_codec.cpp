@@ -73,8 +73,11 @@ class reader {
   result<void> finish() {
     if (error_ == nullptr && p_ != end_) fail("trailing bytes");
     if (error_ == nullptr) return {};
-    return error(error_kind::storage, std::string("stored ") + what_ + " is corrupt: " + error_ +
-                                          " at byte " + std::to_string(error_at_));
+    // Not retryable, unlike most storage errors: reading the same bytes again fails again.
+    return error(error_kind::storage,
+                 std::string("stored ") + what_ + " is corrupt: " + error_ + " at byte " +
+                     std::to_string(error_at_),
+                 false);
   }
 
  private:

@@ -28,6 +28,7 @@ void expect_every_prefix_rejected(const std::string& bytes) {
     auto res = decode(std::string_view(bytes).substr(0, n), r);
     ASSERT_FALSE(res.ok()) << "prefix of " << n << " of " << bytes.size() << " bytes accepted";
     EXPECT_EQ(res.err().kind, error_kind::storage);
+    EXPECT_FALSE(res.err().retryable) << "the same bytes decode no better later";
     EXPECT_EQ(res.err().detail.find("SECRET"), std::string::npos);
   }
 }
