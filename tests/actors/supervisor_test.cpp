@@ -126,5 +126,36 @@ TEST_F(supervisor_test, domains_removed_while_stopped_are_retired_at_start) {
       << ::testing::PrintToString(written);
 }
 
+// Breaks when the down handler restarts without counting (drop the restart_budget
+// check) or never restarts (return before spawn_domain).
+TEST_F(supervisor_test, a_crashing_domain_is_restarted_five_times_an_hour_then_left_stopped) {
+  configure("a.example b.example");
+  start();
+  // The domain actors are the supervisor's own; the test reaches them through its state
+  // (the test coordinator runs everything on this thread).
+  using supervisor_impl = caf::stateful_actor<supervisor_state, supervisor_actor::base>;
+  auto* sup = dynamic_cast<supervisor_impl*>(caf::actor_cast<caf::abstract_actor*>(supervisor_));
+  ASSERT_NE(sup, nullptr);
+  ::testing::internal::CaptureStderr();  // the log
+  for (int crash = 1; crash <= 6; ++crash) {
+    auto it = sup->state.domains.find("a.example");
+    ASSERT_NE(it, sup->state.domains.end()) << "not restarted after crash " << crash - 1;
+    caf::anon_send_exit(it->second, caf::exit_reason::kill);
+    run();
+    EXPECT_EQ(running(), crash <= 5 ? 2u : 1u) << "after crash " << crash;
+  }
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(logged.find("domain=a.example crashed 5 times within an hour; not restarting it. "
+                        "Run certfleet reload to try again"),
+            std::string::npos)
+      << logged;
+  EXPECT_EQ(sup->state.domains.count("b.example"), 1u) << "a neighbour was touched";
+  // A reload starts it again, as the log line says.
+  auto [ok, report, errors] = ask<bool, reload_report, std::string>(reload_atom::value);
+  ASSERT_TRUE(ok) << errors;
+  EXPECT_EQ(report.added, std::vector<std::string>{"a.example"});
+  EXPECT_EQ(running(), 2u);
+}
+
 }  // namespace
 }  // namespace certfleet::actors::testing
