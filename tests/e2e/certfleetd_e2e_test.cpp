@@ -536,5 +536,55 @@ TEST(certfleetd_e2e, rsa_keys_idn_names_and_the_seeds_command_names) {
   EXPECT_EQ(d.cli("retry " + idn).out, retried.out);
 }
 
+// The subject CN the HTTPS listener on `port` serves for SNI `name`.
+std::string served_cn(int port, const std::string& name) {
+  const std::string pem =
+      run_command("echo | openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                  " -servername " + name + " 2>/dev/null | openssl x509");
+  auto info = protocol::parse_certificate_pem(pem);
+  return info ? info->subject_cn : "(none served)";
+}
+
+// The seed's precedence through the real daemon's TLS listener, not only choose_certificate:
+// server_name rules > Let's Encrypt > rules without server_name > deprecated files.
+TEST(certfleetd_e2e, the_https_listener_serves_by_the_seeds_precedence) {
+  pebble_harness pebble;
+  temp_dir files;
+  const auto write_pair = [&](const std::string& file, const std::string& cn) {
+    auto key = protocol::private_key::generate(key_type::ec_p256);
+    auto cert =
+        protocol::make_self_signed_pem(*key, cn, std::chrono::hours(24 * 30), wall_clock{}.now());
+    std::ofstream(files.path() / (file + ".crt")) << *cert;
+    std::ofstream(files.path() / (file + ".key")) << key->to_pem();
+    return (files.path() / (file + ".crt")).string() + " " +
+           (files.path() / (file + ".key")).string();
+  };
+  const int port = free_loopback_port();
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  const auto domains = names(2, "prec");
+  certfleetd_process d(pebble, domains, "https_listen " + address + "\n");
+  const std::string named_rule = address + " " + write_pair("named", "manual.named") +
+                                 " server_name=" + domains[1] + ",www.manual.test\n";
+  std::ofstream(d.conf_dir() / "httpd.ssl.listen")
+      << named_rule << address << " " << write_pair("default", "manual.default") << "\n";
+  write_pair("httpd.ssl", "deprecated.https");
+  std::filesystem::copy_file(files.path() / "httpd.ssl.crt", d.conf_dir() / "httpd.ssl.crt");
+  std::filesystem::copy_file(files.path() / "httpd.ssl.key", d.conf_dir() / "httpd.ssl.key");
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+
+  EXPECT_EQ(served_cn(port, domains[1]), "manual.named") << "server_name beats Let's Encrypt";
+  EXPECT_EQ(served_cn(port, "www.manual.test"), "manual.named");
+  EXPECT_EQ(served_cn(port, domains[0]), domains[0]) << "Let's Encrypt beats no server_name";
+  EXPECT_EQ(served_cn(port, "other.test"), "manual.default");
+
+  // Without the rule without server_name, the deprecated httpd.ssl.crt comes next.
+  std::ofstream(d.conf_dir() / "httpd.ssl.listen") << named_rule;
+  const auto reloaded = d.cli("reload");
+  ASSERT_EQ(reloaded.exit_code, 0) << reloaded.out;
+  EXPECT_EQ(served_cn(port, "other.test"), "deprecated.https");
+  EXPECT_EQ(served_cn(port, domains[0]), domains[0]);
+}
+
 }  // namespace
 }  // namespace certfleet::testing
