@@ -337,12 +337,18 @@ TEST(certfleetd_e2e, kill_9_during_issuance_loses_nothing) {
   expect_certificates_match_keys(d);
 }
 
-// The serial of the certificate the HTTPS listener on `port` serves for `name` (SNI).
-std::string served_serial(int port, const std::string& name) {
+// The certificate the HTTPS listener on `port` serves for SNI `name`.
+std::optional<protocol::cert_info> served_certificate(int port, const std::string& name) {
   const std::string pem =
       run_command("echo | openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
                   " -servername " + name + " 2>/dev/null | openssl x509");
   auto info = protocol::parse_certificate_pem(pem);
+  if (!info) return std::nullopt;
+  return *info;
+}
+
+std::string served_serial(int port, const std::string& name) {
+  const auto info = served_certificate(port, name);
   return info ? info->serial_hex : "(none served)";
 }
 
@@ -536,12 +542,8 @@ TEST(certfleetd_e2e, rsa_keys_idn_names_and_the_seeds_command_names) {
   EXPECT_EQ(d.cli("retry " + idn).out, retried.out);
 }
 
-// The subject CN the HTTPS listener on `port` serves for SNI `name`.
 std::string served_cn(int port, const std::string& name) {
-  const std::string pem =
-      run_command("echo | openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
-                  " -servername " + name + " 2>/dev/null | openssl x509");
-  auto info = protocol::parse_certificate_pem(pem);
+  const auto info = served_certificate(port, name);
   return info ? info->subject_cn : "(none served)";
 }
 
