@@ -33,9 +33,18 @@ void write_fleet(const fs::path& dir) {
   ASSERT_TRUE(s.commit(b).ok());
 }
 
-void expect_damage_advice(const std::string& detail, const fs::path& file) {
-  EXPECT_NE(detail.find(file.string()), std::string::npos) << detail;
-  EXPECT_NE(detail.find("restore it from a backup, or move it aside"), std::string::npos) << detail;
+// Both the daemon's read-write open and the CLI's read-only one refuse the state, naming
+// the file, what to do and `why`.
+void expect_refused_as_damaged(const fs::path& dir, const fs::path& file, const std::string& why) {
+  for (auto mode : {open_mode::read_only, open_mode::read_write}) {
+    auto s = store::open(dir, mode);
+    ASSERT_FALSE(s.ok()) << "mode " << static_cast<int>(mode);
+    const auto& detail = s.err().detail;
+    EXPECT_NE(detail.find(why), std::string::npos) << detail;
+    EXPECT_NE(detail.find(file.string()), std::string::npos) << detail;
+    EXPECT_NE(detail.find("restore it from a backup, or move it aside"), std::string::npos)
+        << detail;
+  }
 }
 
 TEST(damaged_state, a_truncated_file_is_refused_by_daemon_and_cli_not_crashed_on) {
@@ -44,12 +53,7 @@ TEST(damaged_state, a_truncated_file_is_refused_by_daemon_and_cli_not_crashed_on
   write_fleet(dir);
   const auto file = dir / "data.mdb";
   fs::resize_file(file, fs::file_size(file) / 2);
-  for (auto mode : {open_mode::read_only, open_mode::read_write}) {
-    auto s = store::open(dir, mode);
-    ASSERT_FALSE(s.ok()) << "mode " << static_cast<int>(mode);
-    EXPECT_NE(s.err().detail.find("truncated"), std::string::npos) << s.err().detail;
-    expect_damage_advice(s.err().detail, file);
-  }
+  expect_refused_as_damaged(dir, file, "truncated");
 }
 
 TEST(damaged_state, garbage_in_place_of_the_file_is_refused) {
@@ -61,11 +65,7 @@ TEST(damaged_state, garbage_in_place_of_the_file_is_refused) {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out << std::string(3 * 4096, '\x5a');
   }
-  for (auto mode : {open_mode::read_only, open_mode::read_write}) {
-    auto s = store::open(dir, mode);
-    ASSERT_FALSE(s.ok());
-    expect_damage_advice(s.err().detail, file);
-  }
+  expect_refused_as_damaged(dir, file, "is damaged");
 }
 
 TEST(damaged_state, an_empty_or_missing_file_in_a_used_directory_needs_new_state) {
