@@ -14,6 +14,7 @@
 
 #include "control/client.hpp"
 #include "storage/store.hpp"
+#include "tests/support/time_scale.hpp"
 
 namespace certfleet::testing {
 
@@ -117,7 +118,8 @@ int certfleetd_process::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
   int status = 0;
-  for (int i = 0; i < 100; ++i) {
+  const int polls = static_cast<int>(100 * time_scale());
+  for (int i = 0; i < polls; ++i) {
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -149,7 +151,7 @@ std::vector<storage::domain_record> certfleetd_process::records() const {
 
 bool certfleetd_process::wait_until(const std::function<bool()>& pred,
                                     std::chrono::seconds limit) const {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
+  const auto deadline = std::chrono::steady_clock::now() + scaled(limit);
   while (std::chrono::steady_clock::now() < deadline) {
     if (pred()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -34,7 +34,7 @@ class certfleetd_process {
   /// returns its exit status and what it wrote to stderr.
   cli_result start_expecting_refusal(const std::vector<std::string>& extra_args = {});
   void kill9();
-  /// SIGTERM and wait for a clean exit; returns the exit status.
+  /// SIGTERM and wait (10 s times time_scale()) for a clean exit; returns the exit status.
   int stop();
   bool running() const;
 
@@ -42,7 +42,7 @@ class certfleetd_process {
   cli_result cli(const std::string& args) const;
   /// The domain records in the store (read-only, as the CLI reads them).
   std::vector<storage::domain_record> records() const;
-  /// Polls pred every 100 ms until it holds or `limit` passes.
+  /// Polls pred every 100 ms until it holds or `limit` (times time_scale()) passes.
   bool wait_until(const std::function<bool()>& pred, std::chrono::seconds limit) const;
   /// True once every configured domain has a certificate.
   bool all_issued() const;
