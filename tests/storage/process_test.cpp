@@ -18,6 +18,7 @@
 #include "storage/group_writer.hpp"
 #include "tests/storage/sample_records.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/time_scale.hpp"
 
 extern char** environ;
 
@@ -113,13 +114,14 @@ TEST(storage_process, writer_killed_at_random_moments_loses_no_acknowledged_chan
       child writer({"writer", dir.string(), std::to_string(base)});
       // Even rounds kill at a random moment from the start (open and recovery included);
       // odd ones from the first acknowledged commit, so the check below that enough
-      // rounds committed holds however slow the start is on a loaded machine.
+      // rounds committed holds however slow the start is on a loaded machine. Sanitized
+      // writers start several times slower: the waits stretch by CERTFLEET_TEST_TIME_SCALE.
       if (round % 2 == 1) {
-        const auto limit = steady::now() + 5s;
+        const auto limit = steady::now() + certfleet::testing::scaled(5s);
         while (acks.size() < 8 && writer.read_until(limit, acks, true) && steady::now() < limit) {
         }
       }
-      auto delay = std::chrono::milliseconds(2 + rng() % 99);
+      auto delay = certfleet::testing::scaled(std::chrono::milliseconds(2 + rng() % 99));
       writer.read_until(steady::now() + delay, acks);
       writer.kill9();
       while (writer.read_until(steady::now() + 5s, acks)) {
@@ -158,7 +160,7 @@ TEST(storage_process, writer_killed_at_random_moments_loses_no_acknowledged_chan
       ASSERT_TRUE(c.ok()) << c.err().detail;
     }
     EXPECT_GE(domains, acked_max.size());
-    ASSERT_LT(steady::now() - started, 60s) << "crash test too slow";
+    ASSERT_LT(steady::now() - started, certfleet::testing::scaled(60s)) << "crash test too slow";
   }
   EXPECT_GT(rounds_with_acks, 10) << "too few rounds got as far as a commit";
   EXPECT_GT(total_acked, 1000u);

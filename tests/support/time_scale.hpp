@@ -1,7 +1,8 @@
 #pragma once
 // How much longer than usual a test may wait for something that takes real time.
-// Sanitized builds run several times slower (TSan ~5-15x): tools/test --sanitize sets
-// CERTFLEET_TEST_TIME_SCALE, so the waits stretch there and the defaults stay tight.
+// Sanitized builds run several times slower (TSan 5-15x, its processes start slowly): tools/test
+// --sanitize sets CERTFLEET_TEST_TIME_SCALE, so the waits stretch there and the defaults stay
+// tight.
 
 #include <chrono>
 #include <cstdlib>
