@@ -19,6 +19,19 @@ namespace certfleet::protocol {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// asio::io_context destroys the handlers still pending (the coroutines of an issuance
+// stopped by SIGTERM) only in its own destructor, after the members declared below it
+// that those coroutines use (token_store, acme_client, http_client) are gone: a
+// published_token withdrawing from a destroyed token_store. Its protected shutdown()
+// destroys them from ~asio_io_engine instead, while every member still lives.
+struct io_context_with_shutdown : asio::io_context {
+  using asio::io_context::shutdown;
+};
+
+}  // namespace
+
 struct asio_io_engine::impl {
   explicit impl(io_engine_options o)
       : options(std::move(o)),
@@ -28,7 +41,7 @@ struct asio_io_engine::impl {
         responder(io.get_executor(), tokens, options.responder) {}
 
   io_engine_options options;
-  asio::io_context io;
+  io_context_with_shutdown io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   http_client http;
   acme_client acme;
@@ -70,6 +83,7 @@ asio_io_engine::~asio_io_engine() {
   impl_->work.reset();
   impl_->io.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->io.shutdown();
 }
 
 result<std::unique_ptr<asio_io_engine>> asio_io_engine::start(io_engine_options options) {

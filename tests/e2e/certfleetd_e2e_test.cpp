@@ -588,5 +588,30 @@ TEST(certfleetd_e2e, the_https_listener_serves_by_the_seeds_precedence) {
   EXPECT_EQ(served_cn(port, domains[0]), domains[0]);
 }
 
+// SIGTERM while orders wait at the CA: a clean exit (the io engine destroys the waiting
+// coroutines while the token store and ACME client they use still live), and the next
+// start resumes the same orders. Run under tools/test --sanitize address to see the
+// use-after-free this guards against.
+TEST(certfleetd_e2e, sigterm_during_issuance_stops_cleanly_and_the_orders_resume) {
+  pebble_options options;
+  options.env.clear();  // validation waits 0-15 s: orders are still pending when stopped
+  pebble_harness pebble(options);
+  const auto domains = names(5, "term");
+  certfleetd_process d(pebble, domains);
+  d.start();
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        for (const auto& r : d.records())
+          if (!r.order_url.empty() && !r.has_cert()) return true;
+        return false;
+      },
+      60s))
+      << d.log();
+  EXPECT_EQ(d.stop(), 0) << d.log();
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 120s)) << d.log();
+  EXPECT_EQ(certificates_issued_by(pebble), static_cast<int>(domains.size()));
+}
+
 }  // namespace
 }  // namespace certfleet::testing
