@@ -47,20 +47,21 @@ void expect_refused_as_damaged(const fs::path& dir, const fs::path& file, const 
   }
 }
 
-TEST(damaged_state, a_truncated_file_is_refused_by_daemon_and_cli_not_crashed_on) {
+// A state directory that held a fleet: `dir`, and its data file `file`.
+class used_state : public ::testing::Test {
+ protected:
+  void SetUp() override { write_fleet(dir); }
   temp_dir tmp;
-  const auto dir = tmp.path() / "state";
-  write_fleet(dir);
-  const auto file = dir / "data.mdb";
+  const fs::path dir = tmp.path() / "state";
+  const fs::path file = dir / "data.mdb";
+};
+
+TEST_F(used_state, a_truncated_file_is_refused_by_daemon_and_cli_not_crashed_on) {
   fs::resize_file(file, fs::file_size(file) / 2);
   expect_refused_as_damaged(dir, file, "truncated");
 }
 
-TEST(damaged_state, garbage_in_place_of_the_file_is_refused) {
-  temp_dir tmp;
-  const auto dir = tmp.path() / "state";
-  write_fleet(dir);
-  const auto file = dir / "data.mdb";
+TEST_F(used_state, garbage_in_place_of_the_file_is_refused) {
   {
     std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out << std::string(3 * 4096, '\x5a');
@@ -68,11 +69,7 @@ TEST(damaged_state, garbage_in_place_of_the_file_is_refused) {
   expect_refused_as_damaged(dir, file, "is damaged");
 }
 
-TEST(damaged_state, an_empty_or_missing_file_in_a_used_directory_needs_new_state) {
-  temp_dir tmp;
-  const auto dir = tmp.path() / "state";
-  write_fleet(dir);
-  const auto file = dir / "data.mdb";
+TEST_F(used_state, an_empty_or_missing_file_in_a_used_directory_needs_new_state) {
   fs::resize_file(file, 0);
   auto refused = store::open(dir, open_mode::read_write);
   ASSERT_FALSE(refused.ok());
