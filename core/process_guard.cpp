@@ -25,7 +25,7 @@ void write_all(const char* text) {
   }
 }
 
-void on_fatal_signal(int signal) {
+[[maybe_unused]] void on_fatal_signal(int signal) {  // unused in sanitized builds
   write_all(program_name);
   if (signal == SIGBUS)
     write_all(
@@ -57,6 +57,10 @@ void close_on_exec(int fd) {
 }
 
 void explain_fatal_signals(const char* program) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers' own SIGSEGV/SIGBUS reports (with the stack) say more than this one.
+  (void)program;
+#else
   program_name = program;
   struct sigaction action {};
   action.sa_handler = on_fatal_signal;
@@ -64,6 +68,7 @@ void explain_fatal_signals(const char* program) {
   action.sa_flags = SA_RESETHAND;
   ::sigaction(SIGBUS, &action, nullptr);
   ::sigaction(SIGSEGV, &action, nullptr);
+#endif
 }
 
 }  // namespace certfleet

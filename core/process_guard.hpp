@@ -15,7 +15,8 @@ void close_on_exec(int fd);
 
 /// A SIGBUS or SIGSEGV prints one line saying what most likely happened and what to do
 /// (the state file was truncated or the disk failed while mapped) before the process
-/// dies of the signal as before. `program` must outlive the process (a literal).
+/// dies of the signal as before. `program` must outlive the process (a literal). Nothing
+/// in a sanitized build, whose own report says more.
 void explain_fatal_signals(const char* program);
 
 }  // namespace certfleet
