@@ -129,6 +129,9 @@ reload_report apply_configuration(self_ptr self, const config::shared_configurat
     // Collected after the spawns (see spawn_missing), already sorted.
     for (std::size_t i = 0; i < desired.size(); ++i)
       if (spawned[i]) report.added.push_back(desired[i]);
+    // A reload is the operator's "try again" for a domain stopped after too many crashes
+    // (the log says so): it starts with a fresh restart budget.
+    for (const auto& name : report.added) st.restarts.erase(name);
   }
   // The scan and the new actors' first messages were large; give their pages back
   // once the actors have settled.

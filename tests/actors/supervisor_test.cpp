@@ -155,6 +155,10 @@ TEST_F(supervisor_test, a_crashing_domain_is_restarted_five_times_an_hour_then_l
   ASSERT_TRUE(ok) << errors;
   EXPECT_EQ(report.added, std::vector<std::string>{"a.example"});
   EXPECT_EQ(running(), 2u);
+  // With a fresh budget: the next crash is restarted again.
+  caf::anon_send_exit(sup->state.domains.at("a.example"), caf::exit_reason::kill);
+  run();
+  EXPECT_EQ(running(), 2u) << "a reload did not give the domain a fresh restart budget";
 }
 
 }  // namespace
