@@ -265,12 +265,21 @@ struct pacing_ca {
             const std::string base = "http://127.0.0.1:" + std::to_string(peer.port());
             const std::string order = R"({"status":"valid","finalize":")" + base +
                                       R"(/fin","certificate":")" + base + R"(/cert"})";
+            const std::string processing =
+                R"({"status":"processing","finalize":")" + base + R"(/fin"})";
             if (req->starts_with("GET /dir ")) {
               send(s, directory_reply(base));
             } else if (req->starts_with("HEAD /nonce ")) {
               send(s, "HTTP/1.1 200 OK\r\nReplay-Nonce: n\r\nContent-Length: 0\r\n\r\n");
             } else if (req->starts_with("POST /order/1 ")) {
               send(s, json_reply("200 OK", order));
+            } else if (req->starts_with("POST /order/slow ")) {
+              // Processing once, with a Retry-After of 1 s; then valid.
+              const bool first = slow_polls++ == 0;
+              send(s, first ? json_reply("200 OK", processing, "Retry-After: 1\r\n")
+                            : json_reply("200 OK", order));
+            } else if (req->starts_with("POST /order/never ")) {
+              send(s, json_reply("200 OK", processing));
             } else if (req->starts_with("POST /order ") && rate_limit_orders) {
               ++orders_refused;
               std::this_thread::sleep_for(100ms);  // the other orders queue at the gate
@@ -309,6 +318,7 @@ struct pacing_ca {
   std::atomic<int> in_flight{0};
   std::atomic<int> most_at_once{0};
   std::atomic<bool> rate_limit_orders{false};
+  std::atomic<int> slow_polls{0};
   std::atomic<int> orders_refused{0};
   fake_peer peer;
 };
@@ -401,6 +411,27 @@ TEST_F(acme_client_pacing, a_poll_in_its_last_fifth_goes_out_with_another_answer
   const auto took = io_thread::wait(std::move(waited));
   EXPECT_GE(took, 800ms);
   EXPECT_LT(took, 980ms) << "the poll due at 1000 ms went out with the answer at ~850 ms";
+}
+
+// Breaks when next_poll_delay ignores Retry-After (plain doubling: the second poll at
+// ~100 ms, not after the CA's 1 s).
+TEST_F(acme_client_pacing, a_retry_after_on_a_poll_is_honoured) {
+  acme_client& client = client_with({.first_poll_delay = 50ms});
+  const auto took = io_.run(timed_order_wait(client, ca_.peer.url("/order/slow")));
+  EXPECT_EQ(ca_.slow_polls.load(), 2);
+  EXPECT_GE(took, 800ms) << "the second poll went out before the CA's Retry-After";
+}
+
+asio::awaitable<result<acme_order>> wait_for(acme_client& client, std::string url) {
+  co_return co_await client.wait_for_order(url);
+}
+
+TEST_F(acme_client_pacing, an_order_that_never_settles_is_a_timeout_error) {
+  acme_client& client = client_with({.first_poll_delay = 50ms, .poll_timeout = 1s});
+  auto order = io_.run(wait_for(client, ca_.peer.url("/order/never")));
+  ASSERT_FALSE(order);
+  EXPECT_EQ(order.err().kind, error_kind::timeout) << order.err().detail;
+  EXPECT_FALSE(order.err().detail.empty());
 }
 
 }  // namespace
