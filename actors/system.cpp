@@ -55,30 +55,6 @@ protocol::io_engine_options io_options(const config::configuration& config,
   return o;
 }
 
-// A state directory without data (deleted, or a new disk) next to an export_dir full of
-// keys means the state was lost, not that this is a first start: starting over would
-// order every certificate again and hit the CA's limits. The operator decides.
-result<void> refuse_state_lost_with_exports(const std::filesystem::path& state_dir,
-                                            const std::filesystem::path& export_dir) {
-  if (export_dir.empty()) return {};
-  std::error_code ec;
-  const auto data = state_dir / "data.mdb";
-  if (std::filesystem::exists(data, ec) && std::filesystem::file_size(data, ec) > 0 && !ec)
-    return {};
-  // A directory that held state (lock.mdb) gets the storage's own, more precise refusal.
-  if (std::filesystem::exists(state_dir / "lock.mdb", ec)) return {};
-  const bool exported =
-      std::filesystem::directory_iterator(export_dir, ec) != std::filesystem::directory_iterator();
-  if (ec || !exported) return {};
-  return error{error_kind::storage,
-               "no certfleet state in " + state_dir.string() + ", but " + export_dir.string() +
-                   " (export_dir) holds certificates it exported: the state was lost or "
-                   "state_dir points elsewhere. Restore the state from a backup or fix "
-                   "state_dir; or start certfleetd once with --new-state to begin with an "
-                   "empty state (every certificate and the ACME account are then "
-                   "obtained again)"};
-}
-
 }  // namespace
 
 struct daemon::impl {
@@ -150,11 +126,9 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   i->config = std::make_shared<const config::configuration>(std::move(config));
   i->state_dir = options.state_dir.empty() ? i->config->settings.state_dir : options.state_dir;
 
-  if (!options.allow_new_state)
-    if (auto r = refuse_state_lost_with_exports(i->state_dir, i->config->settings.export_dir); !r)
-      return std::move(r).err();
   storage::open_options store_options;
   store_options.allow_new_state = options.allow_new_state;
+  store_options.exported_dir = i->config->settings.export_dir;
   auto opened = storage::store::open(i->state_dir, storage::open_mode::read_write, store_options);
   if (!opened) return std::move(opened).err();
   i->store = std::make_unique<storage::store>(std::move(opened.value()));

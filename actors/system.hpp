@@ -19,7 +19,7 @@ struct daemon_options {
   std::filesystem::path state_dir;
   std::size_t worker_threads = 2;
   /// --new-state: begin with an empty state where the state looks lost (see
-  /// storage::env_options::allow_new_state and refuse_state_lost_with_exports).
+  /// storage::env_options::allow_new_state).
   bool allow_new_state = false;
 };
 

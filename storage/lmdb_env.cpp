@@ -87,21 +87,35 @@ std::uintmax_t size_of(const fs::path& file, bool& exists) {
   return ec ? 0 : size;
 }
 
-// A data.mdb that is missing or empty in a directory that held state before (its
-// lock.mdb is there) is most likely lost, not new: starting over would re-order every
-// certificate and register a new account without a word.
+// A data.mdb that is missing or empty where the state was used before (its lock.mdb is
+// there, or export_dir holds exported certificates) is most likely lost, not new:
+// starting over would re-order every certificate and register a new account without a
+// word. The operator decides (--new-state).
 result<void> refuse_lost_state(const fs::path& dir, const env_options& opts) {
   if (opts.allow_new_state) return {};
   bool exists = false;
   const auto size = size_of(dir / "data.mdb", exists);
   if (exists && size > 0) return {};
+  const std::string start_over =
+      "start certfleetd once with --new-state to begin with an empty state (every certificate "
+      "and the ACME account are then obtained again)";
   std::error_code ec;
-  if (!fs::exists(dir / "lock.mdb", ec)) return {};
-  return storage_error("state file " + (dir / "data.mdb").string() + " is " +
-                       (exists ? "empty" : "missing") + ", but " + dir.string() +
-                       " held certfleet state before (lock.mdb is there): restore data.mdb from a "
-                       "backup, or start certfleetd once with --new-state to begin with an empty "
-                       "state (every certificate and the ACME account are then obtained again)");
+  if (fs::exists(dir / "lock.mdb", ec)) {
+    return storage_error("state file " + (dir / "data.mdb").string() + " is " +
+                         (exists ? "empty" : "missing") + ", but " + dir.string() +
+                         " held certfleet state before (lock.mdb is there): restore data.mdb "
+                         "from a backup, or " +
+                         start_over);
+  }
+  if (opts.exported_dir.empty()) return {};
+  const bool exported = fs::directory_iterator(opts.exported_dir, ec) != fs::directory_iterator();
+  if (ec || !exported) return {};
+  return storage_error("no certfleet state in " + dir.string() + ", but " +
+                       opts.exported_dir.string() +
+                       " (export_dir) holds certificates it exported: the state was lost or "
+                       "state_dir points elsewhere. Restore the state from a backup or fix "
+                       "state_dir; or " +
+                       start_over);
 }
 
 // A data.mdb shorter than the pages its own meta page counts would make the first read

@@ -42,6 +42,9 @@ struct env_options {
   /// (its lock.mdb exists) and data.mdb is missing or empty. Off: such a directory is
   /// refused, since starting over orders every certificate and the account again.
   bool allow_new_state = false;
+  /// export_dir: certificates exported there also show that the state was used before,
+  /// when the whole state directory is gone (empty: not checked).
+  std::filesystem::path exported_dir;
 };
 
 /// An LMDB failure as a certfleet error (kind storage). I/O failures (EIO, ENOSPC, ...)

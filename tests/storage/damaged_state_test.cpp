@@ -94,6 +94,24 @@ TEST(damaged_state, a_first_start_needs_nothing) {
   EXPECT_TRUE(s.ok()) << s.err().detail;
 }
 
+TEST(damaged_state, no_state_next_to_exported_certificates_needs_new_state) {
+  temp_dir tmp;
+  open_options opts;
+  opts.exported_dir = tmp.path() / "export";
+  fs::create_directories(opts.exported_dir);
+  // An empty export_dir is a first start too.
+  EXPECT_TRUE(store::open(tmp.path() / "first", open_mode::read_write, opts).ok());
+
+  std::ofstream(opts.exported_dir / "a.example.com.pem") << "exported";
+  auto refused = store::open(tmp.path() / "lost", open_mode::read_write, opts);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.err().detail.find("(export_dir) holds certificates"), std::string::npos)
+      << refused.err().detail;
+  EXPECT_NE(refused.err().detail.find("--new-state"), std::string::npos);
+  opts.allow_new_state = true;
+  EXPECT_TRUE(store::open(tmp.path() / "lost", open_mode::read_write, opts).ok());
+}
+
 TEST(damaged_state, an_undecodable_record_is_skipped_by_key_and_its_bytes_never_shown) {
   temp_dir tmp;
   const auto dir = tmp.path() / "state";
