@@ -6,7 +6,10 @@
 //     existing certificate are exempt, as at Let's Encrypt;
 //   - a rateLimited answer pauses every order until its Retry-After;
 //   - waiting orders go domains-without-a-certificate first, then soonest expiry,
-//     then first come.
+//     then first come;
+//   - one waiting entry per domain: a domain that asks again (a retry, a re-check while it
+//     waits) updates its entry and keeps its place, so the budget is never spent twice on
+//     one name (which would also count against the CA's duplicate-certificate limit).
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +18,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/order_budget.hpp"
@@ -37,7 +42,27 @@ class order_queue {
   order_queue(order_budget budget, std::uint32_t max_in_flight, steady_time now)
       : budget_(budget), max_in_flight_(max_in_flight), tokens_(budget.orders), tokens_at_(now) {}
 
-  void push(order o) { waiting_.insert(entry{std::move(o), next_seq_++}); }
+  /// Queues `o`, or updates the waiting entry of the same domain in place (its place in
+  /// the queue is kept when its certificate's expiry is unchanged).
+  void push(order o) {
+    auto found = index_.find(o.domain);
+    std::uint64_t seq = next_seq_++;
+    if (found != index_.end()) {
+      seq = found->second->seq;
+      erase(found->second);
+    }
+    auto it = waiting_.insert(entry{std::move(o), seq}).first;
+    index_.emplace(it->o.domain, it);
+  }
+
+  /// Drops the waiting entry of `domain` (retired, or no longer wants an order); true when
+  /// there was one. An order already started is not affected.
+  bool cancel(std::string_view domain) {
+    auto found = index_.find(domain);
+    if (found == index_.end()) return false;
+    erase(found->second);
+    return true;
+  }
 
   /// The next order allowed to start at `now`, counted as in flight; nullopt when
   /// none may start (see retry_at for when to ask again).
@@ -54,7 +79,7 @@ class order_queue {
     }
     if (!it->o.has_cert) tokens_ -= 1.0;
     order o = it->o;
-    waiting_.erase(it);
+    erase(it);
     ++in_flight_;
     return o;
   }
@@ -83,6 +108,7 @@ class order_queue {
   std::vector<order> drain() {
     std::vector<order> out;
     for (const auto& e : waiting_) out.push_back(e.o);
+    index_.clear();
     waiting_.clear();
     return out;
   }
@@ -110,6 +136,14 @@ class order_queue {
     }
   };
 
+  using entries = std::set<entry>;
+
+  // The index holds a view of the domain name inside the entry: erase it first.
+  void erase(typename entries::iterator it) {
+    index_.erase(std::string_view(it->o.domain));
+    waiting_.erase(it);
+  }
+
   double rate() const {
     return static_cast<double>(budget_.orders) /
            static_cast<double>(std::max<long>(1, budget_.per.count()));
@@ -127,7 +161,8 @@ class order_queue {
   steady_time paused_until_{};
   std::uint32_t in_flight_ = 0;
   std::uint64_t next_seq_ = 0;
-  std::multiset<entry> waiting_;
+  entries waiting_;  ///< seq is unique, so a set
+  std::unordered_map<std::string_view, typename entries::iterator> index_;  ///< by domain
 };
 
 }  // namespace certfleet::actors

@@ -38,11 +38,10 @@ class failure_timeline_test : public actor_fixture {
     settle();
   }
   ~failure_timeline_test() override {
-    for (const caf::actor& a : {caf::actor_cast<caf::actor>(domain_),
-                                caf::actor_cast<caf::actor>(env_.acme),
-                                caf::actor_cast<caf::actor>(env_.timer),
-                                caf::actor_cast<caf::actor>(env_.exporter),
-                                caf::actor_cast<caf::actor>(env_.storage)})
+    for (const caf::actor& a :
+         {caf::actor_cast<caf::actor>(domain_), caf::actor_cast<caf::actor>(env_.acme),
+          caf::actor_cast<caf::actor>(env_.timer), caf::actor_cast<caf::actor>(env_.exporter),
+          caf::actor_cast<caf::actor>(env_.storage)})
       if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     settle();
   }
@@ -132,7 +131,7 @@ TEST_F(failure_timeline_test, a_failing_renewal_retries_after_1_minute_then_back
   // First attempt at the renewal point; retries after 1, 2, 5, 10, 30 minutes, 1, 2, 4, 8
   // hours, then every 12 hours.
   EXPECT_EQ(orders.front(), 1min);
-  const std::vector<std::chrono::minutes> expected{1min, 2min, 5min, 10min, 30min, 60min,
+  const std::vector<std::chrono::minutes> expected{1min,   2min,   5min,   10min,  30min, 60min,
                                                    120min, 240min, 480min, 720min, 720min};
   EXPECT_EQ(gaps, expected);
 
@@ -143,7 +142,8 @@ TEST_F(failure_timeline_test, a_failing_renewal_retries_after_1_minute_then_back
   EXPECT_EQ((*stored)->last_error.empty(), false);
 }
 
-TEST_F(failure_timeline_test, a_failing_renewal_warns_after_one_hour_a_failing_registration_at_once) {
+TEST_F(failure_timeline_test,
+       a_failing_renewal_warns_after_one_hour_a_failing_registration_at_once) {
   domain_ = sys_.spawn<domain_actor>(renewing_in_one_minute("a.example"), &env_, false);
   settle();
 

@@ -98,5 +98,36 @@ TEST(order_queue, drain_returns_and_forgets_everything_waiting) {
   EXPECT_FALSE(q.pop(t0));
 }
 
+TEST(order_queue, a_domain_that_asks_again_keeps_one_entry_and_its_place) {
+  // Checked against push() inserting a second entry (the old multiset): pops "a" twice.
+  queue q({2, 3h}, 10, t0);
+  q.push(fresh("a", 1));
+  q.push(fresh("b", 2));
+  q.push(fresh("a", 3));  // e.g. a retry while "a" waits: its latest payload wins
+  EXPECT_EQ(q.waiting(), 2u);
+  auto first = q.pop(t0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->domain, "a");
+  EXPECT_EQ(first->payload, 3);
+  EXPECT_EQ(q.pop(t0)->domain, "b");
+  EXPECT_FALSE(q.pop(t0 + 1s)) << "two tokens, two distinct domains";
+  // Once started, the domain may queue again (its next attempt).
+  q.push(fresh("a", 4));
+  EXPECT_EQ(q.waiting(), 1u);
+}
+
+TEST(order_queue, cancel_drops_only_the_waiting_entry_of_that_domain) {
+  queue q({300, 3h}, 10, t0);
+  q.push(fresh("a"));
+  q.push(fresh("b"));
+  EXPECT_TRUE(q.cancel("a"));
+  EXPECT_FALSE(q.cancel("a"));
+  EXPECT_FALSE(q.cancel("unknown"));
+  EXPECT_EQ(q.pop(t0)->domain, "b");
+  EXPECT_FALSE(q.pop(t0));
+  q.push(fresh("a"));
+  EXPECT_EQ(q.pop(t0)->domain, "a") << "a cancelled domain can queue again";
+}
+
 }  // namespace
 }  // namespace certfleet::actors
