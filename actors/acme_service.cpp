@@ -37,6 +37,8 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
     }
   }
   caf::actor domain = q.payload.domain;
+  // Before the engine runs: the domain hears of the start before any stage of the order.
+  caf::anon_send(domain, domain_msg{order_started{}});
   acme_actor me = caf::actor_cast<acme_actor>(self);
   st.engine->issue(
       std::move(req),
@@ -148,6 +150,7 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
             {req.domain, req.has_cert, req.cert_not_after, order_client{who, req.resume_url}});
         pump(self);
       },
+      [=](cancel_atom, std::string& domain) { self->state.orders->cancel(domain); },
       [=](pump_atom) {
         self->state.pump_scheduled = false;
         pump(self);

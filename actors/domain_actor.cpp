@@ -68,6 +68,7 @@ void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effect
                   env->acme, order_atom::value,
                   order_request{rec.name, order.resume_url, rec.has_cert(), rec.cert_not_after});
             },
+            [&](const cancel_order&) { self->send(env->acme, cancel_atom::value, rec.name); },
             [&](const schedule_wake& w) { arm_wake(self, env, w.at); },
             [&](const reply_retry& reply) { answer_retry(self, reply.outcome); },
             // The message names the domain.
@@ -234,6 +235,7 @@ void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
                    else
                      apply(self, env, self_check_failed{std::move(r.err)});
                  },
+                 [&](order_started& s) { apply(self, env, s); },
                  [&](stage_report& report) { on_stage(self, env, report); },
                  [&](protocol::issued_certificate& cert) { on_issued(self, env, cert); },
                  [&](order_failed& f) { apply(self, env, std::move(f)); },

@@ -40,25 +40,37 @@ struct builder {
   void reply(retry_outcome o) { emit(reply_retry{o}); }
 
   // Starts an attempt: the self-check first unless disabled or resuming a stored order
-  // after a crash. next_attempt becomes the attempt's deadline, so a lost reply ends in
+  // after a crash. next_attempt becomes the self-check's deadline, so a lost reply ends in
   // a wake that fails the attempt instead of leaving the domain in flight forever.
   void begin_attempt(bool resume_order) {
     domain_record& r = rec();
-    r.next_attempt = ctx.now + pol.attempt_timeout;
     const bool resume = resume_order && !r.order_url.empty();
     if (ctx.self_check_enabled && !resume) {
       r.phase = phase::self_checking;
+      r.next_attempt = ctx.now + pol.attempt_timeout;
       emit(run_self_check{});
+      emit(schedule_wake{r.next_attempt});
     } else {
-      start_ordering();
+      queue_order();
     }
+  }
+
+  // Asks the ACME service for the order and waits for its turn, re-asking now and then
+  // (the queue keeps one entry per domain). No deadline runs while the order waits.
+  void queue_order() {
+    domain_record& r = rec();
+    r.phase = phase::queued;
+    r.next_attempt = ctx.now + pol.queued_recheck;
+    emit(start_order{r.order_url.empty() ? std::nullopt : std::optional{r.order_url}});
     emit(schedule_wake{r.next_attempt});
   }
 
-  void start_ordering() {
+  // The order left the queue: the attempt's deadline starts now.
+  void order_begins() {
     domain_record& r = rec();
     r.phase = phase::ordering;
-    emit(start_order{r.order_url.empty() ? std::nullopt : std::optional{r.order_url}});
+    r.next_attempt = ctx.now + pol.attempt_timeout;
+    emit(schedule_wake{r.next_attempt});
   }
 
   // Waits for the renewal point of the current certificate, or renews at once when it
@@ -117,6 +129,7 @@ struct builder {
 
   void retire() {
     domain_record& r = rec();
+    if (r.phase == phase::queued) emit(cancel_order{});
     r.phase = phase::retired;
     r.configured = false;
     r.order_url.clear();
@@ -164,9 +177,18 @@ void on_pending(builder& b, const event& ev) {
              ev);
 }
 
-// self_checking, ordering, validating and finalizing: an attempt is in flight.
+// self_checking, queued, ordering, validating and finalizing: an attempt is in flight.
 void on_in_progress(builder& b, const event& ev) {
-  const phase p = b.rec().phase;
+  phase p = b.rec().phase;
+  // News of the order while it looked queued: it has started (the CA's answers and the
+  // queue's word come from different senders).
+  const bool order_news = std::holds_alternative<order_created>(ev) ||
+                          std::holds_alternative<challenge_submitted>(ev) ||
+                          std::holds_alternative<csr_submitted>(ev);
+  if (p == phase::queued && order_news) {
+    b.order_begins();
+    p = phase::ordering;
+  }
   std::visit(overloaded{
                  [&](const started&) {
                    b.log(log_level::info, "resuming the attempt interrupted by a restart");
@@ -174,12 +196,17 @@ void on_in_progress(builder& b, const event& ev) {
                  },
                  [&](const wake&) {
                    if (!b.due()) return b.rearm_if_early();
+                   if (p == phase::queued) return b.queue_order();  // still waiting: ask again
                    const error e = attempt_timeout_error(b.pol);
                    b.fail(e, false, e.detail);
                  },
                  [&](const self_check_passed&) {
                    if (p != phase::self_checking) return b.ignore(ev);
-                   b.start_ordering();
+                   b.queue_order();
+                 },
+                 [&](const order_started&) {
+                   if (p != phase::queued) return b.ignore(ev);
+                   b.order_begins();
                  },
                  [&](const self_check_failed& e) {
                    if (p != phase::self_checking) return b.ignore(ev);
@@ -199,7 +226,8 @@ void on_in_progress(builder& b, const event& ev) {
                    b.rec().phase = phase::finalizing;
                  },
                  [&](const issued& e) {
-                   // Straight from ordering when a resumed order is already valid.
+                   // Straight from ordering (or the queue) when a resumed order is already
+                   // valid.
                    if (p == phase::self_checking) return b.ignore(ev);
                    b.succeed(e);
                  },
@@ -287,6 +315,7 @@ step transition(const storage::domain_record& state, const event& ev, const cont
       on_pending(b, ev);
       break;
     case phase::self_checking:
+    case phase::queued:
     case phase::ordering:
     case phase::validating:
     case phase::finalizing:
@@ -330,8 +359,8 @@ bool must_persist(const storage::domain_record& before, const storage::domain_re
 }
 
 bool in_progress(storage::domain_phase p) {
-  return p == phase::self_checking || p == phase::ordering || p == phase::validating ||
-         p == phase::finalizing;
+  return p == phase::self_checking || p == phase::queued || p == phase::ordering ||
+         p == phase::validating || p == phase::finalizing;
 }
 
 std::string_view phase_name(storage::domain_phase p) {
@@ -352,6 +381,8 @@ std::string_view phase_name(storage::domain_phase p) {
       return "failing";
     case phase::retired:
       return "retired";
+    case phase::queued:
+      return "queued";
   }
   return "unknown";
 }
@@ -362,6 +393,7 @@ std::string_view event_name(const event& ev) {
                         [](const wake&) { return "wake"; },
                         [](const self_check_passed&) { return "self_check_passed"; },
                         [](const self_check_failed&) { return "self_check_failed"; },
+                        [](const order_started&) { return "order_started"; },
                         [](const order_created&) { return "order_created"; },
                         [](const challenge_submitted&) { return "challenge_submitted"; },
                         [](const csr_submitted&) { return "csr_submitted"; },

@@ -3,13 +3,16 @@
 // record plus the effects the domain actor carries out. No CAF, no I/O, no clock reads.
 //
 //   pending --started/wake/retry-------+
-//   valid ----wake at renewal point-----+--> self_checking --self_check_passed--> ordering
+//   valid ----wake at renewal point-----+--> self_checking --self_check_passed--> queued
 //   failing --wake at retry time--------+    (skipped when the self-check is disabled or
 //   (retry_requested: pending, failing,      a stored order is resumed after a crash)
 //    valid inside its renewal window)
 //
-//   ordering --challenge_submitted--> validating --csr_submitted--> finalizing
-//   (order_created stores the order URL; ordering may go straight to finalizing or issued)
+//   queued --order_started--> ordering --challenge_submitted--> validating
+//     --csr_submitted--> finalizing
+//   (queued waits for the ACME service's order budget, however long: the attempt's
+//   deadline starts when the order does. order_created stores the order URL; ordering
+//   may go straight to finalizing or issued)
 //
 //   ordering | validating | finalizing --issued--> valid
 //   in flight --self_check_failed | order_failed | wake past the deadline--> failing
@@ -46,6 +49,8 @@ struct self_check_passed {};
 struct self_check_failed {
   error err;
 };
+/// The ACME service took the order from its queue and sends it to the CA now.
+struct order_started {};
 /// The CA created the order; its URL is persisted so a restart can resume it.
 struct order_created {
   std::string order_url;
@@ -74,8 +79,8 @@ struct deconfigured {};
 /// The domain is back in the configuration.
 struct reconfigured {};
 
-using event = std::variant<started, wake, self_check_passed, self_check_failed, order_created,
-                           challenge_submitted, csr_submitted, issued, order_failed,
+using event = std::variant<started, wake, self_check_passed, self_check_failed, order_started,
+                           order_created, challenge_submitted, csr_submitted, issued, order_failed,
                            retry_requested, deconfigured, reconfigured>;
 
 // ---- effects ------------------------------------------------------------------------
@@ -95,6 +100,8 @@ struct run_self_check {};
 struct start_order {
   std::optional<std::string> resume_url;
 };
+/// Drop this domain's waiting entry from the ACME service's order queue.
+struct cancel_order {};
 /// Arm the wake timer for `at`, replacing any armed one (the actor keeps one timer).
 /// `at` may be in the past: fire at once.
 struct schedule_wake {
@@ -110,7 +117,8 @@ struct log_entry {
   std::string message;
 };
 
-using effect = std::variant<run_self_check, start_order, schedule_wake, reply_retry, log_entry>;
+using effect =
+    std::variant<run_self_check, start_order, cancel_order, schedule_wake, reply_retry, log_entry>;
 
 /// The result of one transition. The actor persists `state` first when `persist` is true,
 /// then carries out `effects` in order.
@@ -144,7 +152,7 @@ bool needs_warning(const storage::domain_record& r, timestamp now, const policy&
 /// `status --only-errors`: never attempted yet (pending) or failing (failure_count > 0).
 bool is_error(const storage::domain_record& r);
 
-/// True for self_checking, ordering, validating and finalizing.
+/// True for self_checking, queued, ordering, validating and finalizing.
 bool in_progress(storage::domain_phase p);
 
 /// Whether going from `before` to `after` must be stored before acting on it. Not

@@ -40,6 +40,7 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using check_done_atom = caf::atom_constant<caf::atom("chk_done")>;
 using order_atom = caf::atom_constant<caf::atom("order")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using order_done_atom = caf::atom_constant<caf::atom("order_done")>;
 using account_done_atom = caf::atom_constant<caf::atom("acct_done")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
@@ -77,10 +78,10 @@ struct self_check_result {
 };
 /// Everything a domain actor handles: from the wake timer (wake_command), the
 /// supervisor (retry_command, retire_command), anyone (get_command), the acme service
-/// (self_check_result, stage_report, issued_certificate, order_failed).
+/// (self_check_result, order_started, stage_report, issued_certificate, order_failed).
 using domain_msg =
     std::variant<wake_command, retry_command, retire_command, get_command, self_check_result,
-                 stage_report, protocol::issued_certificate, order_failed>;
+                 order_started, stage_report, protocol::issued_certificate, order_failed>;
 
 // ---- payloads of the typed actors -----------------------------------------------------
 
@@ -131,11 +132,12 @@ using wake_timer_actor = caf::typed_actor<
     caf::reacts_to<tick_atom, std::uint64_t>>;
 
 /// The gateway to the CA and the network (acme_service.hpp). Answers go to the sender
-/// as domain_msg: self_check_result for a check; stage_report, issued_certificate or
-/// order_failed for an order.
+/// as domain_msg: self_check_result for a check; order_started (when the order leaves the
+/// queue), then stage_report, issued_certificate or order_failed for an order. An order
+/// of a domain already waiting updates its entry; cancel drops the waiting entry.
 using acme_actor = caf::typed_actor<
     caf::reacts_to<check_atom, std::string>, caf::reacts_to<order_atom, order_request>,
-    caf::reacts_to<reload_atom, acme_settings>,
+    caf::reacts_to<cancel_atom, std::string>, caf::reacts_to<reload_atom, acme_settings>,
     /// Internal: a self-check, an order or the account registration ended; the queue
     /// may move on.
     caf::reacts_to<check_done_atom>, caf::reacts_to<order_done_atom, bool, error>,

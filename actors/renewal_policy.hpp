@@ -40,6 +40,9 @@ struct policy {
   /// An attempt that has not finished after this long counts as failed (a lost reply must
   /// not leave a domain in flight forever).
   std::chrono::seconds attempt_timeout{std::chrono::minutes{30}};
+  /// A domain waiting in the order queue asks again this often. The queue keeps one entry
+  /// per domain, so this costs nothing but recovers an order lost between actors.
+  std::chrono::seconds queued_recheck{std::chrono::hours{1}};
 };
 
 /// 1m, 2m, 5m, 10m, 30m, 1h, 2h, 4h, 8h, 12h (repeating); warning after 1h.

@@ -21,6 +21,7 @@ enum class domain_phase : std::uint8_t {
   valid = 5,          ///< has a certificate, waiting for its renewal point
   failing = 6,        ///< the last attempt failed, waiting to retry
   retired = 7,        ///< no longer configured; no work is done for it
+  queued = 8,         ///< self-check passed; waiting for the order budget or a free order slot
 };
 
 /// Registration/renewal state of one domain (the domain state machine's state).

@@ -93,6 +93,22 @@ TEST_F(acme_service_test, new_orders_wait_for_the_budget_and_renewals_do_not) {
   EXPECT_EQ(engine_.issued_domains().back(), "c.example");
 }
 
+TEST_F(acme_service_test, one_order_per_waiting_domain_and_a_cancelled_one_never_goes) {
+  start({1, 1h}, 10);
+  order("a.example", false);  // spends the one token
+  EXPECT_TRUE(log_->contains("order_started"));
+  order("b.example", false);
+  order("b.example", false);  // asks again while it waits (a re-check or a retry)
+  order("c.example", false);
+  caf::send_as(domains_, acme_, cancel_atom::value, std::string("c.example"));
+  run();
+  advance(1h);
+  EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
+  advance(3h);
+  EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}))
+      << "b went once, c was cancelled";
+}
+
 TEST_F(acme_service_test, rate_limited_pauses_every_order_until_retry_after) {
   start({300, 3h}, 1);
   order("a.example", false);

@@ -50,6 +50,8 @@ INSTANTIATE_TEST_SUITE_P(
                    retry_outcome::retrying, true},
         retry_case{"self_checking", with_phase(domain_phase::self_checking), t0,
                    retry_outcome::already_in_progress, false},
+        retry_case{"queued", with_phase(domain_phase::queued), t0,
+                   retry_outcome::already_in_progress, false},
         retry_case{"ordering", with_phase(domain_phase::ordering), t0,
                    retry_outcome::already_in_progress, false},
         retry_case{"validating", with_phase(domain_phase::validating), t0,
@@ -113,11 +115,11 @@ TEST(domain_fsm, started_mid_attempt_resumes_the_stored_order) {
     domain_record r = record_in(p);
     r.order_url = order1;
     const step s = transition(r, started{}, at(t0 + 1h));
-    EXPECT_EQ(s.state.phase, domain_phase::ordering) << phase_name(p);
+    EXPECT_EQ(s.state.phase, domain_phase::queued) << phase_name(p);
     EXPECT_TRUE(all_of<run_self_check>(s).empty()) << phase_name(p);
     ASSERT_TRUE(only<start_order>(s)) << phase_name(p);
     EXPECT_EQ(only<start_order>(s)->resume_url, order1) << phase_name(p);
-    EXPECT_EQ(s.state.next_attempt, t0 + 1h + 30min) << "a new deadline";
+    EXPECT_EQ(s.state.next_attempt, t0 + 1h + default_policy().queued_recheck);
   }
 }
 
@@ -129,7 +131,7 @@ TEST(domain_fsm, started_mid_attempt_without_order_starts_over) {
     EXPECT_TRUE(all_of<start_order>(s).empty());
 
     const step d = transition(record_in(p), started{}, at(t0 + 1h, false));
-    EXPECT_EQ(d.state.phase, domain_phase::ordering) << phase_name(p);
+    EXPECT_EQ(d.state.phase, domain_phase::queued) << phase_name(p);
     EXPECT_FALSE(only<start_order>(d)->resume_url);
   }
 }
@@ -174,7 +176,10 @@ TEST(domain_fsm, deconfigured_retires_from_every_phase) {
     EXPECT_EQ(s.state.phase, domain_phase::retired) << phase_name(p);
     EXPECT_FALSE(s.state.configured);
     EXPECT_TRUE(s.persist);
-    EXPECT_TRUE(inert(s)) << "stops all work";
+    EXPECT_FALSE(starts_work(s)) << "stops all work";
+    EXPECT_TRUE(all_of<schedule_wake>(s).empty()) << phase_name(p);
+    // A waiting order leaves the queue (checked against retire() without cancel_order).
+    EXPECT_EQ(all_of<cancel_order>(s).size(), p == domain_phase::queued ? 1u : 0u) << phase_name(p);
     EXPECT_TRUE(s.state.order_url.empty());
     EXPECT_FALSE(needs_warning(s.state, t0 + days{1}, default_policy()));
   }

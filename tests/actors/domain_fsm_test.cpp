@@ -19,10 +19,17 @@ TEST(domain_fsm, happy_path_from_pending_to_valid) {
   EXPECT_EQ(only<schedule_wake>(s)->at, t0 + default_policy().attempt_timeout) << "watchdog";
 
   s = transition(s.state, self_check_passed{}, at(t0 + 1s));
-  EXPECT_EQ(s.state.phase, domain_phase::ordering);
+  EXPECT_EQ(s.state.phase, domain_phase::queued);
   EXPECT_FALSE(s.persist);
   ASSERT_TRUE(only<start_order>(s));
   EXPECT_FALSE(only<start_order>(s)->resume_url) << "a new order";
+  EXPECT_EQ(only<schedule_wake>(s)->at, t0 + 1s + default_policy().queued_recheck);
+
+  s = transition(s.state, order_started{}, at(t0 + 2s));
+  EXPECT_EQ(s.state.phase, domain_phase::ordering);
+  EXPECT_FALSE(s.persist);
+  EXPECT_EQ(only<schedule_wake>(s)->at, t0 + 2s + default_policy().attempt_timeout)
+      << "the attempt's deadline starts with the order";
 
   s = transition(s.state, order_created{order1}, at(t0 + 2s));
   EXPECT_EQ(s.state.phase, domain_phase::ordering);
@@ -59,9 +66,9 @@ TEST(domain_fsm, happy_path_from_pending_to_valid) {
   EXPECT_FALSE(is_error(s.state));
 }
 
-TEST(domain_fsm, self_check_disabled_goes_straight_to_ordering) {
+TEST(domain_fsm, self_check_disabled_goes_straight_to_the_order_queue) {
   const step s = transition(pending_record(), started{}, at(t0, false));
-  EXPECT_EQ(s.state.phase, domain_phase::ordering);
+  EXPECT_EQ(s.state.phase, domain_phase::queued);
   EXPECT_TRUE(all_of<run_self_check>(s).empty());
   ASSERT_TRUE(only<start_order>(s));
   EXPECT_FALSE(only<start_order>(s)->resume_url);
@@ -77,6 +84,44 @@ TEST(domain_fsm, an_order_the_ca_never_saw_stays_resumable_whatever_the_error) {
   EXPECT_EQ(s.state.order_url, order1);
   s = transition(r, order_failed{refused}, at(t0));
   EXPECT_TRUE(s.state.order_url.empty());
+}
+
+// Issue #18: with 100k new domains and 300 orders per 3 h, an order waits up to 42 days for
+// its turn. Checked against queue_order() setting the attempt_timeout deadline (the old rule):
+// the wake after 30 minutes then fails the waiting domain.
+TEST(domain_fsm, a_queued_order_waits_without_a_deadline_and_asks_again_hourly) {
+  domain_record r = record_in(domain_phase::self_checking);
+  r.order_url = order1;
+  step s = transition(r, self_check_passed{}, at(t0));
+  ASSERT_EQ(s.state.phase, domain_phase::queued);
+  for (int hour = 1; hour <= 24 * 42; ++hour) {
+    const timestamp now = t0 + std::chrono::hours(hour);
+    s = transition(s.state, wake{}, at(now));
+    ASSERT_EQ(s.state.phase, domain_phase::queued) << "hour " << hour;
+    ASSERT_EQ(s.state.failure_count, 0u);
+    ASSERT_FALSE(s.persist) << "a restart queues the order again";
+    ASSERT_TRUE(only<start_order>(s)) << "asks again: the queue keeps one entry per domain";
+    ASSERT_EQ(only<start_order>(s)->resume_url, order1);
+    ASSERT_EQ(only<schedule_wake>(s)->at, now + default_policy().queued_recheck);
+  }
+  const timestamp begun = t0 + days{42} + 5min;
+  s = transition(s.state, order_started{}, at(begun));
+  EXPECT_EQ(s.state.phase, domain_phase::ordering);
+  s = transition(s.state, wake{}, at(begun + default_policy().attempt_timeout));
+  EXPECT_EQ(s.state.phase, domain_phase::failing) << "once started, the deadline holds";
+  EXPECT_EQ(s.state.failure_count, 1u);
+}
+
+TEST(domain_fsm, news_of_a_queued_order_means_it_started) {
+  // The queue's order_started and the CA's stages come from different senders.
+  step s = transition(record_in(domain_phase::queued), order_created{order1}, at(t0));
+  EXPECT_EQ(s.state.phase, domain_phase::ordering);
+  EXPECT_EQ(s.state.order_url, order1);
+  EXPECT_EQ(s.state.next_attempt, t0 + default_policy().attempt_timeout);
+  s = transition(record_in(domain_phase::queued), csr_submitted{}, at(t0));
+  EXPECT_EQ(s.state.phase, domain_phase::finalizing);
+  s = transition(record_in(domain_phase::ordering), order_started{}, at(t0));
+  EXPECT_EQ(s.state, record_in(domain_phase::ordering)) << "a late order_started is ignored";
 }
 
 TEST(domain_fsm, ordering_may_finalize_or_issue_directly) {

@@ -69,6 +69,7 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
   return {
       [=](check_atom, std::string& domain) { log->events.push_back("check " + domain); },
       [=](order_atom, order_request& req) { log->events.push_back("order " + req.domain); },
+      [=](cancel_atom, std::string& domain) { log->events.push_back("cancel " + domain); },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
       [=](check_done_atom) { ADD_FAILURE() << "internal message"; },
       [=](order_done_atom, bool, error&) { ADD_FAILURE() << "internal message"; },
@@ -90,11 +91,13 @@ inline export_actor::behavior_type fake_exporter(export_actor::pointer,
 }
 
 /// A stand-in for a domain actor: records each domain_msg it gets by kind
-/// ("self_check ok", "stage", "issued", "order_failed <error kind>").
+/// ("self_check ok", "order_started", "stage", "issued", "order_failed <error kind>").
 inline caf::behavior recording_domain(caf::event_based_actor*, std::shared_ptr<trace> log) {
   return {[=](domain_msg& msg) {
     if (auto* r = std::get_if<self_check_result>(&msg))
       log->events.push_back(r->ok ? "self_check ok" : "self_check failed");
+    else if (std::holds_alternative<order_started>(msg))
+      log->events.push_back("order_started");
     else if (std::holds_alternative<stage_report>(msg))
       log->events.push_back("stage");
     else if (std::holds_alternative<protocol::issued_certificate>(msg))

@@ -19,18 +19,20 @@ using storage::domain_record;
 inline const timestamp t0 = from_unix_us(1'704'067'200'000'000);  // 2024-01-01T00:00:00Z
 inline const std::string order1 = "https://ca.example/acme/order/1";
 
-inline constexpr std::array all_phases = {domain_phase::pending,    domain_phase::self_checking,
-                                          domain_phase::ordering,   domain_phase::validating,
-                                          domain_phase::finalizing, domain_phase::valid,
-                                          domain_phase::failing,    domain_phase::retired};
-inline constexpr std::array in_flight_phases = {domain_phase::self_checking, domain_phase::ordering,
-                                                domain_phase::validating, domain_phase::finalizing};
+inline constexpr std::array all_phases = {
+    domain_phase::pending,  domain_phase::self_checking, domain_phase::queued,
+    domain_phase::ordering, domain_phase::validating,    domain_phase::finalizing,
+    domain_phase::valid,    domain_phase::failing,       domain_phase::retired};
+inline constexpr std::array in_flight_phases = {domain_phase::self_checking, domain_phase::queued,
+                                                domain_phase::ordering, domain_phase::validating,
+                                                domain_phase::finalizing};
 
 inline std::vector<event> all_events() {
   return {started{},
           wake{},
           self_check_passed{},
           self_check_failed{error{error_kind::self_check, "Self-check failed: DNS lookup failed."}},
+          order_started{},
           order_created{order1},
           challenge_submitted{},
           csr_submitted{},
