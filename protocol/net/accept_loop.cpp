@@ -90,8 +90,9 @@ result<void> accept_loop::listen(const std::string& address, const std::string& 
   return {};
 }
 
+// `owner` is never read: the coroutine frame holding it is what keeps the owner alive.
 asio::awaitable<void> accept_loop::run(std::shared_ptr<state> s, connection_handler serve,
-                                       std::shared_ptr<void> owner) {
+                                       [[maybe_unused]] std::shared_ptr<void> owner) {
   asio::steady_timer pause(s->executor);
   while (!s->stopped) {
     error_code ec;
