@@ -126,6 +126,13 @@ void apply(self_ptr self, domain_env* env, const event& ev, storage::write_batch
            std::function<void(bool)> then = {}) {
   context ctx{env->clock->now(), env->pol, env->self_check_enabled.load()};
   step next = transition(self->state.record, ev, ctx);
+  if (!extra.put_certs.empty() && !next.takes_certificate) {
+    // Only the state machine makes a certificate current: the store and the record agree.
+    log_warning("domain=" + self->state.record.name + ": a certificate arrived while " +
+                std::string(phase_name(self->state.record.phase)) +
+                "; nothing waits for it, so it is not stored");
+    extra = {};
+  }
   if (!next.persist && extra.empty()) {
     self->state.record = next.state;
     carry_out(self, env, next.effects);
@@ -206,8 +213,8 @@ void on_issued(self_ptr self, domain_env* env, protocol::issued_certificate& cer
                             cert.info.serial_hex},
        std::nullopt});
   extra.erase_pending_orders.push_back(name);
-  apply(self, env, issued{nb, na}, std::move(extra), [self, env](bool ok) {
-    if (ok) export_certificate(self, env);
+  apply(self, env, issued{nb, na}, std::move(extra), [self, env, na](bool ok) {
+    if (ok && self->state.record.cert_not_after == na) export_certificate(self, env);
   });
 }
 

@@ -107,6 +107,8 @@ struct builder {
 
   void succeed(const issued& ev) {
     domain_record& r = rec();
+    if (r.phase == phase::queued) emit(cancel_order{});  // a late certificate came first
+    out.takes_certificate = true;
     r.cert_not_before = ev.not_before;
     r.cert_not_after = ev.not_after;
     r.last_success = ctx.now;
@@ -225,12 +227,10 @@ void on_in_progress(builder& b, const event& ev) {
                    if (p != phase::ordering && p != phase::validating) return b.ignore(ev);
                    b.rec().phase = phase::finalizing;
                  },
-                 [&](const issued& e) {
-                   // Straight from ordering (or the queue) when a resumed order is already
-                   // valid.
-                   if (p == phase::self_checking) return b.ignore(ev);
-                   b.succeed(e);
-                 },
+                 // Straight from ordering when a resumed order is already valid; in
+                 // self_checking or queued, late from an attempt that timed out: a good
+                 // certificate either way, and ordering another would spend the CA's limits.
+                 [&](const issued& e) { b.succeed(e); },
                  [&](const order_failed& e) {
                    b.fail(e.err, e.order_contacted && invalidates_order(e.err), e.err.detail);
                  },
@@ -277,6 +277,8 @@ void on_failing(builder& b, const event& ev) {
                    b.begin_attempt(false);
                    b.reply(retry_outcome::retrying);
                  },
+                 // Late, from an attempt that timed out while its order went on.
+                 [&](const issued& e) { b.succeed(e); },
                  [&](const deconfigured&) { b.retire(); },
                  [&](const auto&) { b.ignore(ev); },
              },

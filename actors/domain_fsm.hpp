@@ -15,6 +15,7 @@
 //   may go straight to finalizing or issued)
 //
 //   ordering | validating | finalizing --issued--> valid
+//   (also self_checking, queued, failing: a late certificate of an attempt that timed out)
 //   in flight --self_check_failed | order_failed | wake past the deadline--> failing
 //   any phase --deconfigured--> retired --reconfigured--> valid, or a new attempt
 //
@@ -59,7 +60,8 @@ struct order_created {
 struct challenge_submitted {};
 /// The CSR was sent (RFC 8555 §7.4); waiting for and downloading the certificate.
 struct csr_submitted {};
-/// A certificate was issued and stored.
+/// The CA issued a certificate. It is stored only when the step takes it
+/// (step::takes_certificate): in flight, or late from an attempt that timed out.
 struct issued {
   timestamp not_before;
   timestamp not_after;
@@ -126,6 +128,9 @@ struct step {
   storage::domain_record state;
   /// True when the change must survive a restart: must_persist, and an operator's retry.
   bool persist = false;
+  /// The step made the `issued` event's certificate the domain's current one: store it with
+  /// the step. False for a certificate nothing waits for (a retired or valid domain).
+  bool takes_certificate = false;
   std::vector<effect> effects;
 };
 

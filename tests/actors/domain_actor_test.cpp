@@ -138,6 +138,43 @@ TEST_F(domain_actor_test, an_issued_certificate_is_kept_until_stored_then_export
   EXPECT_EQ(record_of(domain).cert_not_after, cert.info.not_after);
 }
 
+// Checked against apply() without its takes_certificate check (the old on_issued): the
+// valid domain's store gets the stray certificate and the exporter hears of it.
+TEST_F(domain_actor_test, only_a_certificate_the_state_machine_takes_is_stored) {
+  protocol::issued_certificate cert;
+  cert.chain_pem = "CHAIN";
+  cert.key_pem = "KEY";
+  cert.info.not_before = wall_.now();
+  cert.info.not_after = wall_.now() + 90 * 24h;
+
+  storage::domain_record valid = failing_domain();
+  valid.name = "valid.example";
+  valid.phase = domain_phase::valid;
+  valid.failure_count = 0;
+  valid.first_failure = no_time;
+  valid.last_error.clear();
+  valid.cert_not_before = wall_.now() - 24h;
+  valid.cert_not_after = wall_.now() + 89 * 24h;
+  valid.next_attempt = wall_.now() + 50 * 24h;
+  const auto stray = spawn_domain(valid);
+  script_->batches.clear();  // its start stored its renewal point
+  caf::anon_send(stray, domain_msg{cert});
+  run();
+  EXPECT_TRUE(script_->batches.empty()) << "nothing waits for it: not stored";
+  EXPECT_FALSE(log_->contains("export valid.example"));
+  EXPECT_EQ(record_of(stray).cert_not_after, valid.cert_not_after);
+
+  // Late from an attempt that timed out: taken, stored with the step, exported.
+  const auto late = spawn_domain(failing_domain());
+  script_->batches.clear();
+  caf::anon_send(late, domain_msg{cert});
+  run();
+  ASSERT_EQ(script_->batches.size(), 1u);
+  EXPECT_EQ(script_->batches[0].put_certs.size(), 1u);
+  EXPECT_EQ(script_->batches[0].put_domains.at(0).phase, domain_phase::valid);
+  EXPECT_TRUE(log_->contains("export a.example"));
+}
+
 TEST_F(domain_actor_test, a_failure_that_could_not_be_stored_is_reported_once_stored) {
   storage::domain_record r = failing_domain();
   r.phase = domain_phase::validating;

@@ -124,6 +124,29 @@ TEST(domain_fsm, news_of_a_queued_order_means_it_started) {
   EXPECT_EQ(s.state, record_in(domain_phase::ordering)) << "a late order_started is ignored";
 }
 
+// Issue #18: on_issued stored every certificate, also those the state machine ignored.
+TEST(domain_fsm, a_late_certificate_of_a_timed_out_attempt_is_taken) {
+  for (const domain_phase p :
+       {domain_phase::failing, domain_phase::self_checking, domain_phase::queued}) {
+    domain_record r = record_in(p);
+    r.order_url = order1;
+    const step s = transition(r, issued{t0, t0 + days{90}}, at(t0 + 1min));
+    EXPECT_TRUE(s.takes_certificate) << phase_name(p);
+    EXPECT_EQ(s.state.phase, domain_phase::valid) << phase_name(p);
+    EXPECT_EQ(s.state.cert_not_after, t0 + days{90});
+    EXPECT_EQ(s.state.failure_count, 0u);
+    EXPECT_TRUE(s.state.order_url.empty());
+    EXPECT_TRUE(s.persist);
+    // A queued new attempt is dropped from the queue: no second order.
+    EXPECT_EQ(all_of<cancel_order>(s).size(), p == domain_phase::queued ? 1u : 0u) << phase_name(p);
+  }
+  for (const domain_phase p : {domain_phase::valid, domain_phase::retired, domain_phase::pending}) {
+    const step s = transition(record_in(p), issued{t0 + 1h, t0 + days{91}}, at(t0 + 1h));
+    EXPECT_FALSE(s.takes_certificate) << phase_name(p);
+    EXPECT_EQ(s.state, record_in(p)) << phase_name(p);
+  }
+}
+
 TEST(domain_fsm, ordering_may_finalize_or_issue_directly) {
   EXPECT_EQ(transition(record_in(domain_phase::ordering), csr_submitted{}, at(t0)).state.phase,
             domain_phase::finalizing);
