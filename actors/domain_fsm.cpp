@@ -131,7 +131,7 @@ struct builder {
 
   void retire() {
     domain_record& r = rec();
-    if (r.phase == phase::queued) emit(cancel_order{});
+    if (r.phase == phase::queued) emit(cancel_order{});  // its queue entry goes too
     r.phase = phase::retired;
     r.configured = false;
     r.order_url.clear();
