@@ -86,6 +86,40 @@ void ensure_account(self_ptr self) {
                      });
 }
 
+// The budget spent before a restart stays spent: read what this CA's budget needed to be
+// full again when it was stored.
+void restore_budget(self_ptr self) {
+  auto& st = self->state;
+  auto stored = st.store->get_budget(st.settings.directory_url);
+  if (!stored) {
+    log_warning("acme: cannot read the stored order budget: " + stored.err().detail +
+                "; counting from a full budget");
+    return;
+  }
+  if (!*stored) return;
+  const auto left = (*stored)->full_at - st.wall->now();
+  st.orders->restore_time_to_full(left, self->clock().now());
+}
+
+// Written after new orders start, one small record per pump. A daemon killed before the
+// write forgets only the orders of that pump.
+void save_budget(self_ptr self) {
+  auto& st = self->state;
+  storage::write_batch batch;
+  const auto left = st.orders->time_to_full(self->clock().now());
+  batch.put_budget = storage::budget_record{
+      st.settings.directory_url,
+      st.wall->now() + std::chrono::duration_cast<std::chrono::microseconds>(left)};
+  self->request(st.storage, caf::infinite, persist_atom::value, std::move(batch))
+      .then([self](bool saved, std::string& why) {
+        auto& s = self->state;
+        if (!saved && !s.budget_save_failed)
+          log_warning("acme: could not store the spent order budget: " + why +
+                      "; a restart now would count from a full budget");
+        s.budget_save_failed = !saved;
+      });
+}
+
 void pump(self_ptr self) {
   auto& st = self->state;
   if (st.orders->waiting() == 0) return;
@@ -98,7 +132,12 @@ void pump(self_ptr self) {
     return;
   }
   const auto now = self->clock().now();
-  while (auto next = st.orders->pop(now)) start_issue(self, std::move(*next));
+  bool spent = false;
+  while (auto next = st.orders->pop(now)) {
+    spent = spent || !next->has_cert;
+    start_issue(self, std::move(*next));
+  }
+  if (spent) save_budget(self);
   if (auto again = st.orders->retry_at(now)) {
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*again - now);
     schedule_pump(self, std::max(wait, std::chrono::milliseconds(10)));
@@ -123,13 +162,16 @@ void pump_checks(self_ptr self) {
 
 acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engine* engine,
                                                 storage::store* store, storage_actor storage_writer,
+                                                const certfleet::clock* wall,
                                                 acme_settings settings) {
   auto& st = self->state;
   st.engine = engine;
   st.store = store;
+  st.wall = wall;
   st.storage = std::move(storage_writer);
   st.settings = std::move(settings);
   st.orders.emplace(st.settings.budget, st.settings.orders_in_flight, self->clock().now());
+  restore_budget(self);
   return {
       [=](check_atom, std::string& domain) {
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
@@ -197,11 +239,13 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
       },
       [=](reload_atom, acme_settings& next) {
         auto& s = self->state;
-        if (next.directory_url != s.settings.directory_url || next.email != s.settings.email) {
+        const bool other_ca = next.directory_url != s.settings.directory_url;
+        if (other_ca || next.email != s.settings.email) {
           s.account = acme_state::account_status::none;
         }
         s.settings = std::move(next);
         s.orders->reconfigure(s.settings.budget, s.settings.orders_in_flight, self->clock().now());
+        if (other_ca) restore_budget(self);
         pump(self);
       },
   };

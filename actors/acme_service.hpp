@@ -29,6 +29,8 @@ struct order_client {
 struct acme_state {
   protocol::io_engine* engine = nullptr;
   storage::store* store = nullptr;
+  const certfleet::clock* wall = nullptr;  ///< for the stored budget (wall time)
+  bool budget_save_failed = false;         ///< logged once per series of failures
   storage_actor storage;
   acme_settings settings;
 
@@ -44,10 +46,13 @@ struct acme_state {
 /// The ACME service (interface: acme_actor in messages.hpp). Everything it does on the
 /// network goes through `engine` (not null; outlives the actor; a fake in tests); it reads the
 /// stored account and pending orders from `store` and writes through `storage_writer`. Its queue's
-/// time is the actor clock (steady time; virtual under CAF's test coordinator).
+/// time is the actor clock (steady time; virtual under CAF's test coordinator). The spent
+/// part of the new-order budget is stored (as the wall time `wall` says it is full again)
+/// whenever new orders start, and restored at start and when the CA changes.
 acme_actor::behavior_type acme_service_behavior(acme_actor::stateful_pointer<acme_state> self,
                                                 protocol::io_engine* engine, storage::store* store,
                                                 storage_actor storage_writer,
+                                                const certfleet::clock* wall,
                                                 acme_settings settings);
 
 }  // namespace certfleet::actors

@@ -120,6 +120,19 @@ class order_queue {
     tokens_ = std::min<double>(tokens_, budget.orders);
   }
 
+  /// How long until the budget is full again (zero when it is): what a restart must not
+  /// forget, or every restart would hand out a fresh budget.
+  std::chrono::duration<double> time_to_full(steady_time now) {
+    refill(now);
+    return std::chrono::duration<double>((budget_.orders - tokens_) / rate());
+  }
+  /// Restores the budget a stored time_to_full describes (clamped to the budget's size).
+  void restore_time_to_full(std::chrono::duration<double> d, steady_time now) {
+    refill(now);
+    tokens_ = std::clamp(budget_.orders - std::max(d.count(), 0.0) * rate(), 0.0,
+                         static_cast<double>(budget_.orders));
+  }
+
   std::size_t waiting() const { return waiting_.size(); }
   std::uint32_t in_flight() const { return in_flight_; }
   double tokens() const { return tokens_; }

@@ -149,8 +149,9 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   i->system = std::make_unique<caf::actor_system>(configure(i->cfg, options.worker_threads));
   auto& sys = *i->system;
   i->storage_actor_handle = sys.spawn(storage_behavior, i->store.get(), i->writer.get());
-  i->acme = sys.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(i->io.get()),
-                      i->store.get(), i->storage_actor_handle, acme_settings_from(*i->config));
+  i->acme =
+      sys.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(i->io.get()),
+                i->store.get(), i->storage_actor_handle, &i->clock, acme_settings_from(*i->config));
   i->env.storage = i->storage_actor_handle;
   i->env.acme = i->acme;
   i->env.timer = sys.spawn(wake_timer_behavior);

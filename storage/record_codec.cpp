@@ -227,6 +227,20 @@ result<void> decode(std::string_view bytes, account_record& out) {
   return in.finish();
 }
 
+void encode(const budget_record& r, std::string& out) {
+  put_u8(out, budget_format);
+  put_str(out, r.directory_url);
+  put_time(out, r.full_at);
+}
+
+result<void> decode(std::string_view bytes, budget_record& out) {
+  reader in(bytes, "order budget record");
+  check_version(in, budget_format);
+  in.str(out.directory_url);
+  out.full_at = in.time();
+  return in.finish();
+}
+
 void encode(const pending_order_record& r, std::string& out) {
   put_u8(out, pending_order_format);
   put_str(out, r.domain);
@@ -254,6 +268,9 @@ result<account_record> decode_account(std::string_view bytes) {
 }
 result<pending_order_record> decode_pending_order(std::string_view bytes) {
   return decode_value<pending_order_record>(bytes);
+}
+result<budget_record> decode_budget(std::string_view bytes) {
+  return decode_value<budget_record>(bytes);
 }
 
 }  // namespace certfleet::storage

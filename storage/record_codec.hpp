@@ -19,6 +19,7 @@
 //   cert: str domain | str chain_pem | str key_pem | i64 not_before | i64 not_after | str serial
 // account_record, format 1: u8 version=1 | str directory_url | str account_url | str key_pem
 // pending_order_record, format 1: u8 version=1 | str domain | str order_url | str key_pem
+// budget_record, format 1: u8 version=1 | str directory_url | i64 full_at
 
 #include <cstdint>
 #include <string>
@@ -33,11 +34,13 @@ inline constexpr std::uint8_t domain_format = 1;
 inline constexpr std::uint8_t cert_pair_format = 1;
 inline constexpr std::uint8_t account_format = 1;
 inline constexpr std::uint8_t pending_order_format = 1;
+inline constexpr std::uint8_t budget_format = 1;
 
 /// Appends the encoding of r to out.
 void encode(const domain_record& r, std::string& out);
 void encode(const cert_pair& r, std::string& out);
 void encode(const account_record& r, std::string& out);
+void encode(const budget_record& r, std::string& out);
 void encode(const pending_order_record& r, std::string& out);
 
 /// Returns the encoding of r.
@@ -52,12 +55,14 @@ std::string encode(const Record& r) {
 result<void> decode(std::string_view bytes, domain_record& out);
 result<void> decode(std::string_view bytes, cert_pair& out);
 result<void> decode(std::string_view bytes, account_record& out);
+result<void> decode(std::string_view bytes, budget_record& out);
 result<void> decode(std::string_view bytes, pending_order_record& out);
 
 result<domain_record> decode_domain(std::string_view bytes);
 result<cert_pair> decode_cert_pair(std::string_view bytes);
 result<account_record> decode_account(std::string_view bytes);
 result<pending_order_record> decode_pending_order(std::string_view bytes);
+result<budget_record> decode_budget(std::string_view bytes);
 
 /// Schema 0 domain records (no order_url); used by the migration and its tests.
 void encode_domain_v0(const domain_record& r, std::string& out);

@@ -80,4 +80,12 @@ struct account_record {
   bool operator==(const account_record&) const = default;
 };
 
+/// How much of a CA's new-order budget is spent, as the moment the token bucket is full
+/// again: kept across restarts, so a daemon that restarts does not get a fresh budget.
+struct budget_record {
+  std::string directory_url;
+  timestamp full_at{};
+  bool operator==(const budget_record&) const = default;
+};
+
 }  // namespace certfleet::storage

@@ -9,6 +9,8 @@ namespace certfleet::storage {
 namespace {
 
 constexpr std::string_view schema_key = "schema_version";
+// Budget records live in meta under this prefix and the CA's directory URL.
+constexpr std::string_view budget_key_prefix = "budget ";
 // LMDB's default maximum key size (mdb_env_get_maxkeysize).
 constexpr std::size_t max_key_size = 511;
 
@@ -186,6 +188,11 @@ result<void> store::validate(const write_batch& batch) {
     if (auto r = check_key("pending order domain name", p.domain); !r) return r;
   for (const auto& name : batch.erase_pending_orders)
     if (auto r = check_key("pending order domain name", name); !r) return r;
+  if (batch.put_budget)
+    if (auto r = check_key("ACME directory URL",
+                           std::string(budget_key_prefix) + batch.put_budget->directory_url);
+        !r)
+      return r;
   return {};
 }
 
@@ -217,6 +224,12 @@ result<void> store::commit(std::span<const write_batch> batches) {
       }
       for (const auto& name : b.erase_pending_orders) {
         if (auto r = txn.erase(pending_, name); !r) return r;
+      }
+      if (b.put_budget) {
+        buf.clear();
+        encode(*b.put_budget, buf);
+        const std::string key = std::string(budget_key_prefix) + b.put_budget->directory_url;
+        if (auto r = txn.put(meta_, key, buf); !r) return r;
       }
       for (const auto& name : b.erase_domains) {
         if (auto r = txn.erase(domains_, name); !r) return r;
@@ -255,6 +268,10 @@ result<std::optional<cert_pair>> store::get_certs(std::string_view name) const {
 
 result<std::optional<account_record>> store::get_account(std::string_view url) const {
   return get_record<account_record>(*env_, account_, url);
+}
+
+result<std::optional<budget_record>> store::get_budget(std::string_view url) const {
+  return get_record<budget_record>(*env_, meta_, std::string(budget_key_prefix) + std::string(url));
 }
 
 result<std::optional<pending_order_record>> store::get_pending_order(

@@ -43,10 +43,11 @@ struct write_batch {
   /// Orders in flight with their certificate keys (saved before finalize).
   std::vector<pending_order_record> put_pending_orders;
   std::vector<std::string> erase_pending_orders;  ///< by domain; a missing one is fine
+  std::optional<budget_record> put_budget;        ///< keyed by directory_url
 
   bool empty() const {
     return put_domains.empty() && put_certs.empty() && !put_account && erase_domains.empty() &&
-           put_pending_orders.empty() && erase_pending_orders.empty();
+           put_pending_orders.empty() && erase_pending_orders.empty() && !put_budget;
   }
 };
 
@@ -89,6 +90,8 @@ class store {
   result<void> for_each_domain(const std::function<void(const domain_record&)>& fn) const;
   result<std::optional<cert_pair>> get_certs(std::string_view name) const;
   result<std::optional<account_record>> get_account(std::string_view directory_url) const;
+  /// How much of this CA's new-order budget was spent, if it was ever stored.
+  result<std::optional<budget_record>> get_budget(std::string_view directory_url) const;
   /// The order in flight for a domain and its key, if one was saved.
   result<std::optional<pending_order_record>> get_pending_order(std::string_view domain) const;
 

@@ -34,7 +34,7 @@ class acme_service_test : public actor_fixture {
     s.orders_in_flight = in_flight;
     s.budget = budget;
     acme_ = sys_.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(&engine_),
-                       store_.get(), storage_, s);
+                       store_.get(), storage_, &wall_, s);
     run();
   }
 
@@ -66,9 +66,13 @@ TEST_F(acme_service_test, registers_once_and_stores_the_new_account) {
   order("b.example", false);
   EXPECT_EQ(engine_.accounts, 1);
   EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
-  ASSERT_EQ(script_->batches.size(), 1u);
-  ASSERT_TRUE(script_->batches[0].put_account);
-  EXPECT_EQ(script_->batches[0].put_account->account_url, "https://ca.test/acct/1");
+  int accounts_stored = 0;
+  for (const auto& batch : script_->batches) {
+    if (!batch.put_account) continue;
+    ++accounts_stored;
+    EXPECT_EQ(batch.put_account->account_url, "https://ca.test/acct/1");
+  }
+  EXPECT_EQ(accounts_stored, 1);
 }
 
 TEST_F(acme_service_test, at_most_orders_in_flight_run_at_once) {
@@ -109,6 +113,33 @@ TEST_F(acme_service_test, one_order_per_waiting_domain_and_a_cancelled_one_never
       << "b went once, c was cancelled";
 }
 
+// Issue #23: every restart began with a full budget, so a daemon restarted (or crash-looping)
+// sent a fresh 300 new orders each time. Checked against restore_budget() returning at once.
+TEST_F(acme_service_test, a_restart_keeps_the_budget_spent_before_it) {
+  start({2, 1h}, 10);  // a token every 30 minutes
+  order("a.example", false);
+  order("b.example", false);
+  ASSERT_EQ(engine_.issued_domains().size(), 2u);
+  ASSERT_FALSE(script_->batches.empty());
+  const auto& saved = script_->batches.back().put_budget;
+  ASSERT_TRUE(saved) << "the spent budget is stored when orders start";
+  EXPECT_EQ(saved->directory_url, "https://ca.test/directory");
+  EXPECT_EQ(saved->full_at, wall_.now() + 1h);
+  // The fake storage only records; put the write where the next start reads it.
+  ASSERT_TRUE(store_->commit(script_->batches.back()).ok());
+
+  caf::anon_send_exit(acme_, caf::exit_reason::user_shutdown);
+  advance(10min);
+  engine_.issues.clear();
+  start({2, 1h}, 10);
+  order("c.example", false);
+  EXPECT_TRUE(engine_.issued_domains().empty()) << "no fresh budget after a restart";
+  advance(19min);
+  EXPECT_TRUE(engine_.issued_domains().empty());
+  advance(61s);  // 30 minutes after the two orders (and a second): one token back
+  EXPECT_EQ(engine_.issued_domains(), std::vector<std::string>{"c.example"});
+}
+
 TEST_F(acme_service_test, rate_limited_pauses_every_order_until_retry_after) {
   start({300, 3h}, 1);
   order("a.example", false);
@@ -136,7 +167,7 @@ TEST_F(acme_service_test, a_huge_retry_after_pauses_orders_for_at_most_twelve_ho
 TEST_F(acme_service_test, with_acme_disabled_waiting_orders_fail_and_keep_their_order) {
   acme_settings s;  // not enabled
   acme_ = sys_.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(&engine_),
-                     store_.get(), storage_, s);
+                     store_.get(), storage_, &wall_, s);
   run();
   order("a.example", false);
   EXPECT_TRUE(log_->contains("order_failed not_enabled"));

@@ -34,7 +34,7 @@ class failure_timeline_test : public actor_fixture {
     s.email = "ops@example.com";
     s.directory_url = "https://ca.test/directory";
     env_.acme = sys_.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(&engine_),
-                           store_.get(), env_.storage, s);
+                           store_.get(), env_.storage, &wall_, s);
     settle();
   }
   ~failure_timeline_test() override {

@@ -116,6 +116,23 @@ TEST(order_queue, a_domain_that_asks_again_keeps_one_entry_and_its_place) {
   EXPECT_EQ(q.waiting(), 1u);
 }
 
+TEST(order_queue, the_time_to_full_restores_a_spent_budget) {
+  queue q({3, 3h}, 100, t0);  // one token per hour
+  EXPECT_EQ(q.time_to_full(t0).count(), 0.0);
+  for (int i = 0; i < 3; ++i) q.push(fresh("d" + std::to_string(i)));
+  while (q.pop(t0)) {
+  }
+  EXPECT_NEAR(q.time_to_full(t0 + 30min).count(), 2.5 * 3600, 1.0);
+
+  queue restarted({3, 3h}, 100, t0 + 30min);
+  restarted.restore_time_to_full(q.time_to_full(t0 + 30min), t0 + 30min);
+  restarted.push(fresh("x"));
+  EXPECT_FALSE(restarted.pop(t0 + 59min)) << "half a token left: the budget stays spent";
+  EXPECT_TRUE(restarted.pop(t0 + 61min));
+  restarted.restore_time_to_full(std::chrono::hours(100), t0);
+  EXPECT_EQ(restarted.tokens(), 0.0) << "clamped";
+}
+
 TEST(order_queue, cancel_drops_only_the_waiting_entry_of_that_domain) {
   queue q({300, 3h}, 10, t0);
   q.push(fresh("a"));

@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const auto bytes = fuzz::as_text(data + 1, size - 1);
   auto enc = [](const auto& r, std::string& out) { encode(r, out); };
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0:
       check(bytes, decode_domain(bytes), dirty_domain(), enc);
       break;
@@ -64,6 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 3:
       check(bytes, decode_pending_order(bytes), pending_order_record{"stale", "stale", "stale"},
             enc);
+      break;
+    case 5:
+      check(bytes, decode_budget(bytes), budget_record{"stale", from_unix_us(3)}, enc);
       break;
     case 4: {
       domain_record fresh;

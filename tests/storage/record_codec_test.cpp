@@ -103,6 +103,15 @@ TEST(record_codec, pending_order_round_trip_and_truncation) {
   expect_every_prefix_rejected<pending_order_record>(encode(p));
 }
 
+TEST(record_codec, budget_round_trip_and_truncation) {
+  const budget_record b{"https://acme-v02.api.letsencrypt.org/directory",
+                        from_unix_us(1'800'000'000'000'000)};
+  auto back = decode_budget(encode(b));
+  ASSERT_TRUE(back.ok()) << back.err().detail;
+  EXPECT_EQ(*back, b);
+  expect_every_prefix_rejected<budget_record>(encode(b));
+}
+
 TEST(record_codec, v0_domain_round_trip_drops_order_url) {
   auto d = sample_domain(7);  // has an order_url
   std::string bytes;

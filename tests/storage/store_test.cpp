@@ -113,6 +113,24 @@ TEST(store, pending_order_round_trip_and_erase) {
   EXPECT_TRUE(s.get_pending_order(sample_domain(2).name)->has_value());
 }
 
+TEST(store, budget_per_directory_survives_a_reopen) {
+  temp_dir tmp;
+  auto dir = tmp.path() / "s";
+  const budget_record le{"https://le.example/directory", from_unix_us(5'000'000)};
+  {
+    auto s = open_rw(dir);
+    EXPECT_FALSE(s.get_budget(le.directory_url)->has_value());
+    write_batch b;
+    b.put_budget = le;
+    ASSERT_TRUE(s.commit(b).ok());
+  }
+  auto s = open_rw(dir);
+  auto got = s.get_budget(le.directory_url);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(**got, le);
+  EXPECT_FALSE(s.get_budget("https://other.example/directory")->has_value());
+}
+
 TEST(store, later_batch_wins_in_one_commit) {
   temp_dir tmp;
   auto s = open_rw(tmp.path() / "s");
