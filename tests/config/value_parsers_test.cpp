@@ -48,6 +48,16 @@ TEST(value_parsers, addresses) {
   EXPECT_FALSE(parse_dns_server("256.0.0.1").ok());
 }
 
+// fuzz_config_file found "8::\0<bytes>" accepted as an IPv6 DNS server, the bytes kept.
+TEST(value_parsers, a_nul_byte_never_ends_an_address_early) {
+  using namespace std::string_literals;
+  EXPECT_FALSE(parse_dns_server("8::\0x"s));
+  EXPECT_FALSE(parse_dns_server("192.0.2.1\0:53"s));
+  EXPECT_FALSE(parse_dns_server("[::1\0]:53"s));
+  EXPECT_FALSE(parse_listen_address("[::1\0x]:80"s));
+  EXPECT_FALSE(parse_listen_address("127.0.0.1\0:80"s));
+}
+
 TEST(value_parsers, bounded_numbers) {
   EXPECT_EQ(*parse_bounded("7", 1, 10), 7u);
   EXPECT_FALSE(parse_bounded("0", 1, 10).ok());
