@@ -120,6 +120,26 @@ void save_budget(self_ptr self) {
       });
 }
 
+control::queue_response queue_status(self_ptr self) {
+  auto& q = *self->state.orders;
+  const auto now = self->clock().now();
+  const auto whole_seconds = [](auto d) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(s, 0));
+  };
+  control::queue_response out;
+  out.waiting_new = q.waiting_new();
+  out.waiting_renewals = q.waiting() - q.waiting_new();
+  out.in_flight = q.in_flight();
+  out.max_in_flight = q.max_in_flight();
+  out.budget_orders = q.budget().orders;
+  out.budget_seconds = whole_seconds(q.budget().per);
+  out.paused_seconds = whole_seconds(q.paused_for(now));
+  out.backlog_seconds = whole_seconds(q.backlog(now));  // refills the bucket first
+  out.budget_available = static_cast<std::uint64_t>(std::max(q.tokens(), 0.0));
+  return out;
+}
+
 void pump(self_ptr self) {
   auto& st = self->state;
   if (st.orders->waiting() == 0) return;
@@ -193,6 +213,7 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         pump(self);
       },
       [=](cancel_atom, std::string& domain) { self->state.orders->cancel(domain); },
+      [=](queue_atom) { return queue_status(self); },
       [=](pump_atom) {
         self->state.pump_scheduled = false;
         pump(self);

@@ -41,6 +41,7 @@ using check_atom = caf::atom_constant<caf::atom("check")>;
 using check_done_atom = caf::atom_constant<caf::atom("chk_done")>;
 using order_atom = caf::atom_constant<caf::atom("order")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using queue_atom = caf::atom_constant<caf::atom("queue")>;
 using order_done_atom = caf::atom_constant<caf::atom("order_done")>;
 using account_done_atom = caf::atom_constant<caf::atom("acct_done")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
@@ -137,7 +138,10 @@ using wake_timer_actor = caf::typed_actor<
 /// of a domain already waiting updates its entry; cancel drops the waiting entry.
 using acme_actor = caf::typed_actor<
     caf::reacts_to<check_atom, std::string>, caf::reacts_to<order_atom, order_request>,
-    caf::reacts_to<cancel_atom, std::string>, caf::reacts_to<reload_atom, acme_settings>,
+    caf::reacts_to<cancel_atom, std::string>,
+    /// How the order queue stands (certfleet queue).
+    caf::replies_to<queue_atom>::with<control::queue_response>,
+    caf::reacts_to<reload_atom, acme_settings>,
     /// Internal: a self-check, an order or the account registration ended; the queue
     /// may move on.
     caf::reacts_to<check_done_atom>, caf::reacts_to<order_done_atom, bool, error>,
@@ -176,6 +180,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::domain_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::order_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::acme_settings)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::control::retry_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::control::queue_response)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::reload_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::retry_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<certfleet::control::retry_result>)

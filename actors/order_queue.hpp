@@ -53,6 +53,7 @@ class order_queue {
     }
     auto it = waiting_.insert(entry{std::move(o), seq}).first;
     index_.emplace(it->o.domain, it);
+    if (!it->o.has_cert) ++waiting_new_;
   }
 
   /// Drops the waiting entry of `domain` (retired, or no longer wants an order); true when
@@ -110,6 +111,7 @@ class order_queue {
     for (const auto& e : waiting_) out.push_back(e.o);
     index_.clear();
     waiting_.clear();
+    waiting_new_ = 0;
     return out;
   }
 
@@ -133,7 +135,25 @@ class order_queue {
                          static_cast<double>(budget_.orders));
   }
 
+  /// How long until the last new order waiting may start, at the budget and after a pause
+  /// (the in-flight cap is left out: it frees as orders end). Zero when all may start now.
+  std::chrono::duration<double> backlog(steady_time now) {
+    refill(now);
+    const std::chrono::duration<double> pause =
+        now < paused_until_ ? paused_until_ - now : steady_time::duration::zero();
+    const double short_by = static_cast<double>(waiting_new_) - tokens_;
+    if (short_by <= 0) return pause;
+    return pause + std::chrono::duration<double>(short_by / rate());
+  }
+  /// Left of a rateLimited pause at `now` (zero when none).
+  steady_time::duration paused_for(steady_time now) const {
+    return now < paused_until_ ? paused_until_ - now : steady_time::duration::zero();
+  }
+
   std::size_t waiting() const { return waiting_.size(); }
+  std::size_t waiting_new() const { return waiting_new_; }
+  std::uint32_t max_in_flight() const { return max_in_flight_; }
+  const order_budget& budget() const { return budget_; }
   std::uint32_t in_flight() const { return in_flight_; }
   double tokens() const { return tokens_; }
 
@@ -153,6 +173,7 @@ class order_queue {
 
   // The index holds a view of the domain name inside the entry: erase it first.
   void erase(typename entries::iterator it) {
+    if (!it->o.has_cert) --waiting_new_;
     index_.erase(std::string_view(it->o.domain));
     waiting_.erase(it);
   }
@@ -174,7 +195,8 @@ class order_queue {
   steady_time paused_until_{};
   std::uint32_t in_flight_ = 0;
   std::uint64_t next_seq_ = 0;
-  entries waiting_;  ///< seq is unique, so a set
+  entries waiting_;              ///< seq is unique, so a set
+  std::size_t waiting_new_ = 0;  ///< entries without a certificate
   std::unordered_map<std::string_view, typename entries::iterator> index_;  ///< by domain
 };
 

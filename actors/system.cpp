@@ -235,6 +235,15 @@ control::save_problems_response request_save_problems(caf::actor_system& sys,
   return out;
 }
 
+control::response request_queue(caf::actor_system& sys, const acme_actor& acme) {
+  caf::scoped_actor self{sys};
+  control::response out =
+      control::error_response{"the ACME service did not answer; check certfleetd's log"};
+  self->request(acme, std::chrono::seconds(10), queue_atom::value)
+      .receive([&](control::queue_response& q) { out = q; }, [&](caf::error&) {});
+  return out;
+}
+
 std::size_t request_count(caf::actor_system& sys, const supervisor_actor& supervisor) {
   caf::scoped_actor self{sys};
   std::size_t n = 0;
@@ -287,6 +296,8 @@ control::response daemon::impl::handle_control(const control::request& request) 
           return request_reload(*system, supervisor_handle);
         } else if constexpr (std::is_same_v<kind, control::save_problems_request>) {
           return request_save_problems(*system, storage_actor_handle);
+        } else if constexpr (std::is_same_v<kind, control::queue_request>) {
+          return request_queue(*system, acme);
         } else {
           static_assert(std::is_same_v<kind, control::retry_request>);
           return request_retry(*system, supervisor_handle, r.domains);

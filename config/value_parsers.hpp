@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/time.hpp"
 
 namespace certfleet::config {
 
@@ -44,8 +45,8 @@ result<std::uint64_t> parse_bounded(std::string_view text, std::uint64_t min, st
 /// bare number of seconds ("90").
 result<std::chrono::seconds> parse_duration(std::string_view text);
 
-/// The shortest way to write `d` in parse_duration's syntax ("3h", "1h30m", "45s").
-std::string format_duration(std::chrono::seconds d);
+/// The shortest way to write a duration in parse_duration's syntax (core/time.hpp).
+using certfleet::format_duration;
 
 /// A plausible e-mail address: LOCAL@DOMAIN with no spaces, DOMAIN a valid domain name.
 /// Returns the address with its domain lower-cased.

@@ -128,6 +128,7 @@ result<request> read_request(const json& j) {
   if (command == "ping") return request{ping_request{}};
   if (command == "reload") return request{reload_request{}};
   if (command == "save_problems") return request{save_problems_request{}};
+  if (command == "queue") return request{queue_request{}};
   if (command == "retry") {
     retry_request r{in.domains("domains")};
     if (!in.problem().empty()) return error{error_kind::invalid_input, in.problem()};
@@ -205,6 +206,18 @@ result<response> read_response(const json& j) {
     out = read_retry_results(in);
   } else if (type == "save_problems") {
     out = read_save_problems(in);
+  } else if (type == "queue") {
+    queue_response q;
+    q.waiting_new = in.count("waiting_new");
+    q.waiting_renewals = in.count("waiting_renewals");
+    q.in_flight = in.count("in_flight");
+    q.max_in_flight = in.count("max_in_flight");
+    q.budget_orders = in.count("budget_orders");
+    q.budget_seconds = in.count("budget_seconds");
+    q.budget_available = in.count("budget_available");
+    q.paused_seconds = in.count("paused_seconds");
+    q.backlog_seconds = in.count("backlog_seconds");
+    out = q;
   } else if (type == "error") {
     out = error_response{in.string("error")};
   } else {
@@ -251,6 +264,9 @@ std::string encode(const request& r) {
                              [](const save_problems_request&) {
                                return json{{"command", "save_problems"}};
                              },
+                             [](const queue_request&) {
+                               return json{{"command", "queue"}};
+                             },
                          },
                          r));
 }
@@ -282,6 +298,19 @@ std::string encode(const response& r) {
             for (const save_problem& one : p.problems)
               problems.push_back({{"domain", one.domain}, {"message", one.message}});
             return json{{"ok", true}, {"type", "save_problems"}, {"problems", std::move(problems)}};
+          },
+          [](const queue_response& q) {
+            return json{{"ok", true},
+                        {"type", "queue"},
+                        {"waiting_new", q.waiting_new},
+                        {"waiting_renewals", q.waiting_renewals},
+                        {"in_flight", q.in_flight},
+                        {"max_in_flight", q.max_in_flight},
+                        {"budget_orders", q.budget_orders},
+                        {"budget_seconds", q.budget_seconds},
+                        {"budget_available", q.budget_available},
+                        {"paused_seconds", q.paused_seconds},
+                        {"backlog_seconds", q.backlog_seconds}};
           },
           [](const error_response& p) {
             return json{{"ok", false}, {"type", "error"}, {"error", p.message}};

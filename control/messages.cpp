@@ -1,5 +1,7 @@
 #include "control/messages.hpp"
 
+#include "core/time.hpp"
+
 namespace certfleet::control {
 
 std::string_view to_string(retry_outcome outcome) {
@@ -48,6 +50,30 @@ std::string describe(const retry_result& result) {
 bool is_problem(retry_outcome outcome) {
   return outcome == retry_outcome::unknown_domain || outcome == retry_outcome::invalid_domain ||
          outcome == retry_outcome::not_saved;
+}
+
+std::string describe(const queue_response& q) {
+  const auto duration = [](std::uint64_t s) {
+    return format_duration(std::chrono::seconds(static_cast<std::int64_t>(s)));
+  };
+  std::string out = "Orders in flight: " + std::to_string(q.in_flight) + " of " +
+                    std::to_string(q.max_in_flight) + "\n";
+  out += "Waiting for an order: " + std::to_string(q.waiting_new) + " new domains, " +
+         std::to_string(q.waiting_renewals) + " renewals\n";
+  out += "Order budget: " + std::to_string(q.budget_orders) + " new orders per " +
+         duration(q.budget_seconds) + "; " + std::to_string(q.budget_available) +
+         " may start now (renewals do not spend it)\n";
+  if (q.paused_seconds > 0)
+    out += "Paused: the CA answered rateLimited; orders resume in " + duration(q.paused_seconds) +
+           "\n";
+  if (q.waiting_new == 0)
+    out += "Backlog: none\n";
+  else if (q.backlog_seconds == 0)
+    out += "Backlog: every new domain waiting may start its order now\n";
+  else
+    out += "Backlog: the last new domain waiting starts its order in about " +
+           duration(q.backlog_seconds) + "\n";
+  return out;
 }
 
 std::string describe(const reload_rejected& rejected) {

@@ -32,7 +32,12 @@ struct retry_request {
 struct save_problems_request {
   bool operator==(const save_problems_request&) const = default;
 };
-using request = std::variant<ping_request, reload_request, retry_request, save_problems_request>;
+/// How does the ACME service's order queue stand?
+struct queue_request {
+  bool operator==(const queue_request&) const = default;
+};
+using request =
+    std::variant<ping_request, reload_request, retry_request, save_problems_request, queue_request>;
 
 // ---- responses ------------------------------------------------------------------------
 
@@ -89,6 +94,22 @@ struct save_problems_response {
   bool operator==(const save_problems_response&) const = default;
 };
 
+/// Answer to queue: what waits for an order and what runs, and how long the new domains
+/// waiting will take at the order budget (renewals do not spend it).
+struct queue_response {
+  std::uint64_t waiting_new = 0;       ///< domains without a certificate waiting for an order
+  std::uint64_t waiting_renewals = 0;  ///< domains with a certificate waiting for an order
+  std::uint64_t in_flight = 0;         ///< orders running now
+  std::uint64_t max_in_flight = 0;     ///< orders_in_flight
+  std::uint64_t budget_orders = 0;     ///< order_budget: this many new orders ...
+  std::uint64_t budget_seconds = 0;    ///< ... per this many seconds
+  std::uint64_t budget_available = 0;  ///< new orders that may start now (whole tokens)
+  std::uint64_t paused_seconds = 0;    ///< left of a pause after a rateLimited answer; 0: none
+  /// Until the order of the last new domain waiting may start (0 when all may start now).
+  std::uint64_t backlog_seconds = 0;
+  bool operator==(const queue_response&) const = default;
+};
+
 /// Answer to a request the daemon could not serve (malformed, unknown, or it failed).
 struct error_response {
   std::string message;  ///< says what failed and what to do
@@ -96,7 +117,7 @@ struct error_response {
 };
 
 using response = std::variant<ping_response, reload_response, reload_rejected, retry_response,
-                              save_problems_response, error_response>;
+                              save_problems_response, queue_response, error_response>;
 
 // ---- what a person reads --------------------------------------------------------------
 
@@ -110,6 +131,10 @@ std::string describe(const retry_result& result);
 /// unknown or invalid name): the CLI then exits 1. Outcomes that leave a domain alone on
 /// purpose, and a domain that did not answer in time, are not problems of the request.
 bool is_problem(retry_outcome outcome);
+
+/// `certfleet queue`'s text: in flight, waiting, the budget, and when the backlog of new
+/// domains is through ("about 11 h 40 min") when there is one.
+std::string describe(const queue_response& queue);
 
 /// The message for a rejected reload: that it was rejected, that the daemon keeps running on
 /// its previous configuration, then the diagnostics.

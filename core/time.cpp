@@ -35,4 +35,19 @@ std::string format_rfc3339_us(timestamp t) {
   return buf;
 }
 
+std::string format_duration(std::chrono::seconds d) {
+  long long s = d.count();
+  if (s <= 0) return "0s";
+  std::string out;
+  for (const auto& [unit, size] :
+       {std::pair{'d', 86400LL}, {'h', 3600LL}, {'m', 60LL}, {'s', 1LL}}) {
+    if (s >= size) {
+      out += std::to_string(s / size);
+      out += unit;
+      s %= size;
+    }
+  }
+  return out;
+}
+
 }  // namespace certfleet

@@ -35,4 +35,8 @@ std::string format_rfc3339_us(timestamp t);
 /// RFC 3339 in UTC with whole seconds, e.g. "2020-05-28T20:23:35Z".
 std::string format_rfc3339(timestamp t);
 
+/// The shortest way to write `d` in certfleet.conf's duration syntax ("3h", "1h30m", "45s";
+/// "0s" for zero or less).
+std::string format_duration(std::chrono::seconds d);
+
 }  // namespace certfleet

@@ -86,6 +86,10 @@ int main(int argc, char** argv) {
   retry->add_option("DOMAIN", retry_domains, "domain names")->required();
 
   auto* reload = app.add_subcommand("reload", "validate and apply the configuration");
+  bool queue_json = false;
+  auto* queue = app.add_subcommand(
+      "queue", "orders waiting for the order budget, in flight, and how long the backlog takes");
+  queue->add_flag("--json", queue_json, "JSON output");
   auto* warnings = app.add_subcommand("warnings", "renewal warnings; exit 1 when there are any");
 
   std::string csr_domain, csr_key_type = "ecdsa-p256", csr_out = ".";
@@ -118,6 +122,8 @@ int main(int argc, char** argv) {
     return cli::reload_configuration(control::socket_in(state_dir_of(g)), std::cout, std::cerr);
   }
   if (*warnings) return cmd_warnings(g);
+  if (*queue)
+    return cli::show_queue(control::socket_in(state_dir_of(g)), queue_json, std::cout, std::cerr);
   if (*cert_for) {
     auto svc = serving::parse_service(cert_for_service);
     if (!svc) {

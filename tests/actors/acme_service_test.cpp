@@ -140,6 +140,25 @@ TEST_F(acme_service_test, a_restart_keeps_the_budget_spent_before_it) {
   EXPECT_EQ(engine_.issued_domains(), std::vector<std::string>{"c.example"});
 }
 
+TEST_F(acme_service_test, queue_answers_what_waits_and_how_long_the_backlog_takes) {
+  start({2, 1h}, 10);  // a token every 30 minutes
+  for (const char* name : {"a.example", "b.example", "c.example", "d.example"}) order(name, false);
+  auto answer = self_->request(acme_, caf::infinite, queue_atom::value);
+  run();
+  control::queue_response q;
+  answer.receive([&](control::queue_response& r) { q = r; },
+                 [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
+  EXPECT_EQ(q.waiting_new, 2u);
+  EXPECT_EQ(q.waiting_renewals, 0u);
+  EXPECT_EQ(q.in_flight, 2u);
+  EXPECT_EQ(q.max_in_flight, 10u);
+  EXPECT_EQ(q.budget_orders, 2u);
+  EXPECT_EQ(q.budget_seconds, 3600u);
+  EXPECT_EQ(q.budget_available, 0u);
+  EXPECT_EQ(q.paused_seconds, 0u);
+  EXPECT_NEAR(static_cast<double>(q.backlog_seconds), 3600.0, 1.0) << "two tokens: an hour";
+}
+
 TEST_F(acme_service_test, rate_limited_pauses_every_order_until_retry_after) {
   start({300, 3h}, 1);
   order("a.example", false);

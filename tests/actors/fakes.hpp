@@ -70,6 +70,7 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
       [=](check_atom, std::string& domain) { log->events.push_back("check " + domain); },
       [=](order_atom, order_request& req) { log->events.push_back("order " + req.domain); },
       [=](cancel_atom, std::string& domain) { log->events.push_back("cancel " + domain); },
+      [=](queue_atom) { return control::queue_response{}; },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
       [=](check_done_atom) { ADD_FAILURE() << "internal message"; },
       [=](order_done_atom, bool, error&) { ADD_FAILURE() << "internal message"; },

@@ -133,6 +133,22 @@ TEST(order_queue, the_time_to_full_restores_a_spent_budget) {
   EXPECT_EQ(restarted.tokens(), 0.0) << "clamped";
 }
 
+TEST(order_queue, backlog_is_the_wait_of_the_last_new_order_at_the_budget) {
+  queue q({300, 3h}, 16, t0);  // a token every 36 s
+  EXPECT_EQ(q.backlog(t0).count(), 0.0);
+  for (int i = 0; i < 1000; ++i) q.push(fresh("n" + std::to_string(i)));
+  q.push(renewal("r", from_unix_us(5)));
+  EXPECT_EQ(q.waiting_new(), 1000u);
+  EXPECT_EQ(q.waiting(), 1001u);
+  // 300 start now; the 1000th needs 700 more tokens: 700 x 36 s.
+  EXPECT_NEAR(q.backlog(t0).count(), 700 * 36.0, 0.5);
+  q.pause_until(t0 + 1h);
+  EXPECT_NEAR(q.backlog(t0).count(), 3600 + 700 * 36.0, 0.5) << "a pause comes first";
+  q.cancel("n0");
+  q.push(renewal("n1", from_unix_us(9)));  // got a certificate meanwhile: now a renewal
+  EXPECT_EQ(q.waiting_new(), 998u);
+}
+
 TEST(order_queue, cancel_drops_only_the_waiting_entry_of_that_domain) {
   queue q({300, 3h}, 10, t0);
   q.push(fresh("a"));

@@ -78,6 +78,40 @@ TEST(cli_retry, a_refused_request_is_a_problem) {
   EXPECT_EQ(p.err, "certfleet: unknown command \"retry\"\n");
 }
 
+printed queue(control::response answer, bool as_json = false) {
+  std::ostringstream out, err;
+  const int rc = report_queue(result<control::response>(answer), as_json, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+TEST(cli_queue, prints_what_waits_and_how_long_the_backlog_takes) {
+  control::queue_response q;
+  q.waiting_new = 1200;
+  q.waiting_renewals = 4;
+  q.in_flight = 3;
+  q.max_in_flight = 16;
+  q.budget_orders = 300;
+  q.budget_seconds = 10800;
+  q.budget_available = 0;
+  q.backlog_seconds = 43200 + 120;
+  auto p = queue(q);
+  EXPECT_EQ(p.exit_code, exit_ok);
+  EXPECT_EQ(p.out,
+            "Orders in flight: 3 of 16\n"
+            "Waiting for an order: 1200 new domains, 4 renewals\n"
+            "Order budget: 300 new orders per 3h; 0 may start now (renewals do not spend it)\n"
+            "Backlog: the last new domain waiting starts its order in about 12h2m\n");
+  q.paused_seconds = 600;
+  EXPECT_NE(queue(q).out.find("Paused: the CA answered rateLimited; orders resume in 10m\n"),
+            std::string::npos);
+  q.waiting_new = 0;
+  EXPECT_NE(queue(q).out.find("Backlog: none\n"), std::string::npos);
+
+  p = queue(q, true);
+  EXPECT_NE(p.out.find("\"waiting_renewals\":4"), std::string::npos) << p.out;
+  EXPECT_EQ(queue(control::error_response{"no"}).exit_code, exit_problem);
+}
+
 TEST(cli_reload, applied_prints_the_changes) {
   const auto p = reload(control::reload_response{{"new.example.com"}, {"old.example.com"}});
   EXPECT_EQ(p.exit_code, exit_ok);

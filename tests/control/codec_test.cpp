@@ -24,7 +24,8 @@ TEST_P(request_round_trip, decodes_to_what_was_encoded) {
 INSTANTIATE_TEST_SUITE_P(
     every_request, request_round_trip,
     ::testing::Values(request{ping_request{}}, request{reload_request{}}, request{retry_request{}},
-                      request{save_problems_request{}}, request{retry_request{{"a.example.com"}}},
+                      request{save_problems_request{}}, request{queue_request{}},
+                      request{retry_request{{"a.example.com"}}},
                       request{retry_request{{"a.example.com", "B.Example.COM.", "bücher.example",
                                              "line\nbreak \"quoted\""}}}));
 
@@ -59,6 +60,8 @@ INSTANTIATE_TEST_SUITE_P(
             {"a.example.com", "could not save state: no space left on device in /var/lib/x"},
             {"b.example.com", "could not save state: permission denied in /var/lib/x"},
         }}},
+        response{queue_response{}},
+        response{queue_response{100000, 3, 16, 16, 300, 10800, 0, 120, 3'600'000}},
         response{error_response{"unknown command \"x\""}}));
 
 TEST(control_wire_format, keeps_the_fields_scripts_read) {

@@ -113,6 +113,18 @@ TEST(certfleetd_e2e, domains_waiting_for_the_order_budget_are_listed_by_status) 
   int without = 0;
   for (const auto& entry : doc["domains"]) without += entry["has_cert"].get<bool>() ? 0 : 1;
   EXPECT_EQ(without, 3);
+
+  // `certfleet queue` tells how long they wait: three new orders at one per hour.
+  const auto queue = d.cli("queue --json");
+  ASSERT_EQ(queue.exit_code, 0) << queue.out;
+  const auto q = json::parse(queue.out);
+  EXPECT_EQ(q["waiting_new"], 3);
+  EXPECT_EQ(q["budget_orders"], 1);
+  EXPECT_EQ(q["budget_seconds"], 3600);
+  EXPECT_EQ(q["budget_available"], 0);
+  EXPECT_GT(q["backlog_seconds"].get<int>(), 2 * 3600);
+  EXPECT_LE(q["backlog_seconds"].get<int>(), 3 * 3600);
+  EXPECT_NE(d.cli("queue").out.find("Waiting for an order: 3 new domains"), std::string::npos);
 }
 
 TEST(certfleetd_e2e, servfail_domain_gets_the_seed_message_and_retries_after_a_minute) {

@@ -1,6 +1,7 @@
 #include "tools/cli/daemon_commands.hpp"
 
 #include "control/client.hpp"
+#include "control/codec.hpp"
 #include "tools/cli/exit_codes.hpp"
 
 namespace certfleet::cli {
@@ -57,6 +58,23 @@ int report_reload(const result<control::response>& answer, std::ostream& out, st
   for (const auto& d : reloaded->added) out << "  + " << d << "\n";
   for (const auto& d : reloaded->removed) out << "  - " << d << "\n";
   return exit_ok;
+}
+
+int report_queue(const result<control::response>& answer, bool as_json, std::ostream& out,
+                 std::ostream& err) {
+  int rc = exit_ok;
+  const auto* queue = expect<control::queue_response>(answer, err, rc);
+  if (!queue) return rc;
+  if (as_json)
+    out << control::encode(control::response{*queue}) << "\n";
+  else
+    out << control::describe(*queue);
+  return exit_ok;
+}
+
+int show_queue(const std::filesystem::path& socket, bool as_json, std::ostream& out,
+               std::ostream& err) {
+  return report_queue(control::ask(socket, control::queue_request{}), as_json, out, err);
 }
 
 int retry_domains(const std::filesystem::path& socket, const std::vector<std::string>& domains,

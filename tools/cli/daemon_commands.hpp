@@ -1,6 +1,6 @@
 #pragma once
-// The commands that ask the running daemon over the control socket (retry, reload): what they
-// print and the exit code, decided from the typed answer (control/messages.hpp).
+// The commands that ask the running daemon over the control socket (retry, reload, queue): what
+// they print and the exit code, decided from the typed answer (control/messages.hpp).
 
 #include <filesystem>
 #include <ostream>
@@ -20,6 +20,15 @@ int report_retry(const result<control::response>& answer, std::ostream& out, std
 /// Prints the domains added (+) and removed (-) to `out`, or the diagnostics of a rejected
 /// configuration to `err`. Exit: 3 as for retry, 1 when the reload was rejected or failed.
 int report_reload(const result<control::response>& answer, std::ostream& out, std::ostream& err);
+
+/// Prints the order queue (control::describe), or its JSON (the control answer's own) with
+/// `as_json`. Exit: 3 as for retry, 1 when the daemon refused the request.
+int report_queue(const result<control::response>& answer, bool as_json, std::ostream& out,
+                 std::ostream& err);
+
+/// `certfleet queue [--json]` against the daemon listening on `socket`.
+int show_queue(const std::filesystem::path& socket, bool as_json, std::ostream& out,
+               std::ostream& err);
 
 /// `certfleet retry DOMAIN...` against the daemon listening on `socket`.
 int retry_domains(const std::filesystem::path& socket, const std::vector<std::string>& domains,
