@@ -138,6 +138,8 @@ result<private_key> private_key::generate(key_type type) {
 }
 
 result<private_key> private_key::from_pem(std::string_view pem) {
+  // Errors another call left in this thread's queue must not decide how this key decodes.
+  ERR_clear_error();
   auto bio = ossl::read_bio(pem);
   if (!bio) return ossl::make_error(error_kind::internal, "allocating a BIO failed");
   ossl::pkey_ptr pkey{PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr)};

@@ -1,6 +1,7 @@
 #include "protocol/crypto/x509_fields.hpp"
 
 #include <openssl/asn1t.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include <ctime>
@@ -151,6 +152,9 @@ x509_fields_ptr decode_x509_fields(std::string_view der) {
   auto* value =
       ASN1_item_d2i(nullptr, &in, static_cast<long>(der.size()), ASN1_ITEM_rptr(x509_fields));
   x509_fields_ptr fields{reinterpret_cast<x509_fields*>(value)};
+  // A failed decode leaves its reasons in this thread's OpenSSL error queue, where they would
+  // change the outcome of later calls (a key read next lost its public point: fuzz_pem).
+  if (!fields) ERR_clear_error();
   // A subjectPublicKeyInfo is a SEQUENCE; ANY would take anything.
   if (fields && fields->tbs->public_key->type != V_ASN1_SEQUENCE) fields.reset();
   return fields;

@@ -1,5 +1,7 @@
 #include "protocol/crypto/key.hpp"
 
+#include "protocol/crypto/certificate.hpp"
+
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 
@@ -63,6 +65,30 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, KeyGeneration,
                            std::erase(name, '-');
                            return name;
                          });
+
+// fuzz_pem: a certificate that failed to parse left errors in the thread's OpenSSL queue, and
+// the key read next lost its public point, so it wrote back as OpenSSL's encoding (here with
+// the input's ECPrivateKey version 0) instead of certfleet's, and a second round differed.
+TEST(PrivateKey, ErrorsLeftByAFailedParseDoNotChangeHowTheNextKeyReads) {
+  const std::string text =
+      "-----BEGIN CERTIFICATE-----\n"
+      "MIIBszCCAVigAwIBAgIUBX+X6ZmOuhguLzuzKkbFbU/"
+      "s9aFGgGS+zQ4QoWV7b8QCIQCds23SxRHs62Yk+LRPUrwVUhJuXUh5jEn7\n"
+      "VkcP68LEkg==\n"
+      "-----END CERTIFICATE-----\n"
+      "-----BEGIN PRIVATE KEY-----\n"
+      "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAAQglgqzFQ0vFQt3PiP3\n"
+      "Cbf2uwOL1/atmWGExdjleJhtJbihRANCAAQacPqk8AgqKt8ykm7TmdHgAIbYSr5B\n"
+      "7gRZMZGEr4+f7aRIK/jegJS6GC4vO7MqRsVtT+z1oVxIWur771iDm0sA\n"
+      "-----END PRIVATE KEY-----\n";
+  EXPECT_FALSE(parse_certificate_pem(text).ok()) << "the certificate is damaged";
+  auto key = private_key::from_pem(text);
+  ASSERT_TRUE(key.ok());
+  const std::string pem = key->to_pem();
+  auto again = private_key::from_pem(pem);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->to_pem(), pem);
+}
 
 TEST(PrivateKey, FreshKeysDiffer) {
   auto a = private_key::generate(key_type::ec_p256);
