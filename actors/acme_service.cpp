@@ -154,7 +154,7 @@ void pump(self_ptr self) {
   const auto now = self->clock().now();
   bool spent = false;
   while (auto next = st.orders->pop(now)) {
-    spent = spent || !next->has_cert;
+    spent = true;
     start_issue(self, std::move(*next));
   }
   if (spent) save_budget(self);

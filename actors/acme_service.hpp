@@ -1,9 +1,9 @@
 #pragma once
 // The one gateway from domain actors to the CA and the network (protocol::io_engine):
 // self-checks, the ACME account, and orders. Protects the CA: a cap on orders in
-// flight, a token-bucket budget for new orders (renewals are exempt, as at Let's
-// Encrypt), and a global pause when the CA answers rateLimited with Retry-After.
-// Waiting orders are served domains-without-a-certificate first, then soonest expiry.
+// flight, a token-bucket budget every order spends (renewals too, as at Let's Encrypt),
+// and a global pause when the CA answers rateLimited with Retry-After. Waiting orders
+// are served renewals first, soonest expiry first, then new domains (order_queue.hpp).
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>

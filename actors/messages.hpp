@@ -90,7 +90,7 @@ using domain_msg =
 struct order_request {
   std::string domain;
   std::optional<std::string> resume_url;
-  bool has_cert = false;       ///< renewals are exempt from the new-order budget
+  bool has_cert = false;       ///< a renewal: goes before new domains when the budget is short
   timestamp cert_not_after{};  ///< soonest-to-expire first
 };
 

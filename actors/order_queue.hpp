@@ -2,11 +2,12 @@
 // Which ACME order may start now. Pure (no CAF, no clock reads), so the CA-protecting
 // rules are unit-tested directly:
 //   - at most `max_in_flight` orders run at once;
-//   - new orders spend a token-bucket budget (`orders` per `per`); renewals of an
-//     existing certificate are exempt, as at Let's Encrypt;
+//   - every order spends a token-bucket budget (`orders` per `per`): Let's Encrypt counts
+//     renewals against its new-order limit too (only ARI renewals are exempt, and certfleet
+//     does not send those yet);
 //   - a rateLimited answer pauses every order until its Retry-After;
-//   - waiting orders go domains-without-a-certificate first, then soonest expiry,
-//     then first come;
+//   - when the budget is short, renewals go first, soonest expiry first (an expiring
+//     certificate hurts more than a new domain that waits), then new domains, first come;
 //   - one waiting entry per domain: a domain that asks again (a retry, a re-check while it
 //     waits) updates its entry and keeps its place, so the budget is never spent twice on
 //     one name (which would also count against the CA's duplicate-certificate limit).
@@ -71,14 +72,9 @@ class order_queue {
     if (waiting_.empty() || in_flight_ >= max_in_flight_ || now < paused_until_)
       return std::nullopt;
     refill(now);
+    if (tokens_ < 1.0) return std::nullopt;
+    tokens_ -= 1.0;
     auto it = waiting_.begin();
-    if (!it->o.has_cert && tokens_ < 1.0) {
-      // The budget is spent: renewals behind the new orders may still go.
-      it = std::find_if(waiting_.begin(), waiting_.end(),
-                        [](const entry& e) { return e.o.has_cert; });
-      if (it == waiting_.end()) return std::nullopt;
-    }
-    if (!it->o.has_cert) tokens_ -= 1.0;
     order o = it->o;
     erase(it);
     ++in_flight_;
@@ -135,13 +131,13 @@ class order_queue {
                          static_cast<double>(budget_.orders));
   }
 
-  /// How long until the last new order waiting may start, at the budget and after a pause
-  /// (the in-flight cap is left out: it frees as orders end). Zero when all may start now.
+  /// How long until the last order waiting may start, at the budget and after a pause (the
+  /// in-flight cap is left out: it frees as orders end). Zero when all may start now.
   std::chrono::duration<double> backlog(steady_time now) {
     refill(now);
     const std::chrono::duration<double> pause =
         now < paused_until_ ? paused_until_ - now : steady_time::duration::zero();
-    const double short_by = static_cast<double>(waiting_new_) - tokens_;
+    const double short_by = static_cast<double>(waiting_.size()) - tokens_;
     if (short_by <= 0) return pause;
     return pause + std::chrono::duration<double>(short_by / rate());
   }
@@ -162,7 +158,7 @@ class order_queue {
     order o;
     std::uint64_t seq;
     bool operator<(const entry& other) const {
-      if (o.has_cert != other.o.has_cert) return !o.has_cert;
+      if (o.has_cert != other.o.has_cert) return o.has_cert;  // renewals first
       if (o.cert_not_after != other.o.cert_not_after)
         return o.cert_not_after < other.o.cert_not_after;
       return seq < other.seq;

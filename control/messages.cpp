@@ -60,19 +60,18 @@ std::string describe(const queue_response& q) {
                     std::to_string(q.max_in_flight) + "\n";
   out += "Waiting for an order: " + std::to_string(q.waiting_new) + " new domains, " +
          std::to_string(q.waiting_renewals) + " renewals\n";
-  out += "Order budget: " + std::to_string(q.budget_orders) + " new orders per " +
+  out += "Order budget: " + std::to_string(q.budget_orders) + " orders per " +
          duration(q.budget_seconds) + "; " + std::to_string(q.budget_available) +
-         " may start now (renewals do not spend it)\n";
+         " may start now (renewals spend it too, and go first)\n";
   if (q.paused_seconds > 0)
     out += "Paused: the CA answered rateLimited; orders resume in " + duration(q.paused_seconds) +
            "\n";
-  if (q.waiting_new == 0)
+  if (q.waiting_new + q.waiting_renewals == 0)
     out += "Backlog: none\n";
   else if (q.backlog_seconds == 0)
-    out += "Backlog: every new domain waiting may start its order now\n";
+    out += "Backlog: every order waiting may start now\n";
   else
-    out += "Backlog: the last new domain waiting starts its order in about " +
-           duration(q.backlog_seconds) + "\n";
+    out += "Backlog: the last order waiting starts in about " + duration(q.backlog_seconds) + "\n";
   return out;
 }
 

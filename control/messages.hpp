@@ -94,8 +94,8 @@ struct save_problems_response {
   bool operator==(const save_problems_response&) const = default;
 };
 
-/// Answer to queue: what waits for an order and what runs, and how long the new domains
-/// waiting will take at the order budget (renewals do not spend it).
+/// Answer to queue: what waits for an order and what runs, and how long the orders waiting
+/// will take at the order budget (renewals spend it too, and go first).
 struct queue_response {
   std::uint64_t waiting_new = 0;       ///< domains without a certificate waiting for an order
   std::uint64_t waiting_renewals = 0;  ///< domains with a certificate waiting for an order
@@ -105,7 +105,7 @@ struct queue_response {
   std::uint64_t budget_seconds = 0;    ///< ... per this many seconds
   std::uint64_t budget_available = 0;  ///< new orders that may start now (whole tokens)
   std::uint64_t paused_seconds = 0;    ///< left of a pause after a rateLimited answer; 0: none
-  /// Until the order of the last new domain waiting may start (0 when all may start now).
+  /// Until the last order waiting may start (0 when all may start now).
   std::uint64_t backlog_seconds = 0;
   bool operator==(const queue_response&) const = default;
 };

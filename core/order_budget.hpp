@@ -1,7 +1,7 @@
 #pragma once
-// The budget of new ACME orders: the order_budget directive of certfleet.conf, and what
-// the ACME service spends (actors/order_queue.hpp). Renewals are exempt from it, as at
-// Let's Encrypt.
+// The budget of ACME orders: the order_budget directive of certfleet.conf, and what the
+// ACME service spends (actors/order_queue.hpp). Renewals spend it too: Let's Encrypt counts
+// them against its new-order limit (only ARI renewals are exempt).
 
 #include <chrono>
 #include <cstdint>

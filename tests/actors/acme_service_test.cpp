@@ -1,5 +1,5 @@
 // The ACME service's queue in front of the CA, with a fake io_engine: the cap on
-// orders in flight, the new-order budget (renewals exempt) and the pause after
+// orders in flight, the order budget (renewals first) and the pause after
 // rateLimited, all in virtual time.
 
 #include "actors/acme_service.hpp"
@@ -84,16 +84,18 @@ TEST_F(acme_service_test, at_most_orders_in_flight_run_at_once) {
   EXPECT_EQ(engine_.issued_domains().size(), 3u);
 }
 
-TEST_F(acme_service_test, new_orders_wait_for_the_budget_and_renewals_do_not) {
+TEST_F(acme_service_test, orders_wait_for_the_budget_and_a_renewal_goes_first) {
   start({2, 1h}, 10);
   for (const char* name : {"a.example", "b.example", "c.example"}) order(name, false);
   EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
   order("renew.example", true);
-  EXPECT_EQ(engine_.issued_domains().back(), "renew.example");
-  // Two per hour: the next token comes after 30 minutes.
+  EXPECT_EQ(engine_.issued_domains().size(), 2u) << "a renewal spends the budget too";
+  // Two per hour: the next token comes after 30 minutes, and the renewal takes it.
   advance(29min);
-  EXPECT_EQ(engine_.issued_domains().size(), 3u);
+  EXPECT_EQ(engine_.issued_domains().size(), 2u);
   advance(1min + 1s);
+  EXPECT_EQ(engine_.issued_domains().back(), "renew.example");
+  advance(30min);
   EXPECT_EQ(engine_.issued_domains().back(), "c.example");
 }
 
