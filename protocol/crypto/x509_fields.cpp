@@ -84,7 +84,30 @@ std::string hex(const unsigned char* data, std::size_t len) {
   return out;
 }
 
+// A negative serial (RFC 5280 forbids them, some CAs issued them) is shown as its DER
+// content octets, two's complement, so the text stays hex digits only (fuzz_pem found
+// BN_bn2hex's "-" sign).
+std::string negative_serial_hex(const ASN1_INTEGER* serial) {
+  unsigned char* der = nullptr;
+  const int len = i2d_ASN1_INTEGER(serial, &der);
+  if (len <= 2) {
+    OPENSSL_free(der);
+    return {};
+  }
+  // Skip the tag and the length (short or long form).
+  const int header = (der[1] & 0x80) ? 2 + (der[1] & 0x7f) : 2;
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (int i = header; i < len; ++i) {
+    out += digits[der[i] >> 4];
+    out += digits[der[i] & 0x0f];
+  }
+  OPENSSL_free(der);
+  return out;
+}
+
 std::string serial_hex(const ASN1_INTEGER* serial) {
+  if (ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER) return negative_serial_hex(serial);
   ossl::bn_ptr bn{ASN1_INTEGER_to_BN(serial, nullptr)};
   if (!bn) return {};
   char* text = BN_bn2hex(bn.get());

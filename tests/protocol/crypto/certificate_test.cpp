@@ -125,6 +125,26 @@ TEST(Certificate, SelfSignedParsesBack) {
   EXPECT_EQ(info->authority_key_id_hex.find_first_not_of("0123456789abcdef"), std::string::npos);
 }
 
+// fuzz_pem: BN_bn2hex wrote a negative serial as "-05"; certfleet's serials are hex digits.
+TEST(Certificate, ANegativeSerialIsShownAsItsTwosComplementOctets) {
+  ossl::x509_ptr cert{X509_new()};
+  ASSERT_TRUE(cert);
+  ASSERT_EQ(ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), -5), 1);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("neg.example"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), ec_key().native());
+  ASSERT_GT(X509_sign(cert.get(), ec_key().native(), EVP_sha256()), 0);
+  ossl::bio_ptr bio{BIO_new(BIO_s_mem())};
+  ASSERT_EQ(PEM_write_bio_X509(bio.get(), cert.get()), 1);
+  auto info = parse_certificate_pem(ossl::bio_contents(bio.get()));
+  ASSERT_TRUE(info.ok()) << info.err().detail;
+  EXPECT_EQ(info->serial_hex, "fb");
+}
+
 TEST(Certificate, SerialsDiffer) {
   auto a = parse_certificate_pem(*make_self_signed_pem(ec_key(), "a.example", 1h, test_now));
   auto b = parse_certificate_pem(*make_self_signed_pem(ec_key(), "a.example", 1h, test_now));
