@@ -125,6 +125,30 @@ TEST(certfleetd_e2e, domains_waiting_for_the_order_budget_are_listed_by_status) 
   EXPECT_GT(q["backlog_seconds"].get<int>(), 2 * 3600);
   EXPECT_LE(q["backlog_seconds"].get<int>(), 3 * 3600);
   EXPECT_NE(d.cli("queue").out.find("Waiting for an order: 3 new domains"), std::string::npos);
+
+  // A setting other than the domain list is applied by `certfleet reload` and by SIGHUP
+  // (issue #23); the queue shows the budget the ACME service now keeps.
+  const auto set_budget = [&](const std::string& budget) {
+    std::ifstream in(d.conf_dir() / "certfleet.conf");
+    std::string conf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto at = conf.find("order_budget ");
+    ASSERT_NE(at, std::string::npos);
+    conf.replace(at, conf.find('\n', at) - at, "order_budget " + budget);
+    std::ofstream(d.conf_dir() / "certfleet.conf") << conf;
+  };
+  const auto budget_shown = [&] {
+    const auto now = json::parse(d.cli("queue --json").out);
+    return std::to_string(now["budget_orders"].get<int>()) + " per " +
+           std::to_string(now["budget_seconds"].get<int>()) + "s";
+  };
+  set_budget("2 per 2h");
+  ASSERT_EQ(d.cli("reload").exit_code, 0);
+  EXPECT_EQ(budget_shown(), "2 per 7200s");
+  set_budget("3 per 3h");
+  d.sighup();
+  EXPECT_TRUE(d.wait_until([&] { return budget_shown() == "3 per 10800s"; }, 10s))
+      << budget_shown() << "\n"
+      << d.log();
 }
 
 TEST(certfleetd_e2e, servfail_domain_gets_the_seed_message_and_retries_after_a_minute) {

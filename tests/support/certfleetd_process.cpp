@@ -114,6 +114,10 @@ void certfleetd_process::kill9() {
   pid_ = -1;
 }
 
+void certfleetd_process::sighup() const {
+  if (pid_ > 0) ::kill(pid_, SIGHUP);
+}
+
 int certfleetd_process::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);

@@ -34,6 +34,8 @@ class certfleetd_process {
   /// returns its exit status and what it wrote to stderr.
   cli_result start_expecting_refusal(const std::vector<std::string>& extra_args = {});
   void kill9();
+  /// SIGHUP: the daemon re-reads its configuration, as `certfleet reload` asks it to.
+  void sighup() const;
   /// SIGTERM and wait (10 s times time_scale()) for a clean exit; returns the exit status.
   int stop();
   bool running() const;
