@@ -101,7 +101,7 @@ void restore_budget(self_ptr self) {
   st.orders->restore_time_to_full(left, self->clock().now());
 }
 
-// Written after new orders start, one small record per pump. A daemon killed before the
+// Written after orders start, one small record per pump. A daemon killed before the
 // write forgets only the orders of that pump.
 void save_budget(self_ptr self) {
   auto& st = self->state;
