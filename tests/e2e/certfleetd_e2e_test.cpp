@@ -151,6 +151,22 @@ TEST(certfleetd_e2e, domains_waiting_for_the_order_budget_are_listed_by_status) 
       << d.log();
 }
 
+// Issue #18: at a budget that makes domains wait, none fails while it waits and each is
+// ordered once (pebble's own count). 10 per minute: ten at once, then one every 6 s. The
+// waits here are shorter than the 30-minute attempt deadline the old rule started too early;
+// domain_fsm_test waits 42 days in the queue in virtual time.
+TEST(certfleetd_e2e, a_small_budget_orders_each_domain_once_and_fails_none) {
+  pebble_harness pebble;
+  certfleetd_process d(pebble, names(20, "b"), "order_budget 10 per 1m\n");
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 180s)) << d.log();
+  EXPECT_EQ(certificates_issued_by(pebble), 20) << "one order per domain";
+  for (const auto& r : d.records())
+    EXPECT_EQ(r.last_failure, no_time) << r.name << ": " << r.last_error;
+  EXPECT_EQ(d.cli("warnings").exit_code, 0);
+  EXPECT_EQ(json::parse(d.cli("queue --json").out)["waiting_new"], 0);
+}
+
 TEST(certfleetd_e2e, servfail_domain_gets_the_seed_message_and_retries_after_a_minute) {
   pebble_harness pebble;
   const std::string broken = "broken.e2e.test";
