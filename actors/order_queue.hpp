@@ -135,8 +135,7 @@ class order_queue {
   /// in-flight cap is left out: it frees as orders end). Zero when all may start now.
   std::chrono::duration<double> backlog(steady_time now) {
     refill(now);
-    const std::chrono::duration<double> pause =
-        now < paused_until_ ? paused_until_ - now : steady_time::duration::zero();
+    const std::chrono::duration<double> pause = paused_for(now);
     const double short_by = static_cast<double>(waiting_.size()) - tokens_;
     if (short_by <= 0) return pause;
     return pause + std::chrono::duration<double>(short_by / rate());
