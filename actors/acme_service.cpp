@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <caf/all.hpp>
 
+#include "config/registered_domain.hpp"
 #include "core/log.hpp"
 
 namespace certfleet::actors {
@@ -10,6 +11,24 @@ namespace certfleet::actors {
 namespace {
 
 using self_ptr = acme_actor::stateful_pointer<acme_state>;
+
+std::span<const ca_limit> limits_of(const acme_settings& s) {
+  return s.lets_encrypt_limits ? lets_encrypt_limits() : std::span<const ca_limit>{};
+}
+
+// What the queue's scoped limits learn from an order's end.
+order_end end_of(bool ok, const error& e, std::chrono::steady_clock::time_point now) {
+  using outcome = order_end::outcome;
+  if (ok) return {outcome::issued};
+  if (e.kind == error_kind::rate_limited) {
+    // At most the seed's longest retry delay, whatever the CA says.
+    const auto pause = std::min<std::chrono::seconds>(
+        e.retry_after.value_or(std::chrono::seconds(60)), std::chrono::hours(12));
+    return {outcome::rate_limited, scope_of_rate_limit(e.detail), now + pause};
+  }
+  if (counts_as_failed_authorization(e)) return {outcome::authorization_failed};
+  return {outcome::failed};
+}
 
 error not_enabled_error() {
   return error{error_kind::not_enabled,
@@ -37,6 +56,7 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
     }
   }
   caf::actor domain = q.payload.domain;
+  const std::string name = q.domain;
   // Before the engine runs: the domain hears of the start before any stage of the order.
   caf::anon_send(domain, domain_msg{order_started{}});
   acme_actor me = caf::actor_cast<acme_actor>(self);
@@ -46,14 +66,14 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
                protocol::io_engine::ack ack) {
         caf::anon_send(domain, domain_msg{stage_report{stage, url, key_pem, std::move(ack)}});
       },
-      [domain, me](result<protocol::issued_certificate> r) {
+      [domain, me, name](result<protocol::issued_certificate> r) {
         if (r) {
           caf::anon_send(domain, domain_msg{std::move(r.value())});
-          caf::anon_send(me, order_done_atom::value, true, error{});
+          caf::anon_send(me, order_done_atom::value, name, true, error{});
         } else {
           const error e = r.err();
           caf::anon_send(domain, domain_msg{order_failed{e}});
-          caf::anon_send(me, order_done_atom::value, false, e);
+          caf::anon_send(me, order_done_atom::value, name, false, e);
         }
       });
 }
@@ -130,6 +150,7 @@ control::queue_response queue_status(self_ptr self) {
   control::queue_response out;
   out.waiting_new = q.waiting_new();
   out.waiting_renewals = q.waiting() - q.waiting_new();
+  out.waiting_held = q.held();
   out.in_flight = q.in_flight();
   out.max_in_flight = q.max_in_flight();
   out.budget_orders = q.budget().orders;
@@ -190,7 +211,8 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
   st.wall = wall;
   st.storage = std::move(storage_writer);
   st.settings = std::move(settings);
-  st.orders.emplace(st.settings.budget, st.settings.orders_in_flight, self->clock().now());
+  st.orders.emplace(st.settings.budget, st.settings.orders_in_flight, self->clock().now(),
+                    limits_of(st.settings));
   restore_budget(self);
   return {
       [=](check_atom, std::string& domain) {
@@ -208,8 +230,9 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
         if (!who)
           return log_warning("acme: an order for " + req.domain + " without a sender (a bug)");
-        self->state.orders->push(
-            {req.domain, req.has_cert, req.cert_not_after, order_client{who, req.resume_url}});
+        std::string registered = config::registered_domain(req.domain);
+        self->state.orders->push({req.domain, std::move(registered), req.has_cert,
+                                  req.cert_not_after, order_client{who, req.resume_url}});
         pump(self);
       },
       [=](cancel_atom, std::string& domain) { self->state.orders->cancel(domain); },
@@ -218,16 +241,23 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         self->state.pump_scheduled = false;
         pump(self);
       },
-      [=](order_done_atom, bool ok, error& e) {
+      [=](order_done_atom, std::string& domain, bool ok, error& e) {
         auto& s = self->state;
-        s.orders->finished();
-        if (!ok && e.kind == error_kind::rate_limited) {
-          // One answer pauses every new order, so at most the seed's longest retry delay.
-          const auto pause = std::min<std::chrono::seconds>(
-              e.retry_after.value_or(std::chrono::seconds(60)), std::chrono::hours(12));
-          s.orders->pause_until(self->clock().now() + pause);
-          log_warning("acme: the CA is rate limiting new orders; pausing orders for " +
-                      std::to_string(pause.count()) + " s");
+        const order_end end = end_of(ok, e, self->clock().now());
+        s.orders->finished(domain, end, self->clock().now());
+        if (end.what == order_end::outcome::rate_limited) {
+          const auto pause =
+              std::chrono::duration_cast<std::chrono::seconds>(end.until - self->clock().now());
+          if (end.scope == limit_scope::account)
+            log_warning(
+                "acme: the CA is rate limiting new orders of the account; pausing all "
+                "orders for " +
+                std::to_string(pause.count()) + " s");
+          else
+            log_warning("acme: the CA is rate limiting " + domain + " by its " +
+                        std::string(scope_name(end.scope)) + " limit; holding orders of that " +
+                        std::string(scope_name(end.scope)) + " for " +
+                        std::to_string(pause.count()) + " s");
         }
         pump(self);
       },
@@ -265,7 +295,8 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           s.account = acme_state::account_status::none;
         }
         s.settings = std::move(next);
-        s.orders->reconfigure(s.settings.budget, s.settings.orders_in_flight, self->clock().now());
+        s.orders->reconfigure(s.settings.budget, s.settings.orders_in_flight, self->clock().now(),
+                              limits_of(s.settings));
         if (other_ca) restore_budget(self);
         pump(self);
       },

@@ -2,8 +2,9 @@
 // The one gateway from domain actors to the CA and the network (protocol::io_engine):
 // self-checks, the ACME account, and orders. Protects the CA: a cap on orders in
 // flight, a token-bucket budget every order spends (renewals too, as at Let's Encrypt),
-// and a global pause when the CA answers rateLimited with Retry-After. Waiting orders
-// are served renewals first, soonest expiry first, then new domains (order_queue.hpp).
+// the CA's scoped limits spent ahead of time (ca_limits.hpp), and a pause of the scope a
+// rateLimited answer names. Waiting orders are served renewals first, soonest expiry
+// first, then new domains (order_queue.hpp).
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>

@@ -101,7 +101,8 @@ struct acme_settings {
   std::string directory_url;
   key_type key = key_type::ec_p256;
   std::uint32_t orders_in_flight = 16;
-  order_budget budget;  ///< new orders only
+  order_budget budget;               ///< every order (renewals too)
+  bool lets_encrypt_limits = false;  ///< spend Let's Encrypt's scoped limits (ca_limits.hpp)
   std::uint32_t self_checks_in_flight = 64;
 };
 
@@ -144,7 +145,7 @@ using acme_actor = caf::typed_actor<
     caf::reacts_to<reload_atom, acme_settings>,
     /// Internal: a self-check, an order or the account registration ended; the queue
     /// may move on.
-    caf::reacts_to<check_done_atom>, caf::reacts_to<order_done_atom, bool, error>,
+    caf::reacts_to<check_done_atom>, caf::reacts_to<order_done_atom, std::string, bool, error>,
     caf::reacts_to<account_done_atom, bool, protocol::account_credentials, bool, error>,
     caf::reacts_to<pump_atom>>;
 

@@ -33,8 +33,9 @@ struct policy {
   std::vector<std::chrono::seconds> retry_delays;
   /// No retry waits longer than this (the seed: "a maximum of 12 hours between retries").
   std::chrono::seconds max_retry_delay{std::chrono::hours{12}};
-  /// A CA's Retry-After longer than the table wins, but is capped here to survive nonsense.
-  std::chrono::seconds max_retry_after{std::chrono::hours{24}};
+  /// A CA's Retry-After longer than the table wins, but is capped at the seed's 12 hours
+  /// between retries: a CA's nonsense (or a week-long limit) never silences a domain longer.
+  std::chrono::seconds max_retry_after{std::chrono::hours{12}};
   /// A domain with a certificate warns after failing to renew for this long.
   std::chrono::hours warning_after{1};
   /// An attempt that has not finished after this long counts as failed (a lost reply must

@@ -151,6 +151,7 @@ acme_settings acme_settings_from(const config::configuration& config) {
   a.key = s.key_type;
   a.orders_in_flight = s.orders_in_flight;
   a.budget = s.order_budget;
+  a.lets_encrypt_limits = config::uses_lets_encrypt_limits(s);
   return a;
 }
 

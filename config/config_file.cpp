@@ -147,6 +147,21 @@ reason set_order_budget(settings& s, std::string_view value) {
   return std::nullopt;
 }
 
+reason set_rate_limits(settings& s, std::string_view value) {
+  auto text = scalar(value);
+  if (!text) return text.err().detail;
+  if (*text == "auto") {
+    s.acme_rate_limits = ca_rate_limits::automatic;
+  } else if (*text == "lets_encrypt") {
+    s.acme_rate_limits = ca_rate_limits::lets_encrypt;
+  } else if (*text == "none") {
+    s.acme_rate_limits = ca_rate_limits::none;
+  } else {
+    return std::string("expected auto, lets_encrypt or none");
+  }
+  return std::nullopt;
+}
+
 reason set_certificate_files(settings& s, std::string_view value) {
   static const std::string form = "expected two absolute paths: \"CERT_PATH KEY_PATH\"";
   auto parts = words(value);
@@ -250,6 +265,7 @@ const std::vector<directive_spec>& specs() {
                            [](std::string_view t) { return parse_bounded(t, 1, 256); });
        }},
       {"order_budget", false, set_order_budget},
+      {"acme_rate_limits", false, set_rate_limits},
       {"export_dir", false,
        [](settings& s, std::string_view v) { return set_path(s.export_dir, v, true); }},
       {"deploy_hook", false,
@@ -321,6 +337,23 @@ std::string unknown_directive_message(std::string_view name) {
 }
 
 }  // namespace
+
+bool uses_lets_encrypt_limits(const settings& s) {
+  switch (s.acme_rate_limits) {
+    case ca_rate_limits::lets_encrypt:
+      return true;
+    case ca_rate_limits::none:
+      return false;
+    case ca_rate_limits::automatic:
+      break;
+  }
+  // Production and staging (whose limits are higher: spending production's is safe).
+  for (std::string_view host :
+       {"https://acme-v02.api.letsencrypt.org/", "https://acme-staging-v02.api.letsencrypt.org/"}) {
+    if (s.acme_directory_url.rfind(host, 0) == 0) return true;
+  }
+  return false;
+}
 
 const std::vector<std::string_view>& directive_names() {
   static const std::vector<std::string_view> names = [] {

@@ -37,6 +37,13 @@ struct certificate_files {
   bool operator==(const certificate_files&) const = default;
 };
 
+/// Which rate limits of its CA certfleet spends ahead of time (acme_rate_limits).
+enum class ca_rate_limits : std::uint8_t {
+  automatic,     ///< Let's Encrypt's when the directory is Let's Encrypt's, else none
+  lets_encrypt,  ///< Let's Encrypt's, whatever the directory (a CA that copies them)
+  none,          ///< only order_budget (pebble, a private CA)
+};
+
 /// Every directive of certfleet.conf, typed, with its default.
 struct settings {
   // --- GreenArrow's directives ---
@@ -58,6 +65,7 @@ struct settings {
   certfleet::key_type key_type = certfleet::key_type::ec_p256;
   std::uint32_t orders_in_flight = 16;
   certfleet::order_budget order_budget;
+  ca_rate_limits acme_rate_limits = ca_rate_limits::automatic;
   std::filesystem::path export_dir;  ///< empty: certificates are not exported as files
   std::string deploy_hook;           ///< empty: no hook
   std::chrono::seconds deploy_hook_timeout{60};
@@ -73,6 +81,10 @@ diagnosed<settings> parse_config_text(std::string_view text, std::string_view fi
 /// Reads and parses `path`. A missing file gives the defaults; a file larger than
 /// max_config_file_size is refused.
 diagnosed<settings> load_config_file(const std::filesystem::path& path);
+
+/// Whether certfleet spends Let's Encrypt's scoped limits for these settings:
+/// acme_rate_limits, with `auto` resolved from acme_directory_url's host.
+bool uses_lets_encrypt_limits(const settings& s);
 
 /// The names of all directives, in documentation order.
 const std::vector<std::string_view>& directive_names();

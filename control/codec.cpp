@@ -210,6 +210,7 @@ result<response> read_response(const json& j) {
     queue_response q;
     q.waiting_new = in.count("waiting_new");
     q.waiting_renewals = in.count("waiting_renewals");
+    q.waiting_held = in.count("waiting_held");
     q.in_flight = in.count("in_flight");
     q.max_in_flight = in.count("max_in_flight");
     q.budget_orders = in.count("budget_orders");
@@ -304,6 +305,7 @@ std::string encode(const response& r) {
                         {"type", "queue"},
                         {"waiting_new", q.waiting_new},
                         {"waiting_renewals", q.waiting_renewals},
+                        {"waiting_held", q.waiting_held},
                         {"in_flight", q.in_flight},
                         {"max_in_flight", q.max_in_flight},
                         {"budget_orders", q.budget_orders},

@@ -60,6 +60,9 @@ std::string describe(const queue_response& q) {
                     std::to_string(q.max_in_flight) + "\n";
   out += "Waiting for an order: " + std::to_string(q.waiting_new) + " new domains, " +
          std::to_string(q.waiting_renewals) + " renewals\n";
+  if (q.waiting_held > 0)
+    out += "Held by a CA limit of their own (registered domain, name or failed validations): " +
+           std::to_string(q.waiting_held) + "\n";
   out += "Order budget: " + std::to_string(q.budget_orders) + " orders per " +
          duration(q.budget_seconds) + "; " + std::to_string(q.budget_available) +
          " may start now (renewals spend it too, and go first)\n";

@@ -99,6 +99,8 @@ struct save_problems_response {
 struct queue_response {
   std::uint64_t waiting_new = 0;       ///< domains without a certificate waiting for an order
   std::uint64_t waiting_renewals = 0;  ///< domains with a certificate waiting for an order
+  /// Of those, held by a CA limit of their own (registered domain, name, failures).
+  std::uint64_t waiting_held = 0;
   std::uint64_t in_flight = 0;         ///< orders running now
   std::uint64_t max_in_flight = 0;     ///< orders_in_flight
   std::uint64_t budget_orders = 0;     ///< order_budget: this many new orders ...

@@ -26,8 +26,9 @@ class acme_service_test : public actor_fixture {
     run();
   }
 
-  void start(order_budget budget, std::uint32_t in_flight) {
+  void start(order_budget budget, std::uint32_t in_flight, bool lets_encrypt_limits = false) {
     acme_settings s;
+    s.lets_encrypt_limits = lets_encrypt_limits;
     s.enabled = true;
     s.email = "ops@example.com";
     s.directory_url = "https://ca.test/directory";
@@ -183,6 +184,30 @@ TEST_F(acme_service_test, a_huge_retry_after_pauses_orders_for_at_most_twelve_ho
   EXPECT_EQ(engine_.issued_domains().size(), 1u);
   advance(1s);
   EXPECT_EQ(engine_.issued_domains(), (std::vector<std::string>{"a.example", "b.example"}));
+}
+
+// Issue #18: one customer's registered domain at its limit stalled the whole fleet.
+// Checked against end_of() ignoring the scope (every rateLimited pausing the account).
+TEST_F(acme_service_test, a_registered_domain_at_its_limit_holds_only_its_own_names) {
+  start({300, 3h}, 1, /*lets_encrypt_limits=*/true);
+  order("a.shop.example", false);
+  order("b.shop.example", false);
+  order("c.other.example", false);
+  ASSERT_EQ(engine_.issued_domains().size(), 1u);
+  finish(0,
+         error{error_kind::rate_limited,
+               "Error creating new order :: too many certificates (50) already issued for "
+               "\"shop.example\" in the last 168h0m0s, retry after 2026-12-07T12:00:00Z: see "
+               "https://letsencrypt.org/docs/rate-limits/#new-certificates-per-registered-domain",
+               true, 2h});
+  EXPECT_EQ(engine_.issued_domains(),
+            (std::vector<std::string>{"a.shop.example", "c.other.example"}))
+      << "the other registered domain goes on at once";
+  finish(1, error{error_kind::connection, "the CA could not connect", true});
+  advance(2h - 1s);
+  EXPECT_EQ(engine_.issued_domains().size(), 2u);
+  advance(1s);
+  EXPECT_EQ(engine_.issued_domains().back(), "b.shop.example");
 }
 
 TEST_F(acme_service_test, with_acme_disabled_waiting_orders_fail_and_keep_their_order) {

@@ -73,7 +73,7 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
       [=](queue_atom) { return control::queue_response{}; },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
       [=](check_done_atom) { ADD_FAILURE() << "internal message"; },
-      [=](order_done_atom, bool, error&) { ADD_FAILURE() << "internal message"; },
+      [=](order_done_atom, std::string&, bool, error&) { ADD_FAILURE() << "internal message"; },
       [=](account_done_atom, bool, protocol::account_credentials&, bool, error&) {
         ADD_FAILURE() << "internal message";
       },

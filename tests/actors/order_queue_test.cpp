@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace certfleet::actors {
 namespace {
 
@@ -10,19 +12,34 @@ using namespace std::chrono_literals;
 using queue = order_queue<int>;
 const queue::steady_time t0{std::chrono::hours(1000)};
 
-queue::order fresh(std::string name, int id = 0) { return {std::move(name), false, {}, id}; }
+queue::order fresh(std::string name, int id = 0) { return {std::move(name), {}, false, {}, id}; }
 queue::order renewal(std::string name, timestamp not_after, int id = 0) {
-  return {std::move(name), true, not_after, id};
+  return {std::move(name), {}, true, not_after, id};
+}
+// A new name under registered domain `registered`.
+queue::order fresh_under(std::string name, std::string registered) {
+  return {std::move(name), std::move(registered), false, {}, 0};
+}
+queue::order renewal_under(std::string name, std::string registered) {
+  return {std::move(name), std::move(registered), true, from_unix_us(5), 0};
+}
+const order_end issued{order_end::outcome::issued};
+const order_end failed{order_end::outcome::failed};
+const order_end authorization_failed{order_end::outcome::authorization_failed};
+order_end rate_limited(limit_scope scope, queue::steady_time until) {
+  return {order_end::outcome::rate_limited, scope, until};
 }
 
 TEST(order_queue, caps_orders_in_flight_and_frees_a_slot_on_finish) {
   queue q({300, 3h}, 2, t0);
   for (int i = 0; i < 3; ++i) q.push(fresh("d" + std::to_string(i)));
-  EXPECT_TRUE(q.pop(t0));
+  EXPECT_EQ(q.pop(t0)->domain, "d0");
   EXPECT_TRUE(q.pop(t0));
   EXPECT_FALSE(q.pop(t0)) << "a third order would exceed orders_in_flight";
   EXPECT_FALSE(q.retry_at(t0)) << "only a finished order can help";
-  q.finished();
+  q.finished("unknown", issued, t0);
+  EXPECT_FALSE(q.pop(t0)) << "an order that never started frees nothing";
+  q.finished("d0", issued, t0);
   auto third = q.pop(t0);
   ASSERT_TRUE(third);
   EXPECT_EQ(third->domain, "d2");
@@ -148,6 +165,134 @@ TEST(order_queue, cancel_drops_only_the_waiting_entry_of_that_domain) {
   EXPECT_FALSE(q.pop(t0));
   q.push(fresh("a"));
   EXPECT_EQ(q.pop(t0)->domain, "a") << "a cancelled domain can queue again";
+}
+
+// ---- the CA's scoped limits (issue #18) ----------------------------------------------
+
+// Checked against held_until() ignoring the limits: the 51st name of one registered domain
+// starts, and Let's Encrypt refuses it.
+TEST(order_queue, the_51st_new_name_of_a_registered_domain_waits_and_others_go_on) {
+  queue q({1000, 1h}, 100, t0, lets_encrypt_limits());
+  for (int i = 0; i < 51; ++i)
+    q.push(fresh_under("n" + std::to_string(i) + ".shop.test", "shop.test"));
+  q.push(fresh_under("other.test", "other.test"));
+  q.push(renewal_under("old.shop.test", "shop.test"));
+  std::vector<std::string> started;
+  while (auto o = q.pop(t0)) started.push_back(o->domain);
+  ASSERT_EQ(started.size(), 52u) << "50 new of shop.test, its renewal, and other.test";
+  EXPECT_EQ(started.front(), "old.shop.test") << "renewals are exempt and go first";
+  EXPECT_EQ(std::count(started.begin(), started.end(), "n50.shop.test"), 0);
+  EXPECT_EQ(started.back(), "other.test") << "the held name does not block the queue";
+  EXPECT_EQ(q.held(), 1u);
+  // One certificate per 7 days / 50 = 201.6 minutes refills.
+  auto again = q.retry_at(t0);
+  ASSERT_TRUE(again);
+  EXPECT_NEAR(std::chrono::duration<double>(*again - t0).count(), 7 * 86400.0 / 50, 1.0);
+  EXPECT_FALSE(q.pop(*again - 1s));
+  EXPECT_EQ(q.pop(*again)->domain, "n50.shop.test");
+}
+
+TEST(order_queue, a_failed_order_gives_its_certificate_tokens_back) {
+  queue q({1000, 1h}, 100, t0, lets_encrypt_limits());
+  for (int i = 0; i < 50; ++i) q.push(fresh_under("n" + std::to_string(i), "shop.test"));
+  while (auto o = q.pop(t0)) q.finished(o->domain, failed, t0);
+  q.push(fresh_under("late", "shop.test"));
+  EXPECT_TRUE(q.pop(t0)) << "50 orders failed: no certificate was counted";
+}
+
+// Checked against spend_certificate_tokens() skipping name_set: a sixth order of one name.
+TEST(order_queue, one_name_gets_at_most_five_certificates_a_week) {
+  queue q({1000, 1h}, 100, t0, lets_encrypt_limits());
+  auto now = t0;
+  for (int i = 0; i < 5; ++i) {
+    q.push(renewal("same.test", from_unix_us(5)));
+    auto o = q.pop(now);
+    ASSERT_TRUE(o) << i;
+    q.finished(o->domain, issued, now);
+    now += 1min;
+  }
+  q.push(renewal("same.test", from_unix_us(5)));
+  EXPECT_FALSE(q.pop(now)) << "a sixth certificate for the same name within a week";
+  EXPECT_EQ(q.held(), 1u);
+  EXPECT_FALSE(q.pop(t0 + 33h));
+  EXPECT_TRUE(q.pop(t0 + std::chrono::minutes(7 * 24 * 60) / 5)) << "one token per 33.6 h";
+}
+
+// Checked against finished() not spending a failure token: the sixth failure in an hour.
+TEST(order_queue, five_failed_authorizations_hold_that_hostname_only) {
+  queue q({1000, 1h}, 100, t0, lets_encrypt_limits());
+  auto now = t0;
+  for (int i = 0; i < 5; ++i) {
+    q.push(fresh("broken.test"));
+    auto o = q.pop(now);
+    ASSERT_TRUE(o) << i;
+    q.finished(o->domain, authorization_failed, now);
+    now += 1min;
+  }
+  q.push(fresh("broken.test"));
+  q.push(fresh("healthy.test"));
+  EXPECT_EQ(q.pop(now)->domain, "healthy.test");
+  EXPECT_FALSE(q.pop(now));
+  // The first failure's token is back 12 minutes after it was spent.
+  EXPECT_EQ(*q.retry_at(now), t0 + 12min);
+  EXPECT_EQ(q.pop(t0 + 12min)->domain, "broken.test");
+}
+
+TEST(order_queue, a_rate_limit_of_a_registered_domain_holds_only_its_names) {
+  queue q({1000, 1h}, 100, t0, lets_encrypt_limits());
+  q.push(fresh_under("a.shop.test", "shop.test"));
+  auto a = q.pop(t0);
+  ASSERT_TRUE(a);
+  q.finished(a->domain, rate_limited(limit_scope::registered_domain, t0 + 2h), t0);
+  q.push(fresh_under("b.shop.test", "shop.test"));
+  q.push(fresh_under("c.other.test", "other.test"));
+  EXPECT_EQ(q.pop(t0)->domain, "c.other.test");
+  EXPECT_FALSE(q.pop(t0 + 119min));
+  EXPECT_EQ(q.pop(t0 + 2h)->domain, "b.shop.test");
+}
+
+TEST(order_queue, a_rate_limit_of_the_account_or_an_unknown_scope_pauses_everything) {
+  for (const queue::steady_time::duration pause : {1h, 2h}) {
+    queue q({1000, 1h}, 100, t0);  // no scoped limits configured (e.g. pebble)
+    q.push(fresh("a"));
+    auto a = q.pop(t0);
+    ASSERT_TRUE(a);
+    const limit_scope scope = pause == 1h ? limit_scope::account : limit_scope::registered_domain;
+    q.finished(a->domain, rate_limited(scope, t0 + pause), t0);
+    q.push(fresh("b"));
+    EXPECT_FALSE(q.pop(t0 + pause - 1s)) << scope_name(scope);
+    EXPECT_TRUE(q.pop(t0 + pause)) << scope_name(scope);
+  }
+}
+
+// A domain whose attempt timed out can ask again while its first order still runs.
+TEST(order_queue, never_two_orders_for_one_domain_at_once) {
+  queue q({1000, 1h}, 100, t0);
+  q.push(fresh("a"));
+  ASSERT_TRUE(q.pop(t0));
+  q.push(fresh("a"));
+  q.push(fresh("b"));
+  EXPECT_EQ(q.pop(t0)->domain, "b");
+  EXPECT_FALSE(q.pop(t0)) << "a's first order is still in flight";
+  EXPECT_FALSE(q.retry_at(t0)) << "only its end can help";
+  q.finished("a", failed, t0);
+  EXPECT_EQ(q.pop(t0)->domain, "a");
+}
+
+TEST(order_queue, held_entries_count_as_waiting_and_can_be_cancelled_or_drained) {
+  queue q({1000, 1h}, 100, t0, lets_encrypt_limits());
+  for (int i = 0; i < 52; ++i) q.push(fresh_under("n" + std::to_string(i), "shop.test"));
+  while (q.pop(t0)) {
+  }
+  EXPECT_EQ(q.held(), 2u);
+  EXPECT_EQ(q.waiting(), 2u);
+  EXPECT_EQ(q.waiting_new(), 2u);
+  EXPECT_NEAR(q.backlog(t0).count(), 7 * 86400.0 / 50, 1.0) << "the hold, not the budget";
+  EXPECT_TRUE(q.cancel("n50"));
+  q.push(fresh_under("n51", "shop.test"));  // asks again while held: still one entry
+  EXPECT_EQ(q.waiting(), 1u);
+  EXPECT_EQ(q.drain().size(), 1u);
+  EXPECT_EQ(q.waiting_new(), 0u);
 }
 
 }  // namespace

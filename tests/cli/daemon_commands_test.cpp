@@ -102,6 +102,10 @@ TEST(cli_queue, prints_what_waits_and_how_long_the_backlog_takes) {
             "Order budget: 300 orders per 3h; 0 may start now (renewals spend it too, and go "
             "first)\n"
             "Backlog: the last order waiting starts in about 12h2m\n");
+  q.waiting_held = 51;
+  EXPECT_NE(queue(q).out.find("Held by a CA limit of their own (registered domain, name or failed "
+                              "validations): 51\n"),
+            std::string::npos);
   q.paused_seconds = 600;
   EXPECT_NE(queue(q).out.find("Paused: the CA answered rateLimited; orders resume in 10m\n"),
             std::string::npos);

@@ -49,6 +49,8 @@ TEST(config_file, empty_file_gives_the_defaults) {
   EXPECT_EQ(s.key_type, key_type::ec_p256);
   EXPECT_EQ(s.orders_in_flight, 16u);
   EXPECT_EQ(s.order_budget, (order_budget{300, 3h}));
+  EXPECT_EQ(s.acme_rate_limits, ca_rate_limits::automatic);
+  EXPECT_TRUE(uses_lets_encrypt_limits(s)) << "the default directory is Let's Encrypt's";
   EXPECT_EQ(s.export_dir, "");
   EXPECT_EQ(s.deploy_hook, "");
   EXPECT_EQ(s.deploy_hook_timeout, 60s);
@@ -79,6 +81,7 @@ TEST(config_file, every_directive) {
       "key_type rsa3072\n"
       "orders_in_flight 256\n"
       "order_budget 50 per 1h30m\n"
+      "acme_rate_limits lets_encrypt\n"
       "export_dir /srv/certs\n"
       "deploy_hook /usr/local/bin/reload --all\n"
       "deploy_hook_timeout 2m\n"
@@ -103,6 +106,8 @@ TEST(config_file, every_directive) {
   EXPECT_EQ(s.key_type, key_type::rsa3072);
   EXPECT_EQ(s.orders_in_flight, 256u);
   EXPECT_EQ(s.order_budget, (order_budget{50, 90min}));
+  EXPECT_EQ(s.acme_rate_limits, ca_rate_limits::lets_encrypt);
+  EXPECT_TRUE(uses_lets_encrypt_limits(s)) << "forced on for a CA elsewhere";
   EXPECT_EQ(s.export_dir, "/srv/certs");
   EXPECT_EQ(s.deploy_hook, "/usr/local/bin/reload --all");
   EXPECT_EQ(s.deploy_hook_timeout, 120s);
@@ -117,8 +122,19 @@ TEST(config_file, every_key_type) {
   EXPECT_EQ(parse_ok("key_type rsa4096").key_type, key_type::rsa4096);
 }
 
+TEST(config_file, rate_limits_follow_the_directory_unless_set) {
+  EXPECT_TRUE(uses_lets_encrypt_limits(
+      parse_ok("acme_directory_url https://acme-staging-v02.api.letsencrypt.org/directory\n")));
+  EXPECT_FALSE(
+      uses_lets_encrypt_limits(parse_ok("acme_directory_url https://localhost:14000/dir\n")))
+      << "pebble or a private CA: only order_budget";
+  EXPECT_FALSE(uses_lets_encrypt_limits(parse_ok("acme_rate_limits none\n")));
+  EXPECT_FALSE(uses_lets_encrypt_limits(
+      parse_ok("acme_directory_url https://acme-v02.api.letsencrypt.org.evil.test/directory\n")));
+}
+
 TEST(config_file, every_directive_name_is_known) {
-  EXPECT_EQ(directive_names().size(), 21u);  // 7 of GreenArrow, 14 of certfleet
+  EXPECT_EQ(directive_names().size(), 22u);  // 7 of GreenArrow, 15 of certfleet
   for (const auto name : directive_names()) {
     // A bare directive is "needs a value", never "unknown directive".
     auto parsed = parse_config_text(std::string(name), "certfleet.conf");
@@ -271,6 +287,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_value_case{"order_budget 0 per 3h", "N per DURATION"},
         bad_value_case{"order_budget 300 per 3x", "duration such as"},
         bad_value_case{"order_budget 300 per 0h", "longer than zero"},
+        bad_value_case{"acme_rate_limits letsencrypt", "auto, lets_encrypt or none"},
         bad_value_case{"export_dir ./out", "absolute path"},
         bad_value_case{"deploy_hook_timeout forever", "duration such as"},
         bad_value_case{"deploy_hook_timeout 2d", "at most one day"},

@@ -61,7 +61,7 @@ INSTANTIATE_TEST_SUITE_P(
             {"b.example.com", "could not save state: permission denied in /var/lib/x"},
         }}},
         response{queue_response{}},
-        response{queue_response{100000, 3, 16, 16, 300, 10800, 0, 120, 3'600'000}},
+        response{queue_response{100000, 3, 7, 16, 16, 300, 10800, 0, 120, 3'600'000}},
         response{error_response{"unknown command \"x\""}}));
 
 TEST(control_wire_format, keeps_the_fields_scripts_read) {
