@@ -16,20 +16,6 @@ std::span<const ca_limit> limits_of(const acme_settings& s) {
   return s.lets_encrypt_limits ? lets_encrypt_limits() : std::span<const ca_limit>{};
 }
 
-// What the queue's scoped limits learn from an order's end.
-order_end end_of(bool ok, const error& e, std::chrono::steady_clock::time_point now) {
-  using outcome = order_end::outcome;
-  if (ok) return {outcome::issued};
-  if (e.kind == error_kind::rate_limited) {
-    // At most the seed's longest retry delay, whatever the CA says.
-    const auto pause = std::min<std::chrono::seconds>(
-        e.retry_after.value_or(std::chrono::seconds(60)), std::chrono::hours(12));
-    return {outcome::rate_limited, scope_of_rate_limit(e.detail), now + pause};
-  }
-  if (counts_as_failed_authorization(e)) return {outcome::authorization_failed};
-  return {outcome::failed};
-}
-
 error not_enabled_error() {
   return error{error_kind::not_enabled,
                "Let's Encrypt is not enabled: set lets_encrypt_agree_to_terms_of_service yes and "
@@ -232,7 +218,8 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           return log_warning("acme: an order for " + req.domain + " without a sender (a bug)");
         std::string registered = config::registered_domain(req.domain);
         self->state.orders->push({req.domain, std::move(registered), req.has_cert,
-                                  req.cert_not_after, order_client{who, req.resume_url}});
+                                  req.cert_not_after, req.failing,
+                                  order_client{who, req.resume_url}});
         pump(self);
       },
       [=](cancel_atom, std::string& domain) { self->state.orders->cancel(domain); },
@@ -243,7 +230,7 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
       },
       [=](order_done_atom, std::string& domain, bool ok, error& e) {
         auto& s = self->state;
-        const order_end end = end_of(ok, e, self->clock().now());
+        const order_end end = order_end_of(ok, e, self->clock().now());
         s.orders->finished(domain, end, self->clock().now());
         if (end.what == order_end::outcome::rate_limited) {
           const auto pause =

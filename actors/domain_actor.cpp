@@ -64,9 +64,9 @@ void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effect
         overloaded{
             [&](const run_self_check&) { self->send(env->acme, check_atom::value, rec.name); },
             [&](const start_order& order) {
-              self->send(
-                  env->acme, order_atom::value,
-                  order_request{rec.name, order.resume_url, rec.has_cert(), rec.cert_not_after});
+              self->send(env->acme, order_atom::value,
+                         order_request{rec.name, order.resume_url, rec.has_cert(),
+                                       rec.cert_not_after, rec.failure_count > 0});
             },
             [&](const cancel_order&) { self->send(env->acme, cancel_atom::value, rec.name); },
             [&](const schedule_wake& w) { arm_wake(self, env, w.at); },

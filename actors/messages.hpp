@@ -92,6 +92,7 @@ struct order_request {
   std::optional<std::string> resume_url;
   bool has_cert = false;       ///< a renewal: goes before new domains when the budget is short
   timestamp cert_not_after{};  ///< soonest-to-expire first
+  bool failing = false;        ///< its last attempt failed: after those that did not
 };
 
 /// The ACME service's settings, derived from the configuration (acme_settings_from).

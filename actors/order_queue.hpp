@@ -12,6 +12,9 @@
 //     registered domain or the name it names;
 //   - when the budget is short, renewals go first, soonest expiry first (an expiring
 //     certificate hurts more than a new domain that waits), then new domains, first come;
+//     within each, domains whose last attempt failed go after the others, so names that
+//     keep failing (broken DNS, a firewall in front of the CA) never spend the budget of
+//     healthy ones;
 //   - one waiting entry per domain: a domain that asks again (a retry, a re-check while it
 //     waits) updates its entry and keeps its place, so the budget is never spent twice on
 //     one name (which would also count against the CA's duplicate-certificate limit).
@@ -45,6 +48,21 @@ struct order_end {
   std::chrono::steady_clock::time_point until{};
 };
 
+/// How an order ended as the ACME service tells the queue: `ok`, or failed with `e` at `now`.
+/// A rateLimited answer pauses the scope its detail names for its Retry-After (a minute when
+/// it gives none), at most the seed's 12 hours between retries.
+inline order_end order_end_of(bool ok, const error& e, std::chrono::steady_clock::time_point now) {
+  using outcome = order_end::outcome;
+  if (ok) return {outcome::issued};
+  if (e.kind == error_kind::rate_limited) {
+    const auto pause = std::min<std::chrono::seconds>(
+        e.retry_after.value_or(std::chrono::seconds(60)), std::chrono::hours(12));
+    return {outcome::rate_limited, scope_of_rate_limit(e.detail), now + pause};
+  }
+  if (counts_as_failed_authorization(e)) return {outcome::authorization_failed};
+  return {outcome::failed};
+}
+
 template <class Payload>
 class order_queue {
  public:
@@ -55,6 +73,7 @@ class order_queue {
     std::string registered_domain;  ///< empty: the domain is its own
     bool has_cert = false;
     timestamp cert_not_after{};
+    bool failing = false;  ///< the domain's last attempt failed
     Payload payload{};
   };
 
@@ -221,7 +240,8 @@ class order_queue {
     order o;
     std::uint64_t seq;
     bool operator<(const entry& other) const {
-      if (o.has_cert != other.o.has_cert) return o.has_cert;  // renewals first
+      if (o.has_cert != other.o.has_cert) return o.has_cert;     // renewals first
+      if (o.failing != other.o.failing) return other.o.failing;  // then those not failing
       if (o.cert_not_after != other.o.cert_not_after)
         return o.cert_not_after < other.o.cert_not_after;
       return seq < other.seq;
