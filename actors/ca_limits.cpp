@@ -16,11 +16,13 @@ constexpr std::chrono::seconds week = std::chrono::days{7};
 // order_budget directive; these are the rest that an HTTP-01 client can meet.
 constexpr std::array<ca_limit, 3> lets_encrypt = {{
     // "New Certificates per Registered Domain": 50 per 7 days, refills 1 per 202 minutes.
-    {limit_scope::registered_domain, 50, week, /*renewals_count=*/false},
+    // Counted at issuance, up to an attempt (30 minutes) after the order starts.
+    {limit_scope::registered_domain, 50, week, /*renewals_count=*/false, 30min},
     // "New Certificates per Exact Set of Identifiers": 5 per 7 days, 1 per 34 hours.
-    {limit_scope::name_set, 5, week, /*renewals_count=*/true},
+    {limit_scope::name_set, 5, week, /*renewals_count=*/true, 30min},
     // "Authorization Failures per Identifier per Account": 5 per hour, 1 per 12 minutes.
-    {limit_scope::hostname_failures, 5, 1h, /*renewals_count=*/true},
+    // The CA counts a failure before the client hears of it: never later than the client.
+    {limit_scope::hostname_failures, 5, 1h, /*renewals_count=*/true, 0s},
 }};
 
 bool contains(std::string_view text, std::string_view lower_needle) {
@@ -97,7 +99,8 @@ limit_ledger::time_point limit_ledger::available_at(const ca_limit& limit, const
                                                     time_point now) const {
   auto found = full_at_.find(slot(limit.scope, key));
   if (found == full_at_.end()) return now;
-  return std::max(now, found->second - (tolerance(limit) - interval(limit)));
+  const auto later = std::chrono::duration_cast<duration>(limit.ca_counts_later);
+  return std::max(now, found->second + later - (tolerance(limit) - interval(limit)));
 }
 
 void limit_ledger::spend(const ca_limit& limit, const std::string& key, time_point now) {
@@ -114,7 +117,10 @@ void limit_ledger::refund(const ca_limit& limit, const std::string& key, time_po
 
 void limit_ledger::block_until(const ca_limit& limit, const std::string& key, time_point until) {
   auto [it, fresh] = full_at_.try_emplace(slot(limit.scope, key), until);
-  it->second = std::max(it->second, until + tolerance(limit) - interval(limit));
+  // available_at adds the CA's lag; the CA's own Retry-After already includes it.
+  it->second =
+      std::max(it->second, until + tolerance(limit) - interval(limit) -
+                               std::chrono::duration_cast<duration>(limit.ca_counts_later));
 }
 
 void limit_ledger::forget_full(time_point now) {

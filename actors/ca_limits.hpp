@@ -42,6 +42,11 @@ struct ca_limit {
   std::uint32_t burst;
   std::chrono::seconds period;
   bool renewals_count;  ///< false: renewals of an existing certificate are exempt
+  /// How much later than the client the CA may count: the CA counts a certificate when it
+  /// issues it, up to an attempt after the order started, so an order is held this much
+  /// longer than the client's own bucket says (the fleet simulator found the 51st name of a
+  /// registered domain refused without it).
+  std::chrono::seconds ca_counts_later{0};
 };
 
 /// Let's Encrypt's scoped limits (the account limit is the order budget, kept apart
@@ -63,7 +68,8 @@ class limit_ledger {
   using time_point = std::chrono::steady_clock::time_point;
   using duration = std::chrono::steady_clock::duration;
 
-  /// When one token of `key` under `limit` is available: `now` when it already is.
+  /// When one token of `key` under `limit` is available, also in the CA's bucket (which may
+  /// lag by limit.ca_counts_later): `now` when it already is.
   time_point available_at(const ca_limit& limit, const std::string& key, time_point now) const;
   /// Spends one token (callers check available_at first; overspending delays the next).
   void spend(const ca_limit& limit, const std::string& key, time_point now);

@@ -65,6 +65,22 @@ TEST(ca_limits, only_validation_failures_count_against_a_hostname) {
   EXPECT_FALSE(counts_as_failed_authorization({error_kind::rate_limited, "x"}));
 }
 
+// The fleet simulator found it: the CA counts a certificate when it issues it, after the
+// client spent its token at the order's start, so the client's 51st name of a registered
+// domain reached the CA before the CA's bucket had refilled. Checked against dropping the
+// lag from available_at.
+TEST(ca_limits, certificate_limits_allow_for_the_ca_counting_at_issuance) {
+  const ca_limit& l = limit_of(limit_scope::registered_domain);
+  EXPECT_EQ(l.ca_counts_later, 30min);
+  limit_ledger ledger;
+  for (int i = 0; i < 50; ++i) ledger.spend(l, "shop.test", t0);
+  const auto refill = std::chrono::duration_cast<limit_ledger::duration>(l.period) / 50;
+  EXPECT_EQ(ledger.available_at(l, "shop.test", t0), t0 + refill + 30min);
+  ledger.block_until(l, "other.test", t0 + 2h);
+  EXPECT_EQ(ledger.available_at(l, "other.test", t0), t0 + 2h) << "a Retry-After is the CA's own";
+  EXPECT_EQ(limit_of(limit_scope::hostname_failures).ca_counts_later, 0s);
+}
+
 TEST(ca_limits, the_ledger_holds_burst_then_one_per_interval) {
   const ca_limit l{limit_scope::hostname_failures, 5, 1h, true};
   limit_ledger ledger;
