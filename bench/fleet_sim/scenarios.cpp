@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -218,12 +219,20 @@ void panel(std::ostringstream& svg, double top, const std::string& title,
   svg << "<rect x='" << left << "' y='" << top << "' width='" << width << "' height='" << height
       << "' fill='none' stroke='#999'/>\n";
   const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c"};
+  // At most one point per pixel column: the largest value of its span (a peak stays visible).
+  const std::size_t span =
+      (n + static_cast<std::size_t>(width) - 1) / static_cast<std::size_t>(width);
   std::size_t k = 0;
+  svg << std::fixed << std::setprecision(1);
   for (const auto& [name, v] : lines) {
     svg << "<polyline fill='none' stroke-width='1' stroke='" << colours[k % 3] << "' points='";
-    for (std::size_t i = 0; i < v.size(); ++i)
+    for (std::size_t i = 0; i < v.size(); i += span) {
+      const double peak =
+          *std::max_element(v.begin() + static_cast<std::ptrdiff_t>(i),
+                            v.begin() + static_cast<std::ptrdiff_t>(std::min(i + span, v.size())));
       svg << left + width * static_cast<double>(i) / static_cast<double>(n) << ','
-          << top + height - height * v[i] / max_v << ' ';
+          << top + height - height * peak / max_v << ' ';
+    }
     svg << "'/>\n<text x='" << left + width - 150 << "' y='" << top + 14 + 14 * k
         << "' font-size='11' fill='" << colours[k % 3] << "'>" << name << "</text>\n";
     ++k;
