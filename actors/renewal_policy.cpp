@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <string>
 
 namespace certfleet::actors {
 
@@ -41,6 +42,20 @@ timestamp renewal_point(timestamp not_before, timestamp not_after, std::string_v
     threshold = lifetime / 2;
   }
   return not_after - threshold - renewal_jitter(lifetime, domain);
+}
+
+timestamp ari_renewal_point(timestamp start, timestamp end, std::string_view domain,
+                            timestamp fallback, timestamp now) {
+  if (end <= start) return fallback;
+  if (end <= now) return std::min(now, fallback);
+  // The window's start is part of the key, so a moved window (a revocation) gets a new draw.
+  std::string key(domain);
+  key += '@';
+  key += std::to_string(to_unix_us(start));
+  const auto span = static_cast<std::uint64_t>((end - start).count());
+  const timestamp moment =
+      start + microseconds{static_cast<microseconds::rep>(fnv1a64(key) % span)};
+  return std::min(std::max(moment, now), fallback);
 }
 
 timestamp retry_at(std::uint32_t failure_count, timestamp failed_at,

@@ -67,6 +67,14 @@ std::chrono::microseconds renewal_jitter(std::chrono::microseconds lifetime,
 /// A nonsensical validity (not_after <= not_before) renews at not_after.
 timestamp renewal_point(timestamp not_before, timestamp not_after, std::string_view domain);
 
+/// RFC 9773 §4.2: renew at a uniformly random moment of the CA's suggested window [start,
+/// end), a pure function of the domain and the window (a restart keeps it; 100k certificates
+/// with one window spread over all of it), but never later than `fallback` (renewal_point):
+/// an expired certificate is worse than an ignored window. A window already over renews at
+/// once (`now`). The caller has checked end > start (protocol::parse_renewal_info does).
+timestamp ari_renewal_point(timestamp start, timestamp end, std::string_view domain,
+                            timestamp fallback, timestamp now);
+
 /// When to retry after a failure at `failed_at`. failure_count counts consecutive failures
 /// including this one (0 is treated as 1). The table's delay applies unless the CA's
 /// Retry-After is longer; Retry-After is capped at pol.max_retry_after.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <set>
 #include <string>
 
@@ -137,6 +138,46 @@ TEST(default_policy, is_the_documented_schedule) {
   EXPECT_EQ(pol.retry_delays.back(), 12h);
   EXPECT_EQ(pol.warning_after, 1h);
   EXPECT_EQ(&pol, &default_policy()) << "one shared instance";
+}
+
+}  // namespace
+}  // namespace certfleet::actors
+
+namespace certfleet::actors {
+namespace {
+
+using namespace std::chrono_literals;
+
+// RFC 9773 §4.2: a uniformly random moment of the window, stable per domain and window.
+TEST(ari_renewal_point, spreads_a_fleet_over_the_window_and_keeps_each_moment) {
+  const timestamp start = from_unix_us(1'800'000'000'000'000), end = start + 48h;
+  const timestamp fallback = end + 10 * 24h, now = start - 24h;
+  std::array<int, 4> quarter{};
+  for (int i = 0; i < 2000; ++i) {
+    const std::string name = "d" + std::to_string(i) + ".example.com";
+    const timestamp at = ari_renewal_point(start, end, name, fallback, now);
+    ASSERT_GE(at, start) << name;
+    ASSERT_LT(at, end) << name;
+    ASSERT_EQ(at, ari_renewal_point(start, end, name, fallback, now + 1h)) << "stable";
+    ++quarter[static_cast<std::size_t>((at - start) / 12h)];
+  }
+  for (int q : quarter) EXPECT_NEAR(q, 500, 100) << "each quarter of the window gets its share";
+  EXPECT_NE(ari_renewal_point(start, end, "a.example.com", fallback, now),
+            ari_renewal_point(start + 1h, end + 1h, "a.example.com", fallback, now) - 1h)
+      << "a moved window draws again";
+}
+
+// Checked against returning the window's moment whatever the fallback says.
+TEST(ari_renewal_point, never_later_than_the_fallback_rule_and_at_once_when_past) {
+  const timestamp start = from_unix_us(1'800'000'000'000'000), end = start + 48h;
+  EXPECT_EQ(ari_renewal_point(start, end, "a.example.com", start - 1h, start - 2h), start - 1h)
+      << "a window after the fallback point is not waited for";
+  EXPECT_EQ(ari_renewal_point(start, end, "a.example.com", end + 24h, end + 1h), end + 1h)
+      << "a window already over: renew now";
+  const timestamp inside = ari_renewal_point(start, end, "a.example.com", end + 24h, start + 47h);
+  EXPECT_GE(inside, start + 47h) << "never in the past";
+  EXPECT_EQ(ari_renewal_point(end, start, "a.example.com", end + 24h, start), end + 24h)
+      << "an empty window is ignored";
 }
 
 }  // namespace
