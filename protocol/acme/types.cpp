@@ -39,7 +39,14 @@ result<acme_directory> parse_directory(std::string_view body) {
   if (auto meta = j->find("meta"); meta != j->end() && meta->is_object()) {
     auto tos = string_member(*meta, "termsOfService");
     if (!tos.empty()) d.terms_of_service = tos;
+    if (auto profiles = meta->find("profiles"); profiles != meta->end() && profiles->is_object()) {
+      for (const auto& [name, about] : profiles->items())
+        d.profiles[name] = about.is_string() ? about.get<std::string>() : std::string();
+    }
+    if (auto eab = meta->find("externalAccountRequired"); eab != meta->end() && eab->is_boolean())
+      d.external_account_required = eab->get<bool>();
   }
+  d.renewal_info = string_member(*j, "renewalInfo");
   if (d.new_nonce.empty() || d.new_account.empty() || d.new_order.empty())
     return bad("directory", "newNonce, newAccount or newOrder is missing");
   return d;

@@ -1,6 +1,7 @@
 #pragma once
 // RFC 8555 resources as certfleet uses them, parsed from the CA's JSON.
 
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -17,6 +18,12 @@ struct acme_directory {
   std::string new_order;
   std::string revoke_cert;
   std::optional<std::string> terms_of_service;
+  /// RFC 9773 §3: where to ask for a certificate's renewal window; empty: the CA has no ARI.
+  std::string renewal_info;
+  /// draft-ietf-acme-profiles meta.profiles: name -> the CA's description, sorted by name.
+  std::map<std::string, std::string> profiles;
+  /// RFC 8555 §7.3.4 meta.externalAccountRequired: new accounts need an EAB.
+  bool external_account_required = false;
 };
 
 /// RFC 8555 §7.1.3. Everything needed to continue the order after a restart is its URL.

@@ -60,6 +60,28 @@ TEST(acme_parsers, unusable_bodies_are_bad_response_errors) {
   }
 }
 
+// Issue #19: Let's Encrypt's directory (2025) offers ARI, profiles; other CAs require EAB.
+TEST(acme_parsers, directory_reads_renewal_info_profiles_and_eab) {
+  auto d = parse_directory(
+      R"({"newNonce":"n","newAccount":"a","newOrder":"o","renewalInfo":"https://ca/renewal-info",)"
+      R"("meta":{"profiles":{"tlsserver":"https://ca/docs/tlsserver","classic":"The same","odd":7},)"
+      R"("externalAccountRequired":true}})");
+  ASSERT_TRUE(d) << d.err().detail;
+  EXPECT_EQ(d->renewal_info, "https://ca/renewal-info");
+  ASSERT_EQ(d->profiles.size(), 3u);
+  EXPECT_EQ(d->profiles.begin()->first, "classic") << "sorted by name, for messages";
+  EXPECT_EQ(d->profiles.at("tlsserver"), "https://ca/docs/tlsserver");
+  EXPECT_EQ(d->profiles.at("odd"), "") << "a description that is not a string is dropped";
+  EXPECT_TRUE(d->external_account_required);
+
+  auto plain = parse_directory(R"({"newNonce":"n","newAccount":"a","newOrder":"o",)"
+                               R"("meta":{"externalAccountRequired":"yes"}})");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->renewal_info, "") << "no ARI";
+  EXPECT_TRUE(plain->profiles.empty());
+  EXPECT_FALSE(plain->external_account_required) << "only a JSON true requires EAB";
+}
+
 TEST(acme_parsers, directory_needs_its_three_urls_as_strings) {
   const std::string full =
       R"({"newNonce":"https://ca/nonce","newAccount":"https://ca/acct","newOrder":"https://ca/order",)"
