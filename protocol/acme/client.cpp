@@ -207,6 +207,33 @@ asio::awaitable<result<acme_challenge>> acme_client::respond_to_challenge(
   co_return parse_challenge(challenge.url, res->body);
 }
 
+asio::awaitable<result<renewal_info_answer>> acme_client::renewal_info(const std::string& cert_id) {
+  auto dir = co_await directory();
+  if (!dir) co_return std::move(dir).err();
+  if (dir->renewal_info.empty()) {
+    co_return error{error_kind::bad_response,
+                    "the CA at " + directory_url_ +
+                        " offers no renewal information (ARI); renewals follow certfleet's own "
+                        "rule",
+                    false};
+  }
+  http_request req{.method = "GET", .url = dir->renewal_info + "/" + cert_id};
+  auto res = co_await http_.request(std::move(req));
+  if (!res) co_return std::move(res).err();
+  if (res->status != 200) {
+    co_return error{error_kind::bad_response,
+                    "the CA's renewal information for certificate " + cert_id + " answered HTTP " +
+                        std::to_string(res->status) +
+                        (res->status == 404 ? " (the CA does not know this certificate)" : ""),
+                    res->status >= 500};
+  }
+  auto window = parse_renewal_info(res->body);
+  if (!window) co_return std::move(window).err();
+  const auto now = timestamp{std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch())};
+  co_return renewal_info_answer{std::move(*window), parse_retry_after(res->retry_after, now)};
+}
+
 std::chrono::milliseconds acme_client::next_poll_delay(std::chrono::milliseconds current,
                                                        const http_response& res) const {
   auto now = timestamp{std::chrono::duration_cast<std::chrono::microseconds>(

@@ -21,6 +21,7 @@
 #include "protocol/acme/ca_pacing.hpp"
 #include "protocol/acme/jws.hpp"
 #include "protocol/acme/nonce_pool.hpp"
+#include "protocol/acme/renewal_info.hpp"
 #include "protocol/acme/types.hpp"
 #include "protocol/crypto/crypto.hpp"
 #include "protocol/net/http_client.hpp"
@@ -37,6 +38,12 @@ struct acme_client_options {
   std::chrono::milliseconds first_poll_delay{50};
   std::chrono::milliseconds max_poll_delay{2000};
   std::chrono::seconds poll_timeout{300};
+};
+
+/// What a renewalInfo request answered.
+struct renewal_info_answer {
+  renewal_window window;
+  std::optional<std::chrono::seconds> retry_after;  ///< the CA's Retry-After, if any
 };
 
 class acme_client {
@@ -86,6 +93,12 @@ class acme_client {
   boost::asio::awaitable<result<acme_order>> wait_for_order(const std::string& url);
   /// RFC 8555 §7.4.2: downloads the PEM chain; only CERTIFICATE blocks are accepted.
   boost::asio::awaitable<result<pem_chain>> download_certificate(const std::string& url);
+
+  /// RFC 9773 §4.2: the CA's suggested renewal window of the certificate `cert_id`
+  /// (ari_certificate_id), fetched with an unauthenticated GET, and the answer's
+  /// Retry-After (when to ask again). Errors: the CA offers no ARI, does not know the
+  /// certificate (404), or answers something unusable; the caller then keeps the fallback rule.
+  boost::asio::awaitable<result<renewal_info_answer>> renewal_info(const std::string& cert_id);
 
   /// RFC 8555 §8.1: token || "." || base64url(JWK thumbprint of the account key).
   std::string key_authorization(const std::string& token) const;

@@ -440,3 +440,73 @@ TEST_F(acme_client_pacing, an_order_that_never_settles_is_a_timeout_error) {
 
 }  // namespace
 }  // namespace certfleet::protocol
+
+namespace certfleet::protocol {
+namespace {
+
+using namespace certfleet::testing::net;
+
+// ---- RFC 9773: renewal information (Debian's pebble 2.4 offers none) ---------------
+
+asio::awaitable<result<renewal_info_answer>> ask_window(acme_client& client, std::string id) {
+  co_return co_await client.renewal_info(id);
+}
+
+// A CA whose directory offers ARI at /ari (when `with_ari`); /ari/known has a window.
+fake_peer::handler ari_ca(fake_peer*& self, bool with_ari) {
+  return [&self, with_ari](tcp::socket& s, int) {
+    std::string buffer;
+    while (auto req = read_request(s, buffer)) {
+      const std::string base = "http://127.0.0.1:" + std::to_string(self->port());
+      const std::string ari = with_ari ? R"(,"renewalInfo":")" + base + R"(/ari")" : "";
+      if (req->starts_with("GET /dir ")) {
+        send(s, http_reply("200 OK", "application/json",
+                           R"({"newNonce":"n","newAccount":"a","newOrder":"o")" + ari + "}"));
+      } else if (req->starts_with("GET /ari/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE ")) {
+        const std::string body =
+            R"({"suggestedWindow":{"start":"2026-01-01T00:00:00Z","end":"2026-01-02T00:00:00Z"},)"
+            R"("explanationURL":"https://ca.example/why"})";
+        send(s,
+             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nRetry-After: 21600\r\n"
+             "Content-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body);
+      } else {
+        send(s, http_reply("404 Not Found", "application/problem+json", "{}"));
+      }
+    }
+  };
+}
+
+TEST(acme_client_ari, reads_the_window_and_when_to_ask_again) {
+  io_thread io;
+  fake_peer* self = nullptr;
+  fake_peer peer(ari_ca(self, true));
+  self = &peer;
+  http_client http(io.executor(), {.timeout = 2000ms});
+  acme_client client(http, peer.url("/dir"));
+  auto known = io.run(ask_window(client, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"));
+  ASSERT_TRUE(known) << known.err().detail;
+  EXPECT_EQ(format_rfc3339(known->window.start), "2026-01-01T00:00:00Z");
+  EXPECT_EQ(known->window.explanation_url, "https://ca.example/why");
+  EXPECT_EQ(known->retry_after, std::chrono::seconds(21600));
+  auto unknown = io.run(ask_window(client, "AQ.AQ"));
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.err().detail.find("does not know this certificate"), std::string::npos);
+  EXPECT_FALSE(unknown.err().retryable);
+}
+
+TEST(acme_client_ari, a_ca_without_ari_says_so_without_a_request) {
+  io_thread io;
+  fake_peer* self = nullptr;
+  fake_peer peer(ari_ca(self, false));
+  self = &peer;
+  http_client http(io.executor(), {.timeout = 2000ms});
+  acme_client client(http, peer.url("/dir"));
+  auto r = io.run(ask_window(client, "AQ.AQ"));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.err().detail.find("offers no renewal information (ARI)"), std::string::npos)
+      << r.err().detail;
+}
+
+}  // namespace
+}  // namespace certfleet::protocol
