@@ -218,7 +218,7 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           return log_warning("acme: an order for " + req.domain + " without a sender (a bug)");
         std::string registered = config::registered_domain(req.domain);
         self->state.orders->push({req.domain, std::move(registered), req.has_cert,
-                                  req.cert_not_after, req.failing,
+                                  req.cert_not_after, req.failing, /*ari_renewal=*/false,
                                   order_client{who, req.resume_url}});
         pump(self);
       },

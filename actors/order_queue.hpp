@@ -15,6 +15,8 @@
 //     within each, domains whose last attempt failed go after the others, so names that
 //     keep failing (broken DNS, a firewall in front of the CA) never spend the budget of
 //     healthy ones;
+//   - an ARI renewal (an order that `replaces` a certificate inside the CA's suggested
+//     window) spends nothing and goes first: Let's Encrypt exempts it from every limit;
 //   - one waiting entry per domain: a domain that asks again (a retry, a re-check while it
 //     waits) updates its entry and keeps its place, so the budget is never spent twice on
 //     one name (which would also count against the CA's duplicate-certificate limit).
@@ -74,6 +76,9 @@ class order_queue {
     bool has_cert = false;
     timestamp cert_not_after{};
     bool failing = false;  ///< the domain's last attempt failed
+    /// Replaces a certificate inside its ARI window (RFC 9773 §5): exempt from the budget and
+    /// the scoped limits, as at Let's Encrypt.
+    bool ari_renewal = false;
     Payload payload{};
   };
 
@@ -114,18 +119,21 @@ class order_queue {
     release_held(now);
     if (waiting_.empty()) return std::nullopt;
     refill(now);
-    if (tokens_ < 1.0) return std::nullopt;
     while (!waiting_.empty()) {
       auto it = waiting_.begin();
+      // ARI renewals sort first: once one needs a token, so do all behind it.
+      if (!it->o.ari_renewal && tokens_ < 1.0) return std::nullopt;
       if (auto until = held_until(it->o, now)) {
         hold(it, *until);
         continue;
       }
-      tokens_ -= 1.0;
-      spend_certificate_tokens(it->o, now);
+      if (!it->o.ari_renewal) {
+        tokens_ -= 1.0;
+        spend_certificate_tokens(it->o, now);
+      }
       order o = it->o;
       erase(index_.find(o.domain));
-      in_flight_.emplace(o.domain, in_flight_order{o.registered_domain, o.has_cert});
+      in_flight_.emplace(o.domain, in_flight_order{o.registered_domain, o.has_cert, o.ari_renewal});
       if (++pops_ % forget_every == 0) ledger_.forget_full(now);
       return o;
     }
@@ -139,7 +147,8 @@ class order_queue {
     const in_flight_order ended = found->second;
     in_flight_.erase(found);
     using outcome = order_end::outcome;
-    if (end.what != outcome::issued) refund_certificate_tokens(domain, ended, now);
+    if (end.what != outcome::issued && !ended.ari_renewal)
+      refund_certificate_tokens(domain, ended, now);
     if (end.what == outcome::authorization_failed) {
       for (const ca_limit& l : limits_)
         if (l.scope == limit_scope::hostname_failures) ledger_.spend(l, domain, now);
@@ -162,7 +171,7 @@ class order_queue {
     refill(now);
     steady_time token_at = now;
     if (tokens_ < 1.0) token_at = now + to_duration((1.0 - tokens_) / rate());
-    if (!waiting_.empty()) return token_at;
+    if (!waiting_.empty()) return waiting_.begin()->o.ari_renewal ? now : token_at;
     const steady_time first_release = held_.begin()->until;
     if (first_release == steady_time::max()) return std::nullopt;  // behind orders in flight
     return std::max(token_at, first_release);
@@ -177,6 +186,7 @@ class order_queue {
     waiting_.clear();
     held_.clear();
     waiting_new_ = 0;
+    waiting_ari_ = 0;
     return out;
   }
 
@@ -208,7 +218,7 @@ class order_queue {
   std::chrono::duration<double> backlog(steady_time now) {
     refill(now);
     const std::chrono::duration<double> pause = paused_for(now);
-    const double short_by = static_cast<double>(waiting()) - tokens_;
+    const double short_by = static_cast<double>(waiting() - waiting_ari_) - tokens_;
     std::chrono::duration<double> out = pause;
     if (short_by > 0) out += std::chrono::duration<double>(short_by / rate());
     for (auto it = held_.rbegin(); it != held_.rend(); ++it) {
@@ -240,8 +250,9 @@ class order_queue {
     order o;
     std::uint64_t seq;
     bool operator<(const entry& other) const {
-      if (o.has_cert != other.o.has_cert) return o.has_cert;     // renewals first
-      if (o.failing != other.o.failing) return other.o.failing;  // then those not failing
+      if (o.ari_renewal != other.o.ari_renewal) return o.ari_renewal;  // free ones first
+      if (o.has_cert != other.o.has_cert) return o.has_cert;           // then renewals
+      if (o.failing != other.o.failing) return other.o.failing;        // then those not failing
       if (o.cert_not_after != other.o.cert_not_after)
         return o.cert_not_after < other.o.cert_not_after;
       return seq < other.seq;
@@ -267,6 +278,7 @@ class order_queue {
   struct in_flight_order {
     std::string registered_domain;
     bool has_cert;
+    bool ari_renewal;  ///< spent nothing, so gets nothing back
   };
 
   static steady_time::duration to_duration(double seconds) {
@@ -282,6 +294,7 @@ class order_queue {
   // The index holds a view of the domain name inside the entry: erase it first.
   void insert_waiting(entry e) {
     if (!e.o.has_cert) ++waiting_new_;
+    if (e.o.ari_renewal) ++waiting_ari_;
     auto it = waiting_.insert(std::move(e)).first;
     index_.emplace(std::string_view(it->o.domain), place{it->seq, false, it, {}});
   }
@@ -290,6 +303,7 @@ class order_queue {
     index_.erase(found);
     const entry& e = p.held ? p.h->e : *p.w;
     if (!e.o.has_cert) --waiting_new_;
+    if (e.o.ari_renewal) --waiting_ari_;
     if (p.held)
       held_.erase(p.h);
     else
@@ -307,7 +321,8 @@ class order_queue {
     entry e = h->e;
     index_.erase(found);
     held_.erase(h);
-    if (!e.o.has_cert) --waiting_new_;  // insert_waiting counts it again
+    if (!e.o.has_cert) --waiting_new_;  // insert_waiting counts them again
+    if (e.o.ari_renewal) --waiting_ari_;
     insert_waiting(std::move(e));
   }
   void release_held(steady_time now) {
@@ -319,6 +334,7 @@ class order_queue {
   // order in flight (finished() releases it).
   std::optional<steady_time> held_until(const order& o, steady_time now) const {
     if (in_flight_.count(o.domain)) return steady_time::max();
+    if (o.ari_renewal) return std::nullopt;  // exempt from every limit
     steady_time latest = now;
     for (const ca_limit& l : limits_) {
       if (!applies(l, o.has_cert)) continue;
@@ -381,6 +397,7 @@ class order_queue {
   entries waiting_;              ///< may start, in the order they should
   held_entries held_;            ///< held by a scoped limit until `until`
   std::size_t waiting_new_ = 0;  ///< entries without a certificate, held ones too
+  std::size_t waiting_ari_ = 0;  ///< ARI renewals (they need no token), held ones too
   index index_;                  ///< every waiting entry by domain
   std::unordered_map<std::string, in_flight_order> in_flight_;  ///< by domain
 };

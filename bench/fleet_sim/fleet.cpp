@@ -186,7 +186,8 @@ void fleet::apply(std::uint32_t i, const actors::event& ev) {
       push(now_ + 2s, ev_kind::self_check_done, i, d.wake_gen);
     } else if (auto* order = std::get_if<actors::start_order>(&e)) {
       queue_->push({d.rec.name, d.registered, d.rec.has_cert(), d.rec.cert_not_after,
-                    d.rec.failure_count > 0, order_payload{order->resume_url}});
+                    d.rec.failure_count > 0, /*ari_renewal=*/false,
+                    order_payload{order->resume_url}});
       pump();
     } else if (std::holds_alternative<actors::cancel_order>(e)) {
       queue_->cancel(d.rec.name);

@@ -13,10 +13,10 @@ using queue = order_queue<int>;
 const queue::steady_time t0{std::chrono::hours(1000)};
 
 queue::order fresh(std::string name, int id = 0) {
-  return {std::move(name), {}, false, {}, false, id};
+  return {std::move(name), {}, false, {}, false, false, id};
 }
 queue::order renewal(std::string name, timestamp not_after, int id = 0) {
-  return {std::move(name), {}, true, not_after, false, id};
+  return {std::move(name), {}, true, not_after, false, false, id};
 }
 queue::order failing(queue::order o) {
   o.failing = true;
@@ -24,10 +24,10 @@ queue::order failing(queue::order o) {
 }
 // A new name under registered domain `registered`.
 queue::order fresh_under(std::string name, std::string registered) {
-  return {std::move(name), std::move(registered), false, {}, false, 0};
+  return {std::move(name), std::move(registered), false, {}, false, false, 0};
 }
 queue::order renewal_under(std::string name, std::string registered) {
-  return {std::move(name), std::move(registered), true, from_unix_us(5), false, 0};
+  return {std::move(name), std::move(registered), true, from_unix_us(5), false, false, 0};
 }
 const order_end issued{order_end::outcome::issued};
 const order_end failed{order_end::outcome::failed};
@@ -74,6 +74,32 @@ TEST(order_queue, names_that_keep_failing_wait_behind_the_others_of_their_kind) 
   std::vector<std::string> order;
   while (auto o = q.pop(t0)) order.push_back(o->domain);
   EXPECT_EQ(order, (std::vector<std::string>{"renewal", "broken-renewal", "new", "broken"}));
+}
+
+// Issue #19: Let's Encrypt exempts an order that replaces a certificate inside its ARI
+// window from every limit. Checked against ARI renewals spending tokens like the rest.
+TEST(order_queue, ari_renewals_spend_nothing_and_go_first) {
+  queue q({1, 3h}, 10, t0, lets_encrypt_limits());
+  queue::order ari = renewal("ari.example", from_unix_us(9));
+  ari.ari_renewal = true;
+  q.push(fresh("new"));
+  q.push(renewal("plain.example", from_unix_us(1)));
+  q.push(ari);
+  EXPECT_NEAR(q.backlog(t0).count(), 3 * 3600.0, 1.0) << "two need tokens, one is there";
+  EXPECT_EQ(q.pop(t0)->domain, "ari.example");
+  EXPECT_EQ(q.tokens(), 1.0) << "it spent nothing";
+  EXPECT_EQ(q.pop(t0)->domain, "plain.example");
+  EXPECT_FALSE(q.pop(t0)) << "the budget of one is spent";
+  queue::order again = renewal("ari2.example", from_unix_us(9));
+  again.ari_renewal = true;
+  q.push(again);
+  EXPECT_EQ(*q.retry_at(t0), t0) << "an ARI renewal may start at once";
+  EXPECT_EQ(q.pop(t0)->domain, "ari2.example") << "even with the budget spent";
+  for (int i = 0; i < 6; ++i) {  // and past the five-a-week limit of one name
+    q.finished("ari2.example", issued, t0);
+    q.push(again);
+    ASSERT_TRUE(q.pop(t0)) << i;
+  }
 }
 
 TEST(order_queue, the_end_of_an_order_is_read_as_the_ca_meant_it) {
