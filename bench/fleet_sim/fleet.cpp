@@ -93,7 +93,7 @@ class fleet {
   void restart();
   void hourly();
   void daily_sample();
-  void count_expiry(sim_domain& d);
+  void count_expiry(sim_domain& d, timestamp not_after);
   fleet_result finish();
 
   fleet_settings s_;
@@ -207,9 +207,7 @@ void fleet::observe(sim_domain& d, const storage::domain_record& before, const a
   }
   if (d.rec.cert_not_after != before.cert_not_after) {
     // The certificate was replaced: was the old one already expired?
-    if (before.has_cert() && before.cert_not_after < now_ &&
-        d.counted_expiry != before.cert_not_after)
-      ++r_.expiries_healthy;
+    if (before.has_cert()) count_expiry(d, before.cert_not_after);
     if (!d.ever_issued) {
       d.ever_issued = true;
       if (++healthy_issued_ == r_.healthy)
@@ -297,19 +295,18 @@ void fleet::hourly() {
   if (r_.backlog_per_hour.size() % 24 == 0) daily_sample();
 }
 
-void fleet::count_expiry(sim_domain& d) {
-  if (d.h != health::healthy || !d.rec.has_cert()) return;
-  if (d.rec.cert_not_after < now_ && d.counted_expiry != d.rec.cert_not_after) {
-    ++r_.expiries_healthy;
-    d.counted_expiry = d.rec.cert_not_after;
-  }
+// Counts a healthy domain's certificate valid until `not_after` as expired, once.
+void fleet::count_expiry(sim_domain& d, timestamp not_after) {
+  if (d.h != health::healthy || not_after >= now_ || d.counted_expiry == not_after) return;
+  ++r_.expiries_healthy;
+  d.counted_expiry = not_after;
 }
 
 void fleet::daily_sample() {
   std::vector<double> left;
   left.reserve(domains_.size());
   for (sim_domain& d : domains_) {
-    count_expiry(d);
+    if (d.rec.has_cert()) count_expiry(d, d.rec.cert_not_after);
     if (d.h == health::healthy && d.rec.has_cert())
       left.push_back(std::chrono::duration<double>(d.rec.cert_not_after - now_).count() / 86400);
   }
@@ -331,7 +328,7 @@ void fleet::daily_sample() {
 
 fleet_result fleet::finish() {
   for (sim_domain& d : domains_) {
-    count_expiry(d);
+    if (d.rec.has_cert()) count_expiry(d, d.rec.cert_not_after);
     const bool warns = actors::needs_warning(d.rec, now_, pol_);
     if (d.h == health::healthy) {
       r_.warnings_healthy_end += warns;
@@ -344,14 +341,9 @@ fleet_result fleet::finish() {
   r_.orders_per_hour = ca_.orders_per_hour();
   r_.orders_per_hour.resize(static_cast<std::size_t>(s_.days) * 24, 0);
   std::uint64_t total = 0;
-  for (std::size_t h = 0; h < r_.orders_per_hour.size(); ++h) {
-    total += r_.orders_per_hour[h];
-    r_.max_orders_per_hour = std::max<std::uint64_t>(r_.max_orders_per_hour, r_.orders_per_hour[h]);
-    std::uint64_t window = 0;
-    for (std::size_t k = h; k < std::min(h + 3, r_.orders_per_hour.size()); ++k)
-      window += r_.orders_per_hour[k];
-    r_.max_orders_3h = std::max(r_.max_orders_3h, window);
-  }
+  for (const std::uint32_t n : r_.orders_per_hour) total += n;
+  r_.max_orders_per_hour = busiest_window(r_.orders_per_hour, 1);
+  r_.max_orders_3h = busiest_window(r_.orders_per_hour, 3);
   r_.mean_orders_per_hour = static_cast<double>(total) / static_cast<double>(std::max<std::size_t>(
                                                              1, r_.orders_per_hour.size()));
   return std::move(r_);
@@ -424,6 +416,16 @@ fleet_result fleet::run() {
 }
 
 }  // namespace
+
+std::uint64_t busiest_window(const std::vector<std::uint32_t>& per_hour, std::size_t hours) {
+  std::uint64_t best = 0, sum = 0;
+  for (std::size_t h = 0; h < per_hour.size(); ++h) {
+    sum += per_hour[h];
+    if (h >= hours) sum -= per_hour[h - hours];
+    best = std::max(best, sum);
+  }
+  return best;
+}
 
 fleet_result run_fleet(const fleet_settings& settings) { return fleet(settings).run(); }
 

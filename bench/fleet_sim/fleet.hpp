@@ -69,6 +69,9 @@ struct fleet_result {
   std::vector<double> expiry_min_days, expiry_p1_days, expiry_p50_days;
 };
 
+/// The most orders in any `hours` consecutive hours of `per_hour` (a sliding window).
+std::uint64_t busiest_window(const std::vector<std::uint32_t>& per_hour, std::size_t hours);
+
 /// Runs one fleet for settings.days (deterministic for a seed).
 fleet_result run_fleet(const fleet_settings& settings);
 

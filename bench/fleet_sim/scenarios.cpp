@@ -35,16 +35,6 @@ criteria common(const fleet_settings& s, const fleet_result& r) {
   return out;
 }
 
-std::uint64_t max_window(const std::vector<std::uint32_t>& per_hour, std::size_t hours) {
-  std::uint64_t best = 0, sum = 0;
-  for (std::size_t h = 0; h < per_hour.size(); ++h) {
-    sum += per_hour[h];
-    if (h >= hours) sum -= per_hour[h - hours];
-    best = std::max(best, sum);
-  }
-  return best;
-}
-
 double min_days(const fleet_result& r) {
   return r.expiry_min_days.empty()
              ? 0.0
@@ -95,7 +85,7 @@ std::vector<scenario> all_scenarios(std::size_t domains, int days, order_budget 
         const double mean = std::max(r.mean_orders_per_hour, 1e-9);
         const auto window = static_cast<std::size_t>(std::ceil(20 / mean));
         const std::uint64_t busiest =
-            max_window(r.orders_per_hour, std::max<std::size_t>(1, window));
+            busiest_window(r.orders_per_hour, std::max<std::size_t>(1, window));
         expect(c,
                static_cast<double>(busiest) <=
                    2 * mean * static_cast<double>(std::max<std::size_t>(1, window)),
