@@ -29,11 +29,23 @@ void schedule_pump(self_ptr self, std::chrono::milliseconds delay) {
   self->delayed_send(self, delay, pump_atom::value);
 }
 
+// The chain of the domain's stored certificate, or "" when it has none (or it cannot be
+// read: the renewal then goes on without naming what it replaces).
+std::string stored_chain(self_ptr self, const std::string& domain) {
+  auto pair = self->state.store->get_certs(domain);
+  if (!pair) {
+    log_warning("acme: cannot read the certificate of " + domain + ": " + pair.err().detail);
+    return {};
+  }
+  return *pair ? (*pair)->current.chain_pem : std::string{};
+}
+
 void start_issue(self_ptr self, order_queue<order_client>::order q) {
   auto& st = self->state;
   protocol::issuance_request req;
   req.domains = {q.domain};
   req.key = st.settings.key;
+  if (q.has_cert) req.replaced_chain_pem = stored_chain(self, q.domain);
   req.resume_order_url = q.payload.resume_url;
   if (q.payload.resume_url) {
     auto pending = st.store->get_pending_order(q.domain);
@@ -171,6 +183,33 @@ void pump(self_ptr self) {
   }
 }
 
+// RFC 9773: the CA's window for the stored certificate, answered to `who`. The engine
+// answers for a CA without ARI too (offered = false), so nothing here knows the directory.
+void ask_window(self_ptr self, const std::string& domain, timestamp cert_not_after,
+                caf::actor who) {
+  std::string chain = stored_chain(self, domain);
+  if (chain.empty()) {
+    caf::anon_send(who,
+                   domain_msg{renewal_info_failed{
+                       cert_not_after, true,
+                       error{error_kind::storage,
+                             "its certificate could not be read from the state directory", true}}});
+    return;
+  }
+  self->state.engine->renewal_info(
+      std::move(chain), [who, cert_not_after](result<protocol::renewal_info_answer> r) {
+        if (!r) {
+          caf::anon_send(who, domain_msg{renewal_info_failed{cert_not_after, true, r.err()}});
+        } else if (!r->offered) {
+          caf::anon_send(who, domain_msg{renewal_info_failed{cert_not_after, false, error{}}});
+        } else {
+          caf::anon_send(who, domain_msg{renewal_info_received{
+                                  cert_not_after, r->window.start, r->window.end,
+                                  std::move(r->window.explanation_url), r->retry_after}});
+        }
+      });
+}
+
 void pump_checks(self_ptr self) {
   auto& st = self->state;
   while (st.checks_in_flight < st.settings.self_checks_in_flight && !st.checks_waiting.empty()) {
@@ -218,9 +257,14 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           return log_warning("acme: an order for " + req.domain + " without a sender (a bug)");
         std::string registered = config::registered_domain(req.domain);
         self->state.orders->push({req.domain, std::move(registered), req.has_cert,
-                                  req.cert_not_after, req.failing, /*ari_renewal=*/false,
+                                  req.cert_not_after, req.failing, req.ari_renewal,
                                   order_client{who, req.resume_url}});
         pump(self);
+      },
+      [=](window_atom, std::string& domain, std::int64_t cert_not_after_us) {
+        auto who = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!who) return log_warning("acme: a window request without a sender (a bug)");
+        ask_window(self, domain, from_unix_us(cert_not_after_us), std::move(who));
       },
       [=](cancel_atom, std::string& domain) { self->state.orders->cancel(domain); },
       [=](queue_atom) { return queue_status(self); },

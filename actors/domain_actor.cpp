@@ -64,9 +64,13 @@ void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effect
         overloaded{
             [&](const run_self_check&) { self->send(env->acme, check_atom::value, rec.name); },
             [&](const start_order& order) {
-              self->send(env->acme, order_atom::value,
-                         order_request{rec.name, order.resume_url, rec.has_cert(),
-                                       rec.cert_not_after, rec.failure_count > 0});
+              self->send(
+                  env->acme, order_atom::value,
+                  order_request{rec.name, order.resume_url, rec.has_cert(), rec.cert_not_after,
+                                rec.failure_count > 0, order.ari_renewal});
+            },
+            [&](const fetch_renewal_info&) {
+              self->send(env->acme, window_atom::value, rec.name, to_unix_us(rec.cert_not_after));
             },
             [&](const cancel_order&) { self->send(env->acme, cancel_atom::value, rec.name); },
             [&](const schedule_wake& w) { arm_wake(self, env, w.at); },
@@ -246,6 +250,8 @@ void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
                  [&](stage_report& report) { on_stage(self, env, report); },
                  [&](protocol::issued_certificate& cert) { on_issued(self, env, cert); },
                  [&](order_failed& f) { apply(self, env, std::move(f)); },
+                 [&](renewal_info_received& w) { apply(self, env, std::move(w)); },
+                 [&](renewal_info_failed& w) { apply(self, env, std::move(w)); },
              },
              msg);
 }

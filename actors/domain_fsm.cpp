@@ -61,7 +61,8 @@ struct builder {
     domain_record& r = rec();
     r.phase = phase::queued;
     r.next_attempt = ctx.now + pol.queued_recheck;
-    emit(start_order{r.order_url.empty() ? std::nullopt : std::optional{r.order_url}});
+    emit(start_order{r.order_url.empty() ? std::nullopt : std::optional{r.order_url},
+                     ari_window_begun()});
     emit(schedule_wake{r.next_attempt});
   }
 
@@ -73,19 +74,76 @@ struct builder {
     emit(schedule_wake{r.next_attempt});
   }
 
-  // Waits for the renewal point of the current certificate, or renews at once when it
-  // is already due.
+  // The CA's suggested window (RFC 9773) has begun: a renewal now replaces the certificate
+  // when the CA wants it replaced. A window already over counts too: the CA asks for a
+  // renewal at once (a mass revocation sets such windows).
+  bool ari_window_begun() const {
+    const domain_record& r = out.state;
+    return r.has_cert() && r.ari_window_start != no_time && r.ari_window_start <= ctx.now;
+  }
+
+  // A domain with a certificate and no window request ahead asks soon, at its own moment
+  // of the next ari_poll_min (a start after a pause must not ask for all windows at once).
+  void spread_ari_check() {
+    domain_record& r = rec();
+    if (r.has_cert() && (r.ari_check_at == no_time || r.ari_check_at <= ctx.now))
+      r.ari_check_at = ari_first_check(r.name, ctx.now, pol.ari_poll_min);
+  }
+
+  // Renews at once when the certificate is due (by the rule or the CA's window), else
+  // waits for the earlier of its renewal point and its next window request.
   void settle_valid() {
     domain_record& r = rec();
-    const timestamp point = renewal_point(r.cert_not_before, r.cert_not_after, r.name);
+    const timestamp point = renewal_due(r, ctx.now);
     if (ctx.now >= point) {
-      log(log_level::info, "certificate is inside its renewal window; renewing");
+      log(log_level::info, ari_window_begun()
+                               ? "the CA's suggested renewal window has begun; renewing"
+                               : "certificate is inside its renewal window; renewing");
       begin_attempt(false);
       return;
     }
     r.phase = phase::valid;
     r.next_attempt = point;
-    emit(schedule_wake{point});
+    if (r.ari_check_at != no_time) r.next_attempt = std::min(point, r.ari_check_at);
+    emit(schedule_wake{r.next_attempt});
+  }
+
+  // A window answer about the current certificate (`cert_not_after` says which).
+  bool about_current(timestamp cert_not_after) const {
+    return out.state.has_cert() && cert_not_after == out.state.cert_not_after;
+  }
+
+  void window_received(const renewal_info_received& e) {
+    domain_record& r = rec();
+    const bool moved = e.start != r.ari_window_start || e.end != r.ari_window_end;
+    r.ari_window_start = e.start;
+    r.ari_window_end = e.end;
+    r.ari_check_at = ari_next_check(e.retry_after, ctx.now, pol.ari_poll_min, pol.ari_poll_max);
+    if (moved)
+      log(log_level::info,
+          "the CA suggests renewing between " + format_rfc3339(e.start) + " and " +
+              format_rfc3339(e.end) +
+              (e.explanation_url.empty() ? std::string{}
+                                         : "; the CA explains why at " + e.explanation_url));
+    if (r.phase == phase::valid) settle_valid();
+  }
+
+  void window_failed(const renewal_info_failed& e) {
+    domain_record& r = rec();
+    if (!e.offered) {
+      // Nothing to ask this CA: the next start (a CA that gained ARI) asks again.
+      r.ari_window_start = r.ari_window_end = r.ari_check_at = no_time;
+    } else if (!e.err.retryable) {
+      // RFC 9773 §4.2: a window that cannot be used is not used. Asked again once a day.
+      r.ari_window_start = r.ari_window_end = no_time;
+      r.ari_check_at = ctx.now + pol.ari_poll_max;
+      log(log_level::warning, "the CA's renewal information cannot be used (" + e.err.detail +
+                                  "); renewing by certfleet's own rule");
+    } else {
+      r.ari_check_at = ctx.now + pol.ari_poll_min;
+      log(log_level::debug, "could not ask the CA for the renewal window: " + e.err.detail);
+    }
+    if (r.phase == phase::valid) settle_valid();
   }
 
   // `order_invalid`: the stored order cannot be resumed; the next attempt makes a new one.
@@ -117,16 +175,20 @@ struct builder {
     r.last_error.clear();
     r.order_url.clear();
     r.phase = phase::valid;
-    r.next_attempt = renewal_point(ev.not_before, ev.not_after, r.name);
-    if (r.next_attempt <= ctx.now) {
+    // The old certificate's window is not the new one's: ask the CA within ari_poll_min.
+    r.ari_window_start = r.ari_window_end = r.ari_check_at = no_time;
+    spread_ari_check();
+    timestamp point = renewal_point(ev.not_before, ev.not_after, r.name);
+    if (point <= ctx.now) {
       // A certificate already due for renewal (tiny lifetime, backdated not_before,
       // skewed clock) must not turn into a tight issuance loop against the CA.
-      r.next_attempt = retry_at(1, ctx.now, std::nullopt, pol);
+      point = retry_at(1, ctx.now, std::nullopt, pol);
       log(log_level::warning, "the new certificate is already inside its renewal window");
     }
+    r.next_attempt = std::min(point, r.ari_check_at);
     emit(schedule_wake{r.next_attempt});
     log(log_level::info, "certificate issued, valid until " + format_rfc3339(ev.not_after) +
-                             "; renewal at " + format_rfc3339(r.next_attempt));
+                             "; renewal at " + format_rfc3339(point));
   }
 
   void retire() {
@@ -235,6 +297,15 @@ void on_in_progress(builder& b, const event& ev) {
                    b.fail(e.err, e.order_contacted && invalidates_order(e.err), e.err.detail);
                  },
                  [&](const retry_requested&) { b.reply(retry_outcome::already_in_progress); },
+                 // Kept for the certificate it is about; the attempt goes on.
+                 [&](const renewal_info_received& e) {
+                   if (!b.about_current(e.cert_not_after)) return b.ignore(ev);
+                   b.window_received(e);
+                 },
+                 [&](const renewal_info_failed& e) {
+                   if (!b.about_current(e.cert_not_after)) return b.ignore(ev);
+                   b.window_failed(e);
+                 },
                  [&](const deconfigured&) { b.retire(); },
                  [&](const reconfigured&) { b.ignore(ev); },
              },
@@ -243,15 +314,31 @@ void on_in_progress(builder& b, const event& ev) {
 
 void on_valid(builder& b, const event& ev) {
   std::visit(overloaded{
-                 [&](const started&) { b.settle_valid(); },
+                 [&](const started&) {
+                   b.spread_ari_check();
+                   b.settle_valid();
+                 },
                  [&](const wake&) {
                    if (!b.due()) return b.rearm_if_early();
-                   b.begin_attempt(false);
+                   domain_record& r = b.rec();
+                   if (b.ctx.now < renewal_due(r, b.ctx.now) && r.ari_check_at != no_time &&
+                       b.ctx.now >= r.ari_check_at) {
+                     // A lost answer only delays the next request to this one's time.
+                     r.ari_check_at = b.ctx.now + b.pol.ari_poll_min;
+                     b.emit(fetch_renewal_info{});
+                   }
+                   b.settle_valid();
+                 },
+                 [&](const renewal_info_received& e) {
+                   if (!b.about_current(e.cert_not_after)) return b.ignore(ev);
+                   b.window_received(e);
+                 },
+                 [&](const renewal_info_failed& e) {
+                   if (!b.about_current(e.cert_not_after)) return b.ignore(ev);
+                   b.window_failed(e);
                  },
                  [&](const retry_requested&) {
-                   const domain_record& r = b.rec();
-                   const timestamp point =
-                       renewal_point(r.cert_not_before, r.cert_not_after, r.name);
+                   const timestamp point = renewal_due(b.rec(), b.ctx.now);
                    // Never an early renewal: the seed's `retry` leaves such certificates alone.
                    if (b.ctx.now < point) return b.reply(retry_outcome::not_in_renewal_window);
                    b.begin_attempt(false);
@@ -297,6 +384,7 @@ void on_retired(builder& b, const event& ev) {
                    r.last_error.clear();
                    b.log(log_level::info, "back in the configuration");
                    if (r.has_cert()) {
+                     b.spread_ari_check();
                      b.settle_valid();
                    } else {
                      b.begin_attempt(false);
@@ -343,6 +431,12 @@ step transition(const storage::domain_record& state, const event& ev, const cont
   return std::move(b.out);
 }
 
+timestamp renewal_due(const storage::domain_record& r, timestamp now) {
+  const timestamp fallback = renewal_point(r.cert_not_before, r.cert_not_after, r.name);
+  if (r.ari_window_start == no_time || r.ari_window_end <= r.ari_window_start) return fallback;
+  return ari_renewal_point(r.ari_window_start, r.ari_window_end, r.name, fallback, now);
+}
+
 bool needs_warning(const storage::domain_record& r, timestamp now, const policy& pol) {
   if (!r.configured || r.failure_count == 0) return false;
   if (!r.has_cert()) return true;
@@ -355,6 +449,14 @@ bool is_error(const storage::domain_record& r) {
 
 bool must_persist(const storage::domain_record& before, const storage::domain_record& after) {
   if (before == after) return false;
+  if (before.phase == phase::valid && after.phase == phase::valid) {
+    // A valid domain's schedule is derived: every start recomputes its renewal point and
+    // spreads its next window request. Storing it would write 100k records at each start.
+    storage::domain_record same = after;
+    same.next_attempt = before.next_attempt;
+    same.ari_check_at = before.ari_check_at;
+    return !(same == before);
+  }
   const bool attempt_step = in_progress(after.phase) && after.order_url == before.order_url &&
                             after.configured == before.configured;
   return !attempt_step;
@@ -404,6 +506,8 @@ std::string_view event_name(const event& ev) {
                         [](const retry_requested&) { return "retry_requested"; },
                         [](const deconfigured&) { return "deconfigured"; },
                         [](const reconfigured&) { return "reconfigured"; },
+                        [](const renewal_info_received&) { return "renewal_info_received"; },
+                        [](const renewal_info_failed&) { return "renewal_info_failed"; },
                     },
                     ev);
 }

@@ -19,6 +19,10 @@
 //   in flight --self_check_failed | order_failed | wake past the deadline--> failing
 //   any phase --deconfigured--> retired --reconfigured--> valid, or a new attempt
 //
+// A valid certificate's renewal point is the fallback rule, or earlier when the CA suggests
+// a window (RFC 9773, ARI): the domain asks for it every few hours (fetch_renewal_info,
+// ari_check_at) and renews at its own moment of the window (renewal_due).
+//
 // The record is the state: its `phase` says where the domain is, and persisting the
 // record after each step is all a restart needs. An in-flight phase found by `started`
 // means the daemon died mid-attempt; the attempt resumes (the stored order if any).
@@ -78,12 +82,29 @@ struct order_failed {
 struct retry_requested {};
 /// The domain left the configuration: stop all work.
 struct deconfigured {};
+/// RFC 9773: the CA's suggested renewal window for the certificate that expires at
+/// `cert_not_after` (an answer about an older certificate is ignored).
+struct renewal_info_received {
+  timestamp cert_not_after;
+  timestamp start;
+  timestamp end;
+  std::string explanation_url;                      ///< empty when the CA gave none
+  std::optional<std::chrono::seconds> retry_after;  ///< when to ask again
+};
+/// The renewal window could not be had: `offered` false when the CA has no ARI at all;
+/// otherwise `err` says why (unreachable, or an answer that cannot be used).
+struct renewal_info_failed {
+  timestamp cert_not_after;
+  bool offered = true;
+  error err;
+};
 /// The domain is back in the configuration.
 struct reconfigured {};
 
-using event = std::variant<started, wake, self_check_passed, self_check_failed, order_started,
-                           order_created, challenge_submitted, csr_submitted, issued, order_failed,
-                           retry_requested, deconfigured, reconfigured>;
+using event =
+    std::variant<started, wake, self_check_passed, self_check_failed, order_started, order_created,
+                 challenge_submitted, csr_submitted, issued, order_failed, retry_requested,
+                 deconfigured, reconfigured, renewal_info_received, renewal_info_failed>;
 
 // ---- effects ------------------------------------------------------------------------
 
@@ -101,7 +122,13 @@ struct run_self_check {};
 /// challenge_submitted, csr_submitted, then issued or order_failed.
 struct start_order {
   std::optional<std::string> resume_url;
+  /// A renewal once the CA's suggested window has begun (RFC 9773): exempt from the order
+  /// budget, as Let's Encrypt exempts it from its limits.
+  bool ari_renewal = false;
 };
+/// Ask the CA for the current certificate's renewal window (RFC 9773); answer with
+/// renewal_info_received or renewal_info_failed.
+struct fetch_renewal_info {};
 /// Drop this domain's waiting entry from the ACME service's order queue.
 struct cancel_order {};
 /// Arm the wake timer for `at`, replacing any armed one (the actor keeps one timer).
@@ -119,8 +146,8 @@ struct log_entry {
   std::string message;
 };
 
-using effect =
-    std::variant<run_self_check, start_order, cancel_order, schedule_wake, reply_retry, log_entry>;
+using effect = std::variant<run_self_check, start_order, cancel_order, schedule_wake, reply_retry,
+                            log_entry, fetch_renewal_info>;
 
 /// The result of one transition. The actor persists `state` first when `persist` is true,
 /// then carries out `effects` in order.
@@ -157,6 +184,10 @@ bool needs_warning(const storage::domain_record& r, timestamp now, const policy&
 /// `status --only-errors`: never attempted yet (pending) or failing (failure_count > 0).
 bool is_error(const storage::domain_record& r);
 
+/// When the current certificate is due for renewal: the fallback rule (renewal_point), or
+/// earlier, at this domain's moment of the CA's suggested window (ari_renewal_point).
+timestamp renewal_due(const storage::domain_record& r, timestamp now);
+
 /// True for self_checking, queued, ordering, validating and finalizing.
 bool in_progress(storage::domain_phase p);
 
@@ -164,6 +195,8 @@ bool in_progress(storage::domain_phase p);
 /// when only the steps of an attempt in flight change (self-checking -> ordering ->
 /// validating -> finalizing, and the attempt's deadline): after a crash the stored
 /// record starts the same attempt again, resuming the stored order when there is one.
+/// Nor when only a valid domain's schedule changes (next_attempt, ari_check_at): every
+/// start derives it again.
 /// The order URL, results, failures and (de)configuration always are.
 bool must_persist(const storage::domain_record& before, const storage::domain_record& after);
 

@@ -45,6 +45,7 @@ using queue_atom = caf::atom_constant<caf::atom("queue")>;
 using order_done_atom = caf::atom_constant<caf::atom("order_done")>;
 using account_done_atom = caf::atom_constant<caf::atom("acct_done")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
+using window_atom = caf::atom_constant<caf::atom("window")>;
 // exporter
 using export_atom = caf::atom_constant<caf::atom("export")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
@@ -79,10 +80,12 @@ struct self_check_result {
 };
 /// Everything a domain actor handles: from the wake timer (wake_command), the
 /// supervisor (retry_command, retire_command), anyone (get_command), the acme service
-/// (self_check_result, order_started, stage_report, issued_certificate, order_failed).
+/// (self_check_result, order_started, stage_report, issued_certificate, order_failed,
+/// renewal_info_received, renewal_info_failed).
 using domain_msg =
     std::variant<wake_command, retry_command, retire_command, get_command, self_check_result,
-                 order_started, stage_report, protocol::issued_certificate, order_failed>;
+                 order_started, stage_report, protocol::issued_certificate, order_failed,
+                 renewal_info_received, renewal_info_failed>;
 
 // ---- payloads of the typed actors -----------------------------------------------------
 
@@ -93,6 +96,7 @@ struct order_request {
   bool has_cert = false;       ///< a renewal: goes before new domains when the budget is short
   timestamp cert_not_after{};  ///< soonest-to-expire first
   bool failing = false;        ///< its last attempt failed: after those that did not
+  bool ari_renewal = false;    ///< the CA's suggested window began: spends no budget, goes first
 };
 
 /// The ACME service's settings, derived from the configuration (acme_settings_from).
@@ -140,6 +144,9 @@ using wake_timer_actor = caf::typed_actor<
 /// of a domain already waiting updates its entry; cancel drops the waiting entry.
 using acme_actor = caf::typed_actor<
     caf::reacts_to<check_atom, std::string>, caf::reacts_to<order_atom, order_request>,
+    /// The CA's renewal window for the domain's stored certificate, which expires at the
+    /// given microseconds since the epoch: answered as renewal_info_received or _failed.
+    caf::reacts_to<window_atom, std::string, std::int64_t>,
     caf::reacts_to<cancel_atom, std::string>,
     /// How the order queue stands (certfleet queue).
     caf::replies_to<queue_atom>::with<control::queue_response>,

@@ -58,6 +58,19 @@ timestamp ari_renewal_point(timestamp start, timestamp end, std::string_view dom
   return std::min(std::max(moment, now), fallback);
 }
 
+timestamp ari_first_check(std::string_view domain, timestamp now, std::chrono::seconds spread) {
+  const auto span = static_cast<std::uint64_t>(std::chrono::microseconds{spread}.count()) + 1;
+  // Not renewal_jitter's hash input: the two spreads must not line up.
+  const std::uint64_t h = fnv1a64(std::string{"ari:"} + std::string{domain});
+  return now + microseconds{static_cast<microseconds::rep>(h % span)};
+}
+
+timestamp ari_next_check(std::optional<std::chrono::seconds> retry_after, timestamp now,
+                         std::chrono::seconds poll_min, std::chrono::seconds poll_max) {
+  const std::chrono::seconds wait = std::clamp(retry_after.value_or(poll_min), poll_min, poll_max);
+  return now + wait;
+}
+
 timestamp retry_at(std::uint32_t failure_count, timestamp failed_at,
                    std::optional<std::chrono::seconds> retry_after, const policy& pol) {
   assert(!pol.retry_delays.empty() && "policy.retry_delays must not be empty");

@@ -47,6 +47,11 @@ struct policy {
   /// 30k renewals waiting for the budget (45-day certificates at 100k) made 30k wake-ups an
   /// hour at 1 hour, all of the fleet simulator's time.
   std::chrono::seconds queued_recheck{std::chrono::hours{12}};
+  /// RFC 9773: a certificate's renewal window is asked for again after the CA's Retry-After,
+  /// kept within [ari_poll_min, ari_poll_max]; after a failed request, ari_poll_min. At most
+  /// four requests per certificate a day (Let's Encrypt answers Retry-After: 6 hours).
+  std::chrono::seconds ari_poll_min{std::chrono::hours{6}};
+  std::chrono::seconds ari_poll_max{std::chrono::hours{24}};
 };
 
 /// 1m, 2m, 5m, 10m, 30m, 1h, 2h, 4h, 8h, 12h (repeating); warning after 1h.
@@ -74,6 +79,16 @@ timestamp renewal_point(timestamp not_before, timestamp not_after, std::string_v
 /// once (`now`). The caller has checked end > start (protocol::parse_renewal_info does).
 timestamp ari_renewal_point(timestamp start, timestamp end, std::string_view domain,
                             timestamp fallback, timestamp now);
+
+/// The first renewal-window request for a certificate, when none is scheduled (a new
+/// certificate, a daemon start after a pause): `now` plus a fraction of `spread` that is a
+/// pure function of the domain, so 100k certificates loaded at once ask over all of it.
+timestamp ari_first_check(std::string_view domain, timestamp now, std::chrono::seconds spread);
+
+/// When to ask again after an answer that said `retry_after` (nullopt: the CA said nothing):
+/// now + retry_after within [pol.ari_poll_min, pol.ari_poll_max].
+timestamp ari_next_check(std::optional<std::chrono::seconds> retry_after, timestamp now,
+                         std::chrono::seconds poll_min, std::chrono::seconds poll_max);
 
 /// When to retry after a failure at `failed_at`. failure_count counts consecutive failures
 /// including this one (0 is treated as 1). The table's delay applies unless the CA's

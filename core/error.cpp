@@ -24,6 +24,7 @@ using namespace std::string_view_literals;
 //    alreadyRevoked, rejectedIdentifier, unsupportedIdentifier, invalidContact,
 //    unsupportedContact, externalAccountRequired, accountDoesNotExist (needs a new
 //    account, not the same request), userActionRequired (a human must accept terms),
+//    alreadyReplaced (the same `replaces` is refused again; the order goes without it),
 //    and an answer we cannot use, a bad input, a configuration error or a bug;
 //  - compound: decided per error from its subproblems (problem.cpp).
 //
@@ -34,7 +35,7 @@ using namespace std::string_view_literals;
 // (storage, not_enabled). After anything else the order is invalid at the CA (a failed
 // validation makes it so, RFC 8555 §7.1.6) or its state is unknown: a new order is the
 // safe next step, and costs one request.
-constexpr std::array<error_policy, 34> policies{{
+constexpr std::array<error_policy, 35> policies{{
     {ek::account_does_not_exist, "account_does_not_exist"sv, false, true},
     {ek::already_revoked, "already_revoked"sv, false, true},
     {ek::bad_csr, "bad_csr"sv, false, true},
@@ -59,6 +60,7 @@ constexpr std::array<error_policy, 34> policies{{
     {ek::unsupported_contact, "unsupported_contact"sv, false, true},
     {ek::unsupported_identifier, "unsupported_identifier"sv, false, true},
     {ek::user_action_required, "user_action_required"sv, false, true},
+    {ek::already_replaced, "already_replaced"sv, false, true},
     {ek::network, "network"sv, true, false},
     {ek::timeout, "timeout"sv, true, false},
     {ek::server_error, "server_error"sv, true, false},

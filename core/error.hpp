@@ -16,7 +16,7 @@ namespace certfleet {
 /// What went wrong, coarse enough to decide what to do about it.
 /// The ACME kinds mirror RFC 8555 §6.7 problem types one to one.
 enum class error_kind {
-  // RFC 8555 §6.7 problem types (urn:ietf:params:acme:error:<name>)
+  // RFC 8555 §6.7 problem types (urn:ietf:params:acme:error:<name>), then RFC 9773's
   account_does_not_exist,
   already_revoked,
   bad_csr,
@@ -41,6 +41,7 @@ enum class error_kind {
   unsupported_contact,
   unsupported_identifier,
   user_action_required,
+  already_replaced,  ///< RFC 9773 §7.4: the certificate in `replaces` was already replaced
   // certfleet's own
   network,        ///< could not reach the peer, or the connection broke
   timeout,        ///< the peer did not answer in time

@@ -162,17 +162,29 @@ result<Record> decode_value(std::string_view bytes) {
 }  // namespace
 
 void encode(const domain_record& r, std::string& out) {
-  out.reserve(out.size() + 64 + r.name.size() + r.last_error.size() + r.order_url.size());
+  out.reserve(out.size() + 88 + r.name.size() + r.last_error.size() + r.order_url.size());
   put_u8(out, domain_format);
   encode_domain_fields(r, out);
   put_str(out, r.order_url);
+  put_time(out, r.ari_window_start);
+  put_time(out, r.ari_window_end);
+  put_time(out, r.ari_check_at);
 }
 
 result<void> decode(std::string_view bytes, domain_record& out) {
   reader in(bytes, "domain record");
-  check_version(in, domain_format);
+  // Format 1 is what daemons before ARI wrote: the same without the window.
+  const std::uint8_t version = in.u8();
+  if (version != domain_format && version != 1) in.fail("unknown format version");
   decode_domain_fields(in, out);
   in.str(out.order_url);
+  if (version == domain_format) {
+    out.ari_window_start = in.time();
+    out.ari_window_end = in.time();
+    out.ari_check_at = in.time();
+  } else {
+    out.ari_window_start = out.ari_window_end = out.ari_check_at = no_time;
+  }
   return in.finish();
 }
 
@@ -186,6 +198,7 @@ result<void> decode_domain_v0(std::string_view bytes, domain_record& out) {
   check_version(in, 0);
   decode_domain_fields(in, out);
   out.order_url.clear();
+  out.ari_window_start = out.ari_window_end = out.ari_check_at = no_time;
   return in.finish();
 }
 

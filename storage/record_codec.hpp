@@ -8,11 +8,14 @@
 // outside the input. Error messages name the record and the offset, never its content
 // (records hold private keys).
 //
-// domain_record, format 1 (current):
-//   u8 version=1 | u8 phase | u8 flags (bit 0: configured)
+// domain_record, format 2 (current):
+//   u8 version=2 | u8 phase | u8 flags (bit 0: configured)
 //   i64 cert_not_before | i64 cert_not_after | i64 last_success | i64 first_failure
 //   i64 last_failure | i64 next_attempt | u32 failure_count
 //   str name | str last_error | str order_url
+//   i64 ari_window_start | i64 ari_window_end | i64 ari_check_at
+// domain_record, format 1: as format 2 with version=1 and without the ari_ fields (read as
+//   no_time: the daemon asks the CA for the window again). Read, never written.
 // domain_record, format 0 (schema 0, read only by the migration): as format 1 with
 //   version=0 and without order_url.
 // cert_pair, format 1:  u8 version=1 | u8 has_previous | cert current | [cert previous]
@@ -30,7 +33,7 @@
 
 namespace certfleet::storage {
 
-inline constexpr std::uint8_t domain_format = 1;
+inline constexpr std::uint8_t domain_format = 2;
 inline constexpr std::uint8_t cert_pair_format = 1;
 inline constexpr std::uint8_t account_format = 1;
 inline constexpr std::uint8_t pending_order_format = 1;

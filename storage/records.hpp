@@ -39,6 +39,12 @@ struct domain_record {
   timestamp next_attempt{};         ///< when work is next due (renewal point or retry)
   std::string last_error;           ///< message of the last failure; empty after a success
   std::string order_url;            ///< in-flight ACME order, to resume after a restart
+  /// RFC 9773: the CA's suggested renewal window for the current certificate; both no_time
+  /// when the CA gave none (or its answer was unusable).
+  timestamp ari_window_start{};
+  timestamp ari_window_end{};
+  /// When to ask the CA for the window next; no_time when nothing is scheduled.
+  timestamp ari_check_at{};
 
   bool has_cert() const { return cert_not_after != no_time; }
   bool operator==(const domain_record&) const = default;

@@ -148,14 +148,15 @@ std::string acme_client::key_authorization(const std::string& token) const {
   return signer_ ? token + "." + signer_->thumbprint() : token + ".";
 }
 
-asio::awaitable<result<acme_order>> acme_client::new_order(
-    const std::vector<std::string>& domains) {
+asio::awaitable<result<acme_order>> acme_client::new_order(const std::vector<std::string>& domains,
+                                                           std::string replaces) {
   auto dir = co_await directory();
   if (!dir) co_return std::move(dir).err();
   json ids = json::array();
   for (const auto& d : domains) ids.push_back({{"type", "dns"}, {"value", d}});
   json payload;  // GCC 12 miscompiles braced json temporaries inside co_await
   payload["identifiers"] = std::move(ids);
+  if (!replaces.empty() && !dir->renewal_info.empty()) payload["replaces"] = std::move(replaces);
   const auto pass = co_await ca_pacing::enter_gate(pacing_);
   if (auto held = new_orders_held()) co_return std::move(*held);
   auto res = co_await post(dir->new_order, payload);
@@ -210,13 +211,7 @@ asio::awaitable<result<acme_challenge>> acme_client::respond_to_challenge(
 asio::awaitable<result<renewal_info_answer>> acme_client::renewal_info(const std::string& cert_id) {
   auto dir = co_await directory();
   if (!dir) co_return std::move(dir).err();
-  if (dir->renewal_info.empty()) {
-    co_return error{error_kind::bad_response,
-                    "the CA at " + directory_url_ +
-                        " offers no renewal information (ARI); renewals follow certfleet's own "
-                        "rule",
-                    false};
-  }
+  if (dir->renewal_info.empty()) co_return renewal_info_answer{.offered = false};
   http_request req{.method = "GET", .url = dir->renewal_info + "/" + cert_id};
   auto res = co_await http_.request(std::move(req));
   if (!res) co_return std::move(res).err();
@@ -231,7 +226,7 @@ asio::awaitable<result<renewal_info_answer>> acme_client::renewal_info(const std
   if (!window) co_return std::move(window).err();
   const auto now = timestamp{std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::system_clock::now().time_since_epoch())};
-  co_return renewal_info_answer{std::move(*window), parse_retry_after(res->retry_after, now)};
+  co_return renewal_info_answer{true, std::move(*window), parse_retry_after(res->retry_after, now)};
 }
 
 std::chrono::milliseconds acme_client::next_poll_delay(std::chrono::milliseconds current,

@@ -40,12 +40,6 @@ struct acme_client_options {
   std::chrono::seconds poll_timeout{300};
 };
 
-/// What a renewalInfo request answered.
-struct renewal_info_answer {
-  renewal_window window;
-  std::optional<std::chrono::seconds> retry_after;  ///< the CA's Retry-After, if any
-};
-
 class acme_client {
  public:
   acme_client(http_client& http, std::string directory_url, acme_client_options options = {});
@@ -68,7 +62,10 @@ class acme_client {
   const std::string& account_url() const { return account_url_; }
 
   /// RFC 8555 §7.4
-  boost::asio::awaitable<result<acme_order>> new_order(const std::vector<std::string>& domains);
+  /// `replaces` (RFC 9773 §5, an ari_certificate_id; empty: none) is sent only when the
+  /// directory offers renewalInfo.
+  boost::asio::awaitable<result<acme_order>> new_order(const std::vector<std::string>& domains,
+                                                       std::string replaces = {});
   boost::asio::awaitable<result<acme_order>> fetch_order(const std::string& url);
   /// RFC 8555 §7.5
   boost::asio::awaitable<result<acme_authorization>> fetch_authorization(const std::string& url);
@@ -96,8 +93,9 @@ class acme_client {
 
   /// RFC 9773 §4.2: the CA's suggested renewal window of the certificate `cert_id`
   /// (ari_certificate_id), fetched with an unauthenticated GET, and the answer's
-  /// Retry-After (when to ask again). Errors: the CA offers no ARI, does not know the
-  /// certificate (404), or answers something unusable; the caller then keeps the fallback rule.
+  /// Retry-After (when to ask again). A CA whose directory has no renewalInfo answers
+  /// `offered = false` without a request. Errors: the CA does not know the certificate (404)
+  /// or answers something unusable; the caller then keeps the fallback rule.
   boost::asio::awaitable<result<renewal_info_answer>> renewal_info(const std::string& cert_id);
 
   /// RFC 8555 §8.1: token || "." || base64url(JWK thumbprint of the account key).

@@ -24,6 +24,9 @@ struct issuance_request {
   /// Continue this order (its URL and the certificate key saved for it).
   std::optional<std::string> resume_order_url;
   std::optional<std::string> resume_key_pem;
+  /// The chain (PEM, leaf first) of the certificate this order replaces; empty for a first
+  /// certificate. Named in the order's `replaces` (RFC 9773 §5) when the CA offers ARI.
+  std::string replaced_chain_pem;
 };
 
 struct issued_certificate {

@@ -13,9 +13,9 @@ namespace {
 using namespace std::string_view_literals;
 using ek = error_kind;
 
-// RFC 8555 §6.7, in the RFC's order. What certfleet does about each kind (retry it,
-// replace the order) is decided in one place, the policy table in core/error.cpp.
-constexpr std::array<acme_problem_type, 24> problem_table{{
+// RFC 8555 §6.7, in the RFC's order, then RFC 9773 §7.4's. What certfleet does about each kind
+// (retry it, replace the order) is decided in one place, the policy table in core/error.cpp.
+constexpr std::array<acme_problem_type, 25> problem_table{{
     {"accountDoesNotExist"sv, ek::account_does_not_exist},
     {"alreadyRevoked"sv, ek::already_revoked},
     {"badCSR"sv, ek::bad_csr},
@@ -40,6 +40,7 @@ constexpr std::array<acme_problem_type, 24> problem_table{{
     {"unsupportedContact"sv, ek::unsupported_contact},
     {"unsupportedIdentifier"sv, ek::unsupported_identifier},
     {"userActionRequired"sv, ek::user_action_required},
+    {"alreadyReplaced"sv, ek::already_replaced},
 }};
 
 constexpr std::string_view acme_urn = "urn:ietf:params:acme:error:";

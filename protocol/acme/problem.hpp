@@ -19,7 +19,7 @@ struct acme_problem_type {
   error_kind kind;
 };
 
-/// The one table of all 24 RFC 8555 §6.7 problem types.
+/// The one table of all 24 RFC 8555 §6.7 problem types and RFC 9773's alreadyReplaced.
 std::span<const acme_problem_type> acme_problem_types();
 
 /// The error a CA's non-2xx answer stands for. For an ACME problem document the kind

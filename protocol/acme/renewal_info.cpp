@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/crypto/base64url.hpp"
+#include "protocol/crypto/certificate.hpp"
 
 namespace certfleet::protocol {
 
@@ -120,6 +121,12 @@ result<timestamp> parse_rfc3339(std::string_view s) {
                      std::chrono::minutes(minute) + std::chrono::seconds(second);
   return timestamp(std::chrono::duration_cast<std::chrono::microseconds>(local.time_since_epoch()) +
                    fraction - offset);
+}
+
+result<std::string> ari_certificate_id_of(std::string_view chain_pem) {
+  auto info = parse_certificate_pem(chain_pem);
+  if (!info) return std::move(info).err();
+  return ari_certificate_id(info->authority_key_id_hex, info->serial_hex);
 }
 
 result<renewal_window> parse_renewal_info(std::string_view body) {

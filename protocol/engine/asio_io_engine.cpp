@@ -175,4 +175,19 @@ void asio_io_engine::issue(issuance_request request, stage_handler on_stage,
       asio::detached);
 }
 
+void asio_io_engine::renewal_info(std::string chain_pem,
+                                  std::function<void(result<renewal_info_answer>)> done) {
+  asio::co_spawn(
+      impl_->io,
+      [this, chain_pem = std::move(chain_pem), done = std::move(done)]() -> asio::awaitable<void> {
+        auto id = ari_certificate_id_of(chain_pem);
+        if (!id) {
+          done(std::move(id).err());
+          co_return;
+        }
+        done(co_await impl_->acme.renewal_info(*id));
+      },
+      asio::detached);
+}
+
 }  // namespace certfleet::protocol

@@ -41,6 +41,8 @@ class asio_io_engine final : public io_engine {
                std::function<void(result<account_credentials>)> done) override;
   void issue(issuance_request request, stage_handler on_stage,
              std::function<void(result<issued_certificate>)> done) override;
+  void renewal_info(std::string chain_pem,
+                    std::function<void(result<renewal_info_answer>)> done) override;
 
   unsigned short http_port() const;
   /// The io thread's executor, for other servers that share it (the HTTPS listener).

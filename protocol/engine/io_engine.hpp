@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "protocol/acme/issuance_types.hpp"
+#include "protocol/acme/renewal_info.hpp"
 
 namespace certfleet::protocol {
 
@@ -41,6 +42,10 @@ class io_engine {
   /// Obtains one certificate, reporting each stage and waiting for its acknowledgement.
   virtual void issue(issuance_request request, stage_handler on_stage,
                      std::function<void(result<issued_certificate>)> done) = 0;
+  /// RFC 9773: the CA's suggested renewal window of the certificate whose chain (PEM,
+  /// leaf first) is `chain_pem`; `offered` false when the CA has no ARI.
+  virtual void renewal_info(std::string chain_pem,
+                            std::function<void(result<renewal_info_answer>)> done) = 0;
 };
 
 }  // namespace certfleet::protocol

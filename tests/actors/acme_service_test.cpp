@@ -220,5 +220,74 @@ TEST_F(acme_service_test, with_acme_disabled_waiting_orders_fail_and_keep_their_
   EXPECT_TRUE(engine_.issues.empty());
 }
 
+// ---- renewal information (RFC 9773) -----------------------------------------------------
+
+class acme_service_ari_test : public acme_service_test {
+ protected:
+  // A stored certificate for `name` (the engine is a fake: the chain is only carried).
+  void store_cert(const std::string& name) {
+    storage::write_batch b;
+    b.put_certs.push_back({storage::cert_record{name, "CHAIN OF " + name, "KEY", wall_.now(),
+                                                wall_.now() + 90 * 24h, "01"},
+                           std::nullopt});
+    ASSERT_TRUE(store_->commit(b).ok());
+  }
+  void ask_window(const std::string& name) {
+    caf::send_as(domains_, acme_, window_atom::value, name, to_unix_us(wall_.now() + 90 * 24h));
+    run();
+  }
+};
+
+TEST_F(acme_service_ari_test, asks_the_ca_about_the_stored_certificate_and_answers_the_domain) {
+  start({300, 3h}, 4);
+  store_cert("a.example");
+  ask_window("a.example");
+  ASSERT_EQ(engine_.window_requests.size(), 1u);
+  EXPECT_EQ(engine_.window_requests[0].chain_pem, "CHAIN OF a.example");
+  protocol::renewal_info_answer answer;
+  answer.window = {wall_.now() + 24h, wall_.now() + 48h, ""};
+  engine_.window_requests[0].done(answer);
+  run();
+  EXPECT_TRUE(log_->contains("window received"));
+
+  ask_window("a.example");
+  engine_.window_requests.at(1).done(protocol::renewal_info_answer{.offered = false});
+  run();
+  EXPECT_TRUE(log_->contains("window not offered"));
+
+  ask_window("a.example");
+  engine_.window_requests.at(2).done(error{error_kind::bad_response, "garbage"});
+  run();
+  EXPECT_TRUE(log_->contains("window failed bad_response"));
+}
+
+TEST_F(acme_service_ari_test, without_a_stored_certificate_the_ca_is_not_asked) {
+  start({300, 3h}, 4);
+  ask_window("nothing.example");
+  EXPECT_TRUE(engine_.window_requests.empty());
+  EXPECT_TRUE(log_->contains("window failed storage"));
+}
+
+TEST_F(acme_service_ari_test, a_renewal_names_the_certificate_it_replaces) {
+  start({300, 3h}, 4);
+  store_cert("a.example");
+  order("a.example", true);
+  order("new.example", false);
+  ASSERT_EQ(engine_.issues.size(), 2u);
+  EXPECT_EQ(engine_.issues[0].request.replaced_chain_pem, "CHAIN OF a.example");
+  EXPECT_EQ(engine_.issues[1].request.replaced_chain_pem, "") << "a first certificate";
+}
+
+TEST_F(acme_service_ari_test, renewals_inside_the_cas_window_spend_no_budget) {
+  start({1, 1h}, 10);
+  order("first.example", false);  // spends the only token
+  order("plain-renewal.example", true);
+  EXPECT_EQ(engine_.issued_domains().size(), 1u) << "a renewal outside a window waits";
+  caf::send_as(domains_, acme_, order_atom::value,
+               order_request{"ari.example", std::nullopt, true, wall_.now() + 24h, false, true});
+  run();
+  EXPECT_EQ(engine_.issued_domains().back(), "ari.example") << "spends nothing, goes at once";
+}
+
 }  // namespace
 }  // namespace certfleet::actors::testing

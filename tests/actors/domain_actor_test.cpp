@@ -205,5 +205,29 @@ TEST_F(domain_actor_test, an_unexpected_message_is_answered_with_an_error) {
   EXPECT_TRUE(rejected);
 }
 
+// RFC 9773 end to end through the actor: it asks the ACME service for its window within
+// 6 hours, and a window that has begun starts a renewal that spends no budget.
+TEST_F(domain_actor_test, asks_for_its_renewal_window_and_renews_inside_it) {
+  storage::domain_record valid;
+  valid.name = "ari.example";
+  valid.phase = domain_phase::valid;
+  valid.cert_not_before = wall_.now() - 24h;
+  valid.cert_not_after = wall_.now() + 89 * 24h;
+  const auto domain = spawn_domain(valid);
+  EXPECT_FALSE(log_->contains("window ari.example"));
+  advance(6h + 1s);
+  EXPECT_TRUE(log_->contains("window ari.example"));
+  EXPECT_FALSE(log_->contains("check ari.example"));
+
+  caf::anon_send(domain, domain_msg{renewal_info_received{valid.cert_not_after, wall_.now() - 2h,
+                                                          wall_.now() + 1s, "", 6h}});
+  run();
+  EXPECT_TRUE(log_->contains("check ari.example"));
+  caf::anon_send(domain, domain_msg{self_check_result{true, {}}});
+  run();
+  EXPECT_TRUE(log_->contains("ari order ari.example"));
+  EXPECT_EQ(record_of(domain).ari_window_end, wall_.now() + 1s);
+}
+
 }  // namespace
 }  // namespace certfleet::actors::testing

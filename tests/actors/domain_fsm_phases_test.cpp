@@ -77,21 +77,35 @@ TEST(domain_fsm, started_pending_begins_an_attempt) {
 }
 
 TEST(domain_fsm, started_valid_schedules_the_renewal_point) {
-  const domain_record r = valid_record();
+  domain_record r = valid_record();
+  r.ari_check_at = t0 + days{2};  // asked for the window before the restart
   const step s = transition(r, started{}, at(t0 + days{1}));
-  EXPECT_EQ(s.state, r);
+  EXPECT_EQ(s.state.next_attempt, t0 + days{2}) << "the window request comes first";
+  EXPECT_EQ(s.state.ari_check_at, t0 + days{2});
   EXPECT_FALSE(s.persist);
   EXPECT_FALSE(starts_work(s));
   ASSERT_TRUE(only<schedule_wake>(s));
-  EXPECT_EQ(only<schedule_wake>(s)->at, r.next_attempt);
+  EXPECT_EQ(only<schedule_wake>(s)->at, t0 + days{2});
+  r.ari_check_at = t0 + days{70};  // later than the renewal point
+  EXPECT_EQ(transition(r, started{}, at(t0 + days{1})).state.next_attempt,
+            valid_record().next_attempt);
 }
 
-TEST(domain_fsm, started_valid_repairs_a_stale_renewal_point) {
-  domain_record r = valid_record();
-  r.next_attempt = no_time;
-  const step s = transition(r, started{}, at(t0 + days{1}));
-  EXPECT_EQ(s.state.next_attempt, valid_record().next_attempt);
-  EXPECT_TRUE(s.persist);
+// A start after a pause does not ask for every window at once: each domain asks at its own
+// moment of the next 6 hours. Not stored: every start derives the schedule again.
+TEST(domain_fsm, started_valid_spreads_its_window_request_and_stores_nothing) {
+  for (timestamp stale : {no_time, t0 + 1h}) {
+    domain_record r = valid_record();
+    r.next_attempt = no_time;
+    r.ari_check_at = stale;
+    const timestamp now = t0 + days{1};
+    const step s = transition(r, started{}, at(now));
+    EXPECT_EQ(s.state.ari_check_at, ari_first_check(r.name, now, 6h));
+    EXPECT_GE(s.state.ari_check_at, now);
+    EXPECT_LE(s.state.ari_check_at, now + 6h);
+    EXPECT_EQ(s.state.next_attempt, s.state.ari_check_at);
+    EXPECT_FALSE(s.persist);
+  }
 }
 
 TEST(domain_fsm, started_valid_past_its_renewal_point_renews) {
@@ -203,7 +217,9 @@ TEST(domain_fsm, reconfigured_with_valid_certificate_waits_for_renewal) {
   const step s = transition(r, reconfigured{}, at(t0 + days{5}));
   EXPECT_EQ(s.state.phase, domain_phase::valid);
   EXPECT_TRUE(s.state.configured);
-  EXPECT_EQ(s.state.next_attempt, valid_record().next_attempt);
+  EXPECT_EQ(renewal_due(s.state, t0 + days{5}), valid_record().next_attempt);
+  EXPECT_EQ(s.state.next_attempt, ari_first_check(r.name, t0 + days{5}, 6h))
+      << "asks for the renewal window first";
   EXPECT_EQ(only<schedule_wake>(s)->at, s.state.next_attempt);
   EXPECT_FALSE(starts_work(s));
 }
@@ -248,8 +264,11 @@ TEST(domain_fsm, every_phase_and_event_keeps_the_invariants) {
                                    (std::holds_alternative<retry_requested>(ev) && !(s.state == r)))
               << where;
           if (!s.persist && !(s.state == r)) {
-            // Only an attempt's steps go unstored: a restart redoes them.
-            EXPECT_TRUE(in_progress(s.state.phase)) << where;
+            // Only an attempt's steps and a valid domain's schedule go unstored: a restart
+            // redoes them.
+            const bool schedule_only =
+                r.phase == domain_phase::valid && s.state.phase == domain_phase::valid;
+            EXPECT_TRUE(in_progress(s.state.phase) || schedule_only) << where;
             EXPECT_EQ(s.state.order_url, r.order_url) << where;
           }
           EXPECT_EQ(s.state.name, r.name) << where;

@@ -58,11 +58,14 @@ TEST(domain_fsm, happy_path_from_pending_to_valid) {
   const timestamp rule = t0 + days{60};
   const timestamp expected =
       rule - renewal_jitter(std::chrono::microseconds{days{90}}, "www.example.com");
-  EXPECT_EQ(s.state.next_attempt, expected);
-  EXPECT_LE(s.state.next_attempt, rule);
-  EXPECT_GE(s.state.next_attempt, rule - 6h);
+  EXPECT_EQ(renewal_due(s.state, now), expected);
+  EXPECT_LE(renewal_due(s.state, now), rule);
+  EXPECT_GE(renewal_due(s.state, now), rule - 6h);
+  // The first wake asks the CA for the renewal window, within 6 hours.
+  EXPECT_EQ(s.state.ari_check_at, ari_first_check("www.example.com", now, 6h));
+  EXPECT_EQ(s.state.next_attempt, s.state.ari_check_at);
   ASSERT_TRUE(only<schedule_wake>(s));
-  EXPECT_EQ(only<schedule_wake>(s)->at, expected);
+  EXPECT_EQ(only<schedule_wake>(s)->at, s.state.ari_check_at);
   EXPECT_FALSE(is_error(s.state));
 }
 
@@ -159,8 +162,8 @@ TEST(domain_fsm, ordering_may_finalize_or_issue_directly) {
 TEST(domain_fsm, short_lived_certificates_renew_at_half_life) {
   domain_record r = record_in(domain_phase::finalizing);
   step s = transition(r, issued{t0, t0 + days{7}}, at(t0));
-  EXPECT_LE(s.state.next_attempt, t0 + 84h);
-  EXPECT_GE(s.state.next_attempt, t0 + 84h - std::chrono::microseconds{days{7}} / 100);
+  EXPECT_LE(renewal_due(s.state, t0), t0 + 84h);
+  EXPECT_GE(renewal_due(s.state, t0), t0 + 84h - std::chrono::microseconds{days{7}} / 100);
 
   s = transition(r, issued{t0, t0 + 120s}, at(t0));
   EXPECT_LE(s.state.next_attempt, t0 + 60s);
@@ -196,7 +199,7 @@ TEST(domain_fsm, retry_schedule_one_minute_then_growing_capped_then_reset_by_suc
   EXPECT_EQ(s.state.failure_count, 0u);
   EXPECT_EQ(s.state.first_failure, no_time);
   EXPECT_EQ(s.state.last_failure, now - 12h) << "kept for history";
-  now = s.state.next_attempt;
+  now = renewal_due(s.state, now);
   r = fail_once(s.state, now);
   EXPECT_EQ(r.failure_count, 1u);
   EXPECT_EQ(r.first_failure, now);

@@ -68,7 +68,12 @@ inline storage_actor::behavior_type fake_storage(storage_actor::pointer,
 inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<trace> log) {
   return {
       [=](check_atom, std::string& domain) { log->events.push_back("check " + domain); },
-      [=](order_atom, order_request& req) { log->events.push_back("order " + req.domain); },
+      [=](order_atom, order_request& req) {
+        log->events.push_back((req.ari_renewal ? "ari order " : "order ") + req.domain);
+      },
+      [=](window_atom, std::string& domain, std::int64_t) {
+        log->events.push_back("window " + domain);
+      },
       [=](cancel_atom, std::string& domain) { log->events.push_back("cancel " + domain); },
       [=](queue_atom) { return control::queue_response{}; },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
@@ -105,6 +110,11 @@ inline caf::behavior recording_domain(caf::event_based_actor*, std::shared_ptr<t
       log->events.push_back("issued");
     else if (auto* f = std::get_if<order_failed>(&msg))
       log->events.push_back("order_failed " + std::string(to_string(f->err.kind)));
+    else if (std::holds_alternative<renewal_info_received>(msg))
+      log->events.push_back("window received");
+    else if (auto* w = std::get_if<renewal_info_failed>(&msg))
+      log->events.push_back(w->offered ? "window failed " + std::string(to_string(w->err.kind))
+                                       : "window not offered");
     else
       log->events.push_back("other");
   }};
@@ -134,6 +144,15 @@ class fake_io_engine final : public protocol::io_engine {
   void issue(protocol::issuance_request request, stage_handler on_stage,
              std::function<void(result<protocol::issued_certificate>)> done) override {
     issues.push_back({std::move(request), std::move(on_stage), std::move(done)});
+  }
+  struct window_call {
+    std::string chain_pem;
+    std::function<void(result<protocol::renewal_info_answer>)> done;
+  };
+  std::vector<window_call> window_requests;
+  void renewal_info(std::string chain_pem,
+                    std::function<void(result<protocol::renewal_info_answer>)> done) override {
+    window_requests.push_back({std::move(chain_pem), std::move(done)});
   }
   /// Domains of the issue() calls so far, in order.
   std::vector<std::string> issued_domains() const {

@@ -40,7 +40,9 @@ inline std::vector<event> all_events() {
           order_failed{error{error_kind::rate_limited, "rate limited", true, 2h}},
           retry_requested{},
           deconfigured{},
-          reconfigured{}};
+          reconfigured{},
+          renewal_info_received{t0 + days{90}, t0 + days{50}, t0 + days{52}, "", 6h},
+          renewal_info_failed{t0 + days{90}, true, error{error_kind::network, "no route", true}}};
 }
 
 inline context at(timestamp now, bool self_check = true) {

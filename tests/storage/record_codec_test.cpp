@@ -63,13 +63,30 @@ TEST(record_codec, encoding_is_little_endian_and_versioned) {
   d.failure_count = 0x01020304;
   d.cert_not_before = from_unix_us(0x0102030405060708);
   auto bytes = encode(d);
-  EXPECT_EQ(bytes[0], 1);  // format version
+  EXPECT_EQ(bytes[0], 2);  // format version
   EXPECT_EQ(bytes[1], 0);  // phase pending
   EXPECT_EQ(bytes[2], 1);  // configured
   EXPECT_EQ(bytes[3], 0x08);
   EXPECT_EQ(bytes[10], 0x01);
-  // 3 header bytes + 6 timestamps + failure_count + 3 length prefixes + "a"
-  EXPECT_EQ(bytes.size(), 3u + 48 + 4 + 12 + 1);
+  // 3 header bytes + 6 timestamps + failure_count + 3 length prefixes + "a" + 3 ARI times
+  EXPECT_EQ(bytes.size(), 3u + 48 + 4 + 12 + 1 + 24);
+}
+
+// Daemons before ARI wrote format 1: the same record without the window, which reads as
+// "no window, nothing scheduled" (the daemon asks the CA again).
+TEST(record_codec, format_1_domain_reads_without_a_window) {
+  domain_record d = sample_domain(7);
+  d.ari_window_start = from_unix_us(1'800'000'000'000'000);
+  d.ari_window_end = from_unix_us(1'800'100'000'000'000);
+  d.ari_check_at = from_unix_us(1'790'000'000'000'000);
+  std::string v1 = encode(d);
+  v1.resize(v1.size() - 24);
+  v1[0] = 1;
+  auto back = decode_domain(v1);
+  ASSERT_TRUE(back.ok()) << back.err().detail;
+  d.ari_window_start = d.ari_window_end = d.ari_check_at = no_time;
+  EXPECT_EQ(*back, d);
+  expect_every_prefix_rejected<domain_record>(v1);
 }
 
 TEST(record_codec, cert_pair_round_trip) {

@@ -25,6 +25,11 @@ inline domain_record sample_domain(std::uint64_t i, std::uint32_t tag = 0) {
     d.last_error =
         "connection refused by d" + std::to_string(i) + " (tag " + std::to_string(tag) + ")";
   if (i % 7 == 0) d.order_url = "https://ca.example/acme/order/" + std::to_string(i);
+  if (i % 3 == 0) {
+    d.ari_window_start = d.next_attempt + std::chrono::hours(24);
+    d.ari_window_end = d.ari_window_start + std::chrono::hours(48);
+    d.ari_check_at = d.next_attempt - std::chrono::hours(6);
+  }
   return d;
 }
 

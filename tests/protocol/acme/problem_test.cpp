@@ -54,18 +54,19 @@ const expected_type all_types[] = {
     {"unsupportedContact", error_kind::unsupported_contact, false},
     {"unsupportedIdentifier", error_kind::unsupported_identifier, false},
     {"userActionRequired", error_kind::user_action_required, false},
+    {"alreadyReplaced", error_kind::already_replaced, false},  // RFC 9773 §7.4
 };
 
-TEST(Problem, TableCoversAll24TypesOnce) {
-  ASSERT_EQ(acme_problem_types().size(), 24u);
+TEST(Problem, TableCoversAll25TypesOnce) {
+  ASSERT_EQ(acme_problem_types().size(), 25u);
   std::set<std::string_view> names;
   std::set<error_kind> kinds;
   for (const auto& row : acme_problem_types()) {
     names.insert(row.name);
     kinds.insert(row.kind);
   }
-  EXPECT_EQ(names.size(), 24u);
-  EXPECT_EQ(kinds.size(), 24u);
+  EXPECT_EQ(names.size(), 25u);
+  EXPECT_EQ(kinds.size(), 25u);
 }
 
 // The decisions the daemon made before the policy had one home (acme_service's
@@ -186,10 +187,10 @@ TEST(Problem, MissingOrUnknownType) {
   EXPECT_EQ(wrong_type.kind, error_kind::bad_response);
 
   const error unknown =
-      parse_problem(409, problem_json, problem("alreadyReplaced", "ARI said no"), "", now);
+      parse_problem(409, problem_json, problem("orderRefused", "the CA said no"), "", now);
   EXPECT_EQ(unknown.kind, error_kind::bad_response);
-  EXPECT_NE(unknown.detail.find("alreadyReplaced"), std::string::npos);
-  EXPECT_NE(unknown.detail.find("ARI said no"), std::string::npos);
+  EXPECT_NE(unknown.detail.find("orderRefused"), std::string::npos);
+  EXPECT_NE(unknown.detail.find("the CA said no"), std::string::npos);
 
   const error about_blank =
       parse_problem(503, problem_json, R"({"type":"about:blank","detail":"down"})", "", now);
