@@ -24,6 +24,7 @@ struct sim_domain {
   health h = health::healthy;
   std::uint32_t wake_gen = 0;
   bool ever_issued = false;
+  bool revoked = false;        ///< its certificate was revoked and is not replaced yet
   timestamp counted_expiry{};  ///< not_after already counted as an expiry
   // The order this domain has at the CA in this process (lost on restart).
   std::string order_url;
@@ -32,18 +33,21 @@ struct sim_domain {
 
 struct order_payload {
   std::optional<std::string> resume_url;
+  bool replaces = false;  ///< names the certificate it replaces (RFC 9773 §5)
 };
 using queue = actors::order_queue<order_payload>;
 
 enum class ev_kind : std::uint8_t {
   wake,
   self_check_done,
+  window_answer,
   order_end,
   pump,
   restart,
   hourly,
   outage_start,
-  outage_end
+  outage_end,
+  revocation
 };
 
 struct sim_event {
@@ -60,7 +64,7 @@ class fleet {
  public:
   explicit fleet(const fleet_settings& s)
       : s_(s),
-        ca_(ca_settings{s.budget, s.lets_encrypt_limits, s.lifetime}),
+        ca_(ca_settings{s.budget, s.lets_encrypt_limits, s.lifetime, s.ari}),
         rng_(s.seed),
         origin_(from_unix_us(1'798'761'600'000'000)),  // 2027-01-01T00:00:00Z
         now_(origin_) {
@@ -90,6 +94,8 @@ class fleet {
   void schedule_pump(steady_time at);
   void start_order(queue::order o);
   void end_order(std::uint32_t i);
+  void answer_window(std::uint32_t i);
+  void revoke_share();
   void restart();
   void hourly();
   void daily_sample();
@@ -112,6 +118,8 @@ class fleet {
   std::uint64_t seq_ = 0;
   std::uint32_t epoch_ = 0;
   std::uint64_t healthy_issued_ = 0;
+  std::uint64_t revoked_left_ = 0;
+  timestamp revoked_at_{};
   fleet_result r_;
 };
 
@@ -186,13 +194,15 @@ void fleet::apply(std::uint32_t i, const actors::event& ev) {
       push(now_ + 2s, ev_kind::self_check_done, i, d.wake_gen);
     } else if (auto* order = std::get_if<actors::start_order>(&e)) {
       queue_->push({d.rec.name, d.registered, d.rec.has_cert(), d.rec.cert_not_after,
-                    d.rec.failure_count > 0, /*ari_renewal=*/false,
-                    order_payload{order->resume_url}});
+                    d.rec.failure_count > 0, order->ari_renewal,
+                    order_payload{order->resume_url, d.rec.has_cert()}});
       pump();
     } else if (std::holds_alternative<actors::cancel_order>(e)) {
       queue_->cancel(d.rec.name);
     } else if (auto* w = std::get_if<actors::schedule_wake>(&e)) {
       push(w->at, ev_kind::wake, i, ++d.wake_gen);
+    } else if (std::holds_alternative<actors::fetch_renewal_info>(e)) {
+      push(now_ + 1s, ev_kind::window_answer, i);
     }
   }
 }
@@ -208,6 +218,12 @@ void fleet::observe(sim_domain& d, const storage::domain_record& before, const a
   if (d.rec.cert_not_after != before.cert_not_after) {
     // The certificate was replaced: was the old one already expired?
     if (before.has_cert()) count_expiry(d, before.cert_not_after);
+    if (d.revoked) {
+      d.revoked = false;
+      if (--revoked_left_ == 0)
+        r_.hours_to_replace_revoked =
+            std::chrono::duration<double>(now_ - revoked_at_).count() / 3600;
+    }
     if (!d.ever_issued) {
       d.ever_issued = true;
       if (++healthy_issued_ == r_.healthy)
@@ -244,8 +260,8 @@ void fleet::start_order(queue::order o) {
   const std::uint32_t i = by_name_.at(o.domain);
   sim_domain& d = domains_[i];
   apply(i, actors::order_started{});
-  const ca_answer a =
-      ca_.new_order(o.domain, d.registered, o.payload.resume_url.value_or(""), now_);
+  const ca_answer a = ca_.new_order(o.domain, d.registered, o.payload.resume_url.value_or(""), now_,
+                                    o.payload.replaces);
   d.order_error.reset();
   d.order_url = a.order_url;
   if (!a.accepted) {
@@ -281,6 +297,31 @@ void fleet::end_order(std::uint32_t i) {
   }
   queue_->finished(name, actors::order_end_of(ok, e, now), now);
   pump();
+}
+
+// The ACME service's renewalInfo request, answered a second after it was asked for.
+void fleet::answer_window(std::uint32_t i) {
+  sim_domain& d = domains_[i];
+  if (!d.rec.has_cert()) return;
+  const auto w = ca_.renewal_info(d.rec.name, d.rec.cert_not_before, now_);
+  if (!w)
+    apply(i, actors::renewal_info_failed{d.rec.cert_not_after, false, error{}});
+  else
+    apply(i, actors::renewal_info_received{d.rec.cert_not_after, w->start, w->end, "", 6h});
+}
+
+// A mass revocation: the CA revokes a share of the healthy domains' certificates, and
+// their windows begin now.
+void fleet::revoke_share() {
+  std::uniform_real_distribution<double> u(0, 1);
+  revoked_at_ = now_;
+  for (sim_domain& d : domains_) {
+    if (d.h != health::healthy || !d.rec.has_cert() || u(rng_) >= s_.revoked_share) continue;
+    ca_.revoke(d.rec.name, now_);
+    d.revoked = true;
+    ++revoked_left_;
+    ++r_.revoked;
+  }
 }
 
 void fleet::restart() {
@@ -340,6 +381,8 @@ fleet_result fleet::finish() {
   r_.ca = ca_.counts();
   r_.orders_per_hour = ca_.orders_per_hour();
   r_.orders_per_hour.resize(static_cast<std::size_t>(s_.days) * 24, 0);
+  r_.ari_requests_per_hour = ca_.ari_requests_per_hour();
+  r_.ari_requests_per_hour.resize(static_cast<std::size_t>(s_.days) * 24, 0);
   std::uint64_t total = 0;
   for (const std::uint32_t n : r_.orders_per_hour) total += n;
   r_.max_orders_per_hour = busiest_window(r_.orders_per_hour, 1);
@@ -362,6 +405,8 @@ fleet_result fleet::run() {
   }
   std::uniform_int_distribution<std::int64_t> when(
       1, std::chrono::duration_cast<std::chrono::seconds>(end - origin_).count() - 1);
+  if (s_.revocation_day >= 0)
+    timeline.emplace_back(origin_ + std::chrono::days(s_.revocation_day), ev_kind::revocation);
   for (int k = 0; k < s_.restarts; ++k)
     timeline.emplace_back(origin_ + std::chrono::seconds(when(rng_)), ev_kind::restart);
   std::sort(timeline.begin(), timeline.end());
@@ -377,6 +422,7 @@ fleet_result fleet::run() {
       if (k == ev_kind::outage_start) ca_.set_down(true);
       if (k == ev_kind::outage_end) ca_.set_down(false);
       if (k == ev_kind::restart) restart();
+      if (k == ev_kind::revocation) revoke_share();
       continue;
     }
     if (!domain_event || domain_at > end) break;
@@ -400,6 +446,9 @@ fleet_result fleet::run() {
         break;
       case ev_kind::order_end:
         end_order(ev.index);
+        break;
+      case ev_kind::window_answer:
+        answer_window(ev.index);
         break;
       case ev_kind::pump:
         if (pump_pending_ && pump_wall_ == ev.at) {

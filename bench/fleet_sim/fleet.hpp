@@ -45,6 +45,11 @@ struct fleet_settings {
   order_budget budget{300, std::chrono::hours(3)};
   std::uint32_t orders_in_flight = 16;
   bool lets_encrypt_limits = true;
+  /// The CA offers renewal windows (RFC 9773); with revocation_day >= 0, it revokes
+  /// revoked_share of the healthy domains' certificates that day (their windows begin).
+  bool ari = false;
+  int revocation_day = -1;
+  double revoked_share = 0.1;
   std::uint64_t seed = 1;
 };
 
@@ -63,6 +68,9 @@ struct fleet_result {
   std::uint64_t transitions = 0;
   ca_counts ca;
   std::vector<std::uint32_t> orders_per_hour;
+  std::vector<std::uint32_t> ari_requests_per_hour;
+  std::uint64_t revoked = 0;                    ///< certificates the CA revoked
+  double hours_to_replace_revoked = -1;         ///< until every revoked certificate was replaced
   std::vector<std::uint32_t> backlog_per_hour;  ///< orders waiting in the queue
   /// Days to expiry among healthy domains with a certificate, sampled daily: min, 1st
   /// percentile, median.

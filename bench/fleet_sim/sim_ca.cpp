@@ -31,8 +31,31 @@ ca_answer sim_ca::refuse(std::string detail, std::chrono::seconds retry_after) {
   return a;
 }
 
+void sim_ca::count_hour(std::vector<std::uint32_t>& per_hour, timestamp now) const {
+  const auto hour = static_cast<std::size_t>(std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::hours>(now - origin_).count()));
+  if (per_hour.size() <= hour) per_hour.resize(hour + 1, 0);
+  ++per_hour[hour];
+}
+
+ca_window sim_ca::window_of(const std::string& name, timestamp not_before) const {
+  if (auto r = revoked_at_.find(name); r != revoked_at_.end() && r->second >= not_before)
+    return {r->second, r->second + 24h};
+  const auto lifetime = std::chrono::duration_cast<std::chrono::microseconds>(s_.lifetime);
+  const timestamp start = not_before + lifetime * 2 / 3 - lifetime / 90;
+  return {start, start + lifetime / 45};
+}
+
+std::optional<ca_window> sim_ca::renewal_info(const std::string& name, timestamp not_before,
+                                              timestamp now) {
+  if (!s_.ari) return std::nullopt;
+  ++counts_.ari_requests;
+  count_hour(ari_per_hour_, now);
+  return window_of(name, not_before);
+}
+
 ca_answer sim_ca::new_order(const std::string& name, const std::string& registered,
-                            const std::string& resume_url, timestamp now) {
+                            const std::string& resume_url, timestamp now, bool replaces) {
   if (down_) {
     ++counts_.outage_refusals;
     ca_answer a;
@@ -49,16 +72,20 @@ ca_answer sim_ca::new_order(const std::string& name, const std::string& register
       return a;
     }
   }
+  auto last = last_issued_.find(name);
+  const bool renewal = last != last_issued_.end();
+  const bool exempt = s_.ari && replaces && renewal && window_of(name, last->second).start <= now;
   // New-order limits are checked when the order is created (boulder's WFE/RA).
-  if (!allows(account_, s_.new_orders.orders, s_.new_orders.per, now)) {
+  if (exempt) {
+    ++counts_.ari_exempt;
+  } else if (!allows(account_, s_.new_orders.orders, s_.new_orders.per, now)) {
     ++counts_.breach_account;
     return refuse("too many new orders (" + std::to_string(s_.new_orders.orders) +
                       ") from this account: see "
                       "https://letsencrypt.org/docs/rate-limits/#new-orders-per-account",
                   std::chrono::seconds(36));
   }
-  const bool renewal = last_issued_.count(name) > 0;
-  if (s_.scoped_limits) {
+  if (s_.scoped_limits && !exempt) {
     if (!allows(failures_[name], 5, 1h, now)) {
       ++counts_.breach_failures;
       return refuse("too many failed authorizations (5) for \"" + name + "\" in the last 1h0m0s",
@@ -77,7 +104,7 @@ ca_answer sim_ca::new_order(const std::string& name, const std::string& register
                     std::chrono::minutes(202));
     }
   }
-  spend(account_, s_.new_orders.orders, s_.new_orders.per, now);
+  if (!exempt) spend(account_, s_.new_orders.orders, s_.new_orders.per, now);
   if (auto open = open_order_.find(name); open != open_order_.end()) {
     auto prev = orders_.find(open->second);
     if (prev != orders_.end() && prev->second.st == order_state::status::pending)
@@ -87,12 +114,10 @@ ca_answer sim_ca::new_order(const std::string& name, const std::string& register
   }
   const std::string url = "https://ca.sim/order/" + std::to_string(++next_order_);
   orders_[url] = order_state{name, registered};
+  orders_[url].ari_replacement = exempt;
   open_order_[name] = url;
   ++counts_.orders_created;
-  const auto hour = static_cast<std::size_t>(std::max<std::int64_t>(
-      0, std::chrono::duration_cast<std::chrono::hours>(now - origin_).count()));
-  if (per_hour_.size() <= hour) per_hour_.resize(hour + 1, 0);
-  ++per_hour_[hour];
+  if (!exempt) count_hour(per_hour_, now);  // the hours of orders that spend the budget
   ca_answer a;
   a.accepted = true;
   a.order_url = url;
@@ -116,7 +141,7 @@ std::pair<timestamp, timestamp> sim_ca::issue(const std::string& order_url, time
   if (o.st == order_state::status::valid) return {o.not_before, o.not_after};
   auto last = last_issued_.find(o.name);
   const bool renewal = last != last_issued_.end();
-  if (renewal && now - last->second < s_.lifetime / 2) ++counts_.duplicates;
+  if (renewal && now - last->second < s_.lifetime / 2 && !o.ari_replacement) ++counts_.duplicates;
   if (s_.scoped_limits) {
     spend(name_set_[o.name], 5, week, now);
     // Certificates count against the registered domain when issued (renewals exempt).

@@ -1,5 +1,5 @@
-// Issue #18's scenarios at 2k domains over a virtual year: the real domain state machine and
-// order queue against the simulated CA with Let's Encrypt's limits (bench/fleet_sim).
+// The fleet scenarios (issues #18, #19) at 2k domains over a virtual year: the real domain state
+// machine and order queue against the simulated CA with Let's Encrypt's limits (bench/fleet_sim).
 // The order budget is scaled with the fleet: 6 per 3h for 2k domains is 300 per 3h for 100k,
 // so the ratio of demand to budget that decides every outcome is the one a 100k fleet meets
 // at the default. bench/run runs the same scenarios at 100k with the default budget.
@@ -35,7 +35,7 @@ TEST_P(fleet_sim_scenario, meets_its_criteria) {
 
 INSTANTIATE_TEST_SUITE_P(fleet_sim, fleet_sim_scenario,
                          ::testing::Values("onboarding", "year_90d", "broken_5pct", "outage_24h",
-                                           "outage_72h", "restarts"));
+                                           "outage_72h", "restarts", "ari_90d", "ari_45d"));
 
 // The report's point for shorter lifetimes: without ARI's exemption, 45-day certificates need
 // ~420 renewals per 3 h from 100k domains, over the 300 budget. The queue then renews later
