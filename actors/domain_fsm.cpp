@@ -87,7 +87,11 @@ struct builder {
   void spread_ari_check() {
     domain_record& r = rec();
     if (r.has_cert() && (r.ari_check_at == no_time || r.ari_check_at <= ctx.now))
-      r.ari_check_at = ari_first_check(r.name, ctx.now, pol.ari_poll_min);
+      r.ari_check_at = ari_first_check(r.name, ctx.now, poll().min);
+  }
+
+  ari_poll_bounds poll() const {
+    return ari_poll_bounds_for(out.state.cert_not_after - out.state.cert_not_before, pol);
   }
 
   // Renews at once when the certificate is due (by the rule or the CA's window), else
@@ -118,7 +122,7 @@ struct builder {
     const bool moved = e.start != r.ari_window_start || e.end != r.ari_window_end;
     r.ari_window_start = e.start;
     r.ari_window_end = e.end;
-    r.ari_check_at = ari_next_check(e.retry_after, ctx.now, pol.ari_poll_min, pol.ari_poll_max);
+    r.ari_check_at = ari_next_check(e.retry_after, ctx.now, poll().min, poll().max);
     if (moved)
       log(log_level::info,
           "the CA suggests renewing between " + format_rfc3339(e.start) + " and " +
@@ -136,11 +140,11 @@ struct builder {
     } else if (!e.err.retryable) {
       // RFC 9773 §4.2: a window that cannot be used is not used. Asked again once a day.
       r.ari_window_start = r.ari_window_end = no_time;
-      r.ari_check_at = ctx.now + pol.ari_poll_max;
+      r.ari_check_at = ctx.now + poll().max;
       log(log_level::warning, "the CA's renewal information cannot be used (" + e.err.detail +
                                   "); renewing by certfleet's own rule");
     } else {
-      r.ari_check_at = ctx.now + pol.ari_poll_min;
+      r.ari_check_at = ctx.now + poll().min;
       log(log_level::debug, "could not ask the CA for the renewal window: " + e.err.detail);
     }
     if (r.phase == phase::valid) settle_valid();
@@ -183,6 +187,8 @@ struct builder {
       // A certificate already due for renewal (tiny lifetime, backdated not_before,
       // skewed clock) must not turn into a tight issuance loop against the CA.
       point = retry_at(1, ctx.now, std::nullopt, pol);
+      // Nor may a window request wake it sooner: that wake would renew at once.
+      r.ari_check_at = std::max(r.ari_check_at, point);
       log(log_level::warning, "the new certificate is already inside its renewal window");
     }
     r.next_attempt = std::min(point, r.ari_check_at);
@@ -324,7 +330,7 @@ void on_valid(builder& b, const event& ev) {
                    if (b.ctx.now < renewal_due(r, b.ctx.now) && r.ari_check_at != no_time &&
                        b.ctx.now >= r.ari_check_at) {
                      // A lost answer only delays the next request to this one's time.
-                     r.ari_check_at = b.ctx.now + b.pol.ari_poll_min;
+                     r.ari_check_at = b.ctx.now + b.poll().min;
                      b.emit(fetch_renewal_info{});
                    }
                    b.settle_valid();

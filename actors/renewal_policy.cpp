@@ -58,6 +58,15 @@ timestamp ari_renewal_point(timestamp start, timestamp end, std::string_view dom
   return std::min(std::max(moment, now), fallback);
 }
 
+ari_poll_bounds ari_poll_bounds_for(microseconds lifetime, const policy& pol) {
+  using std::chrono::seconds;
+  const auto of_lifetime = [&](int divisor) {
+    return std::max(seconds{1}, std::chrono::duration_cast<seconds>(lifetime / divisor));
+  };
+  const seconds low = std::min(pol.ari_poll_min, of_lifetime(20));
+  return {low, std::max(low, std::min(pol.ari_poll_max, of_lifetime(4)))};
+}
+
 timestamp ari_first_check(std::string_view domain, timestamp now, std::chrono::seconds spread) {
   const auto span = static_cast<std::uint64_t>(std::chrono::microseconds{spread}.count()) + 1;
   // Not renewal_jitter's hash input: the two spreads must not line up.

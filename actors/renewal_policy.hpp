@@ -80,6 +80,14 @@ timestamp renewal_point(timestamp not_before, timestamp not_after, std::string_v
 timestamp ari_renewal_point(timestamp start, timestamp end, std::string_view domain,
                             timestamp fallback, timestamp now);
 
+/// How often a certificate's renewal window is asked for: pol.ari_poll_min and ari_poll_max,
+/// but for certificates shorter than 5 days a twentieth and a quarter of the lifetime (a
+/// 1-hour certificate cannot wait 6 hours to hear that its window has begun).
+struct ari_poll_bounds {
+  std::chrono::seconds min, max;
+};
+ari_poll_bounds ari_poll_bounds_for(std::chrono::microseconds lifetime, const policy& pol);
+
 /// The first renewal-window request for a certificate, when none is scheduled (a new
 /// certificate, a daemon start after a pause): `now` plus a fraction of `spread` that is a
 /// pure function of the domain, so 100k certificates loaded at once ask over all of it.

@@ -203,5 +203,23 @@ TEST(domain_fsm_ari, a_window_arriving_mid_attempt_is_kept_and_the_attempt_goes_
   EXPECT_FALSE(starts_work(s));
 }
 
+// Six-day (shortlived) certificates poll as 90-day ones do; a 10-minute one cannot wait
+// 6 hours to hear of its window: it asks within a twentieth of its lifetime.
+TEST(domain_fsm_ari, short_certificates_ask_within_a_twentieth_of_their_lifetime) {
+  const step six_days =
+      transition(record_in(domain_phase::finalizing), issued{t0, t0 + days{6}}, at(t0));
+  EXPECT_LE(six_days.state.ari_check_at, t0 + 6h);
+  EXPECT_EQ(ari_poll_bounds_for(std::chrono::microseconds{days{6}}, default_policy()).min, 6h);
+
+  const step ten_minutes =
+      transition(record_in(domain_phase::finalizing), issued{t0, t0 + 10min}, at(t0));
+  EXPECT_LE(ten_minutes.state.ari_check_at, t0 + 30s);
+  const step answered =
+      transition(ten_minutes.state, renewal_info_received{t0 + 10min, t0 + 6min, t0 + 7min, "", 1s},
+                 at(t0 + 30s));
+  EXPECT_EQ(answered.state.ari_check_at, t0 + 60s) << "Retry-After within [30 s, 150 s]";
+  EXPECT_EQ(ari_poll_bounds_for(std::chrono::microseconds{10min}, default_policy()).max, 150s);
+}
+
 }  // namespace
 }  // namespace certfleet::actors
