@@ -25,19 +25,22 @@ const std::string cli_binary = CERTFLEET_BINARY;
 
 certfleetd_process::certfleetd_process(const pebble_harness& pebble,
                                        const std::vector<std::string>& domains,
-                                       const std::string& extra_conf)
+                                       const std::string& extra_conf,
+                                       const std::string& directory_url)
     : conf_(dir_.path() / "conf"), state_(dir_.path() / "state"), domain_count_(domains.size()) {
   std::filesystem::create_directories(conf_);
   const std::string port = std::to_string(pebble.http01_port());
-  std::ofstream(conf_ / "certfleet.conf") << "lets_encrypt_agree_to_terms_of_service yes\n"
-                                          << "lets_encrypt_registration_email ops@example.com\n"
-                                          << "acme_directory_url " << pebble.directory_url() << "\n"
-                                          << "acme_ca_bundle " << pebble.ca_bundle() << "\n"
-                                          << "http_listen 127.0.0.1:" << port << "\n"
-                                          << "self_check_port " << port << "\n"
-                                          << "dns_servers " << pebble.dns_server() << "\n"
-                                          << "state_dir " << state_.string() << "\n"
-                                          << extra_conf;
+  std::ofstream(conf_ / "certfleet.conf")
+      << "lets_encrypt_agree_to_terms_of_service yes\n"
+      << "lets_encrypt_registration_email ops@example.com\n"
+      << "acme_directory_url " << (directory_url.empty() ? pebble.directory_url() : directory_url)
+      << "\n"
+      << "acme_ca_bundle " << pebble.ca_bundle() << "\n"
+      << "http_listen 127.0.0.1:" << port << "\n"
+      << "self_check_port " << port << "\n"
+      << "dns_servers " << pebble.dns_server() << "\n"
+      << "state_dir " << state_.string() << "\n"
+      << extra_conf;
   std::ofstream urls(conf_ / "url_domains");
   for (const auto& d : domains) urls << d << "\n";
   if (!domains.empty()) std::ofstream(conf_ / "me") << domains.front() << "\n";

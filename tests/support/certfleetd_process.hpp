@@ -22,9 +22,10 @@ struct cli_result {
 
 class certfleetd_process {
  public:
-  /// Writes a configuration for `domains` (the first is also `me`) against pebble.
+  /// Writes a configuration for `domains` (the first is also `me`) against pebble, or
+  /// against `directory_url` (a front of pebble's, trusted by pebble's CA bundle) when set.
   certfleetd_process(const pebble_harness& pebble, const std::vector<std::string>& domains,
-                     const std::string& extra_conf = "");
+                     const std::string& extra_conf = "", const std::string& directory_url = "");
   /// Stops the daemon; fails the running test if its log ever held key material.
   ~certfleetd_process();
 

@@ -1,0 +1,96 @@
+// What today's CAs offer beyond RFC 8555 (issue #19), end to end: the real certfleetd against
+// a real pebble, behind tests/support/acme_front for what pebble 2.4 lacks (ARI).
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "protocol/acme/renewal_info.hpp"
+#include "storage/store.hpp"
+#include "tests/support/acme_front.hpp"
+#include "tests/support/certfleetd_process.hpp"
+
+namespace certfleet::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::map<std::string, storage::domain_record> by_name(const certfleetd_process& d) {
+  std::map<std::string, storage::domain_record> out;
+  for (auto& r : d.records()) out[r.name] = r;
+  return out;
+}
+
+// RFC 9773's identifier of the certificate the daemon stores for `domain`.
+std::string stored_cert_id(const certfleetd_process& d, const std::string& domain) {
+  auto st = storage::store::open(d.state_dir(), storage::open_mode::read_only);
+  if (!st) return "cannot open the store: " + st.err().detail;
+  auto pair = st->get_certs(domain);
+  if (!pair || !*pair) return "no certificate stored for " + domain;
+  auto id = protocol::ari_certificate_id_of((*pair)->current.chain_pem);
+  return id ? *id : "no identifier: " + id.err().detail;
+}
+
+timestamp wall_now() { return wall_clock{}.now(); }
+
+// 300-second certificates: the fallback rule renews at ~150 s, windows are asked for every
+// 15 s (a twentieth of the lifetime, since the front's Retry-After is shorter), so a window
+// moved to now is acted on long before the rule would renew anything.
+TEST(acme_features_e2e, a_window_moved_to_now_renews_exactly_those_certificates_naming_them) {
+  pebble_options options;
+  options.validity_seconds = 300;
+  pebble_harness pebble(options);
+  acme_front front(pebble);
+  front.set_retry_after(1s);
+  front.set_default_window(wall_now() + 1h, wall_now() + 2h);  // after the fallback rule
+  const std::vector<std::string> domains = {"a.ari.test", "b.ari.test", "c.ari.test", "d.ari.test",
+                                            "e.ari.test"};
+  certfleetd_process d(pebble, domains, "", front.directory_url());
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  const auto first = by_name(d);
+  for (const auto& r : first) EXPECT_TRUE(r.second.has_cert()) << r.first;
+
+  std::map<std::string, std::string> ids;
+  for (const auto& name : domains) ids[name] = stored_cert_id(d, name);
+  // a and b: the CA wants them replaced now; c too, but another order already replaced it.
+  for (const char* name : {"a.ari.test", "b.ari.test", "c.ari.test"})
+    front.set_window(ids[name], wall_now() - 1min, wall_now() + 1min);
+  front.refuse_replacing_once(ids["c.ari.test"]);
+
+  const std::vector<std::string> moved = {"a.ari.test", "b.ari.test", "c.ari.test"};
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        const auto now = by_name(d);
+        for (const auto& name : moved)
+          if (now.at(name).cert_not_after == first.at(name).cert_not_after) return false;
+        return true;
+      },
+      60s))
+      << d.log();
+  const auto after = by_name(d);
+  for (const char* name : {"d.ari.test", "e.ari.test"})
+    EXPECT_EQ(after.at(name).cert_not_after, first.at(name).cert_not_after)
+        << name << " renewed although its window is an hour away";
+
+  // Each renewal named the certificate it replaces; c's was refused (alreadyReplaced) and
+  // went once more without `replaces`. Only orders pebble created are counted.
+  std::map<std::string, int> named;
+  int unnamed = 0;
+  for (const auto& r : front.replaces_seen()) (r.empty() ? unnamed : named[r]) += 1;
+  EXPECT_EQ(named[ids["a.ari.test"]], 1);
+  EXPECT_EQ(named[ids["b.ari.test"]], 1);
+  EXPECT_EQ(named.count(ids["c.ari.test"]), 0u);
+  EXPECT_EQ(named.count(ids["d.ari.test"]), 0u);
+  EXPECT_EQ(unnamed, 5 + 1) << "five first certificates and c's order after alreadyReplaced\n"
+                            << d.log();
+  EXPECT_NE(
+      d.log().find("certificate " + ids["c.ari.test"] + " was already replaced; ordering without"),
+      std::string::npos)
+      << d.log();
+  EXPECT_NE(d.log().find("suggested renewal window has begun"), std::string::npos) << d.log();
+  EXPECT_GT(front.window_requests(), 0);
+}
+
+}  // namespace
+}  // namespace certfleet::testing
