@@ -46,6 +46,7 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
   req.domains = {q.domain};
   req.key = st.settings.key;
   if (q.has_cert) req.replaced_chain_pem = stored_chain(self, q.domain);
+  req.profile = st.settings.profile;
   req.resume_order_url = q.payload.resume_url;
   if (q.payload.resume_url) {
     auto pending = st.store->get_pending_order(q.domain);
@@ -226,6 +227,19 @@ void pump_checks(self_ptr self) {
 
 }  // namespace
 
+profile_verdict judge_profile(bool offered, const error& why, const config::settings& settings,
+                              const std::filesystem::path& config_file) {
+  if (offered) return {};
+  if (why.kind == error_kind::config) {
+    const config::diagnostic d{config_file.string(), settings.lets_encrypt_profile_line,
+                               "lets_encrypt_profile: " + why.detail};
+    return {true, d.to_string()};
+  }
+  return {false, "could not check lets_encrypt_profile " + settings.lets_encrypt_profile +
+                     " against the CA (" + why.detail +
+                     "); new orders ask for it anyway, and the CA refuses them if it is unknown"};
+}
+
 acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engine* engine,
                                                 storage::store* store, storage_actor storage_writer,
                                                 const certfleet::clock* wall,
@@ -265,6 +279,24 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
         if (!who) return log_warning("acme: a window request without a sender (a bug)");
         ask_window(self, domain, from_unix_us(cert_not_after_us), std::move(who));
+      },
+      [=](profile_atom, std::string& profile) {
+        auto& s = self->state;
+        const std::uint64_t id = ++s.next_profile_check;
+        auto rp = self->make_response_promise<bool, error>();
+        s.profile_checks.emplace(id, rp);
+        acme_actor me = caf::actor_cast<acme_actor>(self);
+        s.engine->check_profile(std::move(profile), [me, id](result<void> r) {
+          caf::anon_send(me, profile_done_atom::value, id, r.ok(), r.ok() ? error{} : r.err());
+        });
+        return rp;
+      },
+      [=](profile_done_atom, std::uint64_t id, bool offered, error& why) {
+        auto& checks = self->state.profile_checks;
+        auto it = checks.find(id);
+        if (it == checks.end()) return;
+        it->second.deliver(offered, std::move(why));
+        checks.erase(it);
       },
       [=](cancel_atom, std::string& domain) { self->state.orders->cancel(domain); },
       [=](queue_atom) { return queue_status(self); },

@@ -10,6 +10,8 @@
 #include <caf/fwd.hpp>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -40,9 +42,21 @@ struct acme_state {
   bool pump_scheduled = false;
 
   std::deque<std::pair<std::string, caf::actor>> checks_waiting;
+  std::uint64_t next_profile_check = 0;
+  std::map<std::uint64_t, caf::typed_response_promise<bool, error>> profile_checks;
   std::uint32_t checks_in_flight = 0;
   static inline const char* name = "acme";
 };
+
+/// What a profile check against the CA (profile_atom) means for a start or a reload: refuse
+/// (the CA does not offer it: `message` is the diagnostic, file:line), or go on (offered; or
+/// the CA could not be asked: `message` is then a warning).
+struct profile_verdict {
+  bool refuse = false;
+  std::string message;
+};
+profile_verdict judge_profile(bool offered, const error& why, const config::settings& settings,
+                              const std::filesystem::path& config_file);
 
 /// The ACME service (interface: acme_actor in messages.hpp). Everything it does on the
 /// network goes through `engine` (not null; outlives the actor; a fake in tests); it reads the

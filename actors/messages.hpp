@@ -46,6 +46,8 @@ using order_done_atom = caf::atom_constant<caf::atom("order_done")>;
 using account_done_atom = caf::atom_constant<caf::atom("acct_done")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
 using window_atom = caf::atom_constant<caf::atom("window")>;
+using profile_atom = caf::atom_constant<caf::atom("profile")>;
+using profile_done_atom = caf::atom_constant<caf::atom("prof_done")>;
 // exporter
 using export_atom = caf::atom_constant<caf::atom("export")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
@@ -108,6 +110,7 @@ struct acme_settings {
   std::uint32_t orders_in_flight = 16;
   order_budget budget;               ///< every order (renewals too)
   bool lets_encrypt_limits = false;  ///< spend Let's Encrypt's scoped limits (ca_limits.hpp)
+  std::string profile;               ///< the CA's certificate profile; empty: its default
   std::uint32_t self_checks_in_flight = 64;
 };
 
@@ -147,6 +150,11 @@ using acme_actor = caf::typed_actor<
     /// The CA's renewal window for the domain's stored certificate, which expires at the
     /// given microseconds since the epoch: answered as renewal_info_received or _failed.
     caf::reacts_to<window_atom, std::string, std::int64_t>,
+    /// Whether the CA offers the certificate profile: (true, {}), or (false, why): kind
+    /// config when it does not, another kind when the CA could not be asked.
+    caf::replies_to<profile_atom, std::string>::with<bool, error>,
+    /// Internal: the answer to profile check `id`.
+    caf::reacts_to<profile_done_atom, std::uint64_t, bool, error>,
     caf::reacts_to<cancel_atom, std::string>,
     /// How the order queue stands (certfleet queue).
     caf::replies_to<queue_atom>::with<control::queue_response>,

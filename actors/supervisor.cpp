@@ -1,5 +1,7 @@
 #include "actors/supervisor.hpp"
 
+#include "actors/acme_service.hpp"
+
 #include <malloc.h>
 
 #include <algorithm>
@@ -142,6 +144,20 @@ reload_report apply_configuration(self_ptr self, const config::shared_configurat
 
 }  // namespace
 
+namespace {
+
+// Applies a loaded configuration: the ACME service's settings, then the domain set.
+std::tuple<bool, reload_report, std::string> apply_reload(
+    self_ptr self, const config::shared_configuration& next) {
+  self->send(self->state.acme, reload_atom::value, acme_settings_from(*next));
+  auto report = apply_configuration(self, next);
+  log_info("supervisor: reload applied: " + std::to_string(report.added.size()) + " added, " +
+           std::to_string(report.removed.size()) + " removed");
+  return {true, std::move(report), std::string()};
+}
+
+}  // namespace
+
 acme_settings acme_settings_from(const config::configuration& config) {
   const auto& s = config.settings;
   acme_settings a;
@@ -152,6 +168,7 @@ acme_settings acme_settings_from(const config::configuration& config) {
   a.orders_in_flight = s.orders_in_flight;
   a.budget = s.order_budget;
   a.lets_encrypt_limits = config::uses_lets_encrypt_limits(s);
+  a.profile = s.lets_encrypt_profile;
   return a;
 }
 
@@ -237,12 +254,36 @@ supervisor_actor::behavior_type supervisor_behavior(
           return {false, reload_report{}, config::format_diagnostics(loaded.errors)};
         }
         for (const auto& w : loaded.warnings) log_warning("config: " + w.to_string());
-        self->send(self->state.acme, reload_atom::value, acme_settings_from(*loaded.value));
-        auto report = apply_configuration(
-            self, std::make_shared<const config::configuration>(std::move(*loaded.value)));
-        log_info("supervisor: reload applied: " + std::to_string(report.added.size()) + " added, " +
-                 std::to_string(report.removed.size()) + " removed");
-        return {true, std::move(report), std::string()};
+        auto next = std::make_shared<const config::configuration>(std::move(*loaded.value));
+        if (next->settings.lets_encrypt_profile.empty()) {
+          auto [ok, report, text] = apply_reload(self, next);
+          return {ok, std::move(report), std::move(text)};
+        }
+        // The profile is the CA's to offer: asked before anything of the reload applies.
+        auto rp = self->make_response_promise<bool, reload_report, std::string>();
+        self->request(self->state.acme, std::chrono::seconds(30), profile_atom::value,
+                      next->settings.lets_encrypt_profile)
+            .then(
+                [=](bool offered, error& why) mutable {
+                  const auto verdict = judge_profile(offered, why, next->settings,
+                                                     next->config_dir / "certfleet.conf");
+                  if (verdict.refuse) {
+                    log_error("supervisor: reload rejected (" + verdict.message +
+                              "); keeping the running configuration");
+                    rp.deliver(false, reload_report{}, verdict.message + "\n");
+                    return;
+                  }
+                  if (!verdict.message.empty()) log_warning("config: " + verdict.message);
+                  auto [ok, report, text] = apply_reload(self, next);
+                  rp.deliver(ok, std::move(report), std::move(text));
+                },
+                [=](caf::error& e) mutable {
+                  log_warning("config: could not check lets_encrypt_profile against the CA (" +
+                              caf::to_string(e) + "); applying the reload");
+                  auto [ok, report, text] = apply_reload(self, next);
+                  rp.deliver(ok, std::move(report), std::move(text));
+                });
+        return rp;
       },
       [=](count_atom) { return self->state.domains.size(); },
       [=](trim_atom) {

@@ -1,6 +1,7 @@
 #include "actors/system.hpp"
 
 #include <caf/all.hpp>
+#include <future>
 #include <string_view>
 #include <type_traits>
 
@@ -106,6 +107,25 @@ result<void> start_https(daemon::impl& i) {
   return i.https->listen(listen->to_string());
 }
 
+// lets_encrypt_profile against the CA's directory, before anything starts (the main thread,
+// no actor yet). A CA that cannot be asked within 15 s does not stop the start: it is told
+// in the log, and the first order asks for the profile anyway.
+result<void> check_profile_at_start(daemon::impl& i) {
+  const auto& s = i.config->settings;
+  if (s.lets_encrypt_profile.empty()) return {};
+  auto answer = std::make_shared<std::promise<result<void>>>();
+  auto ready = answer->get_future();
+  i.io->check_profile(s.lets_encrypt_profile,
+                      [answer](result<void> r) { answer->set_value(std::move(r)); });
+  result<void> r = error{error_kind::timeout, "the CA did not answer within 15 s", true};
+  if (ready.wait_for(std::chrono::seconds(15)) == std::future_status::ready) r = ready.get();
+  const auto verdict =
+      judge_profile(r.ok(), r.ok() ? error{} : r.err(), s, i.config->config_dir / "certfleet.conf");
+  if (verdict.refuse) return error{error_kind::config, verdict.message};
+  if (!verdict.message.empty()) log_warning("config: " + verdict.message);
+  return {};
+}
+
 }  // namespace
 
 daemon::daemon(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -137,6 +157,7 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   auto io = protocol::asio_io_engine::start(io_options(*i->config, i->store.get()));
   if (!io) return std::move(io).err();
   i->io = std::move(io.value());
+  if (auto profile = check_profile_at_start(*i); !profile) return std::move(profile).err();
 
   // The last step of the Server-Default chain always succeeds: make sure it exists.
   const std::string me = i->config->me.empty() ? "localhost" : i->config->me;

@@ -1,6 +1,7 @@
 #include "config/config_file.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "config/domain_name.hpp"
@@ -199,6 +200,23 @@ reason set_dns_servers(settings& s, std::string_view value) {
   return std::nullopt;
 }
 
+// Profile names are the CA's (Let's Encrypt: classic, tlsserver, shortlived): a token, so a
+// typo with a blank or a quote is caught here rather than by the CA.
+reason set_profile(settings& s, std::string_view value) {
+  auto text = scalar(value);
+  if (!text) return text.err().detail;
+  const bool token =
+      !text->empty() && text->size() <= 64 && std::all_of(text->begin(), text->end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
+  if (!token)
+    return std::string(
+        "expected the name of one of the CA's profiles (letters, digits, '-', '_', '.'; at most "
+        "64), e.g. tlsserver");
+  s.lets_encrypt_profile = *text;
+  return std::nullopt;
+}
+
 reason set_directory_url(settings& s, std::string_view value) {
   auto text = scalar(value);
   if (!text) return text.err().detail;
@@ -266,6 +284,7 @@ const std::vector<directive_spec>& specs() {
        }},
       {"order_budget", false, set_order_budget},
       {"acme_rate_limits", false, set_rate_limits},
+      {"lets_encrypt_profile", false, set_profile},
       {"export_dir", false,
        [](settings& s, std::string_view v) { return set_path(s.export_dir, v, true); }},
       {"deploy_hook", false,
@@ -415,6 +434,8 @@ diagnosed<settings> parse_config_text(std::string_view text, std::string_view fi
            "invalid value " + quoted(*value) + " for directive " + quoted(name) + ": " + *why);
     }
   }
+  if (auto at = first_line.find("lets_encrypt_profile"); at != first_line.end())
+    s.lets_encrypt_profile_line = at->second;
   if (s.lets_encrypt_agree_to_terms_of_service && s.lets_encrypt_registration_email.empty()) {
     out.warnings.push_back(
         {std::string(file_name), first_line["lets_encrypt_agree_to_terms_of_service"],

@@ -66,8 +66,12 @@ struct settings {
   std::uint32_t orders_in_flight = 16;
   certfleet::order_budget order_budget;
   ca_rate_limits acme_rate_limits = ca_rate_limits::automatic;
-  std::filesystem::path export_dir;  ///< empty: certificates are not exported as files
-  std::string deploy_hook;           ///< empty: no hook
+  /// The CA's certificate profile for new orders (draft-ietf-acme-profiles); empty: the
+  /// CA's default. Checked against the directory's meta.profiles at start and reload.
+  std::string lets_encrypt_profile;
+  int lets_encrypt_profile_line = 0;  ///< where it was set, for that check's diagnostic
+  std::filesystem::path export_dir;   ///< empty: certificates are not exported as files
+  std::string deploy_hook;            ///< empty: no hook
   std::chrono::seconds deploy_hook_timeout{60};
   std::optional<host_port> http_upstream;  ///< unset: no proxying of other HTTP requests
 

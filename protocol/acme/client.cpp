@@ -149,7 +149,8 @@ std::string acme_client::key_authorization(const std::string& token) const {
 }
 
 asio::awaitable<result<acme_order>> acme_client::new_order(const std::vector<std::string>& domains,
-                                                           std::string replaces) {
+                                                           std::string replaces,
+                                                           std::string profile) {
   auto dir = co_await directory();
   if (!dir) co_return std::move(dir).err();
   json ids = json::array();
@@ -157,6 +158,7 @@ asio::awaitable<result<acme_order>> acme_client::new_order(const std::vector<std
   json payload;  // GCC 12 miscompiles braced json temporaries inside co_await
   payload["identifiers"] = std::move(ids);
   if (!replaces.empty() && !dir->renewal_info.empty()) payload["replaces"] = std::move(replaces);
+  if (!profile.empty()) payload["profile"] = std::move(profile);
   const auto pass = co_await ca_pacing::enter_gate(pacing_);
   if (auto held = new_orders_held()) co_return std::move(*held);
   auto res = co_await post(dir->new_order, payload);

@@ -63,9 +63,11 @@ class acme_client {
 
   /// RFC 8555 §7.4
   /// `replaces` (RFC 9773 §5, an ari_certificate_id; empty: none) is sent only when the
-  /// directory offers renewalInfo.
+  /// directory offers renewalInfo; `profile` (draft-ietf-acme-profiles; empty: the CA's
+  /// default) as given.
   boost::asio::awaitable<result<acme_order>> new_order(const std::vector<std::string>& domains,
-                                                       std::string replaces = {});
+                                                       std::string replaces = {},
+                                                       std::string profile = {});
   boost::asio::awaitable<result<acme_order>> fetch_order(const std::string& url);
   /// RFC 8555 §7.5
   boost::asio::awaitable<result<acme_authorization>> fetch_authorization(const std::string& url);

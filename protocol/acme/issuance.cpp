@@ -92,14 +92,14 @@ asio::awaitable<result<acme_order>> open_order(acme_client& client, const issuan
       log_warning("acme: " + req.domains.at(0) + ": the certificate being renewed has no ARI " +
                   "identifier (" + id.err().detail + "); ordering without \"replaces\"");
   }
-  auto order = co_await client.new_order(req.domains, replaces);
+  auto order = co_await client.new_order(req.domains, replaces, req.profile);
   if (order || order.err().kind != error_kind::already_replaced || replaces.empty())
     co_return order;
   // RFC 9773 §5: another order already replaces that certificate (an earlier attempt of
   // ours whose answer was lost, or another client): ask once more without `replaces`.
   log_info("acme: " + req.domains.at(0) + ": the CA says certificate " + replaces +
            " was already replaced; ordering without \"replaces\"");
-  co_return co_await client.new_order(req.domains, std::string{});
+  co_return co_await client.new_order(req.domains, std::string{}, req.profile);
 }
 
 }  // namespace

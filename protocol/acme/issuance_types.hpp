@@ -27,6 +27,8 @@ struct issuance_request {
   /// The chain (PEM, leaf first) of the certificate this order replaces; empty for a first
   /// certificate. Named in the order's `replaces` (RFC 9773 §5) when the CA offers ARI.
   std::string replaced_chain_pem;
+  /// The CA's certificate profile (draft-ietf-acme-profiles); empty: the CA's default.
+  std::string profile;
 };
 
 struct issued_certificate {

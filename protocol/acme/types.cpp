@@ -118,4 +118,18 @@ result<acme_challenge> parse_challenge(std::string_view url, std::string_view bo
   return c;
 }
 
+result<void> check_profile(const acme_directory& dir, std::string_view directory_url,
+                           std::string_view profile) {
+  if (dir.profiles.count(std::string(profile))) return {};
+  const std::string ca = "the CA at " + std::string(directory_url);
+  if (dir.profiles.empty())
+    return error{error_kind::config,
+                 ca + " offers no certificate profiles (its directory lists none); remove "
+                      "lets_encrypt_profile to get the CA's default certificates"};
+  std::string offered;
+  for (const auto& [name, about] : dir.profiles) offered += (offered.empty() ? "" : ", ") + name;
+  return error{error_kind::config,
+               ca + " offers no profile \"" + std::string(profile) + "\"; it offers: " + offered};
+}
+
 }  // namespace certfleet::protocol

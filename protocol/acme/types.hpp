@@ -59,4 +59,10 @@ result<acme_order> parse_order(std::string_view url, std::string_view body);
 result<acme_authorization> parse_authorization(std::string_view url, std::string_view body);
 result<acme_challenge> parse_challenge(std::string_view url, std::string_view body);
 
+/// draft-ietf-acme-profiles: whether the CA at `directory_url` offers `profile`. Errors
+/// (config): its directory lists no profiles, or not this one (the message lists the names
+/// it offers, so the operator can pick one).
+result<void> check_profile(const acme_directory& dir, std::string_view directory_url,
+                           std::string_view profile);
+
 }  // namespace certfleet::protocol

@@ -190,4 +190,18 @@ void asio_io_engine::renewal_info(std::string chain_pem,
       asio::detached);
 }
 
+void asio_io_engine::check_profile(std::string profile, std::function<void(result<void>)> done) {
+  asio::co_spawn(
+      impl_->io,
+      [this, profile = std::move(profile), done = std::move(done)]() -> asio::awaitable<void> {
+        auto dir = co_await impl_->acme.directory();
+        if (!dir) {
+          done(std::move(dir).err());
+          co_return;
+        }
+        done(protocol::check_profile(*dir, impl_->options.directory_url, profile));
+      },
+      asio::detached);
+}
+
 }  // namespace certfleet::protocol

@@ -43,6 +43,7 @@ class asio_io_engine final : public io_engine {
              std::function<void(result<issued_certificate>)> done) override;
   void renewal_info(std::string chain_pem,
                     std::function<void(result<renewal_info_answer>)> done) override;
+  void check_profile(std::string profile, std::function<void(result<void>)> done) override;
 
   unsigned short http_port() const;
   /// The io thread's executor, for other servers that share it (the HTTPS listener).

@@ -46,6 +46,10 @@ class io_engine {
   /// leaf first) is `chain_pem`; `offered` false when the CA has no ARI.
   virtual void renewal_info(std::string chain_pem,
                             std::function<void(result<renewal_info_answer>)> done) = 0;
+  /// Whether the CA offers the certificate profile `profile` (its directory's
+  /// meta.profiles). Errors: kind config when it does not (the message lists what it
+  /// offers); other kinds when the directory could not be had.
+  virtual void check_profile(std::string profile, std::function<void(result<void>)> done) = 0;
 };
 
 }  // namespace certfleet::protocol

@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,14 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
       [=](window_atom, std::string& domain, std::int64_t) {
         log->events.push_back("window " + domain);
       },
+      // The fake CA offers every profile but "unknown".
+      [=](profile_atom, std::string& profile) -> caf::result<bool, error> {
+        log->events.push_back("profile " + profile);
+        if (profile == "unknown")
+          return {false, error{error_kind::config, "the CA offers no profile \"unknown\""}};
+        return {true, error{}};
+      },
+      [=](profile_done_atom, std::uint64_t, bool, error&) { ADD_FAILURE() << "internal message"; },
       [=](cancel_atom, std::string& domain) { log->events.push_back("cancel " + domain); },
       [=](queue_atom) { return control::queue_response{}; },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
@@ -153,6 +162,14 @@ class fake_io_engine final : public protocol::io_engine {
   void renewal_info(std::string chain_pem,
                     std::function<void(result<protocol::renewal_info_answer>)> done) override {
     window_requests.push_back({std::move(chain_pem), std::move(done)});
+  }
+  /// Profiles the fake CA offers (check_profile answers at once).
+  std::set<std::string> profiles{"classic", "tlsserver"};
+  void check_profile(std::string profile, std::function<void(result<void>)> done) override {
+    if (profiles.count(profile))
+      done(result<void>{});
+    else
+      done(error{error_kind::config, "the CA offers no profile \"" + profile + "\""});
   }
   /// Domains of the issue() calls so far, in order.
   std::vector<std::string> issued_domains() const {

@@ -102,6 +102,31 @@ TEST_F(supervisor_test, an_unchanged_reload_changes_nothing) {
   EXPECT_EQ(running(), 1u);
 }
 
+// The profile is the CA's to offer: a reload naming one it does not offer is refused with
+// file:line, before anything of it applies.
+TEST_F(supervisor_test, a_profile_the_ca_does_not_offer_refuses_the_reload) {
+  configure("a.example");
+  start();
+  std::ofstream(config_.path() / "certfleet.conf")
+      << "tls_certificate_auto_generate a.example b.example\n"
+      << "lets_encrypt_profile unknown\n";
+  auto [ok, report, errors] = ask<bool, reload_report, std::string>(reload_atom::value);
+  EXPECT_FALSE(ok);
+  EXPECT_NE(errors.find("certfleet.conf:2: lets_encrypt_profile: the CA offers no profile"),
+            std::string::npos)
+      << errors;
+  EXPECT_EQ(running(), 1u) << "b.example was added although the reload was refused";
+  EXPECT_FALSE(log_->contains("acme reload"));
+
+  std::ofstream(config_.path() / "certfleet.conf")
+      << "tls_certificate_auto_generate a.example b.example\n"
+      << "lets_encrypt_profile tlsserver\n";
+  auto [ok2, report2, errors2] = ask<bool, reload_report, std::string>(reload_atom::value);
+  EXPECT_TRUE(ok2) << errors2;
+  EXPECT_EQ(running(), 2u);
+  EXPECT_TRUE(log_->contains("profile tlsserver"));
+}
+
 TEST_F(supervisor_test, a_rejected_configuration_keeps_the_running_one) {
   configure("a.example");
   start();

@@ -133,8 +133,18 @@ TEST(config_file, rate_limits_follow_the_directory_unless_set) {
       parse_ok("acme_directory_url https://acme-v02.api.letsencrypt.org.evil.test/directory\n")));
 }
 
+TEST(config_file, a_profile_is_a_name_and_its_line_is_kept_for_the_cas_check) {
+  const settings s = parse_ok("# profiles\nlets_encrypt_profile tlsserver\n");
+  EXPECT_EQ(s.lets_encrypt_profile, "tlsserver");
+  EXPECT_EQ(s.lets_encrypt_profile_line, 2);
+  EXPECT_EQ(parse_ok("").lets_encrypt_profile, "") << "the CA's default";
+  const auto bad = parse_config_text("lets_encrypt_profile \"two words\"\n", "certfleet.conf");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_THAT(bad.errors[0].message, HasSubstr("expected the name of one of the CA's profiles"));
+}
+
 TEST(config_file, every_directive_name_is_known) {
-  EXPECT_EQ(directive_names().size(), 22u);  // 7 of GreenArrow, 15 of certfleet
+  EXPECT_EQ(directive_names().size(), 23u);  // 7 of GreenArrow, 16 of certfleet
   for (const auto name : directive_names()) {
     // A bare directive is "needs a value", never "unknown directive".
     auto parsed = parse_config_text(std::string(name), "certfleet.conf");

@@ -92,5 +92,38 @@ TEST(acme_features_e2e, a_window_moved_to_now_renews_exactly_those_certificates_
   EXPECT_GT(front.window_requests(), 0);
 }
 
+// Profiles (draft-ietf-acme-profiles), which pebble 2.4 lacks: the front lists them.
+TEST(acme_features_e2e, orders_ask_for_the_configured_profile_and_an_unknown_one_is_refused) {
+  pebble_harness pebble;
+  acme_front front(pebble);
+  front.set_profiles_json(R"({"classic":"https://ca.test/classic","shortlived":"6 days"})");
+  const std::vector<std::string> domains = {"a.profile.test", "b.profile.test"};
+  {
+    certfleetd_process d(pebble, domains, "lets_encrypt_profile shortlived\n",
+                         front.directory_url());
+    d.start();
+    ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+    EXPECT_EQ(front.profiles_seen(), (std::vector<std::string>{"shortlived", "shortlived"}));
+  }
+  {
+    certfleetd_process d(pebble, domains, "# the CA calls it tlsserver\nlets_encrypt_profile tls\n",
+                         front.directory_url());
+    const cli_result refused = d.start_expecting_refusal();
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_NE(refused.out.find("certfleet.conf:10: lets_encrypt_profile: the CA at " +
+                               front.directory_url() +
+                               " offers no profile \"tls\"; it offers: classic, shortlived"),
+              std::string::npos)
+        << refused.out;
+  }
+  // A CA whose profile list is not a map offers none: said so, not guessed.
+  front.set_profiles_json(R"(["classic"])");
+  {
+    certfleetd_process d(pebble, domains, "lets_encrypt_profile classic\n", front.directory_url());
+    const cli_result refused = d.start_expecting_refusal();
+    EXPECT_NE(refused.out.find("offers no certificate profiles"), std::string::npos) << refused.out;
+  }
+}
+
 }  // namespace
 }  // namespace certfleet::testing

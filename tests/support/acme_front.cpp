@@ -77,6 +77,7 @@ struct acme_front::impl {
   std::string profiles_json;
   std::set<std::string> refuse_once;
   std::vector<std::string> replaces;
+  std::vector<std::string> profiles;
   int window_requests = 0;
   std::string new_order_path;
 
@@ -127,23 +128,22 @@ struct acme_front::impl {
     return res;
   }
 
-  // The `replaces` of a newOrder ("" for none); the refusal a test asked for goes back
-  // without reaching pebble.
-  std::string replaces_of(const request& req) {
-    std::string replaced;
+  // A string member of a newOrder's payload ("" when absent).
+  static std::string order_field(const request& req, const char* name) {
     try {
       const json jws = json::parse(req.body());
       auto payload = protocol::base64url::decode(jws.at("payload").get<std::string>());
-      if (payload) replaced = json::parse(*payload).value("replaces", "");
+      if (payload) return json::parse(*payload).value(name, "");
     } catch (const std::exception&) {
       // Not ours to judge: pebble answers malformed requests.
     }
-    return replaced;
+    return {};
   }
 
-  // Orders pebble created are recorded (a badNonce retry sends the same order twice).
+  // Orders pebble created are recorded (a badNonce retry sends the same order twice); the
+  // refusal a test asked for goes back without reaching pebble.
   response new_order(const request& req) {
-    const std::string replaced = replaces_of(req);
+    const std::string replaced = order_field(req, "replaces");
     {
       std::lock_guard lock(mu);
       if (!replaced.empty() && refuse_once.erase(replaced) > 0)
@@ -156,6 +156,7 @@ struct acme_front::impl {
     if (res.result() == http::status::created) {
       std::lock_guard lock(mu);
       replaces.push_back(replaced);
+      profiles.push_back(order_field(req, "profile"));
     }
     return res;
   }
@@ -274,6 +275,11 @@ void acme_front::refuse_replacing_once(const std::string& cert_id) {
 std::vector<std::string> acme_front::replaces_seen() const {
   std::lock_guard lock(impl_->mu);
   return impl_->replaces;
+}
+
+std::vector<std::string> acme_front::profiles_seen() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->profiles;
 }
 
 int acme_front::window_requests() const {

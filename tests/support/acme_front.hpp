@@ -50,6 +50,8 @@ class acme_front {
   /// The `replaces` value of every order pebble created so far ("" for orders without one),
   /// in order.
   std::vector<std::string> replaces_seen() const;
+  /// The `profile` of every order pebble created so far ("" for none), in order.
+  std::vector<std::string> profiles_seen() const;
   /// renewalInfo requests answered so far.
   int window_requests() const;
 

@@ -222,5 +222,20 @@ TEST(acme_parsers, huge_documents_are_parsed_or_refused_without_crashing) {
   EXPECT_EQ(a->challenges.size(), 100000u);
 }
 
+TEST(acme_parsers, a_profile_is_checked_against_what_the_ca_offers) {
+  acme_directory dir;
+  dir.profiles = {{"classic", "the usual"}, {"shortlived", "6 days"}, {"tlsserver", "TLS"}};
+  EXPECT_TRUE(check_profile(dir, "https://ca/dir", "shortlived"));
+  auto unknown = check_profile(dir, "https://ca/dir", "tlsservr");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.err().kind, error_kind::config);
+  EXPECT_EQ(unknown.err().detail,
+            "the CA at https://ca/dir offers no profile \"tlsservr\"; it offers: classic, "
+            "shortlived, tlsserver");
+  auto none = check_profile(acme_directory{}, "https://ca/dir", "classic");
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.err().detail.find("offers no certificate profiles"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace certfleet::protocol
