@@ -93,7 +93,7 @@ void ensure_account(self_ptr self) {
   }
   acme_actor me = caf::actor_cast<acme_actor>(self);
   const bool was_stored = stored.has_value();
-  st.engine->account(std::move(stored), st.settings.email, true,
+  st.engine->account(std::move(stored), st.settings.email, true, st.settings.binding,
                      [me, was_stored](result<protocol::account_credentials> r) {
                        if (r) {
                          caf::anon_send(me, account_done_atom::value, true, std::move(r.value()),

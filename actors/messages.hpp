@@ -111,6 +111,7 @@ struct acme_settings {
   order_budget budget;               ///< every order (renewals too)
   bool lets_encrypt_limits = false;  ///< spend Let's Encrypt's scoped limits (ca_limits.hpp)
   std::string profile;               ///< the CA's certificate profile; empty: its default
+  std::optional<protocol::account_binding> binding;  ///< EAB for a new account
   std::uint32_t self_checks_in_flight = 64;
 };
 

@@ -169,6 +169,8 @@ acme_settings acme_settings_from(const config::configuration& config) {
   a.budget = s.order_budget;
   a.lets_encrypt_limits = config::uses_lets_encrypt_limits(s);
   a.profile = s.lets_encrypt_profile;
+  if (!s.acme_eab_kid.empty())
+    a.binding = protocol::account_binding{s.acme_eab_kid, s.acme_eab_hmac_key};
   return a;
 }
 

@@ -234,6 +234,7 @@ struct directive_spec {
   std::string_view name;
   bool repeatable;  // values accumulate instead of being a duplicate
   reason (*apply)(settings&, std::string_view value);
+  bool secret = false;  // its value never appears in a diagnostic
 };
 
 const std::vector<directive_spec>& specs() {
@@ -285,6 +286,31 @@ const std::vector<directive_spec>& specs() {
       {"order_budget", false, set_order_budget},
       {"acme_rate_limits", false, set_rate_limits},
       {"lets_encrypt_profile", false, set_profile},
+      {"acme_eab_kid", false,
+       [](settings& s, std::string_view v) {
+         auto text = scalar(v);
+         if (!text) return reason(text.err().detail);
+         if (text->empty() || text->find_first_of(" \t") != std::string::npos)
+           return reason("expected the key identifier your CA gave you");
+         s.acme_eab_kid = *text;
+         return reason();
+       }},
+      {"acme_eab_hmac_key", false,
+       [](settings& s, std::string_view v) {
+         auto text = scalar(v);
+         if (!text) return reason("expected the base64url HMAC key your CA gave you");
+         const bool base64url =
+             !text->empty() && std::all_of(text->begin(), text->end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+             });
+         if (!base64url)
+           return reason(
+               "expected the base64url HMAC key your CA gave you (letters, digits, '-' and "
+               "'_'; no padding)");
+         s.acme_eab_hmac_key = *text;
+         return reason();
+       },
+       true},
       {"export_dir", false,
        [](settings& s, std::string_view v) { return set_path(s.export_dir, v, true); }},
       {"deploy_hook", false,
@@ -430,12 +456,20 @@ diagnosed<settings> parse_config_text(std::string_view text, std::string_view fi
       continue;
     }
     if (reason why = spec->apply(s, *value)) {
-      fail(line_no,
-           "invalid value " + quoted(*value) + " for directive " + quoted(name) + ": " + *why);
+      fail(line_no, "invalid value " +
+                        (spec->secret ? std::string("(not shown: a secret)") : quoted(*value)) +
+                        " for directive " + quoted(name) + ": " + *why);
     }
   }
   if (auto at = first_line.find("lets_encrypt_profile"); at != first_line.end())
     s.lets_encrypt_profile_line = at->second;
+  if (s.acme_eab_kid.empty() != s.acme_eab_hmac_key.empty()) {
+    const bool kid = !s.acme_eab_kid.empty();
+    fail(first_line[kid ? "acme_eab_kid" : "acme_eab_hmac_key"],
+         std::string(kid ? "acme_eab_kid is set without acme_eab_hmac_key"
+                         : "acme_eab_hmac_key is set without acme_eab_kid") +
+             "; External Account Binding needs both (your CA gives them together)");
+  }
   if (s.lets_encrypt_agree_to_terms_of_service && s.lets_encrypt_registration_email.empty()) {
     out.warnings.push_back(
         {std::string(file_name), first_line["lets_encrypt_agree_to_terms_of_service"],

@@ -70,8 +70,11 @@ struct settings {
   /// CA's default. Checked against the directory's meta.profiles at start and reload.
   std::string lets_encrypt_profile;
   int lets_encrypt_profile_line = 0;  ///< where it was set, for that check's diagnostic
-  std::filesystem::path export_dir;   ///< empty: certificates are not exported as files
-  std::string deploy_hook;            ///< empty: no hook
+  /// External Account Binding (RFC 8555 §7.3.4) for CAs that require it: both or neither.
+  std::string acme_eab_kid;
+  std::string acme_eab_hmac_key;     ///< base64url; a secret: never in a diagnostic or a log
+  std::filesystem::path export_dir;  ///< empty: certificates are not exported as files
+  std::string deploy_hook;           ///< empty: no hook
   std::chrono::seconds deploy_hook_timeout{60};
   std::optional<host_port> http_upstream;  ///< unset: no proxying of other HTTP requests
 

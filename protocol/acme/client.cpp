@@ -1,7 +1,12 @@
 #include "protocol/acme/client.hpp"
 
+#include "protocol/acme/eab.hpp"
+#include "protocol/acme/jwk.hpp"
+
 #include <boost/asio/use_awaitable.hpp>
 
+#include "protocol/acme/eab.hpp"
+#include "protocol/acme/jwk.hpp"
 #include "protocol/acme/problem.hpp"
 #include "protocol/crypto/base64url.hpp"
 
@@ -123,12 +128,34 @@ asio::awaitable<result<std::string>> acme_client::account_request(
 }
 
 asio::awaitable<result<std::string>> acme_client::new_account(
-    std::shared_ptr<const private_key> key, std::string email, bool agree_to_terms) {
+    std::shared_ptr<const private_key> key, std::string email, bool agree_to_terms,
+    std::optional<account_binding> binding) {
   // RFC 8555 §7.3
   json payload;
   payload["termsOfServiceAgreed"] = agree_to_terms;
   if (!email.empty()) payload["contact"] = json::array({"mailto:" + email});
-  co_return co_await account_request(std::move(key), std::move(payload));
+  auto dir = co_await directory();
+  if (!dir) co_return std::move(dir).err();
+  const std::string how =
+      "set acme_eab_kid and acme_eab_hmac_key (from your account at the CA) in certfleet.conf, "
+      "then run certfleet reload";
+  if (binding) {
+    auto eab = external_account_binding(*binding, jwk_json(*key), dir->new_account);
+    if (!eab) co_return std::move(eab).err();
+    payload["externalAccountBinding"] = std::move(*eab);
+  } else if (dir->external_account_required) {
+    co_return error{error_kind::external_account_required,
+                    "the CA at " + directory_url_ +
+                        " requires External Account Binding for new accounts: " + how,
+                    false};
+  }
+  auto url = co_await account_request(std::move(key), std::move(payload));
+  if (!url && url.err().kind == error_kind::external_account_required && !binding) {
+    error e = url.err();
+    e.detail += "; " + how;
+    co_return e;
+  }
+  co_return url;
 }
 
 asio::awaitable<result<std::string>> acme_client::find_account(

@@ -19,6 +19,7 @@
 
 #include "core/error.hpp"
 #include "protocol/acme/ca_pacing.hpp"
+#include "protocol/acme/issuance_types.hpp"
 #include "protocol/acme/jws.hpp"
 #include "protocol/acme/nonce_pool.hpp"
 #include "protocol/acme/renewal_info.hpp"
@@ -51,8 +52,12 @@ class acme_client {
   /// uses it from then on. Returns the account URL. The key is shared and the email
   /// taken by value: the coroutine reads them after its first suspension, when a
   /// caller's temporary may be gone. The client keeps only a signer made from the key.
-  boost::asio::awaitable<result<std::string>> new_account(std::shared_ptr<const private_key> key,
-                                                          std::string email, bool agree_to_terms);
+  /// With `binding`, the account is bound to the operator's account at the CA (RFC 8555
+  /// §7.3.4). A CA whose directory says externalAccountRequired is not asked without one:
+  /// the error (external_account_required) says which directives to set.
+  boost::asio::awaitable<result<std::string>> new_account(
+      std::shared_ptr<const private_key> key, std::string email, bool agree_to_terms,
+      std::optional<account_binding> binding = std::nullopt);
   /// RFC 8555 §7.3.1: finds the account of this key without creating one
   /// (account_does_not_exist if there is none), and uses it from then on.
   boost::asio::awaitable<result<std::string>> find_account(std::shared_ptr<const private_key> key);

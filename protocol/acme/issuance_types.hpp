@@ -31,6 +31,14 @@ struct issuance_request {
   std::string profile;
 };
 
+/// External Account Binding credentials (RFC 8555 §7.3.4), from the operator's account at
+/// the CA. The HMAC key is a secret: never logged.
+struct account_binding {
+  std::string kid;
+  std::string hmac_key;  ///< base64url, as the CA hands it out
+  bool operator==(const account_binding&) const = default;
+};
+
 struct issued_certificate {
   std::string order_url;
   std::string chain_pem;

@@ -123,12 +123,12 @@ void asio_io_engine::self_check(std::string domain, std::function<void(result<vo
 }
 
 void asio_io_engine::account(std::optional<account_credentials> stored, std::string email,
-                             bool agree_to_terms,
+                             bool agree_to_terms, std::optional<account_binding> binding,
                              std::function<void(result<account_credentials>)> done) {
   asio::co_spawn(
       impl_->io,
       [this, stored = std::move(stored), email = std::move(email), agree_to_terms,
-       done = std::move(done)]() -> asio::awaitable<void> {
+       binding = std::move(binding), done = std::move(done)]() -> asio::awaitable<void> {
         if (stored) {
           auto key = private_key::from_pem(stored->key_pem);
           if (!key) {
@@ -149,7 +149,7 @@ void asio_io_engine::account(std::optional<account_credentials> stored, std::str
         }
         const std::string key_pem = key->to_pem();
         auto shared = std::make_shared<const private_key>(std::move(key.value()));
-        auto url = co_await impl_->acme.new_account(shared, email, agree_to_terms);
+        auto url = co_await impl_->acme.new_account(shared, email, agree_to_terms, binding);
         if (!url) {
           done(std::move(url).err());
           co_return;

@@ -38,6 +38,7 @@ class asio_io_engine final : public io_engine {
 
   void self_check(std::string domain, std::function<void(result<void>)> done) override;
   void account(std::optional<account_credentials> stored, std::string email, bool agree_to_terms,
+               std::optional<account_binding> binding,
                std::function<void(result<account_credentials>)> done) override;
   void issue(issuance_request request, stage_handler on_stage,
              std::function<void(result<issued_certificate>)> done) override;

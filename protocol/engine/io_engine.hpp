@@ -35,9 +35,10 @@ class io_engine {
 
   /// Whether `domain` reaches this host over HTTP (the seed's self-check).
   virtual void self_check(std::string domain, std::function<void(result<void>)> done) = 0;
-  /// Uses the stored account when given (no CA request), else creates one with a new key.
+  /// Uses the stored account when given (no CA request), else creates one with a new key,
+  /// bound to the operator's account at the CA when `binding` is given (RFC 8555 §7.3.4).
   virtual void account(std::optional<account_credentials> stored, std::string email,
-                       bool agree_to_terms,
+                       bool agree_to_terms, std::optional<account_binding> binding,
                        std::function<void(result<account_credentials>)> done) = 0;
   /// Obtains one certificate, reporting each stage and waiting for its acknowledgement.
   virtual void issue(issuance_request request, stage_handler on_stage,

@@ -146,6 +146,7 @@ class fake_io_engine final : public protocol::io_engine {
     self_checks.emplace_back(std::move(domain), std::move(done));
   }
   void account(std::optional<protocol::account_credentials> stored, std::string, bool,
+               std::optional<protocol::account_binding>,
                std::function<void(result<protocol::account_credentials>)> done) override {
     ++accounts;
     done(stored ? *stored : protocol::account_credentials{"https://ca.test/acct/1", "KEY"});

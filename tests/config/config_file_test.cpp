@@ -143,8 +143,22 @@ TEST(config_file, a_profile_is_a_name_and_its_line_is_kept_for_the_cas_check) {
   EXPECT_THAT(bad.errors[0].message, HasSubstr("expected the name of one of the CA's profiles"));
 }
 
+TEST(config_file, external_account_binding_needs_both_and_never_shows_the_key) {
+  const settings s = parse_ok("acme_eab_kid kid-1\nacme_eab_hmac_key c2VjcmV0a2V5\n");
+  EXPECT_EQ(s.acme_eab_kid, "kid-1");
+  EXPECT_EQ(s.acme_eab_hmac_key, "c2VjcmV0a2V5");
+  const auto alone = parse_config_text("\nacme_eab_kid kid-1\n", "certfleet.conf");
+  ASSERT_EQ(alone.errors.size(), 1u);
+  EXPECT_EQ(alone.errors[0].line, 2);
+  EXPECT_THAT(alone.errors[0].message, HasSubstr("without acme_eab_hmac_key"));
+  const auto bad = parse_config_text("acme_eab_kid k\nacme_eab_hmac_key s3cr3t+key==\n", "c");
+  ASSERT_FALSE(bad.errors.empty());
+  EXPECT_THAT(bad.errors[0].message, HasSubstr("(not shown: a secret)"));
+  for (const auto& e : bad.errors) EXPECT_EQ(e.message.find("s3cr3t"), std::string::npos);
+}
+
 TEST(config_file, every_directive_name_is_known) {
-  EXPECT_EQ(directive_names().size(), 23u);  // 7 of GreenArrow, 16 of certfleet
+  EXPECT_EQ(directive_names().size(), 25u);  // 7 of GreenArrow, 18 of certfleet
   for (const auto name : directive_names()) {
     // A bare directive is "needs a value", never "unknown directive".
     auto parsed = parse_config_text(std::string(name), "certfleet.conf");

@@ -125,5 +125,33 @@ TEST(acme_features_e2e, orders_ask_for_the_configured_profile_and_an_unknown_one
   }
 }
 
+// External Account Binding against pebble 2.4, which requires it when configured so.
+TEST(acme_features_e2e, a_ca_that_requires_eab_gets_it_and_without_it_says_what_to_set) {
+  const std::string key = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+  pebble_options options;
+  options.eab = "kid-1:" + key;
+  pebble_harness pebble(options);
+  const std::vector<std::string> domains = {"a.eab.test", "b.eab.test"};
+  {
+    certfleetd_process d(pebble, domains);
+    d.start();
+    ASSERT_TRUE(d.wait_until(
+        [&] {
+          const auto status = d.cli("status --only-errors");
+          return status.out.find("requires External Account Binding") != std::string::npos;
+        },
+        30s))
+        << d.cli("status").out << d.log();
+    EXPECT_NE(d.cli("status").out.find("set acme_eab_kid and acme_eab_hmac_key"),
+              std::string::npos);
+  }
+  {
+    certfleetd_process d(pebble, domains, "acme_eab_kid kid-1\nacme_eab_hmac_key " + key + "\n");
+    d.start();
+    ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+    EXPECT_EQ(d.log().find(key), std::string::npos) << "the HMAC key reached the log";
+  }
+}
+
 }  // namespace
 }  // namespace certfleet::testing

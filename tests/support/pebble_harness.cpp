@@ -42,6 +42,7 @@ pebble_harness::pebble_harness(pebble_options options) {
   if (options.validity_seconds > 0)
     cmd += " --validity " + std::to_string(options.validity_seconds);
   if (!options.blocklist.empty()) cmd += " --blocklist " + options.blocklist;
+  if (!options.eab.empty()) cmd += " --eab " + options.eab;
   cmd += " 2>&1";
   std::istringstream lines(run_command(cmd));
   for (std::string line; std::getline(lines, line);) {

@@ -13,6 +13,8 @@ struct pebble_options {
   std::map<std::string, std::string> env{{"PEBBLE_VA_NOSLEEP", "1"}};  ///< pebble's knobs
   int validity_seconds = 0;  ///< certificateValidityPeriod; 0 = pebble's default
   std::string blocklist;     ///< comma-separated domainBlocklist
+  /// "KID:HMACKEY": new accounts need External Account Binding with this key (base64url).
+  std::string eab;
 };
 
 class pebble_harness {
