@@ -83,6 +83,30 @@ void fail_all_waiting(self_ptr self, const error& e) {
     caf::anon_send(q.payload.domain, domain_msg{order_failed{e, /*order_contacted=*/false}});
 }
 
+// The email changed since the account's contact was set (a reload): tell the CA. Orders go
+// on meanwhile; a failure is retried at the next reload or start.
+void update_contact_if_changed(self_ptr self) {
+  auto& st = self->state;
+  auto rec = st.store->get_account(st.settings.directory_url);
+  if (!rec || !*rec || (*rec)->contact == st.settings.email) return;
+  acme_actor me = caf::actor_cast<acme_actor>(self);
+  const std::string email = st.settings.email;
+  st.engine->update_contact(email, [me, email](result<void> r) {
+    caf::anon_send(me, contact_done_atom::value, r.ok(), email, r.ok() ? error{} : r.err());
+  });
+}
+
+void save_account(self_ptr self, storage::account_record record, std::string what) {
+  storage::write_batch batch;
+  batch.put_account = std::move(record);
+  self->request(self->state.storage, caf::infinite, persist_atom::value, std::move(batch))
+      .then([what](bool saved, std::string& why) {
+        if (!saved)
+          log_error("acme: saving " + what + " failed: " + why +
+                    ". Free space in the state directory; it is done again after a restart");
+      });
+}
+
 void ensure_account(self_ptr self) {
   auto& st = self->state;
   if (st.account != acme_state::account_status::none) return;
@@ -338,26 +362,40 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         s.account = acme_state::account_status::ready;
         if (!was_stored) {
           log_info("acme: registered ACME account " + creds.url);
-          storage::write_batch batch;
-          batch.put_account =
-              storage::account_record{s.settings.directory_url, creds.url, creds.key_pem};
-          self->request(s.storage, caf::infinite, persist_atom::value, std::move(batch))
-              .then([](bool saved, std::string& why) {
-                if (!saved)
-                  log_error("acme: saving the new ACME account failed: " + why +
-                            ". It is registered again after a restart; free space in the state "
-                            "directory to keep it");
-              });
+          save_account(self,
+                       storage::account_record{s.settings.directory_url, creds.url, creds.key_pem,
+                                               s.settings.email},
+                       "the new ACME account");
+        } else {
+          update_contact_if_changed(self);
         }
         pump(self);
+      },
+      [=](contact_done_atom, bool ok, std::string& email, error& why) {
+        auto& s = self->state;
+        if (!ok) {
+          log_warning("acme: could not change the ACME account's contact to \"" + email +
+                      "\": " + why.detail + "; tried again at the next reload or restart");
+          return;
+        }
+        auto rec = s.store->get_account(s.settings.directory_url);
+        if (!rec || !*rec) return;
+        storage::account_record updated = **rec;
+        log_info("acme: the ACME account's contact is now \"" + email + "\" (was \"" +
+                 updated.contact + "\")");
+        updated.contact = email;
+        save_account(self, std::move(updated), "the account's new contact");
       },
       [=](reload_atom, acme_settings& next) {
         auto& s = self->state;
         const bool other_ca = next.directory_url != s.settings.directory_url;
-        if (other_ca || next.email != s.settings.email) {
+        const bool other_email = next.email != s.settings.email;
+        if (other_ca || other_email) {
           s.account = acme_state::account_status::none;
         }
         s.settings = std::move(next);
+        // A new email reaches the CA now, not at the next order.
+        if (other_email && !other_ca && s.settings.enabled) ensure_account(self);
         s.orders->reconfigure(s.settings.budget, s.settings.orders_in_flight, self->clock().now(),
                               limits_of(s.settings));
         if (other_ca) restore_budget(self);

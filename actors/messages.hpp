@@ -48,6 +48,7 @@ using pump_atom = caf::atom_constant<caf::atom("pump")>;
 using window_atom = caf::atom_constant<caf::atom("window")>;
 using profile_atom = caf::atom_constant<caf::atom("profile")>;
 using profile_done_atom = caf::atom_constant<caf::atom("prof_done")>;
+using contact_done_atom = caf::atom_constant<caf::atom("cont_done")>;
 // exporter
 using export_atom = caf::atom_constant<caf::atom("export")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
@@ -156,6 +157,8 @@ using acme_actor = caf::typed_actor<
     caf::replies_to<profile_atom, std::string>::with<bool, error>,
     /// Internal: the answer to profile check `id`.
     caf::reacts_to<profile_done_atom, std::uint64_t, bool, error>,
+    /// Internal: the account's contact update to the email ended (ok, email, why not).
+    caf::reacts_to<contact_done_atom, bool, std::string, error>,
     caf::reacts_to<cancel_atom, std::string>,
     /// How the order queue stands (certfleet queue).
     caf::replies_to<queue_atom>::with<control::queue_response>,

@@ -229,14 +229,19 @@ void encode(const account_record& r, std::string& out) {
   put_str(out, r.directory_url);
   put_str(out, r.account_url);
   put_str(out, r.key_pem);
+  put_str(out, r.contact);
 }
 
 result<void> decode(std::string_view bytes, account_record& out) {
   reader in(bytes, "account record");
-  check_version(in, account_format);
+  // Format 1 is what daemons before the contact was kept wrote.
+  const std::uint8_t version = in.u8();
+  if (version != account_format && version != 1) in.fail("unknown format version");
   in.str(out.directory_url);
   in.str(out.account_url);
   in.str(out.key_pem);
+  out.contact.clear();
+  if (version == account_format) in.str(out.contact);
   return in.finish();
 }
 

@@ -20,7 +20,10 @@
 //   version=0 and without order_url.
 // cert_pair, format 1:  u8 version=1 | u8 has_previous | cert current | [cert previous]
 //   cert: str domain | str chain_pem | str key_pem | i64 not_before | i64 not_after | str serial
-// account_record, format 1: u8 version=1 | str directory_url | str account_url | str key_pem
+// account_record, format 2: u8 version=2 | str directory_url | str account_url | str key_pem
+//   | str contact
+// account_record, format 1: as format 2 with version=1 and without contact (read as ""). Read,
+//   never written.
 // pending_order_record, format 1: u8 version=1 | str domain | str order_url | str key_pem
 // budget_record, format 1: u8 version=1 | str directory_url | i64 full_at
 
@@ -35,7 +38,7 @@ namespace certfleet::storage {
 
 inline constexpr std::uint8_t domain_format = 2;
 inline constexpr std::uint8_t cert_pair_format = 1;
-inline constexpr std::uint8_t account_format = 1;
+inline constexpr std::uint8_t account_format = 2;
 inline constexpr std::uint8_t pending_order_format = 1;
 inline constexpr std::uint8_t budget_format = 1;
 

@@ -83,6 +83,9 @@ struct account_record {
   std::string directory_url;
   std::string account_url;  ///< the "kid"
   std::string key_pem;      ///< account private key, PKCS#8 PEM
+  /// The email the CA has as the account's contact, as last registered or updated; empty
+  /// when none (or not known: accounts stored before certfleet kept it).
+  std::string contact;
   bool operator==(const account_record&) const = default;
 };
 

@@ -6,6 +6,7 @@
 #include "core/process_guard.hpp"
 #include "core/time.hpp"
 #include "storage/store.hpp"
+#include "tools/cli/account_info.hpp"
 #include "tools/cli/cert_for.hpp"
 #include "tools/cli/csr_files.hpp"
 #include "tools/cli/daemon_commands.hpp"
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
   cert_for->add_option("--service", cert_for_service, "https, ftp, smtp or sink")
       ->capture_default_str();
 
+  auto* account = app.add_subcommand("account", "the ACME account at the CA: URL and contact");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -134,6 +136,15 @@ int main(int argc, char** argv) {
     if (!report) {
       std::cerr << "certfleet: " << report.err().detail << "\n";
       return exit_problem;
+    }
+    std::cout << *report;
+    return exit_ok;
+  }
+  if (*account) {
+    auto report = cli::describe_account(g.config_dir, state_dir_of(g));
+    if (!report) {
+      std::cerr << "certfleet: " << report.err().detail << "\n";
+      return exit_unavailable;
     }
     std::cout << *report;
     return exit_ok;

@@ -166,6 +166,16 @@ asio::awaitable<result<std::string>> acme_client::find_account(
   co_return co_await account_request(std::move(key), std::move(payload));
 }
 
+asio::awaitable<result<void>> acme_client::update_contact(std::string email) {
+  if (account_url_.empty())
+    co_return error{error_kind::internal, "no ACME account to update (a bug)"};
+  json payload;
+  payload["contact"] = email.empty() ? json::array() : json::array({"mailto:" + email});
+  auto res = co_await post(account_url_, payload);
+  if (!res) co_return std::move(res).err();
+  co_return result<void>{};
+}
+
 void acme_client::use_account(std::shared_ptr<const private_key> key, std::string account_url) {
   signer_.emplace(*key);
   account_url_ = std::move(account_url);

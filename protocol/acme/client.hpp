@@ -61,6 +61,8 @@ class acme_client {
   /// RFC 8555 §7.3.1: finds the account of this key without creating one
   /// (account_does_not_exist if there is none), and uses it from then on.
   boost::asio::awaitable<result<std::string>> find_account(std::shared_ptr<const private_key> key);
+  /// RFC 8555 §7.3.2: replaces the account's contact with `email` (none when empty).
+  boost::asio::awaitable<result<void>> update_contact(std::string email);
   /// Uses a known account (key and URL from storage) without asking the CA.
   void use_account(std::shared_ptr<const private_key> key, std::string account_url);
   bool has_account() const { return !account_url_.empty(); }

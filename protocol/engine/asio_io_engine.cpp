@@ -204,4 +204,13 @@ void asio_io_engine::check_profile(std::string profile, std::function<void(resul
       asio::detached);
 }
 
+void asio_io_engine::update_contact(std::string email, std::function<void(result<void>)> done) {
+  asio::co_spawn(
+      impl_->io,
+      [this, email = std::move(email), done = std::move(done)]() -> asio::awaitable<void> {
+        done(co_await impl_->acme.update_contact(email));
+      },
+      asio::detached);
+}
+
 }  // namespace certfleet::protocol

@@ -40,6 +40,8 @@ class io_engine {
   virtual void account(std::optional<account_credentials> stored, std::string email,
                        bool agree_to_terms, std::optional<account_binding> binding,
                        std::function<void(result<account_credentials>)> done) = 0;
+  /// RFC 8555 §7.3.2: the account in use (after account()) gets `email` as its contact.
+  virtual void update_contact(std::string email, std::function<void(result<void>)> done) = 0;
   /// Obtains one certificate, reporting each stage and waiting for its acknowledgement.
   virtual void issue(issuance_request request, stage_handler on_stage,
                      std::function<void(result<issued_certificate>)> done) = 0;

@@ -220,6 +220,33 @@ TEST_F(acme_service_test, with_acme_disabled_waiting_orders_fail_and_keep_their_
   EXPECT_TRUE(engine_.issues.empty());
 }
 
+// RFC 8555 §7.3.2: a changed email reaches the CA as the stored account's new contact.
+TEST_F(acme_service_test, a_new_email_updates_the_stored_accounts_contact) {
+  storage::write_batch b;
+  b.put_account = storage::account_record{"https://ca.test/directory", "https://ca.test/acct/7",
+                                          "KEY", "old@example.com"};
+  ASSERT_TRUE(store_->commit(b).ok());
+  start({300, 3h}, 4);
+  order("a.example", false);
+  EXPECT_EQ(engine_.contact_updates, std::vector<std::string>{"ops@example.com"});
+  bool saved = false;
+  for (const auto& batch : script_->batches)
+    if (batch.put_account && batch.put_account->contact == "ops@example.com") saved = true;
+  EXPECT_TRUE(saved) << "the new contact was not stored";
+  EXPECT_EQ(engine_.issued_domains(), std::vector<std::string>{"a.example"})
+      << "orders go on while the contact changes";
+}
+
+TEST_F(acme_service_test, an_unchanged_email_asks_the_ca_nothing) {
+  storage::write_batch b;
+  b.put_account = storage::account_record{"https://ca.test/directory", "https://ca.test/acct/7",
+                                          "KEY", "ops@example.com"};
+  ASSERT_TRUE(store_->commit(b).ok());
+  start({300, 3h}, 4);
+  order("a.example", false);
+  EXPECT_TRUE(engine_.contact_updates.empty());
+}
+
 // ---- renewal information (RFC 9773) -----------------------------------------------------
 
 class acme_service_ari_test : public acme_service_test {

@@ -83,6 +83,7 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
         return {true, error{}};
       },
       [=](profile_done_atom, std::uint64_t, bool, error&) { ADD_FAILURE() << "internal message"; },
+      [=](contact_done_atom, bool, std::string&, error&) { ADD_FAILURE() << "internal message"; },
       [=](cancel_atom, std::string& domain) { log->events.push_back("cancel " + domain); },
       [=](queue_atom) { return control::queue_response{}; },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
@@ -163,6 +164,11 @@ class fake_io_engine final : public protocol::io_engine {
   void renewal_info(std::string chain_pem,
                     std::function<void(result<protocol::renewal_info_answer>)> done) override {
     window_requests.push_back({std::move(chain_pem), std::move(done)});
+  }
+  std::vector<std::string> contact_updates;  ///< update_contact() calls, answered at once
+  void update_contact(std::string email, std::function<void(result<void>)> done) override {
+    contact_updates.push_back(email);
+    done(result<void>{});
   }
   /// Profiles the fake CA offers (check_profile answers at once).
   std::set<std::string> profiles{"classic", "tlsserver"};

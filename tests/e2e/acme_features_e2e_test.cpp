@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 
 #include "protocol/acme/renewal_info.hpp"
@@ -151,6 +152,38 @@ TEST(acme_features_e2e, a_ca_that_requires_eab_gets_it_and_without_it_says_what_
     ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
     EXPECT_EQ(d.log().find(key), std::string::npos) << "the HMAC key reached the log";
   }
+}
+
+// RFC 8555 §7.3.2: a reload with a new registration email changes the account's contact at
+// the CA (the same account: no new registration).
+TEST(acme_features_e2e, a_new_registration_email_updates_the_accounts_contact_on_reload) {
+  pebble_harness pebble;
+  acme_front front(pebble);
+  certfleetd_process d(pebble, {"a.contact.test"}, "", front.directory_url());
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  EXPECT_TRUE(front.contact_updates().empty());
+
+  const auto conf = d.conf_dir() / "certfleet.conf";
+  std::ifstream in(conf);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const auto at = text.find("ops@example.com");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 15, "new-ops@example.com");
+  std::ofstream(conf) << text;
+  const cli_result reload = d.cli("reload");
+  EXPECT_EQ(reload.exit_code, 0) << reload.out;
+  ASSERT_TRUE(d.wait_until([&] { return !front.contact_updates().empty(); }, 20s)) << d.log();
+  EXPECT_EQ(front.contact_updates(), std::vector<std::string>{"mailto:new-ops@example.com"});
+  EXPECT_NE(d.log().find("contact is now \"new-ops@example.com\""), std::string::npos) << d.log();
+  EXPECT_EQ(d.log().find("registered ACME account", d.log().find("contact is now")),
+            std::string::npos)
+      << "a second account was registered";
+  const cli_result account = d.cli("account");
+  EXPECT_EQ(account.exit_code, 0) << account.out;
+  EXPECT_NE(account.out.find("Contact:  new-ops@example.com"), std::string::npos) << account.out;
+  EXPECT_NE(account.out.find("CA:       " + front.directory_url()), std::string::npos);
+  EXPECT_NE(account.out.find("/my-account/"), std::string::npos) << account.out;
 }
 
 }  // namespace

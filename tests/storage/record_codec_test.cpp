@@ -111,6 +111,19 @@ TEST(record_codec, account_round_trip) {
   EXPECT_EQ(*back, a);
 }
 
+// Daemons before the contact was kept wrote format 1: read with an unknown (empty) contact.
+TEST(record_codec, format_1_account_reads_without_a_contact) {
+  account_record a = sample_account("https://ca.example/dir");
+  std::string v1 = encode(a);
+  v1.resize(v1.size() - 4 - a.contact.size());
+  v1[0] = 1;
+  auto back = decode_account(v1);
+  ASSERT_TRUE(back.ok()) << back.err().detail;
+  a.contact.clear();
+  EXPECT_EQ(*back, a);
+  expect_every_prefix_rejected<account_record>(v1);
+}
+
 TEST(record_codec, pending_order_round_trip_and_truncation) {
   pending_order_record p{"a.example", "https://ca.example/order/1",
                          "-----BEGIN PRIVATE KEY-----\nSECRET\n-----END PRIVATE KEY-----\n"};

@@ -48,7 +48,8 @@ inline cert_record sample_cert(const std::string& domain, std::uint64_t i) {
 
 inline account_record sample_account(const std::string& directory) {
   return {directory, directory + "/acct/42",
-          "-----BEGIN PRIVATE KEY-----\nACCOUNTSECRET\n-----END PRIVATE KEY-----\n"};
+          "-----BEGIN PRIVATE KEY-----\nACCOUNTSECRET\n-----END PRIVATE KEY-----\n",
+          "ops@example.com"};
 }
 
 }  // namespace certfleet::storage::testing

@@ -78,6 +78,7 @@ struct acme_front::impl {
   std::set<std::string> refuse_once;
   std::vector<std::string> replaces;
   std::vector<std::string> profiles;
+  std::vector<std::string> contacts;
   int window_requests = 0;
   std::string new_order_path;
 
@@ -130,14 +131,32 @@ struct acme_front::impl {
 
   // A string member of a newOrder's payload ("" when absent).
   static std::string order_field(const request& req, const char* name) {
+    const json p = payload_of(req);
+    return p.is_object() ? p.value(name, "") : std::string{};
+  }
+
+  // The decoded payload of a JWS request (null when it has none or is not one).
+  static json payload_of(const request& req) {
     try {
       const json jws = json::parse(req.body());
       auto payload = protocol::base64url::decode(jws.at("payload").get<std::string>());
-      if (payload) return json::parse(*payload).value(name, "");
+      if (payload && !payload->empty()) return json::parse(*payload);
     } catch (const std::exception&) {
       // Not ours to judge: pebble answers malformed requests.
     }
-    return {};
+    return nullptr;
+  }
+
+  // An account update (RFC 8555 §7.3.2) pebble accepted: its first contact is recorded.
+  response account_post(const request& req) {
+    const json p = payload_of(req);
+    response res = forward(req);
+    if (res.result() == http::status::ok && p.is_object() && p.contains("contact") &&
+        !p.contains("termsOfServiceAgreed")) {
+      std::lock_guard lock(mu);
+      contacts.push_back(p["contact"].empty() ? "" : p["contact"][0].get<std::string>());
+    }
+    return res;
   }
 
   // Orders pebble created are recorded (a badNonce retry sends the same order twice); the
@@ -171,7 +190,10 @@ struct acme_front::impl {
       std::lock_guard lock(mu);
       is_new_order = req.method() == http::verb::post && target == new_order_path;
     }
-    return is_new_order ? new_order(req) : forward(req);
+    if (is_new_order) return new_order(req);
+    if (req.method() == http::verb::post && target.find("/my-account/") != std::string::npos)
+      return account_post(req);
+    return forward(req);
   }
 
   void serve(tcp::socket socket) {
@@ -280,6 +302,11 @@ std::vector<std::string> acme_front::replaces_seen() const {
 std::vector<std::string> acme_front::profiles_seen() const {
   std::lock_guard lock(impl_->mu);
   return impl_->profiles;
+}
+
+std::vector<std::string> acme_front::contact_updates() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->contacts;
 }
 
 int acme_front::window_requests() const {

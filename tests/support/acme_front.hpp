@@ -5,7 +5,8 @@
 //   - renewalInfo (RFC 9773) to the directory, answering windows a test sets;
 //   - meta.profiles to the directory, when a test sets them;
 //   - a record of the `replaces` field of every newOrder, and an alreadyReplaced refusal a
-//     test can ask for once per certificate identifier.
+//     test can ask for once per certificate identifier;
+//   - a record of account contact updates (pebble's account URLs are /my-account/N).
 // Orders, challenges, validation and issuance stay pebble's.
 
 #include <atomic>
@@ -52,6 +53,8 @@ class acme_front {
   std::vector<std::string> replaces_seen() const;
   /// The `profile` of every order pebble created so far ("" for none), in order.
   std::vector<std::string> profiles_seen() const;
+  /// The new contact ("mailto:...") of every account update pebble accepted, in order.
+  std::vector<std::string> contact_updates() const;
   /// renewalInfo requests answered so far.
   int window_requests() const;
 
