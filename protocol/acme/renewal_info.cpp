@@ -131,9 +131,11 @@ result<std::string> ari_certificate_id_of(std::string_view chain_pem) {
 
 result<renewal_window> parse_renewal_info(std::string_view body) {
   const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  // Not retryable: the window is dropped and the fallback rule holds (RFC 9773 §4.2); the
+  // CA is asked again much later, not at the next poll.
   const auto bad = [](std::string why) {
     return error{error_kind::bad_response, "the CA's renewal information is unusable: " + why,
-                 true};
+                 false};
   };
   if (!doc.is_object()) return bad("not a JSON object");
   const auto window = doc.find("suggestedWindow");

@@ -93,6 +93,45 @@ TEST(acme_features_e2e, a_window_moved_to_now_renews_exactly_those_certificates_
   EXPECT_GT(front.window_requests(), 0);
 }
 
+// A CA's unusable renewal information (RFC 9773 §4.2: not used) is a warning: the fallback
+// rule stays in force, nothing renews early, nothing fails, the daemon runs on.
+TEST(acme_features_e2e, unusable_renewal_information_leaves_the_fallback_rule) {
+  pebble_options options;
+  options.validity_seconds = 300;
+  pebble_harness pebble(options);
+  acme_front front(pebble);
+  front.set_retry_after(1s);
+  front.set_default_window(wall_now() + 1h, wall_now() + 2h);
+  const std::vector<std::string> domains = {"a.bad-ari.test", "b.bad-ari.test", "c.bad-ari.test"};
+  certfleetd_process d(pebble, domains, "", front.directory_url());
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  const auto first = by_name(d);
+  front.set_window_body(stored_cert_id(d, "a.bad-ari.test"), "<html>502 Bad Gateway</html>");
+  front.set_window_body(stored_cert_id(d, "b.bad-ari.test"),
+                        R"({"suggestedWindow":{"start":"2030-01-02T00:00:00Z",)"
+                        R"("end":"2030-01-01T00:00:00Z"}})");
+  front.set_window_body(stored_cert_id(d, "c.bad-ari.test"),
+                        R"({"suggestedWindow":{"start":"yesterday","end":"tomorrow"}})");
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        const std::string log = d.log();
+        for (const auto& name : domains)
+          if (log.find(name + ": the CA's renewal information cannot be used") == std::string::npos)
+            return false;
+        return true;
+      },
+      30s))
+      << d.log();
+  EXPECT_TRUE(d.running());
+  for (const auto& [name, r] : by_name(d)) {
+    EXPECT_EQ(r.cert_not_after, first.at(name).cert_not_after) << name << " renewed early";
+    EXPECT_EQ(r.failure_count, 0u) << name;
+    EXPECT_EQ(r.ari_window_start, no_time) << name << " kept an unusable window";
+  }
+  EXPECT_EQ(d.cli("status --only-errors").out.find("bad-ari"), std::string::npos);
+}
+
 // Profiles (draft-ietf-acme-profiles), which pebble 2.4 lacks: the front lists them.
 TEST(acme_features_e2e, orders_ask_for_the_configured_profile_and_an_unknown_one_is_refused) {
   pebble_harness pebble;

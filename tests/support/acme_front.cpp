@@ -72,6 +72,7 @@ struct acme_front::impl {
   std::vector<std::thread> connections;
   std::vector<int> open_fds;
   std::map<std::string, window> windows;
+  std::map<std::string, std::string> raw_windows;  ///< bodies served as they are
   std::optional<window> default_window;
   std::chrono::seconds retry_after{21600};
   std::string profiles_json;
@@ -116,6 +117,11 @@ struct acme_front::impl {
   response renewal_info(const std::string& cert_id) {
     std::lock_guard lock(mu);
     ++window_requests;
+    if (auto raw = raw_windows.find(cert_id); raw != raw_windows.end()) {
+      response res = json_response(http::status::ok, "application/json", raw->second);
+      res.set(http::field::retry_after, std::to_string(retry_after.count()));
+      return res;
+    }
     std::optional<window> w = default_window;
     if (auto it = windows.find(cert_id); it != windows.end()) w = it->second;
     if (!w)
@@ -272,6 +278,11 @@ std::string acme_front::directory_url() const {
 void acme_front::set_window(const std::string& cert_id, timestamp start, timestamp end) {
   std::lock_guard lock(impl_->mu);
   impl_->windows[cert_id] = window{start, end};
+}
+
+void acme_front::set_window_body(const std::string& cert_id, const std::string& body) {
+  std::lock_guard lock(impl_->mu);
+  impl_->raw_windows[cert_id] = body;
 }
 
 void acme_front::set_default_window(timestamp start, timestamp end) {

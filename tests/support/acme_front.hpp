@@ -40,6 +40,9 @@ class acme_front {
   /// without one answer the default window, or 404 when none is set.
   void set_window(const std::string& cert_id, timestamp start, timestamp end);
   void set_default_window(timestamp start, timestamp end);
+  /// The renewalInfo answer of `cert_id` is `body` as it is (garbage, a window that ends
+  /// before it starts, ...): a CA's bad input.
+  void set_window_body(const std::string& cert_id, const std::string& body);
   /// Retry-After of every renewalInfo answer (RFC 9773 §4.3).
   void set_retry_after(std::chrono::seconds s);
   /// meta.profiles of the directory, as the raw JSON value (e.g. {"classic":"...", ...}, or

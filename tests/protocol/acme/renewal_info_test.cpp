@@ -50,6 +50,8 @@ TEST(renewal_info, refuses_a_window_it_cannot_use) {
     ASSERT_FALSE(w) << body;
     EXPECT_EQ(w.err().kind, error_kind::bad_response) << body;
     EXPECT_NE(w.err().detail.find("renewal information is unusable"), std::string::npos);
+    // The domain drops the window and keeps the fallback rule, not the window it had.
+    EXPECT_FALSE(w.err().retryable) << body;
   }
 }
 
