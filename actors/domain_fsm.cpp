@@ -117,6 +117,17 @@ struct builder {
     return out.state.has_cert() && cert_not_after == out.state.cert_not_after;
   }
 
+  // The CA's answer about the window; one about an older certificate is ignored.
+  void window_news(const event& ev) {
+    if (const auto* got = std::get_if<renewal_info_received>(&ev)) {
+      if (!about_current(got->cert_not_after)) return ignore(ev);
+      return window_received(*got);
+    }
+    const auto& failed = std::get<renewal_info_failed>(ev);
+    if (!about_current(failed.cert_not_after)) return ignore(ev);
+    window_failed(failed);
+  }
+
   void window_received(const renewal_info_received& e) {
     domain_record& r = rec();
     const bool moved = e.start != r.ari_window_start || e.end != r.ari_window_end;
@@ -304,14 +315,8 @@ void on_in_progress(builder& b, const event& ev) {
                  },
                  [&](const retry_requested&) { b.reply(retry_outcome::already_in_progress); },
                  // Kept for the certificate it is about; the attempt goes on.
-                 [&](const renewal_info_received& e) {
-                   if (!b.about_current(e.cert_not_after)) return b.ignore(ev);
-                   b.window_received(e);
-                 },
-                 [&](const renewal_info_failed& e) {
-                   if (!b.about_current(e.cert_not_after)) return b.ignore(ev);
-                   b.window_failed(e);
-                 },
+                 [&](const renewal_info_received&) { b.window_news(ev); },
+                 [&](const renewal_info_failed&) { b.window_news(ev); },
                  [&](const deconfigured&) { b.retire(); },
                  [&](const reconfigured&) { b.ignore(ev); },
              },
@@ -335,14 +340,8 @@ void on_valid(builder& b, const event& ev) {
                    }
                    b.settle_valid();
                  },
-                 [&](const renewal_info_received& e) {
-                   if (!b.about_current(e.cert_not_after)) return b.ignore(ev);
-                   b.window_received(e);
-                 },
-                 [&](const renewal_info_failed& e) {
-                   if (!b.about_current(e.cert_not_after)) return b.ignore(ev);
-                   b.window_failed(e);
-                 },
+                 [&](const renewal_info_received&) { b.window_news(ev); },
+                 [&](const renewal_info_failed&) { b.window_news(ev); },
                  [&](const retry_requested&) {
                    const timestamp point = renewal_due(b.rec(), b.ctx.now);
                    // Never an early renewal: the seed's `retry` leaves such certificates alone.
