@@ -52,6 +52,14 @@ class acme_service_test : public actor_fixture {
     run();
   }
 
+  // The account registered before this process, with the contact the CA has.
+  void store_account(const std::string& contact) {
+    storage::write_batch b;
+    b.put_account = storage::account_record{"https://ca.test/directory", "https://ca.test/acct/7",
+                                            "KEY", contact};
+    ASSERT_TRUE(store_->commit(b).ok());
+  }
+
   certfleet::testing::temp_dir dir_;
   std::unique_ptr<storage::store> store_ = open_test_store(dir_.path());
   fake_io_engine engine_;
@@ -222,10 +230,7 @@ TEST_F(acme_service_test, with_acme_disabled_waiting_orders_fail_and_keep_their_
 
 // RFC 8555 §7.3.2: a changed email reaches the CA as the stored account's new contact.
 TEST_F(acme_service_test, a_new_email_updates_the_stored_accounts_contact) {
-  storage::write_batch b;
-  b.put_account = storage::account_record{"https://ca.test/directory", "https://ca.test/acct/7",
-                                          "KEY", "old@example.com"};
-  ASSERT_TRUE(store_->commit(b).ok());
+  store_account("old@example.com");
   start({300, 3h}, 4);
   order("a.example", false);
   EXPECT_EQ(engine_.contact_updates, std::vector<std::string>{"ops@example.com"});
@@ -238,10 +243,7 @@ TEST_F(acme_service_test, a_new_email_updates_the_stored_accounts_contact) {
 }
 
 TEST_F(acme_service_test, an_unchanged_email_asks_the_ca_nothing) {
-  storage::write_batch b;
-  b.put_account = storage::account_record{"https://ca.test/directory", "https://ca.test/acct/7",
-                                          "KEY", "ops@example.com"};
-  ASSERT_TRUE(store_->commit(b).ok());
+  store_account("ops@example.com");
   start({300, 3h}, 4);
   order("a.example", false);
   EXPECT_TRUE(engine_.contact_updates.empty());

@@ -12,10 +12,14 @@ using namespace fsm_test;
 // valid_record's certificate: issued at t0 for 90 days, renewed at ~t0 + 60 days.
 const timestamp cert_end = t0 + days{90};
 
-domain_record asking_record(timestamp check_at) {
+// Valid, its window request due at `check_at`, and the window the CA gave before, if any.
+domain_record asking_record(timestamp check_at, timestamp window_start = no_time,
+                            timestamp window_end = no_time) {
   domain_record r = valid_record();
   r.ari_check_at = check_at;
   r.next_attempt = check_at;
+  r.ari_window_start = window_start;
+  r.ari_window_end = window_end;
   return r;
 }
 
@@ -140,9 +144,7 @@ TEST(domain_fsm_ari, an_answer_about_an_older_certificate_is_ignored) {
 
 TEST(domain_fsm_ari, a_ca_without_ari_is_not_asked_again_until_the_next_start) {
   const timestamp now = t0 + days{1};
-  domain_record r = asking_record(now);
-  r.ari_window_start = t0 + days{50};
-  r.ari_window_end = t0 + days{51};
+  const domain_record r = asking_record(now, t0 + days{50}, t0 + days{51});
   const step s = transition(r, renewal_info_failed{cert_end, false, error{}}, at(now));
   EXPECT_EQ(s.state.ari_check_at, no_time);
   EXPECT_EQ(s.state.ari_window_start, no_time);
@@ -152,9 +154,7 @@ TEST(domain_fsm_ari, a_ca_without_ari_is_not_asked_again_until_the_next_start) {
 
 TEST(domain_fsm_ari, an_unusable_answer_drops_the_window_and_asks_again_tomorrow) {
   const timestamp now = t0 + days{1};
-  domain_record r = asking_record(now);
-  r.ari_window_start = t0 + days{20};
-  r.ari_window_end = t0 + days{21};
+  const domain_record r = asking_record(now, t0 + days{20}, t0 + days{21});
   const step s = transition(
       r,
       renewal_info_failed{cert_end, true,
@@ -169,9 +169,7 @@ TEST(domain_fsm_ari, an_unusable_answer_drops_the_window_and_asks_again_tomorrow
 
 TEST(domain_fsm_ari, an_unreachable_ca_keeps_the_window_and_asks_again_in_six_hours) {
   const timestamp now = t0 + days{1};
-  domain_record r = asking_record(now);
-  r.ari_window_start = t0 + days{20};
-  r.ari_window_end = t0 + days{21};
+  const domain_record r = asking_record(now, t0 + days{20}, t0 + days{21});
   const step s = transition(
       r, renewal_info_failed{cert_end, true, error{error_kind::network, "refused", true}}, at(now));
   EXPECT_EQ(s.state.ari_window_start, t0 + days{20});
