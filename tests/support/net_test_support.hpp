@@ -12,6 +12,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
@@ -48,6 +49,19 @@ class io_thread {
   template <class T>
   std::future<T> start(asio::awaitable<T> task) {
     return asio::co_spawn(io_, std::move(task), asio::use_future);
+  }
+  /// Starts several coroutines from one handler on the io thread, so all of them begin
+  /// before any of their I/O completes, however slowly this thread posts them.
+  template <class T>
+  std::vector<std::future<T>> start_together(std::vector<asio::awaitable<T>> tasks) {
+    std::promise<std::vector<std::future<T>>> started;
+    asio::post(io_, [&] {
+      std::vector<std::future<T>> futures;
+      for (auto& task : tasks)
+        futures.push_back(asio::co_spawn(io_, std::move(task), asio::use_future));
+      started.set_value(std::move(futures));
+    });
+    return wait(started.get_future());
   }
   /// Runs a coroutine to completion (20 s at most, then throws "hung").
   template <class T>
