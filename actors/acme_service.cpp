@@ -77,6 +77,30 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
       });
 }
 
+// Revocations waiting for the account go to the CA; each answer comes back as revoke_done.
+void send_revocations(self_ptr self) {
+  acme_actor me = caf::actor_cast<acme_actor>(self);
+  for (auto& [id, r] : self->state.revocations) {
+    if (r.sent) continue;
+    r.sent = true;
+    self->state.engine->revoke(r.chain_pem, r.reason, [me, id = id](result<void> done) {
+      caf::anon_send(me, revoke_done_atom::value, id, done.ok(), done.ok() ? error{} : done.err());
+    });
+  }
+}
+
+void fail_waiting_revocations(self_ptr self, const error& e) {
+  auto& pending = self->state.revocations;
+  for (auto it = pending.begin(); it != pending.end();) {
+    if (it->second.sent) {
+      ++it;
+      continue;
+    }
+    it->second.answer.deliver(false, e, std::int64_t{0});
+    it = pending.erase(it);
+  }
+}
+
 // Before any order request: the stored orders stay resumable.
 void fail_all_waiting(self_ptr self, const error& e) {
   for (const auto& q : self->state.orders->drain())
@@ -322,6 +346,44 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         it->second.deliver(offered, std::move(why));
         checks.erase(it);
       },
+      [=](revoke_atom, std::string& domain, std::int32_t reason) {
+        auto& s = self->state;
+        auto rp = self->make_response_promise<bool, error, std::int64_t>();
+        if (!s.settings.enabled) {
+          rp.deliver(false, not_enabled_error(), std::int64_t{0});
+          return rp;
+        }
+        auto pair = s.store->get_certs(domain);
+        if (!pair || !*pair) {
+          rp.deliver(false,
+                     pair ? error{error_kind::invalid_input, domain + " has no certificate yet"}
+                          : pair.err(),
+                     std::int64_t{0});
+          return rp;
+        }
+        const auto& cert = (*pair)->current;
+        s.revocations.emplace(
+            ++s.next_revocation,
+            acme_state::revocation{domain, cert.chain_pem, reason, cert.not_after, rp});
+        if (s.account == acme_state::account_status::ready)
+          send_revocations(self);
+        else
+          ensure_account(self);
+        return rp;
+      },
+      [=](revoke_done_atom, std::uint64_t id, bool ok, error& why) {
+        auto& pending = self->state.revocations;
+        auto it = pending.find(id);
+        if (it == pending.end()) return;
+        auto& r = it->second;
+        if (ok)
+          log_warning("acme: revoked the certificate of " + r.domain + " (reason code " +
+                      std::to_string(r.reason) + ") at the operator's request");
+        else
+          log_error("acme: revoking the certificate of " + r.domain + " failed: " + why.detail);
+        r.answer.deliver(ok, std::move(why), to_unix_us(r.cert_not_after));
+        pending.erase(it);
+      },
       [=](cancel_atom, std::string& domain) { self->state.orders->cancel(domain); },
       [=](queue_atom) { return queue_status(self); },
       [=](pump_atom) {
@@ -357,9 +419,11 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           error shown = e;
           shown.detail = "ACME account registration failed: " + e.detail;
           fail_all_waiting(self, shown);
+          fail_waiting_revocations(self, shown);
           return;
         }
         s.account = acme_state::account_status::ready;
+        send_revocations(self);
         if (!was_stored) {
           log_info("acme: registered ACME account " + creds.url);
           save_account(self,

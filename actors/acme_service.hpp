@@ -45,6 +45,18 @@ struct acme_state {
   std::uint64_t next_profile_check = 0;
   std::map<std::uint64_t, caf::typed_response_promise<bool, error>> profile_checks;
   std::uint32_t checks_in_flight = 0;
+
+  /// An operator's revocation: waiting for the account, or at the CA (`sent`).
+  struct revocation {
+    std::string domain;
+    std::string chain_pem;
+    std::int32_t reason = 0;
+    timestamp cert_not_after{};
+    caf::typed_response_promise<bool, error, std::int64_t> answer;
+    bool sent = false;
+  };
+  std::uint64_t next_revocation = 0;
+  std::map<std::uint64_t, revocation> revocations;
   static inline const char* name = "acme";
 };
 

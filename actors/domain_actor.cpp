@@ -252,6 +252,7 @@ void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
                  [&](order_failed& f) { apply(self, env, std::move(f)); },
                  [&](renewal_info_received& w) { apply(self, env, std::move(w)); },
                  [&](renewal_info_failed& w) { apply(self, env, std::move(w)); },
+                 [&](certificate_revoked& r) { apply(self, env, r); },
              },
              msg);
 }

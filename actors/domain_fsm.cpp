@@ -161,6 +161,19 @@ struct builder {
     if (r.phase == phase::valid) settle_valid();
   }
 
+  // The revoked certificate's window becomes one already over, as the CA's would after a
+  // revocation: the replacement is due at once, names what it replaces, and a restart
+  // before it is issued still finds it due.
+  bool revoked(const certificate_revoked& e) {
+    if (!about_current(e.cert_not_after)) return false;
+    domain_record& r = rec();
+    r.ari_window_start = ctx.now - std::chrono::seconds(1);
+    r.ari_window_end = ctx.now;
+    r.ari_check_at = ctx.now + poll().max;
+    log(log_level::warning, "certificate revoked; ordering a replacement now");
+    return true;
+  }
+
   // `order_invalid`: the stored order cannot be resumed; the next attempt makes a new one.
   void fail(const error& err, bool order_invalid, std::string message) {
     domain_record& r = rec();
@@ -317,6 +330,10 @@ void on_in_progress(builder& b, const event& ev) {
                  // Kept for the certificate it is about; the attempt goes on.
                  [&](const renewal_info_received&) { b.window_news(ev); },
                  [&](const renewal_info_failed&) { b.window_news(ev); },
+                 // The attempt in flight replaces it already.
+                 [&](const certificate_revoked& e) {
+                   if (!b.revoked(e)) b.ignore(ev);
+                 },
                  [&](const deconfigured&) { b.retire(); },
                  [&](const reconfigured&) { b.ignore(ev); },
              },
@@ -349,6 +366,10 @@ void on_valid(builder& b, const event& ev) {
                    b.begin_attempt(false);
                    b.reply(retry_outcome::retrying);
                  },
+                 [&](const certificate_revoked& e) {
+                   if (!b.revoked(e)) return b.ignore(ev);
+                   b.begin_attempt(false);
+                 },
                  [&](const deconfigured&) { b.retire(); },
                  [&](const auto&) { b.ignore(ev); },
              },
@@ -371,6 +392,11 @@ void on_failing(builder& b, const event& ev) {
                  },
                  // Late, from an attempt that timed out while its order went on.
                  [&](const issued& e) { b.succeed(e); },
+                 // A renewal that keeps failing: the next attempt may not wait for its retry.
+                 [&](const certificate_revoked& e) {
+                   if (!b.revoked(e)) return b.ignore(ev);
+                   b.begin_attempt(false);
+                 },
                  [&](const deconfigured&) { b.retire(); },
                  [&](const auto&) { b.ignore(ev); },
              },
@@ -430,9 +456,10 @@ step transition(const storage::domain_record& state, const event& ev, const cont
       on_pending(b, ev);
       break;
   }
-  // An operator's retry is stored too: a restart must not forget it.
-  b.out.persist = must_persist(state, b.out.state) ||
-                  (std::holds_alternative<retry_requested>(ev) && !(b.out.state == state));
+  // An operator's retry or revocation is stored too: a restart must not forget it.
+  const bool operators_word = std::holds_alternative<retry_requested>(ev) ||
+                              std::holds_alternative<certificate_revoked>(ev);
+  b.out.persist = must_persist(state, b.out.state) || (operators_word && !(b.out.state == state));
   return std::move(b.out);
 }
 
@@ -513,6 +540,7 @@ std::string_view event_name(const event& ev) {
                         [](const reconfigured&) { return "reconfigured"; },
                         [](const renewal_info_received&) { return "renewal_info_received"; },
                         [](const renewal_info_failed&) { return "renewal_info_failed"; },
+                        [](const certificate_revoked&) { return "certificate_revoked"; },
                     },
                     ev);
 }

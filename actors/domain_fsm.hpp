@@ -18,6 +18,7 @@
 //   (also self_checking, queued, failing: a late certificate of an attempt that timed out)
 //   in flight --self_check_failed | order_failed | wake past the deadline--> failing
 //   any phase --deconfigured--> retired --reconfigured--> valid, or a new attempt
+//   valid | failing --certificate_revoked--> a new attempt at once (stored first)
 //
 // A valid certificate's renewal point is the fallback rule, or earlier when the CA suggests
 // a window (RFC 9773, ARI): the domain asks for it every few hours (fetch_renewal_info,
@@ -100,11 +101,16 @@ struct renewal_info_failed {
 };
 /// The domain is back in the configuration.
 struct reconfigured {};
+/// The CA revoked the certificate that expires at `cert_not_after` (the operator's
+/// `certfleet revoke`): it is replaced at once, as after a CA's mass revocation.
+struct certificate_revoked {
+  timestamp cert_not_after;
+};
 
-using event =
-    std::variant<started, wake, self_check_passed, self_check_failed, order_started, order_created,
-                 challenge_submitted, csr_submitted, issued, order_failed, retry_requested,
-                 deconfigured, reconfigured, renewal_info_received, renewal_info_failed>;
+using event = std::variant<started, wake, self_check_passed, self_check_failed, order_started,
+                           order_created, challenge_submitted, csr_submitted, issued, order_failed,
+                           retry_requested, deconfigured, reconfigured, renewal_info_received,
+                           renewal_info_failed, certificate_revoked>;
 
 // ---- effects ------------------------------------------------------------------------
 

@@ -49,6 +49,8 @@ using window_atom = caf::atom_constant<caf::atom("window")>;
 using profile_atom = caf::atom_constant<caf::atom("profile")>;
 using profile_done_atom = caf::atom_constant<caf::atom("prof_done")>;
 using contact_done_atom = caf::atom_constant<caf::atom("cont_done")>;
+using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
+using revoke_done_atom = caf::atom_constant<caf::atom("rev_done")>;
 // exporter
 using export_atom = caf::atom_constant<caf::atom("export")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
@@ -84,11 +86,12 @@ struct self_check_result {
 /// Everything a domain actor handles: from the wake timer (wake_command), the
 /// supervisor (retry_command, retire_command), anyone (get_command), the acme service
 /// (self_check_result, order_started, stage_report, issued_certificate, order_failed,
-/// renewal_info_received, renewal_info_failed).
+/// renewal_info_received, renewal_info_failed), the supervisor after a revocation
+/// (certificate_revoked).
 using domain_msg =
     std::variant<wake_command, retry_command, retire_command, get_command, self_check_result,
                  order_started, stage_report, protocol::issued_certificate, order_failed,
-                 renewal_info_received, renewal_info_failed>;
+                 renewal_info_received, renewal_info_failed, certificate_revoked>;
 
 // ---- payloads of the typed actors -----------------------------------------------------
 
@@ -157,6 +160,11 @@ using acme_actor = caf::typed_actor<
     caf::replies_to<profile_atom, std::string>::with<bool, error>,
     /// Internal: the answer to profile check `id`.
     caf::reacts_to<profile_done_atom, std::uint64_t, bool, error>,
+    /// Revokes the domain's stored certificate with the CRLReason code given: (ok, why
+    /// not, the certificate's not_after in microseconds since the epoch; 0 when it has none).
+    caf::replies_to<revoke_atom, std::string, std::int32_t>::with<bool, error, std::int64_t>,
+    /// Internal: revocation `id` ended (ok, why not).
+    caf::reacts_to<revoke_done_atom, std::uint64_t, bool, error>,
     /// Internal: the account's contact update to the email ended (ok, email, why not).
     caf::reacts_to<contact_done_atom, bool, std::string, error>,
     caf::reacts_to<cancel_atom, std::string>,
@@ -182,6 +190,10 @@ using export_actor = caf::typed_actor<
 using supervisor_actor = caf::typed_actor<
     /// The operator's retry, one report per name given.
     caf::replies_to<retry_atom, std::vector<std::string>>::with<std::vector<control::retry_result>>,
+    /// The operator's revocation of a domain's certificate with a CRLReason code: (true,
+    /// what was done) or (false, what failed and what to do). A revoked certificate is
+    /// replaced at once.
+    caf::replies_to<revoke_atom, std::string, std::int32_t>::with<bool, std::string>,
     /// Re-reads the configuration directory: (applied, what changed, diagnostics).
     caf::replies_to<reload_atom>::with<bool, reload_report, std::string>,
     /// Running domain actors.

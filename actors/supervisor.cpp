@@ -249,6 +249,44 @@ supervisor_actor::behavior_type supervisor_behavior(
         }
         return rp;
       },
+      [=](revoke_atom, std::string& name, std::int32_t reason) -> caf::result<bool, std::string> {
+        auto normal = config::normalize_domain(name);
+        if (!normal)
+          return {false, "\"" + name + "\" is not a domain name: " + normal.err().detail};
+        auto it = self->state.domains.find(*normal);
+        if (it == self->state.domains.end())
+          return {false, *normal +
+                             " is not in the configuration; certfleet revokes the certificates of "
+                             "configured domains only"};
+        auto rp = self->make_response_promise<bool, std::string>();
+        caf::actor domain = it->second;
+        const std::string who = *normal;
+        self->request(self->state.acme, std::chrono::seconds(120), revoke_atom::value, who, reason)
+            .then(
+                [=](bool ok, error& why, std::int64_t not_after_us) mutable {
+                  // Revoked before (a replacement not yet issued): replaced all the same.
+                  const bool already = !ok && why.kind == error_kind::already_revoked;
+                  if (!ok && !already) {
+                    rp.deliver(false, "revoking the certificate of " + who +
+                                          " failed: " + why.detail +
+                                          "; the certificate stays in use. Check certfleetd's log "
+                                          "and try again");
+                    return;
+                  }
+                  caf::anon_send(domain,
+                                 domain_msg{certificate_revoked{from_unix_us(not_after_us)}});
+                  rp.deliver(true, std::string(already ? "the CA had already revoked" : "revoked") +
+                                       " the certificate of " + who +
+                                       "; a new one is being ordered (certfleet status " + who +
+                                       " shows its progress)");
+                },
+                [=](caf::error& e) mutable {
+                  rp.deliver(false, "revoking the certificate of " + who +
+                                        " failed: the ACME service did not answer (" +
+                                        caf::to_string(e) + "); check certfleetd's log");
+                });
+        return rp;
+      },
       [=](reload_atom) -> caf::result<bool, reload_report, std::string> {
         auto loaded = config::load_configuration(self->state.config_dir);
         if (!loaded.ok()) {

@@ -13,6 +13,7 @@
 #include "actors/wake_timer.hpp"
 #include "control/server.hpp"
 #include "core/log.hpp"
+#include "core/revocation_reason.hpp"
 #include "protocol/engine/asio_io_engine.hpp"
 #include "serving/certificate_choice.hpp"
 #include "serving/https_server.hpp"
@@ -265,6 +266,29 @@ control::response request_queue(caf::actor_system& sys, const acme_actor& acme) 
   return out;
 }
 
+control::response request_revoke(caf::actor_system& sys, const supervisor_actor& supervisor,
+                                 const control::revoke_request& r) {
+  const auto reason = revocation_reason_code(r.reason);
+  if (!reason)
+    return control::error_response{"unknown revocation reason \"" + r.reason + "\"; give one of " +
+                                   revocation_reason_names()};
+  caf::scoped_actor self{sys};
+  control::response out =
+      control::error_response{"revoking the certificate of " + r.domain +
+                              " failed: the supervisor did not answer; check certfleetd's log"};
+  self->request(supervisor, std::chrono::seconds(100), revoke_atom::value, r.domain,
+                static_cast<std::int32_t>(*reason))
+      .receive(
+          [&](bool ok, std::string& message) {
+            if (ok)
+              out = control::revoke_response{std::move(message)};
+            else
+              out = control::error_response{std::move(message)};
+          },
+          [&](caf::error&) {});
+  return out;
+}
+
 std::size_t request_count(caf::actor_system& sys, const supervisor_actor& supervisor) {
   caf::scoped_actor self{sys};
   std::size_t n = 0;
@@ -319,6 +343,8 @@ control::response daemon::impl::handle_control(const control::request& request) 
           return request_save_problems(*system, storage_actor_handle);
         } else if constexpr (std::is_same_v<kind, control::queue_request>) {
           return request_queue(*system, acme);
+        } else if constexpr (std::is_same_v<kind, control::revoke_request>) {
+          return request_revoke(*system, supervisor_handle, r);
         } else {
           static_assert(std::is_same_v<kind, control::retry_request>);
           return request_retry(*system, supervisor_handle, r.domains);

@@ -129,6 +129,13 @@ result<request> read_request(const json& j) {
   if (command == "reload") return request{reload_request{}};
   if (command == "save_problems") return request{save_problems_request{}};
   if (command == "queue") return request{queue_request{}};
+  if (command == "revoke") {
+    revoke_request r{in.string("domain"), in.string("reason")};
+    if (!in.problem().empty()) return error{error_kind::invalid_input, in.problem()};
+    if (r.domain.size() > max_domain_length)
+      return error{error_kind::invalid_input, "\"domain\" is not a domain name"};
+    return request{std::move(r)};
+  }
   if (command == "retry") {
     retry_request r{in.domains("domains")};
     if (!in.problem().empty()) return error{error_kind::invalid_input, in.problem()};
@@ -219,6 +226,8 @@ result<response> read_response(const json& j) {
     q.paused_seconds = in.count("paused_seconds");
     q.backlog_seconds = in.count("backlog_seconds");
     out = q;
+  } else if (type == "revoke") {
+    out = revoke_response{in.string("message")};
   } else if (type == "error") {
     out = error_response{in.string("error")};
   } else {
@@ -252,24 +261,28 @@ result<T> decode(std::string_view text, const char* kind, error_kind on_error,
 }  // namespace
 
 std::string encode(const request& r) {
-  return dump(std::visit(overloaded{
-                             [](const ping_request&) {
-                               return json{{"command", "ping"}};
-                             },
-                             [](const reload_request&) {
-                               return json{{"command", "reload"}};
-                             },
-                             [](const retry_request& q) {
-                               return json{{"command", "retry"}, {"domains", q.domains}};
-                             },
-                             [](const save_problems_request&) {
-                               return json{{"command", "save_problems"}};
-                             },
-                             [](const queue_request&) {
-                               return json{{"command", "queue"}};
-                             },
-                         },
-                         r));
+  return dump(std::visit(
+      overloaded{
+          [](const ping_request&) {
+            return json{{"command", "ping"}};
+          },
+          [](const reload_request&) {
+            return json{{"command", "reload"}};
+          },
+          [](const retry_request& q) {
+            return json{{"command", "retry"}, {"domains", q.domains}};
+          },
+          [](const save_problems_request&) {
+            return json{{"command", "save_problems"}};
+          },
+          [](const queue_request&) {
+            return json{{"command", "queue"}};
+          },
+          [](const revoke_request& q) {
+            return json{{"command", "revoke"}, {"domain", q.domain}, {"reason", q.reason}};
+          },
+      },
+      r));
 }
 
 std::string encode(const response& r) {
@@ -313,6 +326,9 @@ std::string encode(const response& r) {
                         {"budget_available", q.budget_available},
                         {"paused_seconds", q.paused_seconds},
                         {"backlog_seconds", q.backlog_seconds}};
+          },
+          [](const revoke_response& p) {
+            return json{{"ok", true}, {"type", "revoke"}, {"message", p.message}};
           },
           [](const error_response& p) {
             return json{{"ok", false}, {"type", "error"}, {"error", p.message}};

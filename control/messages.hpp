@@ -36,8 +36,15 @@ struct save_problems_request {
 struct queue_request {
   bool operator==(const queue_request&) const = default;
 };
-using request =
-    std::variant<ping_request, reload_request, retry_request, save_problems_request, queue_request>;
+/// Revoke a domain's certificate at the CA, then order a new one. `reason` is a CRLReason
+/// name ("keyCompromise"; core/revocation_reason.hpp), "unspecified" when not given.
+struct revoke_request {
+  std::string domain;
+  std::string reason = "unspecified";
+  bool operator==(const revoke_request&) const = default;
+};
+using request = std::variant<ping_request, reload_request, retry_request, save_problems_request,
+                             queue_request, revoke_request>;
 
 // ---- responses ------------------------------------------------------------------------
 
@@ -112,14 +119,21 @@ struct queue_response {
   bool operator==(const queue_response&) const = default;
 };
 
+/// Answer to a revocation the CA accepted: what was done (a failure is an error_response).
+struct revoke_response {
+  std::string message;
+  bool operator==(const revoke_response&) const = default;
+};
+
 /// Answer to a request the daemon could not serve (malformed, unknown, or it failed).
 struct error_response {
   std::string message;  ///< says what failed and what to do
   bool operator==(const error_response&) const = default;
 };
 
-using response = std::variant<ping_response, reload_response, reload_rejected, retry_response,
-                              save_problems_response, queue_response, error_response>;
+using response =
+    std::variant<ping_response, reload_response, reload_rejected, retry_response,
+                 save_problems_response, queue_response, revoke_response, error_response>;
 
 // ---- what a person reads --------------------------------------------------------------
 

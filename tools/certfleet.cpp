@@ -4,6 +4,7 @@
 
 #include "control/server.hpp"
 #include "core/process_guard.hpp"
+#include "core/revocation_reason.hpp"
 #include "core/time.hpp"
 #include "storage/store.hpp"
 #include "tools/cli/account_info.hpp"
@@ -109,6 +110,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto* account = app.add_subcommand("account", "the ACME account at the CA: URL and contact");
+
+  std::string revoke_domain, revoke_reason = "unspecified";
+  auto* revoke = app.add_subcommand(
+      "revoke", "revoke a domain's certificate at the CA, then order a new one at once");
+  revoke->add_option("DOMAIN", revoke_domain, "the domain whose certificate is revoked")
+      ->required();
+  revoke
+      ->add_option("--reason", revoke_reason,
+                   "unspecified, keyCompromise, affiliationChanged, superseded or "
+                   "cessationOfOperation")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -124,6 +136,15 @@ int main(int argc, char** argv) {
     return cli::reload_configuration(control::socket_in(state_dir_of(g)), std::cout, std::cerr);
   }
   if (*warnings) return cmd_warnings(g);
+  if (*revoke) {
+    if (!revocation_reason_code(revoke_reason)) {
+      std::cerr << "certfleet: unknown revocation reason \"" << revoke_reason << "\"; give one of "
+                << revocation_reason_names() << "\n";
+      return exit_usage;
+    }
+    return cli::revoke_certificate(control::socket_in(state_dir_of(g)), revoke_domain,
+                                   revoke_reason, std::cout, std::cerr);
+  }
   if (*queue)
     return cli::show_queue(control::socket_in(state_dir_of(g)), queue_json, std::cout, std::cerr);
   if (*cert_for) {

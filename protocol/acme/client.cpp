@@ -1,8 +1,5 @@
 #include "protocol/acme/client.hpp"
 
-#include "protocol/acme/eab.hpp"
-#include "protocol/acme/jwk.hpp"
-
 #include <boost/asio/use_awaitable.hpp>
 
 #include "protocol/acme/eab.hpp"
@@ -172,6 +169,22 @@ asio::awaitable<result<void>> acme_client::update_contact(std::string email) {
   json payload;
   payload["contact"] = email.empty() ? json::array() : json::array({"mailto:" + email});
   auto res = co_await post(account_url_, payload);
+  if (!res) co_return std::move(res).err();
+  co_return result<void>{};
+}
+
+asio::awaitable<result<void>> acme_client::revoke_certificate(std::string chain_pem, int reason) {
+  auto leaf = certificate::from_pem(chain_pem);
+  if (!leaf) co_return std::move(leaf).err();
+  auto dir = co_await directory();
+  if (!dir) co_return std::move(dir).err();
+  if (dir->revoke_cert.empty())
+    co_return error{error_kind::bad_response,
+                    "the CA's directory at " + directory_url_ + " has no revokeCert", false};
+  json payload;
+  payload["certificate"] = base64url::encode(leaf->der());
+  payload["reason"] = reason;
+  auto res = co_await post(dir->revoke_cert, payload);
   if (!res) co_return std::move(res).err();
   co_return result<void>{};
 }

@@ -63,6 +63,11 @@ class acme_client {
   boost::asio::awaitable<result<std::string>> find_account(std::shared_ptr<const private_key> key);
   /// RFC 8555 §7.3.2: replaces the account's contact with `email` (none when empty).
   boost::asio::awaitable<result<void>> update_contact(std::string email);
+  /// RFC 8555 §7.6: revokes the first certificate of `chain_pem` (the leaf), signed with
+  /// the account key, giving the CRLReason `reason` (revocation_reason_code). Errors: the
+  /// CA's (alreadyRevoked, unauthorized, badRevocationReason), or invalid_input when the
+  /// chain holds no certificate.
+  boost::asio::awaitable<result<void>> revoke_certificate(std::string chain_pem, int reason);
   /// Uses a known account (key and URL from storage) without asking the CA.
   void use_account(std::shared_ptr<const private_key> key, std::string account_url);
   bool has_account() const { return !account_url_.empty(); }

@@ -37,6 +37,8 @@ class certificate {
   static result<certificate> from_pem(std::string_view pem);
 
   cert_info info() const;
+  /// The certificate as DER, as the CA signed it.
+  const std::string& der() const { return der_; }
   /// Whether the certificate holds the public half of `key`.
   bool holds_key(const private_key& key) const;
 

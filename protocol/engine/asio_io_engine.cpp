@@ -213,4 +213,15 @@ void asio_io_engine::update_contact(std::string email, std::function<void(result
       asio::detached);
 }
 
+void asio_io_engine::revoke(std::string chain_pem, int reason,
+                            std::function<void(result<void>)> done) {
+  asio::co_spawn(
+      impl_->io,
+      [this, chain_pem = std::move(chain_pem), reason,
+       done = std::move(done)]() -> asio::awaitable<void> {
+        done(co_await impl_->acme.revoke_certificate(chain_pem, reason));
+      },
+      asio::detached);
+}
+
 }  // namespace certfleet::protocol

@@ -45,6 +45,7 @@ class asio_io_engine final : public io_engine {
   void renewal_info(std::string chain_pem,
                     std::function<void(result<renewal_info_answer>)> done) override;
   void check_profile(std::string profile, std::function<void(result<void>)> done) override;
+  void revoke(std::string chain_pem, int reason, std::function<void(result<void>)> done) override;
   void update_contact(std::string email, std::function<void(result<void>)> done) override;
 
   unsigned short http_port() const;

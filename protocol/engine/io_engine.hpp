@@ -42,6 +42,10 @@ class io_engine {
                        std::function<void(result<account_credentials>)> done) = 0;
   /// RFC 8555 §7.3.2: the account in use (after account()) gets `email` as its contact.
   virtual void update_contact(std::string email, std::function<void(result<void>)> done) = 0;
+  /// RFC 8555 §7.6: revokes the leaf of `chain_pem` with the account in use (after
+  /// account()), giving the CRLReason code `reason`.
+  virtual void revoke(std::string chain_pem, int reason,
+                      std::function<void(result<void>)> done) = 0;
   /// Obtains one certificate, reporting each stage and waiting for its acknowledgement.
   virtual void issue(issuance_request request, stage_handler on_stage,
                      std::function<void(result<issued_certificate>)> done) = 0;

@@ -318,5 +318,70 @@ TEST_F(acme_service_ari_test, renewals_inside_the_cas_window_spend_no_budget) {
   EXPECT_EQ(engine_.issued_domains().back(), "ari.example") << "spends nothing, goes at once";
 }
 
+// ---- revocation (RFC 8555 §7.6) ---------------------------------------------------------
+
+class acme_service_revoke_test : public acme_service_ari_test {
+ protected:
+  using answer = std::tuple<bool, error, std::int64_t>;
+  using handle_type = caf::response_handle<caf::blocking_actor,
+                                           caf::detail::type_list<bool, error, std::int64_t>, true>;
+  // Sends the revocation; the answer is read by answer_of once the CA's fake has answered.
+  handle_type revoke(const std::string& name, std::int32_t reason) {
+    auto handle = self_->request(acme_, caf::infinite, revoke_atom::value, name, reason);
+    run();
+    return handle;
+  }
+  answer answer_of(handle_type& handle) {
+    answer out{false, error{}, 0};
+    if (self_->mailbox().empty()) {
+      ADD_FAILURE() << "no answer";
+      return out;
+    }
+    handle.receive(
+        [&](bool ok, error& why, std::int64_t not_after) {
+          out = {ok, why, not_after};
+        },
+        [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
+    return out;
+  }
+};
+
+TEST_F(acme_service_revoke_test, revokes_the_stored_leaf_with_the_account_and_the_reason) {
+  start({300, 3h}, 4);
+  store_cert("a.example");
+  auto handle = revoke("a.example", 1);
+  EXPECT_EQ(engine_.accounts, 1) << "the account is made ready first";
+  ASSERT_EQ(engine_.revocations.size(), 1u);
+  EXPECT_EQ(engine_.revocations[0].chain_pem, "CHAIN OF a.example");
+  EXPECT_EQ(engine_.revocations[0].reason, 1);
+  EXPECT_TRUE(self_->mailbox().empty()) << "answered before the CA did";
+  engine_.revocations[0].done(result<void>{});
+  run();
+  auto [ok, why, not_after] = answer_of(handle);
+  EXPECT_TRUE(ok) << why.detail;
+  EXPECT_EQ(not_after, to_unix_us(wall_.now() + 90 * 24h)) << "names the revoked certificate";
+}
+
+TEST_F(acme_service_revoke_test, the_cas_refusal_is_the_answer) {
+  start({300, 3h}, 4);
+  store_cert("a.example");
+  auto handle = revoke("a.example", 4);
+  ASSERT_EQ(engine_.revocations.size(), 1u);
+  engine_.revocations[0].done(error{error_kind::unauthorized, "not your certificate"});
+  run();
+  auto [ok, why, not_after] = answer_of(handle);
+  EXPECT_FALSE(ok);
+  EXPECT_EQ(why.kind, error_kind::unauthorized);
+}
+
+TEST_F(acme_service_revoke_test, a_domain_without_a_certificate_asks_the_ca_nothing) {
+  start({300, 3h}, 4);
+  auto handle = revoke("nothing.example", 0);
+  auto [ok, why, not_after] = answer_of(handle);
+  EXPECT_FALSE(ok);
+  EXPECT_NE(why.detail.find("nothing.example has no certificate"), std::string::npos) << why.detail;
+  EXPECT_TRUE(engine_.revocations.empty());
+}
+
 }  // namespace
 }  // namespace certfleet::actors::testing

@@ -84,6 +84,18 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
       },
       [=](profile_done_atom, std::uint64_t, bool, error&) { ADD_FAILURE() << "internal message"; },
       [=](contact_done_atom, bool, std::string&, error&) { ADD_FAILURE() << "internal message"; },
+      // The fake CA refuses to revoke "refused.example" and has revoked "gone.example" before.
+      [=](revoke_atom, std::string& domain,
+          std::int32_t reason) -> caf::result<bool, error, std::int64_t> {
+        log->events.push_back("revoke " + domain + " " + std::to_string(reason));
+        if (domain == "refused.example")
+          return {false, error{error_kind::unauthorized, "not this account's certificate"},
+                  std::int64_t{0}};
+        if (domain == "gone.example")
+          return {false, error{error_kind::already_revoked, "already revoked"}, std::int64_t{0}};
+        return {true, error{}, std::int64_t{0}};
+      },
+      [=](revoke_done_atom, std::uint64_t, bool, error&) { ADD_FAILURE() << "internal message"; },
       [=](cancel_atom, std::string& domain) { log->events.push_back("cancel " + domain); },
       [=](queue_atom) { return control::queue_response{}; },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
@@ -169,6 +181,15 @@ class fake_io_engine final : public protocol::io_engine {
   void update_contact(std::string email, std::function<void(result<void>)> done) override {
     contact_updates.push_back(email);
     done(result<void>{});
+  }
+  struct revoke_call {
+    std::string chain_pem;
+    int reason = -1;
+    std::function<void(result<void>)> done;
+  };
+  std::vector<revoke_call> revocations;  ///< revoke() calls; the test answers them
+  void revoke(std::string chain_pem, int reason, std::function<void(result<void>)> done) override {
+    revocations.push_back({std::move(chain_pem), reason, std::move(done)});
   }
   /// Profiles the fake CA offers (check_profile answers at once).
   std::set<std::string> profiles{"classic", "tlsserver"};

@@ -42,7 +42,8 @@ inline std::vector<event> all_events() {
           deconfigured{},
           reconfigured{},
           renewal_info_received{t0 + days{90}, t0 + days{50}, t0 + days{52}, "", 6h},
-          renewal_info_failed{t0 + days{90}, true, error{error_kind::network, "no route", true}}};
+          renewal_info_failed{t0 + days{90}, true, error{error_kind::network, "no route", true}},
+          certificate_revoked{t0 + days{90}}};
 }
 
 inline context at(timestamp now, bool self_check = true) {

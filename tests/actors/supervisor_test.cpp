@@ -127,6 +127,39 @@ TEST_F(supervisor_test, a_profile_the_ca_does_not_offer_refuses_the_reload) {
   EXPECT_TRUE(log_->contains("profile tlsserver"));
 }
 
+TEST_F(supervisor_test, revoke_answers_for_configured_domains_only_in_the_operators_words) {
+  configure("a.example refused.example gone.example");
+  start();
+  const auto revoke = [&](const std::string& name) {
+    return ask<bool, std::string>(revoke_atom::value, name, std::int32_t{1});
+  };
+  auto [unknown_ok, unknown] = revoke("other.example");
+  EXPECT_FALSE(unknown_ok);
+  EXPECT_NE(unknown.find("other.example is not in the configuration"), std::string::npos)
+      << unknown;
+  auto [invalid_ok, invalid] = revoke("not a name");
+  EXPECT_FALSE(invalid_ok);
+  EXPECT_NE(invalid.find("is not a domain name"), std::string::npos) << invalid;
+  EXPECT_FALSE(log_->contains("revoke other.example")) << "the CA was asked about a stranger";
+
+  auto [refused_ok, refused] = revoke("refused.example");
+  EXPECT_FALSE(refused_ok);
+  EXPECT_NE(refused.find("not this account's certificate; the certificate stays in use"),
+            std::string::npos)
+      << refused;
+
+  auto [ok, done] = revoke("A.Example");
+  EXPECT_TRUE(ok) << done;
+  EXPECT_TRUE(log_->contains("revoke a.example 1")) << "the normalised name, with the reason";
+  EXPECT_NE(done.find("revoked the certificate of a.example; a new one is being ordered"),
+            std::string::npos)
+      << done;
+
+  auto [gone_ok, gone] = revoke("gone.example");
+  EXPECT_TRUE(gone_ok) << "a certificate revoked before is replaced all the same";
+  EXPECT_NE(gone.find("had already revoked"), std::string::npos) << gone;
+}
+
 TEST_F(supervisor_test, a_rejected_configuration_keeps_the_running_one) {
   configure("a.example");
   start();

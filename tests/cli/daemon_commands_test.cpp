@@ -138,6 +138,22 @@ TEST(cli_reload, rejected_prints_the_diagnostics_and_fails) {
   EXPECT_EQ(reload(error{error_kind::timeout, "no answer"}).exit_code, exit_unavailable);
 }
 
+printed revoke(control::response answer) {
+  std::ostringstream out, err;
+  const int rc = report_revoke(result<control::response>(answer), out, err);
+  return {rc, out.str(), err.str()};
+}
+
+TEST(cli_revoke, prints_what_was_done_or_why_not) {
+  const auto done = revoke(control::revoke_response{"revoked the certificate of a.example"});
+  EXPECT_EQ(done.exit_code, exit_ok);
+  EXPECT_EQ(done.out, "revoked the certificate of a.example\n");
+  const auto refused = revoke(control::error_response{"revoking ... failed: unauthorized"});
+  EXPECT_EQ(refused.exit_code, exit_problem);
+  EXPECT_EQ(refused.err, "certfleet: revoking ... failed: unauthorized\n");
+  EXPECT_EQ(revoke(control::ping_response{}).exit_code, exit_unavailable) << "a wrong answer";
+}
+
 TEST(cli_daemon_commands, talk_to_a_daemon_over_its_socket) {
   testing::temp_dir dir;
   const auto socket = control::socket_in(dir.path());
@@ -147,6 +163,8 @@ TEST(cli_daemon_commands, talk_to_a_daemon_over_its_socket) {
 
   auto daemon = control::server::start(socket, [](const control::request& r) -> control::response {
     if (std::holds_alternative<control::reload_request>(r)) return control::reload_response{};
+    if (const auto* revoke = std::get_if<control::revoke_request>(&r))
+      return control::revoke_response{revoke->domain + " " + revoke->reason};
     return control::retry_response{{{"a.example.com", retry_outcome::unknown_domain, ""}}};
   });
   ASSERT_TRUE(daemon) << daemon.err().detail;
@@ -156,6 +174,9 @@ TEST(cli_daemon_commands, talk_to_a_daemon_over_its_socket) {
   out.str("");
   EXPECT_EQ(reload_configuration(socket, out, err), exit_ok);
   EXPECT_EQ(out.str(), "Configuration reloaded: 0 domain(s) added, 0 removed.\n");
+  out.str("");
+  EXPECT_EQ(revoke_certificate(socket, "a.example.com", "superseded", out, err), exit_ok);
+  EXPECT_EQ(out.str(), "a.example.com superseded\n");
 }
 
 }  // namespace

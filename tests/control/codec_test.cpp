@@ -25,6 +25,8 @@ INSTANTIATE_TEST_SUITE_P(
     every_request, request_round_trip,
     ::testing::Values(request{ping_request{}}, request{reload_request{}}, request{retry_request{}},
                       request{save_problems_request{}}, request{queue_request{}},
+                      request{revoke_request{}},
+                      request{revoke_request{"a.example.com", "keyCompromise"}},
                       request{retry_request{{"a.example.com"}}},
                       request{retry_request{{"a.example.com", "B.Example.COM.", "bücher.example",
                                              "line\nbreak \"quoted\""}}}));
@@ -62,6 +64,7 @@ INSTANTIATE_TEST_SUITE_P(
         }}},
         response{queue_response{}},
         response{queue_response{100000, 3, 7, 16, 16, 300, 10800, 0, 120, 3'600'000}},
+        response{revoke_response{"revoked the certificate of a.example.com"}},
         response{error_response{"unknown command \"x\""}}));
 
 TEST(control_wire_format, keeps_the_fields_scripts_read) {
@@ -86,6 +89,16 @@ TEST(control_wire_format, keeps_the_fields_scripts_read) {
   EXPECT_EQ(json::parse(encode(error_response{"no"}))["ok"], false);
   EXPECT_EQ(json::parse(encode(retry_request{{"a"}})),
             json::parse(R"({"command":"retry","domains":["a"]})"));
+}
+
+TEST(control_wire_format, a_revocation_without_its_fields_is_refused) {
+  auto no_reason = decode_request(R"({"command":"revoke","domain":"a.example"})");
+  ASSERT_FALSE(no_reason);
+  EXPECT_NE(no_reason.err().detail.find("\"reason\" is missing"), std::string::npos);
+  auto long_name = decode_request(R"({"command":"revoke","reason":"unspecified","domain":")" +
+                                  std::string(2000, 'a') + "\"}");
+  ASSERT_FALSE(long_name);
+  EXPECT_NE(long_name.err().detail.find("not a domain name"), std::string::npos);
 }
 
 TEST(control_wire_format, requests_as_older_clients_sent_them_decode) {

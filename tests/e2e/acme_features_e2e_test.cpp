@@ -225,5 +225,53 @@ TEST(acme_features_e2e, a_new_registration_email_updates_the_accounts_contact_on
   EXPECT_NE(account.out.find("/my-account/"), std::string::npos) << account.out;
 }
 
+std::string stored_serial(const certfleetd_process& d, const std::string& domain) {
+  auto st = storage::store::open(d.state_dir(), storage::open_mode::read_only);
+  if (!st) return "cannot open the store: " + st.err().detail;
+  auto pair = st->get_certs(domain);
+  return pair && *pair ? (*pair)->current.serial : "no certificate stored for " + domain;
+}
+
+// RFC 8555 §7.6 against pebble's revokeCert: the CA records the revocation with its reason,
+// and the domain gets a new certificate at once; the other domains keep theirs.
+TEST(acme_features_e2e, revoke_revokes_at_the_ca_then_a_new_certificate_follows) {
+  pebble_harness pebble;
+  certfleetd_process d(pebble, {"a.revoke.test", "b.revoke.test"});
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  const std::string serial_a = stored_serial(d, "a.revoke.test");
+  const std::string serial_b = stored_serial(d, "b.revoke.test");
+
+  const cli_result typo = d.cli("revoke a.revoke.test --reason keycompromise");
+  EXPECT_EQ(typo.exit_code, 2) << typo.out;
+  EXPECT_NE(typo.out.find("give one of unspecified, keyCompromise"), std::string::npos) << typo.out;
+  const cli_result stranger = d.cli("revoke other.revoke.test");
+  EXPECT_EQ(stranger.exit_code, 1) << stranger.out;
+  EXPECT_NE(stranger.out.find("not in the configuration"), std::string::npos) << stranger.out;
+  EXPECT_EQ(pebble.cert_status(serial_a).find("Revoked"), std::string::npos);
+
+  const cli_result revoked = d.cli("revoke a.revoke.test --reason keyCompromise");
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.out << d.log();
+  EXPECT_NE(revoked.out.find("revoked the certificate of a.revoke.test; a new one is being"),
+            std::string::npos)
+      << revoked.out;
+  const std::string status = pebble.cert_status(serial_a);
+  EXPECT_NE(status.find("\"Status\": \"Revoked\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"Reason\": 1"), std::string::npos) << status;
+
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        const std::string now = stored_serial(d, "a.revoke.test");
+        return now != serial_a && !now.starts_with("no certificate");
+      },
+      60s))
+      << d.log();
+  EXPECT_EQ(stored_serial(d, "b.revoke.test"), serial_b) << "b was not revoked";
+  EXPECT_EQ(pebble.cert_status(serial_b).find("Revoked"), std::string::npos);
+  EXPECT_NE(d.log().find("a.revoke.test: certificate revoked; ordering a replacement now"),
+            std::string::npos)
+      << d.log();
+}
+
 }  // namespace
 }  // namespace certfleet::testing

@@ -102,6 +102,11 @@ void pebble_harness::point_to(const std::string& name, const std::string& addres
               "\"]}' " + challtest_url() + "/add-a");
 }
 
+std::string pebble_harness::cert_status(const std::string& serial_hex) const {
+  return run_command("curl -sf --cacert " + ca_bundle() + " " + management_url() +
+                     "/cert-status-by-serial/" + serial_hex);
+}
+
 std::string pebble_harness::root_pem() const {
   return run_command("curl -sf --cacert " + ca_bundle() + " " + management_url() + "/roots/0");
 }

@@ -39,6 +39,9 @@ class pebble_harness {
   void set_servfail(const std::string& name) const;
   /// challtestsrv answers A queries for `name` with `address` (instead of 127.0.0.1).
   void point_to(const std::string& name, const std::string& address) const;
+  /// Pebble's word on the certificate with this serial (lower-case hex): the JSON of its
+  /// management port's /cert-status-by-serial ("Status", "Reason", ...).
+  std::string cert_status(const std::string& serial_hex) const;
   /// The PEM of pebble's issuing root (management port /roots/0).
   std::string root_pem() const;
 

@@ -82,6 +82,19 @@ int retry_domains(const std::filesystem::path& socket, const std::vector<std::st
   return report_retry(control::ask(socket, control::retry_request{domains}), out, err);
 }
 
+int report_revoke(const result<control::response>& answer, std::ostream& out, std::ostream& err) {
+  int rc = exit_ok;
+  const auto* revoked = expect<control::revoke_response>(answer, err, rc);
+  if (!revoked) return rc;
+  out << revoked->message << "\n";
+  return exit_ok;
+}
+
+int revoke_certificate(const std::filesystem::path& socket, const std::string& domain,
+                       const std::string& reason, std::ostream& out, std::ostream& err) {
+  return report_revoke(control::ask(socket, control::revoke_request{domain, reason}), out, err);
+}
+
 int reload_configuration(const std::filesystem::path& socket, std::ostream& out,
                          std::ostream& err) {
   return report_reload(control::ask(socket, control::reload_request{}), out, err);
