@@ -141,14 +141,16 @@ void ensure_account(self_ptr self) {
   }
   acme_actor me = caf::actor_cast<acme_actor>(self);
   const bool was_stored = stored.has_value();
+  const std::uint32_t generation = st.ca_generation;
   st.engine->account(std::move(stored), st.settings.email, true, st.settings.binding,
-                     [me, was_stored](result<protocol::account_credentials> r) {
+                     [me, was_stored, generation](result<protocol::account_credentials> r) {
                        if (r) {
                          caf::anon_send(me, account_done_atom::value, true, std::move(r.value()),
-                                        was_stored, error{});
+                                        was_stored, error{}, generation);
                        } else {
                          caf::anon_send(me, account_done_atom::value, false,
-                                        protocol::account_credentials{}, was_stored, r.err());
+                                        protocol::account_credentials{}, was_stored, r.err(),
+                                        generation);
                        }
                      });
 }
@@ -411,8 +413,10 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         pump(self);
       },
       [=](account_done_atom, bool ok, protocol::account_credentials& creds, bool was_stored,
-          error& e) {
+          error& e, std::uint32_t generation) {
         auto& s = self->state;
+        // Asked of a CA a reload has left since: never stored as the new CA's account.
+        if (generation != s.ca_generation) return;
         if (!ok) {
           s.account = acme_state::account_status::none;
           log_error("acme: ACME account registration failed: " + e.detail);
@@ -453,9 +457,17 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
       [=](reload_atom, acme_settings& next) {
         auto& s = self->state;
         const bool other_ca = next.directory_url != s.settings.directory_url;
+        const bool other_bundle = next.ca_bundle != s.settings.ca_bundle;
         const bool other_email = next.email != s.settings.email;
-        if (other_ca || other_email) {
+        if (other_ca || other_bundle || other_email) {
           s.account = acme_state::account_status::none;
+        }
+        if (other_ca || other_bundle) {
+          // The account is the new CA's (stored for its URL, or registered there).
+          ++s.ca_generation;
+          s.engine->use_ca(next.directory_url, next.ca_bundle);
+          log_info("acme: orders go to the CA at " + next.directory_url +
+                   " from now on; orders in flight finish where they began");
         }
         s.settings = std::move(next);
         // A new email reaches the CA now, not at the next order.

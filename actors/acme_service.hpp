@@ -38,6 +38,8 @@ struct acme_state {
   acme_settings settings;
 
   enum class account_status { none, registering, ready } account = account_status::none;
+  /// Counts the CAs used since start (a reload naming another CA adds one).
+  std::uint32_t ca_generation = 0;
   std::optional<order_queue<order_client>> orders;
   bool pump_scheduled = false;
 

@@ -110,6 +110,7 @@ struct acme_settings {
   bool enabled = false;  ///< terms agreed and an email set
   std::string email;
   std::string directory_url;
+  std::string ca_bundle;  ///< acme_ca_bundle; empty: the system's trust store
   key_type key = key_type::ec_p256;
   std::uint32_t orders_in_flight = 16;
   order_budget budget;               ///< every order (renewals too)
@@ -174,7 +175,10 @@ using acme_actor = caf::typed_actor<
     /// Internal: a self-check, an order or the account registration ended; the queue
     /// may move on.
     caf::reacts_to<check_done_atom>, caf::reacts_to<order_done_atom, std::string, bool, error>,
-    caf::reacts_to<account_done_atom, bool, protocol::account_credentials, bool, error>,
+    /// (ok, the account, whether it was stored before, why not, the CA generation it was
+    /// asked of: an answer of a CA left by a reload is dropped).
+    caf::reacts_to<account_done_atom, bool, protocol::account_credentials, bool, error,
+                   std::uint32_t>,
     caf::reacts_to<pump_atom>>;
 
 /// Exports new certificates to files and runs the deploy hook (export_actor.hpp).

@@ -164,6 +164,7 @@ acme_settings acme_settings_from(const config::configuration& config) {
   a.enabled = config::lets_encrypt_enabled(config);
   a.email = s.lets_encrypt_registration_email;
   a.directory_url = s.acme_directory_url;
+  a.ca_bundle = s.acme_ca_bundle.string();
   a.key = s.key_type;
   a.orders_in_flight = s.orders_in_flight;
   a.budget = s.order_budget;

@@ -71,6 +71,7 @@ class acme_client {
   /// Uses a known account (key and URL from storage) without asking the CA.
   void use_account(std::shared_ptr<const private_key> key, std::string account_url);
   bool has_account() const { return !account_url_.empty(); }
+  const std::string& directory_url() const { return directory_url_; }
   const std::string& account_url() const { return account_url_; }
 
   /// RFC 8555 §7.4

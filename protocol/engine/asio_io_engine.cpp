@@ -32,19 +32,34 @@ struct io_context_with_shutdown : asio::io_context {
 
 }  // namespace
 
+// The CA the engine talks to: an HTTP client trusting its bundle, and the ACME client with
+// the account. Each coroutine holds the one it started with, so when a reload names another
+// CA, orders in flight finish at the old one and everything begun later goes to the new one.
+struct ca_link {
+  ca_link(const asio::any_io_executor& executor, http_client_options http_options,
+          const std::string& directory_url, const acme_client_options& acme_options)
+      : http(executor, std::move(http_options)), acme(http, directory_url, acme_options) {}
+  http_client http;
+  acme_client acme;
+};
+
 struct asio_io_engine::impl {
   explicit impl(io_engine_options o)
       : options(std::move(o)),
         work(io.get_executor()),
         http(io.get_executor(), options.http),
-        acme(http, options.directory_url, options.acme),
+        ca(std::make_shared<ca_link>(io.get_executor(), options.http, options.directory_url,
+                                     options.acme)),
         responder(io.get_executor(), tokens, options.responder) {}
 
   io_engine_options options;
   io_context_with_shutdown io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
-  http_client http;
-  acme_client acme;
+  http_client http;  ///< self-checks
+  /// Null after a switch to a CA that could not be set up; ca_error then says why.
+  std::shared_ptr<ca_link> ca;
+  error ca_error;
+  std::uint64_t old_ca_connections = 0;  ///< opened by CAs used before this one
   token_store tokens;
   http01_server responder;
   std::unique_ptr<dns_resolver> resolver;
@@ -77,7 +92,9 @@ struct asio_io_engine::impl {
 asio_io_engine::asio_io_engine(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
 asio_io_engine::~asio_io_engine() {
-  log_info("io: " + std::to_string(impl_->http.connections_opened()) +
+  const std::uint64_t to_cas =
+      impl_->old_ca_connections + (impl_->ca ? impl_->ca->http.connections_opened() : 0);
+  log_info("io: " + std::to_string(impl_->http.connections_opened() + to_cas) +
            " HTTP connections opened (CA and self-checks)");
   impl_->responder.stop();
   impl_->work.reset();
@@ -129,6 +146,11 @@ void asio_io_engine::account(std::optional<account_credentials> stored, std::str
       impl_->io,
       [this, stored = std::move(stored), email = std::move(email), agree_to_terms,
        binding = std::move(binding), done = std::move(done)]() -> asio::awaitable<void> {
+        auto ca = impl_->ca;
+        if (!ca) {
+          done(impl_->ca_error);
+          co_return;
+        }
         if (stored) {
           auto key = private_key::from_pem(stored->key_pem);
           if (!key) {
@@ -137,8 +159,8 @@ void asio_io_engine::account(std::optional<account_credentials> stored, std::str
                        "account to register a new one"});
             co_return;
           }
-          impl_->acme.use_account(std::make_shared<const private_key>(std::move(key.value())),
-                                  stored->url);
+          ca->acme.use_account(std::make_shared<const private_key>(std::move(key.value())),
+                               stored->url);
           done(*stored);
           co_return;
         }
@@ -149,7 +171,7 @@ void asio_io_engine::account(std::optional<account_credentials> stored, std::str
         }
         const std::string key_pem = key->to_pem();
         auto shared = std::make_shared<const private_key>(std::move(key.value()));
-        auto url = co_await impl_->acme.new_account(shared, email, agree_to_terms, binding);
+        auto url = co_await ca->acme.new_account(shared, email, agree_to_terms, binding);
         if (!url) {
           done(std::move(url).err());
           co_return;
@@ -169,7 +191,12 @@ void asio_io_engine::issue(issuance_request request, stage_handler on_stage,
                                                   const std::string& key_pem) {
           return impl_->wait_for_ack(on_stage, stage, url, key_pem);
         };
-        auto r = co_await issue_certificate(impl_->acme, impl_->tokens, std::move(request), staged);
+        auto ca = impl_->ca;
+        if (!ca) {
+          done(impl_->ca_error);
+          co_return;
+        }
+        auto r = co_await issue_certificate(ca->acme, impl_->tokens, std::move(request), staged);
         done(std::move(r));
       },
       asio::detached);
@@ -180,12 +207,17 @@ void asio_io_engine::renewal_info(std::string chain_pem,
   asio::co_spawn(
       impl_->io,
       [this, chain_pem = std::move(chain_pem), done = std::move(done)]() -> asio::awaitable<void> {
+        auto ca = impl_->ca;
+        if (!ca) {
+          done(impl_->ca_error);
+          co_return;
+        }
         auto id = ari_certificate_id_of(chain_pem);
         if (!id) {
           done(std::move(id).err());
           co_return;
         }
-        done(co_await impl_->acme.renewal_info(*id));
+        done(co_await ca->acme.renewal_info(*id));
       },
       asio::detached);
 }
@@ -194,12 +226,17 @@ void asio_io_engine::check_profile(std::string profile, std::function<void(resul
   asio::co_spawn(
       impl_->io,
       [this, profile = std::move(profile), done = std::move(done)]() -> asio::awaitable<void> {
-        auto dir = co_await impl_->acme.directory();
+        auto ca = impl_->ca;
+        if (!ca) {
+          done(impl_->ca_error);
+          co_return;
+        }
+        auto dir = co_await ca->acme.directory();
         if (!dir) {
           done(std::move(dir).err());
           co_return;
         }
-        done(protocol::check_profile(*dir, impl_->options.directory_url, profile));
+        done(protocol::check_profile(*dir, ca->acme.directory_url(), profile));
       },
       asio::detached);
 }
@@ -208,7 +245,12 @@ void asio_io_engine::update_contact(std::string email, std::function<void(result
   asio::co_spawn(
       impl_->io,
       [this, email = std::move(email), done = std::move(done)]() -> asio::awaitable<void> {
-        done(co_await impl_->acme.update_contact(email));
+        auto ca = impl_->ca;
+        if (!ca) {
+          done(impl_->ca_error);
+          co_return;
+        }
+        done(co_await ca->acme.update_contact(email));
       },
       asio::detached);
 }
@@ -219,9 +261,37 @@ void asio_io_engine::revoke(std::string chain_pem, int reason,
       impl_->io,
       [this, chain_pem = std::move(chain_pem), reason,
        done = std::move(done)]() -> asio::awaitable<void> {
-        done(co_await impl_->acme.revoke_certificate(chain_pem, reason));
+        auto ca = impl_->ca;
+        if (!ca) {
+          done(impl_->ca_error);
+          co_return;
+        }
+        done(co_await ca->acme.revoke_certificate(chain_pem, reason));
       },
       asio::detached);
+}
+
+void asio_io_engine::use_ca(std::string directory_url, std::string ca_bundle) {
+  asio::post(impl_->io,
+             [this, directory_url = std::move(directory_url), ca_bundle = std::move(ca_bundle)] {
+               auto& i = *impl_;
+               if (i.ca) i.old_ca_connections += i.ca->http.connections_opened();
+               http_client_options http = i.options.http;
+               http.ca_bundle = ca_bundle;
+               try {
+                 i.ca = std::make_shared<ca_link>(i.io.get_executor(), std::move(http),
+                                                  directory_url, i.options.acme);
+                 log_info("io: new orders and accounts go to the CA at " + directory_url);
+               } catch (const std::exception& e) {
+                 i.ca = nullptr;
+                 i.ca_error = error{
+                     error_kind::config,
+                     "cannot use the CA at " + directory_url + " (" + e.what() +
+                         "); fix acme_directory_url or acme_ca_bundle, then run certfleet reload",
+                     true};
+                 log_error("io: " + i.ca_error.detail);
+               }
+             });
 }
 
 }  // namespace certfleet::protocol

@@ -46,6 +46,7 @@ class asio_io_engine final : public io_engine {
                     std::function<void(result<renewal_info_answer>)> done) override;
   void check_profile(std::string profile, std::function<void(result<void>)> done) override;
   void revoke(std::string chain_pem, int reason, std::function<void(result<void>)> done) override;
+  void use_ca(std::string directory_url, std::string ca_bundle) override;
   void update_contact(std::string email, std::function<void(result<void>)> done) override;
 
   unsigned short http_port() const;

@@ -46,6 +46,11 @@ class io_engine {
   /// account()), giving the CRLReason code `reason`.
   virtual void revoke(std::string chain_pem, int reason,
                       std::function<void(result<void>)> done) = 0;
+  /// Everything asked after this call goes to the CA at `directory_url`, trusted with
+  /// `ca_bundle` (empty: the system's trust store), without an account until account() is
+  /// called again; what is under way finishes at the CA it began with. A CA that cannot be
+  /// set up (an unreadable bundle) is logged, and every later request fails saying so.
+  virtual void use_ca(std::string directory_url, std::string ca_bundle) = 0;
   /// Obtains one certificate, reporting each stage and waiting for its acknowledgement.
   virtual void issue(issuance_request request, stage_handler on_stage,
                      std::function<void(result<issued_certificate>)> done) = 0;

@@ -34,6 +34,7 @@ class acme_service_test : public actor_fixture {
     s.directory_url = "https://ca.test/directory";
     s.orders_in_flight = in_flight;
     s.budget = budget;
+    settings_ = s;
     acme_ = sys_.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(&engine_),
                        store_.get(), storage_, &wall_, s);
     run();
@@ -60,6 +61,7 @@ class acme_service_test : public actor_fixture {
     ASSERT_TRUE(store_->commit(b).ok());
   }
 
+  acme_settings settings_;  ///< as start() gave them
   certfleet::testing::temp_dir dir_;
   std::unique_ptr<storage::store> store_ = open_test_store(dir_.path());
   fake_io_engine engine_;
@@ -226,6 +228,31 @@ TEST_F(acme_service_test, with_acme_disabled_waiting_orders_fail_and_keep_their_
   order("a.example", false);
   EXPECT_TRUE(log_->contains("order_failed not_enabled"));
   EXPECT_TRUE(engine_.issues.empty());
+}
+
+// Issue #19: the account of another CA is never registered at (or stored for) the old one.
+TEST_F(acme_service_test, a_reload_naming_another_ca_uses_it_for_the_account_and_orders) {
+  start({300, 3h}, 4);
+  order("a.example", false);
+  ASSERT_EQ(engine_.accounts, 1);
+  acme_settings next = settings_;
+  next.directory_url = "https://other.test/directory";
+  next.ca_bundle = "/etc/other-ca.pem";
+  caf::anon_send(acme_, reload_atom::value, next);
+  run();
+  EXPECT_EQ(engine_.cas_used, std::vector<std::string>{"https://other.test/directory "
+                                                       "/etc/other-ca.pem"});
+  order("b.example", false);
+  EXPECT_EQ(engine_.accounts, 2) << "the account must be the new CA's";
+  std::vector<std::string> saved_for;
+  for (const auto& batch : script_->batches)
+    if (batch.put_account) saved_for.push_back(batch.put_account->directory_url);
+  EXPECT_EQ(saved_for, (std::vector<std::string>{"https://ca.test/directory",
+                                                 "https://other.test/directory"}));
+
+  caf::anon_send(acme_, reload_atom::value, next);
+  run();
+  EXPECT_EQ(engine_.cas_used.size(), 1u) << "an unchanged CA is not set up again";
 }
 
 // RFC 8555 §7.3.2: a changed email reaches the CA as the stored account's new contact.

@@ -101,7 +101,7 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
       [=](check_done_atom) { ADD_FAILURE() << "internal message"; },
       [=](order_done_atom, std::string&, bool, error&) { ADD_FAILURE() << "internal message"; },
-      [=](account_done_atom, bool, protocol::account_credentials&, bool, error&) {
+      [=](account_done_atom, bool, protocol::account_credentials&, bool, error&, std::uint32_t) {
         ADD_FAILURE() << "internal message";
       },
       [=](pump_atom) { ADD_FAILURE() << "internal message"; },
@@ -190,6 +190,10 @@ class fake_io_engine final : public protocol::io_engine {
   std::vector<revoke_call> revocations;  ///< revoke() calls; the test answers them
   void revoke(std::string chain_pem, int reason, std::function<void(result<void>)> done) override {
     revocations.push_back({std::move(chain_pem), reason, std::move(done)});
+  }
+  std::vector<std::string> cas_used;  ///< use_ca() calls: "directory_url bundle"
+  void use_ca(std::string directory_url, std::string ca_bundle) override {
+    cas_used.push_back(directory_url + " " + ca_bundle);
   }
   /// Profiles the fake CA offers (check_profile answers at once).
   std::set<std::string> profiles{"classic", "tlsserver"};

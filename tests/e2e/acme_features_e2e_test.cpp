@@ -7,6 +7,7 @@
 #include <map>
 
 #include "protocol/acme/renewal_info.hpp"
+#include "protocol/crypto/certificate.hpp"
 #include "storage/store.hpp"
 #include "tests/support/acme_front.hpp"
 #include "tests/support/certfleetd_process.hpp"
@@ -271,6 +272,57 @@ TEST(acme_features_e2e, revoke_revokes_at_the_ca_then_a_new_certificate_follows)
   EXPECT_NE(d.log().find("a.revoke.test: certificate revoked; ordering a replacement now"),
             std::string::npos)
       << d.log();
+}
+
+// The issuer of the certificate the daemon stores for `domain`: which CA issued it.
+std::string stored_issuer(const certfleetd_process& d, const std::string& domain) {
+  auto st = storage::store::open(d.state_dir(), storage::open_mode::read_only);
+  if (!st) return "cannot open the store: " + st.err().detail;
+  auto pair = st->get_certs(domain);
+  if (!pair || !*pair) return "";
+  auto info = protocol::parse_certificate_pem((*pair)->current.chain_pem);
+  return info ? info->issuer : "unreadable: " + info.err().detail;
+}
+
+// Issue #19 row 6: a reload that names another CA (and its bundle) registers the account
+// there and orders there; the first CA is asked nothing more, its certificates stay.
+TEST(acme_features_e2e, a_reload_naming_another_ca_registers_and_orders_there) {
+  pebble_harness first;
+  pebble_options at_the_same_daemon;
+  at_the_same_daemon.http01_port = first.http01_port();
+  pebble_harness second(at_the_same_daemon);
+  certfleetd_process d(first, {"a.switch.test"});
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  const std::string first_issuer = stored_issuer(d, "a.switch.test");
+  ASSERT_FALSE(first_issuer.empty());
+
+  const auto conf = d.conf_dir() / "certfleet.conf";
+  std::ifstream in(conf);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  for (const auto& [from, to] : {std::pair{first.directory_url(), second.directory_url()},
+                                 std::pair{first.ca_bundle(), second.ca_bundle()}}) {
+    const auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
+  std::ofstream(conf) << text;
+  std::ofstream(d.conf_dir() / "url_domains", std::ios::app) << "b.switch.test\n";
+  const cli_result reload = d.cli("reload");
+  ASSERT_EQ(reload.exit_code, 0) << reload.out;
+
+  ASSERT_TRUE(d.wait_until([&] { return !stored_issuer(d, "b.switch.test").empty(); }, 60s))
+      << d.log();
+  EXPECT_NE(stored_issuer(d, "b.switch.test"), first_issuer) << "ordered at the first CA";
+  EXPECT_EQ(stored_issuer(d, "a.switch.test"), first_issuer) << "a's certificate was replaced";
+  const std::string second_base =
+      second.directory_url().substr(0, second.directory_url().rfind('/'));
+  EXPECT_NE(d.log().find("registered ACME account " + second_base), std::string::npos) << d.log();
+  const cli_result account = d.cli("account");
+  EXPECT_EQ(account.exit_code, 0) << account.out;
+  EXPECT_NE(account.out.find("CA:       " + second.directory_url()), std::string::npos)
+      << account.out;
+  EXPECT_NE(account.out.find(second_base), std::string::npos) << account.out;
 }
 
 }  // namespace

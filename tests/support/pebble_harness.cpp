@@ -43,6 +43,7 @@ pebble_harness::pebble_harness(pebble_options options) {
     cmd += " --validity " + std::to_string(options.validity_seconds);
   if (!options.blocklist.empty()) cmd += " --blocklist " + options.blocklist;
   if (!options.eab.empty()) cmd += " --eab " + options.eab;
+  if (options.http01_port > 0) cmd += " --http01-port " + std::to_string(options.http01_port);
   cmd += " 2>&1";
   std::istringstream lines(run_command(cmd));
   for (std::string line; std::getline(lines, line);) {

@@ -15,6 +15,9 @@ struct pebble_options {
   std::string blocklist;     ///< comma-separated domainBlocklist
   /// "KID:HMACKEY": new accounts need External Account Binding with this key (base64url).
   std::string eab;
+  /// Where pebble validates HTTP-01; 0: a free port of its own. Set to another pebble's
+  /// port, both CAs validate at the same daemon.
+  int http01_port = 0;
 };
 
 class pebble_harness {
