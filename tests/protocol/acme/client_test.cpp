@@ -505,5 +505,34 @@ TEST(acme_client_ari, a_ca_without_ari_says_so_without_a_request) {
   EXPECT_EQ(r->window.start, no_time);
 }
 
+asio::awaitable<result<void>> revoke(acme_client& client, std::string chain_pem) {
+  co_return co_await client.revoke_certificate(std::move(chain_pem), 1);
+}
+
+// A revocation the client cannot send says why before asking anything of the CA.
+TEST(acme_client_revoke, no_certificate_or_no_revoke_url_is_an_error_without_a_request) {
+  io_thread io;
+  fake_peer peer(answer_every_request(http_reply("200 OK", "application/json", good_directory)));
+  http_client http(io.executor(), {.timeout = 2000ms});
+  acme_client client(http, peer.url("/dir"));
+  auto key = private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(key);
+  client.use_account(std::make_shared<const private_key>(std::move(key.value())),
+                     peer.url("/acct/1"));
+
+  auto garbage = io.run(revoke(client, "not a certificate"));
+  ASSERT_FALSE(garbage);
+  EXPECT_EQ(garbage.err().kind, error_kind::invalid_input) << garbage.err().detail;
+  EXPECT_EQ(peer.accepted(), 0) << "the CA was asked about nothing";
+
+  auto self_signed = make_self_signed_pem(*private_key::generate(key_type::ec_p256), "a.example",
+                                          std::chrono::hours(1), wall_clock{}.now());
+  ASSERT_TRUE(self_signed) << self_signed.err().detail;
+  auto no_url = io.run(revoke(client, *self_signed));
+  ASSERT_FALSE(no_url);
+  EXPECT_NE(no_url.err().detail.find("has no revokeCert"), std::string::npos)
+      << no_url.err().detail;
+}
+
 }  // namespace
 }  // namespace certfleet::protocol
