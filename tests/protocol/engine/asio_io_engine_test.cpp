@@ -1,0 +1,130 @@
+// The io engine's choice of CA: a reload naming another CA (use_ca) sends every later
+// request there, and a CA that cannot be set up makes every later request fail saying so.
+// Scripted CAs on loopback; every wait is bounded.
+#include "protocol/engine/asio_io_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "protocol/crypto/certificate.hpp"
+#include "tests/support/net_test_support.hpp"
+
+namespace certfleet::protocol {
+namespace {
+
+using namespace certfleet::testing::net;
+
+// A CA whose directory offers one profile, `profile`, and nothing else.
+fake_peer::handler directory_offering(std::string profile) {
+  return [profile](tcp::socket& s, int) {
+    std::string buffer;
+    while (auto req = read_request(s, buffer)) {
+      const std::string body = R"({"newNonce":"http://127.0.0.1:1/n","newAccount":)"
+                               R"("http://127.0.0.1:1/a","newOrder":"http://127.0.0.1:1/o",)"
+                               R"("meta":{"profiles":{")" +
+                               profile + R"(":"the only one"}}})";
+      send(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body);
+    }
+  };
+}
+
+// The engine's answer to one call (its callbacks run on the engine's thread).
+template <class T, class Call>
+T answer(Call call) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  call([promise](T r) { promise->set_value(std::move(r)); });
+  if (future.wait_for(10s) != std::future_status::ready) throw std::runtime_error("no answer");
+  return future.get();
+}
+
+class asio_io_engine_test : public ::testing::Test {
+ protected:
+  std::unique_ptr<asio_io_engine> start(const std::string& directory_url) {
+    io_engine_options options;
+    options.directory_url = directory_url;
+    options.http_listen = "127.0.0.1:0";
+    options.dns_servers = {"127.0.0.1:1"};  // never asked here
+    options.http.timeout = 2000ms;
+    auto engine = asio_io_engine::start(options);
+    EXPECT_TRUE(engine) << engine.err().detail;
+    return engine ? std::move(engine.value()) : nullptr;
+  }
+  result<void> profile(asio_io_engine& engine, const std::string& name) {
+    return answer<result<void>>([&](auto done) { engine.check_profile(name, done); });
+  }
+
+  fake_peer first_{directory_offering("first-only")};
+  fake_peer second_{directory_offering("second-only")};
+};
+
+TEST_F(asio_io_engine_test, requests_after_use_ca_go_to_the_new_ca) {
+  auto engine = start(first_.url("/dir"));
+  ASSERT_TRUE(engine);
+  EXPECT_TRUE(profile(*engine, "first-only"));
+  engine->use_ca(second_.url("/dir"), "");
+  EXPECT_TRUE(profile(*engine, "second-only"));
+  auto old = profile(*engine, "first-only");
+  ASSERT_FALSE(old);
+  EXPECT_EQ(old.err().kind, error_kind::config);
+  EXPECT_NE(old.err().detail.find(second_.url("/dir")), std::string::npos) << old.err().detail;
+}
+
+TEST_F(asio_io_engine_test, a_ca_that_cannot_be_set_up_fails_every_request_until_the_next) {
+  auto engine = start(first_.url("/dir"));
+  ASSERT_TRUE(engine);
+  engine->use_ca(second_.url("/dir"), "/nonexistent/ca.pem");
+  const auto says_why = [&](const error& e) {
+    EXPECT_EQ(e.kind, error_kind::config);
+    EXPECT_NE(e.detail.find("cannot use the CA at " + second_.url("/dir")), std::string::npos)
+        << e.detail;
+    EXPECT_NE(e.detail.find("acme_ca_bundle"), std::string::npos) << e.detail;
+  };
+  says_why(profile(*engine, "second-only").err());
+  says_why(answer<result<account_credentials>>([&](auto done) {
+             engine->account(account_credentials{"u", "k"}, "", true, std::nullopt, done);
+           }).err());
+  says_why(answer<result<void>>([&](auto done) {
+             engine->update_contact("ops@example.com", done);
+           }).err());
+  says_why(answer<result<void>>([&](auto done) { engine->revoke("chain", 1, done); }).err());
+  says_why(answer<result<renewal_info_answer>>([&](auto done) {
+             engine->renewal_info("chain", done);
+           }).err());
+  says_why(answer<result<issued_certificate>>([&](auto done) {
+             engine->issue(
+                 issuance_request{}, [](auto, auto&, auto&, auto ack) { ack({}); }, done);
+           }).err());
+  EXPECT_EQ(first_.accepted() + second_.accepted(), 0) << "a CA was asked nonetheless";
+
+  engine->use_ca(second_.url("/dir"), "");
+  EXPECT_TRUE(profile(*engine, "second-only")) << "the next reload's CA is used";
+}
+
+TEST_F(asio_io_engine_test, revocation_and_windows_go_through_the_stored_account) {
+  auto engine = start(first_.url("/dir"));
+  ASSERT_TRUE(engine);
+  auto key = private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(key);
+  const account_credentials stored{first_.url("/acct/1"), key->to_pem()};
+  auto used = answer<result<account_credentials>>(
+      [&](auto done) { engine->account(stored, "", true, std::nullopt, done); });
+  ASSERT_TRUE(used) << used.err().detail;
+  EXPECT_EQ(used->url, stored.url) << "a stored account is used without asking the CA";
+
+  auto cert = make_self_signed_pem(*key, "a.example", std::chrono::hours(1), wall_clock{}.now());
+  ASSERT_TRUE(cert) << cert.err().detail;
+  auto revoked = answer<result<void>>([&](auto done) { engine->revoke(*cert, 1, done); });
+  ASSERT_FALSE(revoked);
+  EXPECT_NE(revoked.err().detail.find("has no revokeCert"), std::string::npos)
+      << revoked.err().detail;
+  auto window =
+      answer<result<renewal_info_answer>>([&](auto done) { engine->renewal_info("x", done); });
+  ASSERT_FALSE(window) << "not a certificate";
+  EXPECT_EQ(window.err().kind, error_kind::invalid_input) << window.err().detail;
+}
+
+}  // namespace
+}  // namespace certfleet::protocol
