@@ -466,6 +466,12 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           // The account is the new CA's (stored for its URL, or registered there).
           ++s.ca_generation;
           s.engine->use_ca(next.directory_url, next.ca_bundle);
+          // Their certificates are the old CA's: the new one would refuse them.
+          fail_waiting_revocations(
+              self, error{error_kind::config,
+                          "the reload changed acme_directory_url before the revocation was sent; "
+                          "certificates of the old CA cannot be revoked at the new one",
+                          false});
           log_info("acme: orders go to the CA at " + next.directory_url +
                    " from now on; orders in flight finish where they began");
         }

@@ -389,6 +389,24 @@ TEST_F(acme_service_revoke_test, revokes_the_stored_leaf_with_the_account_and_th
   EXPECT_EQ(not_after, to_unix_us(wall_.now() + 90 * 24h)) << "names the revoked certificate";
 }
 
+TEST_F(acme_service_revoke_test, a_revocation_waiting_when_the_ca_changes_is_not_sent_there) {
+  start({300, 3h}, 4);
+  store_cert("a.example");
+  engine_.hold_accounts = true;
+  auto handle = revoke("a.example", 1);
+  ASSERT_EQ(engine_.held_accounts.size(), 1u) << "waits for the account";
+  acme_settings next = settings_;
+  next.directory_url = "https://other.test/directory";
+  caf::anon_send(acme_, reload_atom::value, next);
+  run();
+  auto [ok, why, not_after] = answer_of(handle);
+  EXPECT_FALSE(ok);
+  EXPECT_NE(why.detail.find("cannot be revoked at the new one"), std::string::npos) << why.detail;
+  engine_.held_accounts[0]();  // the old CA's account, late
+  run();
+  EXPECT_TRUE(engine_.revocations.empty());
+}
+
 TEST_F(acme_service_revoke_test, the_cas_refusal_is_the_answer) {
   start({300, 3h}, 4);
   store_cert("a.example");

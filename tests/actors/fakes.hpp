@@ -162,8 +162,15 @@ class fake_io_engine final : public protocol::io_engine {
                std::optional<protocol::account_binding>,
                std::function<void(result<protocol::account_credentials>)> done) override {
     ++accounts;
-    done(stored ? *stored : protocol::account_credentials{"https://ca.test/acct/1", "KEY"});
+    auto answer = stored ? *stored : protocol::account_credentials{"https://ca.test/acct/1", "KEY"};
+    if (hold_accounts)
+      held_accounts.push_back([done, answer] { done(answer); });
+    else
+      done(answer);
   }
+  /// When set, account() answers only when the test calls held_accounts[i]().
+  bool hold_accounts = false;
+  std::vector<std::function<void()>> held_accounts;
   void issue(protocol::issuance_request request, stage_handler on_stage,
              std::function<void(result<protocol::issued_certificate>)> done) override {
     issues.push_back({std::move(request), std::move(on_stage), std::move(done)});

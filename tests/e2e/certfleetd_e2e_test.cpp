@@ -405,15 +405,6 @@ std::string served_serial(int port, const std::string& name) {
 }
 
 // The serial of the certificate stored for `name`.
-std::string stored_serial(const certfleetd_process& d, const std::string& name) {
-  auto store = storage::store::open(d.state_dir(), storage::open_mode::read_only);
-  if (!store) return "(no store)";
-  auto certs = store->get_certs(name);
-  if (!certs || !*certs) return "(none stored)";
-  auto info = protocol::parse_certificate_pem((*certs)->current.chain_pem);
-  return info ? info->serial_hex : "(unreadable)";
-}
-
 TEST(certfleetd_e2e, short_lived_certificates_renew_at_their_renewal_point) {
   pebble_options options;
   options.validity_seconds = 40;
@@ -426,7 +417,7 @@ TEST(certfleetd_e2e, short_lived_certificates_renew_at_their_renewal_point) {
   ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 30s)) << d.log();
   std::map<std::string, storage::domain_record> first;
   for (const auto& r : d.records()) first[r.name] = r;
-  const std::string first_serial = stored_serial(d, domains[1]);
+  const std::string first_serial = d.stored_serial(domains[1]);
   EXPECT_EQ(served_serial(https_port, domains[1]), first_serial);
 
   ASSERT_TRUE(d.wait_until(
@@ -444,7 +435,7 @@ TEST(certfleetd_e2e, short_lived_certificates_renew_at_their_renewal_point) {
     EXPECT_LT(r.last_success, old.cert_not_after) << r.name << " renewed only after expiry";
   }
   // The running HTTPS listener switches to the renewed certificate, no restart needed.
-  const std::string renewed = stored_serial(d, domains[1]);
+  const std::string renewed = d.stored_serial(domains[1]);
   EXPECT_NE(renewed, first_serial);
   EXPECT_TRUE(d.wait_until([&] { return served_serial(https_port, domains[1]) == renewed; }, 10s))
       << "still served: " << served_serial(https_port, domains[1]) << ", stored: " << renewed;

@@ -166,6 +166,13 @@ bool certfleetd_process::wait_until(const std::function<bool()>& pred,
   return pred();
 }
 
+std::string certfleetd_process::stored_serial(const std::string& domain) const {
+  auto store = storage::store::open(state_, storage::open_mode::read_only);
+  if (!store) return "(no store: " + store.err().detail + ")";
+  auto certs = store->get_certs(domain);
+  return certs && *certs ? (*certs)->current.serial : "(none stored)";
+}
+
 bool certfleetd_process::all_issued() const {
   std::size_t issued = 0;
   for (const auto& r : records())

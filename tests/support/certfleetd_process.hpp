@@ -47,6 +47,9 @@ class certfleetd_process {
   std::vector<storage::domain_record> records() const;
   /// Polls pred every 100 ms until it holds or `limit` (times time_scale()) passes.
   bool wait_until(const std::function<bool()>& pred, std::chrono::seconds limit) const;
+  /// The serial (hex) of the certificate stored for `domain`, "(none stored)" without one: a
+  /// renewal changes it, even within the second that keeps the expiry the same.
+  std::string stored_serial(const std::string& domain) const;
   /// True once every configured domain has a certificate.
   bool all_issued() const;
 
