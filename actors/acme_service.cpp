@@ -330,15 +330,17 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         if (!who) return log_warning("acme: a window request without a sender (a bug)");
         ask_window(self, domain, from_unix_us(cert_not_after_us), std::move(who));
       },
-      [=](profile_atom, std::string& profile) {
+      [=](profile_atom, std::string& profile, std::string& directory_url, std::string& ca_bundle) {
         auto& s = self->state;
         const std::uint64_t id = ++s.next_profile_check;
         auto rp = self->make_response_promise<bool, error>();
         s.profile_checks.emplace(id, rp);
         acme_actor me = caf::actor_cast<acme_actor>(self);
-        s.engine->check_profile(std::move(profile), [me, id](result<void> r) {
-          caf::anon_send(me, profile_done_atom::value, id, r.ok(), r.ok() ? error{} : r.err());
-        });
+        s.engine->check_profile(std::move(profile), std::move(directory_url), std::move(ca_bundle),
+                                [me, id](result<void> r) {
+                                  caf::anon_send(me, profile_done_atom::value, id, r.ok(),
+                                                 r.ok() ? error{} : r.err());
+                                });
         return rp;
       },
       [=](profile_done_atom, std::uint64_t id, bool offered, error& why) {

@@ -158,7 +158,8 @@ using acme_actor = caf::typed_actor<
     caf::reacts_to<window_atom, std::string, std::int64_t>,
     /// Whether the CA offers the certificate profile: (true, {}), or (false, why): kind
     /// config when it does not, another kind when the CA could not be asked.
-    caf::replies_to<profile_atom, std::string>::with<bool, error>,
+    /// (profile, directory URL, CA bundle): asks that CA, which a reload may be about to name.
+    caf::replies_to<profile_atom, std::string, std::string, std::string>::with<bool, error>,
     /// Internal: the answer to profile check `id`.
     caf::reacts_to<profile_done_atom, std::uint64_t, bool, error>,
     /// Revokes the domain's stored certificate with the CRLReason code given: (ok, why

@@ -302,8 +302,10 @@ supervisor_actor::behavior_type supervisor_behavior(
         }
         // The profile is the CA's to offer: asked before anything of the reload applies.
         auto rp = self->make_response_promise<bool, reload_report, std::string>();
+        // Of the CA the new configuration names, which may not be the one in use.
         self->request(self->state.acme, std::chrono::seconds(30), profile_atom::value,
-                      next->settings.lets_encrypt_profile)
+                      next->settings.lets_encrypt_profile, next->settings.acme_directory_url,
+                      next->settings.acme_ca_bundle.string())
             .then(
                 [=](bool offered, error& why) mutable {
                   const auto verdict = judge_profile(offered, why, next->settings,

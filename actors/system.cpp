@@ -116,7 +116,7 @@ result<void> check_profile_at_start(daemon::impl& i) {
   if (s.lets_encrypt_profile.empty()) return {};
   auto answer = std::make_shared<std::promise<result<void>>>();
   auto ready = answer->get_future();
-  i.io->check_profile(s.lets_encrypt_profile,
+  i.io->check_profile(s.lets_encrypt_profile, s.acme_directory_url, s.acme_ca_bundle.string(),
                       [answer](result<void> r) { answer->set_value(std::move(r)); });
   result<void> r = error{error_kind::timeout, "the CA did not answer within 15 s", true};
   if (ready.wait_for(std::chrono::seconds(15)) == std::future_status::ready) r = ready.get();

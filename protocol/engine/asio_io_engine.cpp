@@ -38,7 +38,13 @@ struct io_context_with_shutdown : asio::io_context {
 struct ca_link {
   ca_link(const asio::any_io_executor& executor, http_client_options http_options,
           const std::string& directory_url, const acme_client_options& acme_options)
-      : http(executor, std::move(http_options)), acme(http, directory_url, acme_options) {}
+      : ca_bundle(http_options.ca_bundle),
+        http(executor, std::move(http_options)),
+        acme(http, directory_url, acme_options) {}
+  bool is(const std::string& directory_url, const std::string& bundle) const {
+    return acme.directory_url() == directory_url && ca_bundle == bundle;
+  }
+  std::string ca_bundle;
   http_client http;
   acme_client acme;
 };
@@ -65,6 +71,23 @@ struct asio_io_engine::impl {
   std::unique_ptr<dns_resolver> resolver;
   local_addresses local;
   std::thread thread;
+
+  // A link to the CA at `directory_url` trusted with `ca_bundle`. Errors (config): the bundle
+  // cannot be read.
+  result<std::shared_ptr<ca_link>> make_link(const std::string& directory_url,
+                                             const std::string& ca_bundle) {
+    http_client_options http_options = options.http;
+    http_options.ca_bundle = ca_bundle;
+    try {
+      return std::make_shared<ca_link>(io.get_executor(), std::move(http_options), directory_url,
+                                       options.acme);
+    } catch (const std::exception& e) {
+      return error{error_kind::config,
+                   "cannot use the CA at " + directory_url + " (" + e.what() +
+                       "); fix acme_directory_url or acme_ca_bundle, then run certfleet reload",
+                   true};
+    }
+  }
 
   // Waits on the io thread until another thread acknowledges (or 2 minutes pass).
   asio::awaitable<result<void>> wait_for_ack(
@@ -222,14 +245,21 @@ void asio_io_engine::renewal_info(std::string chain_pem,
       asio::detached);
 }
 
-void asio_io_engine::check_profile(std::string profile, std::function<void(result<void>)> done) {
+void asio_io_engine::check_profile(std::string profile, std::string directory_url,
+                                   std::string ca_bundle, std::function<void(result<void>)> done) {
   asio::co_spawn(
       impl_->io,
-      [this, profile = std::move(profile), done = std::move(done)]() -> asio::awaitable<void> {
+      [this, profile = std::move(profile), directory_url = std::move(directory_url),
+       ca_bundle = std::move(ca_bundle), done = std::move(done)]() -> asio::awaitable<void> {
         auto ca = impl_->ca;
-        if (!ca) {
-          done(impl_->ca_error);
-          co_return;
+        if (!ca || !ca->is(directory_url, ca_bundle)) {
+          // A CA a reload is about to name: asked on a link of its own, dropped after.
+          auto made = impl_->make_link(directory_url, ca_bundle);
+          if (!made) {
+            done(std::move(made).err());
+            co_return;
+          }
+          ca = std::move(made.value());
         }
         auto dir = co_await ca->acme.directory();
         if (!dir) {
@@ -276,19 +306,13 @@ void asio_io_engine::use_ca(std::string directory_url, std::string ca_bundle) {
              [this, directory_url = std::move(directory_url), ca_bundle = std::move(ca_bundle)] {
                auto& i = *impl_;
                if (i.ca) i.old_ca_connections += i.ca->http.connections_opened();
-               http_client_options http = i.options.http;
-               http.ca_bundle = ca_bundle;
-               try {
-                 i.ca = std::make_shared<ca_link>(i.io.get_executor(), std::move(http),
-                                                  directory_url, i.options.acme);
+               auto made = i.make_link(directory_url, ca_bundle);
+               if (made) {
+                 i.ca = std::move(made.value());
                  log_info("io: new orders and accounts go to the CA at " + directory_url);
-               } catch (const std::exception& e) {
+               } else {
                  i.ca = nullptr;
-                 i.ca_error = error{
-                     error_kind::config,
-                     "cannot use the CA at " + directory_url + " (" + e.what() +
-                         "); fix acme_directory_url or acme_ca_bundle, then run certfleet reload",
-                     true};
+                 i.ca_error = made.err();
                  log_error("io: " + i.ca_error.detail);
                }
              });

@@ -44,7 +44,8 @@ class asio_io_engine final : public io_engine {
              std::function<void(result<issued_certificate>)> done) override;
   void renewal_info(std::string chain_pem,
                     std::function<void(result<renewal_info_answer>)> done) override;
-  void check_profile(std::string profile, std::function<void(result<void>)> done) override;
+  void check_profile(std::string profile, std::string directory_url, std::string ca_bundle,
+                     std::function<void(result<void>)> done) override;
   void revoke(std::string chain_pem, int reason, std::function<void(result<void>)> done) override;
   void use_ca(std::string directory_url, std::string ca_bundle) override;
   void update_contact(std::string email, std::function<void(result<void>)> done) override;

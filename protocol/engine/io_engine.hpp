@@ -58,10 +58,12 @@ class io_engine {
   /// leaf first) is `chain_pem`; `offered` false when the CA has no ARI.
   virtual void renewal_info(std::string chain_pem,
                             std::function<void(result<renewal_info_answer>)> done) = 0;
-  /// Whether the CA offers the certificate profile `profile` (its directory's
-  /// meta.profiles). Errors: kind config when it does not (the message lists what it
+  /// Whether the CA at `directory_url`, trusted with `ca_bundle`, offers the certificate
+  /// profile `profile` (its directory's meta.profiles): the CA in use, or one a reload is
+  /// about to name. Errors: kind config when it does not (the message lists what it
   /// offers); other kinds when the directory could not be had.
-  virtual void check_profile(std::string profile, std::function<void(result<void>)> done) = 0;
+  virtual void check_profile(std::string profile, std::string directory_url, std::string ca_bundle,
+                             std::function<void(result<void>)> done) = 0;
 };
 
 }  // namespace certfleet::protocol

@@ -76,7 +76,8 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
         log->events.push_back("window " + domain);
       },
       // The fake CA offers every profile but "unknown".
-      [=](profile_atom, std::string& profile) -> caf::result<bool, error> {
+      [=](profile_atom, std::string& profile, std::string&,
+          std::string&) -> caf::result<bool, error> {
         log->events.push_back("profile " + profile);
         if (profile == "unknown")
           return {false, error{error_kind::config, "the CA offers no profile \"unknown\""}};
@@ -204,7 +205,8 @@ class fake_io_engine final : public protocol::io_engine {
   }
   /// Profiles the fake CA offers (check_profile answers at once).
   std::set<std::string> profiles{"classic", "tlsserver"};
-  void check_profile(std::string profile, std::function<void(result<void>)> done) override {
+  void check_profile(std::string profile, std::string, std::string,
+                     std::function<void(result<void>)> done) override {
     if (profiles.count(profile))
       done(result<void>{});
     else

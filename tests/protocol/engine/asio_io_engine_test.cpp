@@ -52,24 +52,47 @@ class asio_io_engine_test : public ::testing::Test {
     EXPECT_TRUE(engine) << engine.err().detail;
     return engine ? std::move(engine.value()) : nullptr;
   }
-  result<void> profile(asio_io_engine& engine, const std::string& name) {
-    return answer<result<void>>([&](auto done) { engine.check_profile(name, done); });
+  // The profile asked of the CA in use (`first_` unless a test switched).
+  result<void> profile(asio_io_engine& engine, const std::string& name,
+                       const std::string& directory_url = "") {
+    const std::string at = directory_url.empty() ? in_use_ : directory_url;
+    return answer<result<void>>([&](auto done) { engine.check_profile(name, at, "", done); });
   }
+  std::string in_use_;
 
   fake_peer first_{directory_offering("first-only")};
   fake_peer second_{directory_offering("second-only")};
 };
 
+// The scripted CAs have no revokeCert: the error names the directory that was asked.
 TEST_F(asio_io_engine_test, requests_after_use_ca_go_to_the_new_ca) {
   auto engine = start(first_.url("/dir"));
   ASSERT_TRUE(engine);
-  EXPECT_TRUE(profile(*engine, "first-only"));
+  auto key = private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(key);
+  auto cert = make_self_signed_pem(*key, "a.example", std::chrono::hours(1), wall_clock{}.now());
+  ASSERT_TRUE(cert) << cert.err().detail;
+  const auto asked = [&] {
+    auto r = answer<result<void>>([&](auto done) { engine->revoke(*cert, 1, done); });
+    return r ? std::string("no error") : r.err().detail;
+  };
+  EXPECT_NE(asked().find(first_.url("/dir")), std::string::npos);
   engine->use_ca(second_.url("/dir"), "");
-  EXPECT_TRUE(profile(*engine, "second-only"));
-  auto old = profile(*engine, "first-only");
-  ASSERT_FALSE(old);
-  EXPECT_EQ(old.err().kind, error_kind::config);
-  EXPECT_NE(old.err().detail.find(second_.url("/dir")), std::string::npos) << old.err().detail;
+  EXPECT_NE(asked().find(second_.url("/dir")), std::string::npos) << "asked the old CA";
+}
+
+// A reload is judged before it applies: the profile is asked of the CA it names.
+TEST_F(asio_io_engine_test, a_profile_is_asked_of_the_ca_named_not_the_one_in_use) {
+  auto engine = start(first_.url("/dir"));
+  ASSERT_TRUE(engine);
+  in_use_ = first_.url("/dir");
+  EXPECT_TRUE(profile(*engine, "first-only"));
+  EXPECT_TRUE(profile(*engine, "second-only", second_.url("/dir")));
+  auto other = profile(*engine, "first-only", second_.url("/dir"));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.err().kind, error_kind::config);
+  EXPECT_NE(other.err().detail.find(second_.url("/dir")), std::string::npos) << other.err().detail;
+  EXPECT_TRUE(profile(*engine, "first-only")) << "asking changed the CA in use";
 }
 
 TEST_F(asio_io_engine_test, a_ca_that_cannot_be_set_up_fails_every_request_until_the_next) {
@@ -82,7 +105,9 @@ TEST_F(asio_io_engine_test, a_ca_that_cannot_be_set_up_fails_every_request_until
         << e.detail;
     EXPECT_NE(e.detail.find("acme_ca_bundle"), std::string::npos) << e.detail;
   };
-  says_why(profile(*engine, "second-only").err());
+  says_why(answer<result<void>>([&](auto done) {
+             engine->check_profile("second-only", second_.url("/dir"), "/nonexistent/ca.pem", done);
+           }).err());
   says_why(answer<result<account_credentials>>([&](auto done) {
              engine->account(account_credentials{"u", "k"}, "", true, std::nullopt, done);
            }).err());
@@ -100,7 +125,11 @@ TEST_F(asio_io_engine_test, a_ca_that_cannot_be_set_up_fails_every_request_until
   EXPECT_EQ(first_.accepted() + second_.accepted(), 0) << "a CA was asked nonetheless";
 
   engine->use_ca(second_.url("/dir"), "");
-  EXPECT_TRUE(profile(*engine, "second-only")) << "the next reload's CA is used";
+  auto account = answer<result<account_credentials>>([&](auto done) {
+    engine->account(account_credentials{"u", "k"}, "", true, std::nullopt, done);
+  });
+  ASSERT_FALSE(account);
+  EXPECT_EQ(account.err().kind, error_kind::storage) << "the next reload's CA is used";
 }
 
 TEST_F(asio_io_engine_test, revocation_and_windows_go_through_the_stored_account) {
