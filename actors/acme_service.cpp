@@ -101,6 +101,29 @@ void fail_waiting_revocations(self_ptr self, const error& e) {
   }
 }
 
+void send_rollover(self_ptr self) {
+  auto& rollover = self->state.rollover;
+  if (!rollover || rollover->sent) return;
+  rollover->sent = true;
+  acme_actor me = caf::actor_cast<acme_actor>(self);
+  self->state.engine->roll_over_key(
+      [me](const std::string& key_pem, protocol::io_engine::ack ack) {
+        caf::anon_send(me, rollover_key_atom::value, new_account_key{key_pem, std::move(ack)});
+      },
+      [me](result<protocol::account_credentials> r) {
+        caf::anon_send(me, rollover_done_atom::value, r.ok(),
+                       r ? std::move(r.value()) : protocol::account_credentials{},
+                       r ? error{} : r.err());
+      });
+}
+
+void fail_waiting_rollover(self_ptr self, const error& e) {
+  auto& rollover = self->state.rollover;
+  if (!rollover || rollover->sent) return;
+  rollover->answer.deliver(false, e, std::string{});
+  rollover.reset();
+}
+
 // Before any order request: the stored orders stay resumable.
 void fail_all_waiting(self_ptr self, const error& e) {
   for (const auto& q : self->state.orders->drain())
@@ -131,6 +154,29 @@ void save_account(self_ptr self, storage::account_record record, std::string wha
       });
 }
 
+bool rollover_at_ca(const acme_state& st) { return st.rollover && st.rollover->sent; }
+
+// The stored account as the engine found it at the CA: a rollover left unfinished by a stop
+// is settled (the key the CA knows is kept, the other dropped).
+void settle_stored_rollover(self_ptr self, const protocol::account_credentials& in_use) {
+  auto& st = self->state;
+  if (rollover_at_ca(st)) return;
+  auto rec = st.store->get_account(st.settings.directory_url);
+  if (!rec || !*rec || (*rec)->next_key_pem.empty()) return;
+  storage::account_record settled = **rec;
+  if (in_use.key_pem == settled.next_key_pem)
+    log_info(
+        "acme: the account key rollover begun before the stop reached the CA; the account "
+        "signs with its new key");
+  else
+    log_info(
+        "acme: the account key rollover begun before the stop never reached the CA; the "
+        "account keeps its old key (run certfleet account rollover again to change it)");
+  settled.key_pem = in_use.key_pem;
+  settled.next_key_pem.clear();
+  save_account(self, std::move(settled), "the account's settled key");
+}
+
 void ensure_account(self_ptr self) {
   auto& st = self->state;
   if (st.account != acme_state::account_status::none) return;
@@ -138,6 +184,8 @@ void ensure_account(self_ptr self) {
   std::optional<protocol::account_credentials> stored;
   if (auto rec = st.store->get_account(st.settings.directory_url); rec && *rec) {
     stored = protocol::account_credentials{(*rec)->account_url, (*rec)->key_pem};
+    // A rollover whose answer was never stored: the engine asks the CA which key it knows.
+    if (!rollover_at_ca(st)) stored->next_key_pem = (*rec)->next_key_pem;
   }
   acme_actor me = caf::actor_cast<acme_actor>(self);
   const bool was_stored = stored.has_value();
@@ -426,6 +474,7 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           shown.detail = "ACME account registration failed: " + e.detail;
           fail_all_waiting(self, shown);
           fail_waiting_revocations(self, shown);
+          fail_waiting_rollover(self, shown);
           return;
         }
         s.account = acme_state::account_status::ready;
@@ -437,9 +486,89 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
                                                s.settings.email},
                        "the new ACME account");
         } else {
+          settle_stored_rollover(self, creds);
           update_contact_if_changed(self);
         }
+        send_rollover(self);
         pump(self);
+      },
+      [=](rollover_atom) {
+        auto& s = self->state;
+        auto rp = self->make_response_promise<bool, error, std::string>();
+        if (!s.settings.enabled) {
+          rp.deliver(false, not_enabled_error(), std::string{});
+          return rp;
+        }
+        if (s.rollover) {
+          rp.deliver(false,
+                     error{error_kind::invalid_input,
+                           "a key rollover of the account is already under way; wait for it to "
+                           "end (certfleetd's log says when), then try again"},
+                     std::string{});
+          return rp;
+        }
+        s.rollover = acme_state::key_rollover{rp, s.settings.directory_url};
+        if (s.account == acme_state::account_status::ready)
+          send_rollover(self);
+        else
+          ensure_account(self);
+        return rp;
+      },
+      [=](rollover_key_atom, new_account_key& next) {
+        auto& s = self->state;
+        auto rec = s.rollover ? s.store->get_account(s.rollover->directory_url)
+                              : result<std::optional<storage::account_record>>{std::nullopt};
+        if (!rec || !*rec) {
+          next.ack(error{error_kind::storage,
+                         "the account's record cannot be read from the state directory; nothing "
+                         "changed at the CA"});
+          return;
+        }
+        storage::write_batch batch;
+        batch.put_account = **rec;
+        batch.put_account->next_key_pem = next.key_pem;
+        self->request(s.storage, caf::infinite, persist_atom::value, std::move(batch))
+            .then([ack = std::move(next.ack)](bool saved, std::string& why) {
+              if (saved) return ack({});
+              ack(error{error_kind::storage,
+                        "storing the new account key failed: " + why +
+                            "; nothing changed at the CA. Free space in the state directory, "
+                            "then run certfleet account rollover again"});
+            });
+      },
+      [=](rollover_done_atom, bool ok, protocol::account_credentials& creds, error& why) {
+        auto& s = self->state;
+        if (!s.rollover) return;
+        acme_state::key_rollover ended = std::move(*s.rollover);
+        s.rollover.reset();
+        if (!ok) {
+          log_error("acme: the account key rollover failed: " + why.detail);
+          // The CA may have taken the new key though its answer was lost: the account is
+          // settled from the stored keys before it is used again.
+          if (ended.directory_url == s.settings.directory_url)
+            s.account = acme_state::account_status::none;
+          ended.answer.deliver(false, std::move(why), std::string{});
+          return;
+        }
+        log_info("acme: the ACME account " + creds.url + " signs with a new key from now on");
+        auto rec = s.store->get_account(ended.directory_url);
+        if (!rec || !*rec) {
+          ended.answer.deliver(true, error{}, creds.url);  // a restart settles it
+          return;
+        }
+        // Answered once the new key is stored: what the operator is told survives a crash.
+        storage::write_batch batch;
+        batch.put_account = **rec;
+        batch.put_account->key_pem = creds.key_pem;
+        batch.put_account->next_key_pem.clear();
+        self->request(s.storage, caf::infinite, persist_atom::value, std::move(batch))
+            .then([answer = std::move(ended.answer), url = creds.url](bool saved,
+                                                                      std::string& why) mutable {
+              if (!saved)
+                log_warning("acme: storing the account's new key failed: " + why +
+                            "; the next start asks the CA which key it knows");
+              answer.deliver(true, error{}, url);
+            });
       },
       [=](contact_done_atom, bool ok, std::string& email, error& why) {
         auto& s = self->state;
@@ -473,6 +602,11 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
               self, error{error_kind::config,
                           "the reload changed acme_directory_url before the revocation was sent; "
                           "certificates of the old CA cannot be revoked at the new one",
+                          false});
+          fail_waiting_rollover(
+              self, error{error_kind::config,
+                          "the reload changed acme_directory_url before the key rollover began; "
+                          "run certfleet account rollover again for the new CA's account",
                           false});
           log_info("acme: orders go to the CA at " + next.directory_url +
                    " from now on; orders in flight finish where they began");

@@ -59,6 +59,14 @@ struct acme_state {
   };
   std::uint64_t next_revocation = 0;
   std::map<std::uint64_t, revocation> revocations;
+
+  /// An operator's account key rollover: waiting for the account, or at the CA (`sent`).
+  struct key_rollover {
+    caf::typed_response_promise<bool, error, std::string> answer;
+    std::string directory_url;  ///< of the CA whose account it is
+    bool sent = false;
+  };
+  std::optional<key_rollover> rollover;
   static inline const char* name = "acme";
 };
 

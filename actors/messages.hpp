@@ -51,6 +51,9 @@ using profile_done_atom = caf::atom_constant<caf::atom("prof_done")>;
 using contact_done_atom = caf::atom_constant<caf::atom("cont_done")>;
 using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
 using revoke_done_atom = caf::atom_constant<caf::atom("rev_done")>;
+using rollover_atom = caf::atom_constant<caf::atom("rollover")>;
+using rollover_key_atom = caf::atom_constant<caf::atom("roll_key")>;
+using rollover_done_atom = caf::atom_constant<caf::atom("roll_done")>;
 // exporter
 using export_atom = caf::atom_constant<caf::atom("export")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
@@ -59,6 +62,14 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using trim_atom = caf::atom_constant<caf::atom("trim")>;
+
+// ---- the acme service's internal messages ----------------------------------------------
+
+/// The new key of an account key rollover, to store before the CA is asked (then `ack`).
+struct new_account_key {
+  std::string key_pem;  ///< key material: never log
+  protocol::io_engine::ack ack;
+};
 
 // ---- the domain actor (untyped) -------------------------------------------------------
 
@@ -167,6 +178,12 @@ using acme_actor = caf::typed_actor<
     caf::replies_to<revoke_atom, std::string, std::int32_t>::with<bool, error, std::int64_t>,
     /// Internal: revocation `id` ended (ok, why not).
     caf::reacts_to<revoke_done_atom, std::uint64_t, bool, error>,
+    /// Gives the account a new key at the CA (RFC 8555 §7.3.5): (ok, why not, the account URL).
+    caf::replies_to<rollover_atom>::with<bool, error, std::string>,
+    /// Internal: the rollover's new key, to be stored before the CA hears of it.
+    caf::reacts_to<rollover_key_atom, new_account_key>,
+    /// Internal: the rollover ended (ok, the account with its new key, why not).
+    caf::reacts_to<rollover_done_atom, bool, protocol::account_credentials, error>,
     /// Internal: the account's contact update to the email ended (ok, email, why not).
     caf::reacts_to<contact_done_atom, bool, std::string, error>,
     caf::reacts_to<cancel_atom, std::string>,
@@ -213,6 +230,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::domain_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::write_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::issued_certificate)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::account_credentials)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::new_account_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::config::shared_configuration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::domain_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::order_request)

@@ -281,9 +281,28 @@ control::response request_revoke(caf::actor_system& sys, const supervisor_actor&
       .receive(
           [&](bool ok, std::string& message) {
             if (ok)
-              out = control::revoke_response{std::move(message)};
+              out = control::done_response{std::move(message)};
             else
               out = control::error_response{std::move(message)};
+          },
+          [&](caf::error&) {});
+  return out;
+}
+
+control::response request_rollover(caf::actor_system& sys, const acme_actor& acme) {
+  caf::scoped_actor self{sys};
+  control::response out = control::error_response{
+      "the account key rollover did not end within 100 s; certfleetd's log says whether it "
+      "did later"};
+  self->request(acme, std::chrono::seconds(100), rollover_atom::value)
+      .receive(
+          [&](bool ok, error& why, std::string& account_url) {
+            if (ok)
+              out = control::done_response{"The ACME account " + account_url +
+                                           " signs with a new key from now on; the CA no longer "
+                                           "accepts the old one."};
+            else
+              out = control::error_response{"the account key rollover failed: " + why.detail};
           },
           [&](caf::error&) {});
   return out;
@@ -345,6 +364,8 @@ control::response daemon::impl::handle_control(const control::request& request) 
           return request_queue(*system, acme);
         } else if constexpr (std::is_same_v<kind, control::revoke_request>) {
           return request_revoke(*system, supervisor_handle, r);
+        } else if constexpr (std::is_same_v<kind, control::account_rollover_request>) {
+          return request_rollover(*system, acme);
         } else {
           static_assert(std::is_same_v<kind, control::retry_request>);
           return request_retry(*system, supervisor_handle, r.domains);

@@ -129,6 +129,7 @@ result<request> read_request(const json& j) {
   if (command == "reload") return request{reload_request{}};
   if (command == "save_problems") return request{save_problems_request{}};
   if (command == "queue") return request{queue_request{}};
+  if (command == "account_rollover") return request{account_rollover_request{}};
   if (command == "revoke") {
     revoke_request r{in.string("domain"), in.string("reason")};
     if (!in.problem().empty()) return error{error_kind::invalid_input, in.problem()};
@@ -226,8 +227,8 @@ result<response> read_response(const json& j) {
     q.paused_seconds = in.count("paused_seconds");
     q.backlog_seconds = in.count("backlog_seconds");
     out = q;
-  } else if (type == "revoke") {
-    out = revoke_response{in.string("message")};
+  } else if (type == "done") {
+    out = done_response{in.string("message")};
   } else if (type == "error") {
     out = error_response{in.string("error")};
   } else {
@@ -278,6 +279,9 @@ std::string encode(const request& r) {
           [](const queue_request&) {
             return json{{"command", "queue"}};
           },
+          [](const account_rollover_request&) {
+            return json{{"command", "account_rollover"}};
+          },
           [](const revoke_request& q) {
             return json{{"command", "revoke"}, {"domain", q.domain}, {"reason", q.reason}};
           },
@@ -327,8 +331,8 @@ std::string encode(const response& r) {
                         {"paused_seconds", q.paused_seconds},
                         {"backlog_seconds", q.backlog_seconds}};
           },
-          [](const revoke_response& p) {
-            return json{{"ok", true}, {"type", "revoke"}, {"message", p.message}};
+          [](const done_response& p) {
+            return json{{"ok", true}, {"type", "done"}, {"message", p.message}};
           },
           [](const error_response& p) {
             return json{{"ok", false}, {"type", "error"}, {"error", p.message}};

@@ -43,8 +43,12 @@ struct revoke_request {
   std::string reason = "unspecified";
   bool operator==(const revoke_request&) const = default;
 };
+/// Give the ACME account a new key at the CA (RFC 8555 §7.3.5).
+struct account_rollover_request {
+  bool operator==(const account_rollover_request&) const = default;
+};
 using request = std::variant<ping_request, reload_request, retry_request, save_problems_request,
-                             queue_request, revoke_request>;
+                             queue_request, revoke_request, account_rollover_request>;
 
 // ---- responses ------------------------------------------------------------------------
 
@@ -119,10 +123,11 @@ struct queue_response {
   bool operator==(const queue_response&) const = default;
 };
 
-/// Answer to a revocation the CA accepted: what was done (a failure is an error_response).
-struct revoke_response {
+/// Answer to an action the daemon carried out (a revocation, a key rollover): what was done.
+/// A failure is an error_response.
+struct done_response {
   std::string message;
-  bool operator==(const revoke_response&) const = default;
+  bool operator==(const done_response&) const = default;
 };
 
 /// Answer to a request the daemon could not serve (malformed, unknown, or it failed).
@@ -133,7 +138,7 @@ struct error_response {
 
 using response =
     std::variant<ping_response, reload_response, reload_rejected, retry_response,
-                 save_problems_response, queue_response, revoke_response, error_response>;
+                 save_problems_response, queue_response, done_response, error_response>;
 
 // ---- what a person reads --------------------------------------------------------------
 

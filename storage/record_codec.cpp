@@ -230,18 +230,21 @@ void encode(const account_record& r, std::string& out) {
   put_str(out, r.account_url);
   put_str(out, r.key_pem);
   put_str(out, r.contact);
+  put_str(out, r.next_key_pem);
 }
 
 result<void> decode(std::string_view bytes, account_record& out) {
   reader in(bytes, "account record");
-  // Format 1 is what daemons before the contact was kept wrote.
+  // Daemons before the contact was kept wrote format 1; before key rollover, format 2.
   const std::uint8_t version = in.u8();
-  if (version != account_format && version != 1) in.fail("unknown format version");
+  if (version < 1 || version > account_format) in.fail("unknown format version");
   in.str(out.directory_url);
   in.str(out.account_url);
   in.str(out.key_pem);
   out.contact.clear();
-  if (version == account_format) in.str(out.contact);
+  out.next_key_pem.clear();
+  if (version >= 2) in.str(out.contact);
+  if (version >= 3) in.str(out.next_key_pem);
   return in.finish();
 }
 

@@ -86,6 +86,9 @@ struct account_record {
   /// The email the CA has as the account's contact, as last registered or updated; empty
   /// when none (or not known: accounts stored before certfleet kept it).
   std::string contact;
+  /// The new key of a rollover (RFC 8555 §7.3.5) stored before the CA was asked, until its
+  /// answer is stored; empty when none. At start, the CA is asked which key it knows.
+  std::string next_key_pem;
   bool operator==(const account_record&) const = default;
 };
 

@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto* account = app.add_subcommand("account", "the ACME account at the CA: URL and contact");
+  auto* rollover = account->add_subcommand(
+      "rollover", "give the account a new key at the CA (the old one stops working)");
 
   std::string revoke_domain, revoke_reason = "unspecified";
   auto* revoke = app.add_subcommand(
@@ -161,6 +163,8 @@ int main(int argc, char** argv) {
     std::cout << *report;
     return exit_ok;
   }
+  if (*rollover)
+    return cli::roll_over_account_key(control::socket_in(state_dir_of(g)), std::cout, std::cerr);
   if (*account) {
     auto report = cli::describe_account(g.config_dir, state_dir_of(g));
     if (!report) {

@@ -189,6 +189,38 @@ asio::awaitable<result<void>> acme_client::revoke_certificate(std::string chain_
   co_return result<void>{};
 }
 
+asio::awaitable<result<void>> acme_client::change_key(std::shared_ptr<const private_key> new_key) {
+  if (!signer_ || account_url_.empty())
+    co_return error{error_kind::internal, "no ACME account whose key could change (a bug)"};
+  auto dir = co_await directory();
+  if (!dir) co_return std::move(dir).err();
+  if (dir->key_change.empty())
+    co_return error{error_kind::bad_response,
+                    "the CA at " + directory_url_ +
+                        " offers no account key rollover (its directory has no keyChange)",
+                    false};
+  // RFC 8555 §7.3.5: the new key signs the account and the old key; the old key signs that.
+  jws_signer next(*new_key);
+  const json binding{{"account", account_url_}, {"oldKey", signer_->jwk()}};
+  auto inner = next.sign_key_change(dir->key_change, binding);
+  if (!inner) co_return std::move(inner).err();
+  auto res = co_await post(dir->key_change, json::parse(*inner));
+  if (!res) co_return std::move(res).err();
+  signer_.emplace(std::move(next));
+  co_return result<void>{};
+}
+
+asio::awaitable<result<bool>> acme_client::settle_key_change(
+    std::shared_ptr<const private_key> old_key, std::shared_ptr<const private_key> new_key,
+    std::string account_url) {
+  auto found = co_await find_account(std::move(new_key));
+  if (found && *found == account_url) co_return true;
+  use_account(std::move(old_key), account_url);
+  if (!found && found.err().kind != error_kind::account_does_not_exist)
+    co_return std::move(found).err();
+  co_return false;
+}
+
 void acme_client::use_account(std::shared_ptr<const private_key> key, std::string account_url) {
   signer_.emplace(*key);
   account_url_ = std::move(account_url);

@@ -68,6 +68,17 @@ class acme_client {
   /// CA's (alreadyRevoked, unauthorized, badRevocationReason), or invalid_input when the
   /// chain holds no certificate.
   boost::asio::awaitable<result<void>> revoke_certificate(std::string chain_pem, int reason);
+  /// RFC 8555 §7.3.5: the account in use is known by `new_key` from now on, the old key no
+  /// longer. Requests of other coroutines signed with the old key before the CA answers may
+  /// be refused (unauthorized); their orders fail and are retried. Errors: the CA's, or
+  /// bad_response when its directory has no keyChange.
+  boost::asio::awaitable<result<void>> change_key(std::shared_ptr<const private_key> new_key);
+  /// A stored account whose key change may or may not have reached the CA (the daemon
+  /// stopped before it stored the answer): uses whichever of the two keys the CA knows the
+  /// account `account_url` by. Returns true when that is `new_key`.
+  boost::asio::awaitable<result<bool>> settle_key_change(std::shared_ptr<const private_key> old_key,
+                                                         std::shared_ptr<const private_key> new_key,
+                                                         std::string account_url);
   /// Uses a known account (key and URL from storage) without asking the CA.
   void use_account(std::shared_ptr<const private_key> key, std::string account_url);
   bool has_account() const { return !account_url_.empty(); }

@@ -159,7 +159,24 @@ result<std::string> jws_signer::sign_raw(std::string_view url, std::string_view 
   header += R"(,"url":)";
   header += json_string(url);
   header += '}';
+  return assemble(header, payload);
+}
 
+result<std::string> jws_signer::sign_key_change(std::string_view url,
+                                                const nlohmann::json& payload) const {
+  if (url.empty()) return error{error_kind::invalid_input, "a JWS needs a url"};
+  std::string header = R"({"alg":")";
+  header += alg_;
+  header += R"(","jwk":)";
+  header += jwk_text_;
+  header += R"(,"url":)";
+  header += json_string(url);
+  header += '}';
+  return assemble(header, payload.dump());
+}
+
+result<std::string> jws_signer::assemble(const std::string& header,
+                                         std::string_view payload) const {
   std::string signing_input = base64url::encode(header);
   const std::size_t protected_len = signing_input.size();
   signing_input += '.';

@@ -48,7 +48,13 @@ class jws_signer {
                                const std::optional<std::string>& kid,
                                std::string_view payload) const;
 
+  /// The inner JWS of an account key change (RFC 8555 §7.3.5), signed with the new key:
+  /// its protected header holds alg, jwk and url, and no nonce. Errors as sign().
+  result<std::string> sign_key_change(std::string_view url, const nlohmann::json& payload) const;
+
  private:
+  /// The flattened JWS of `header` (serialized) over `payload` (serialized).
+  result<std::string> assemble(const std::string& header, std::string_view payload) const;
   class digest_signer;
   std::unique_ptr<digest_signer> signer_;
   nlohmann::json jwk_;

@@ -36,6 +36,7 @@ result<acme_directory> parse_directory(std::string_view body) {
   d.new_account = string_member(*j, "newAccount");
   d.new_order = string_member(*j, "newOrder");
   d.revoke_cert = string_member(*j, "revokeCert");
+  d.key_change = string_member(*j, "keyChange");
   if (auto meta = j->find("meta"); meta != j->end() && meta->is_object()) {
     auto tos = string_member(*meta, "termsOfService");
     if (!tos.empty()) d.terms_of_service = tos;

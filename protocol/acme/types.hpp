@@ -17,6 +17,7 @@ struct acme_directory {
   std::string new_account;
   std::string new_order;
   std::string revoke_cert;
+  std::string key_change;  ///< RFC 8555 §7.3.5; empty: the CA offers no key rollover
   std::optional<std::string> terms_of_service;
   /// RFC 9773 §3: where to ask for a certificate's renewal window; empty: the CA has no ARI.
   std::string renewal_info;

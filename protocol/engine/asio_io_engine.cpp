@@ -30,6 +30,39 @@ struct io_context_with_shutdown : asio::io_context {
   using asio::io_context::shutdown;
 };
 
+std::shared_ptr<const private_key> shared_key(private_key key) {
+  return std::make_shared<const private_key>(std::move(key));
+}
+
+// The stored account in `acme`, with the key the CA knows it by (after a rollover whose
+// outcome was not stored, the CA is asked). Returns the account as it is now.
+asio::awaitable<result<account_credentials>> use_stored_account(acme_client& acme,
+                                                                account_credentials stored) {
+  auto key = private_key::from_pem(stored.key_pem);
+  if (!key) {
+    co_return error{error_kind::storage,
+                    "the stored ACME account key cannot be read; remove the state directory's "
+                    "account to register a new one"};
+  }
+  auto next = stored.next_key_pem.empty() ? result<private_key>{error{}}
+                                          : private_key::from_pem(stored.next_key_pem);
+  if (!next) {
+    if (!stored.next_key_pem.empty())
+      log_warning(
+          "io: the stored key of an unfinished account key rollover cannot be read; "
+          "the account goes on with its old key");
+    acme.use_account(shared_key(std::move(key.value())), stored.url);
+    stored.next_key_pem.clear();
+    co_return stored;
+  }
+  auto settled = co_await acme.settle_key_change(shared_key(std::move(key.value())),
+                                                 shared_key(std::move(next.value())), stored.url);
+  if (!settled) co_return std::move(settled).err();
+  if (*settled) stored.key_pem = stored.next_key_pem;
+  stored.next_key_pem.clear();
+  co_return stored;
+}
+
 }  // namespace
 
 // The CA the engine talks to: an HTTP client trusting its bundle, and the ACME client with
@@ -89,14 +122,13 @@ struct asio_io_engine::impl {
     }
   }
 
-  // Waits on the io thread until another thread acknowledges (or 2 minutes pass).
-  asio::awaitable<result<void>> wait_for_ack(
-      const std::function<void(issuance_stage, const std::string&, const std::string&, ack)>&
-          handler,
-      issuance_stage stage, const std::string& url, const std::string& key_pem) {
+  // Hands `ask` an acknowledgement and waits on the io thread until another thread calls it
+  // (or 2 minutes pass: then the error says `what` took too long).
+  // Both are taken by value: the coroutine outlives its caller's temporaries.
+  asio::awaitable<result<void>> wait_for_ack(std::function<void(ack)> ask, std::string what) {
     auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::minutes(2));
     auto outcome = std::make_shared<std::optional<result<void>>>();
-    handler(stage, url, key_pem, [this, timer, outcome](result<void> r) {
+    ask([this, timer, outcome](result<void> r) {
       asio::post(io, [timer, outcome, r = std::move(r)]() mutable {
         *outcome = std::move(r);
         timer->cancel();
@@ -105,8 +137,7 @@ struct asio_io_engine::impl {
     boost::system::error_code ec;
     co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!*outcome) {
-      co_return error{error_kind::timeout, "saving the order's state took longer than 2 minutes",
-                      true};
+      co_return error{error_kind::timeout, what + " took longer than 2 minutes", true};
     }
     co_return std::move(**outcome);
   }
@@ -175,16 +206,7 @@ void asio_io_engine::account(std::optional<account_credentials> stored, std::str
           co_return;
         }
         if (stored) {
-          auto key = private_key::from_pem(stored->key_pem);
-          if (!key) {
-            done(error{error_kind::storage,
-                       "the stored ACME account key cannot be read; remove the state directory's "
-                       "account to register a new one"});
-            co_return;
-          }
-          ca->acme.use_account(std::make_shared<const private_key>(std::move(key.value())),
-                               stored->url);
-          done(*stored);
+          done(co_await use_stored_account(ca->acme, *stored));
           co_return;
         }
         auto key = private_key::generate(key_type::ec_p256);
@@ -204,6 +226,45 @@ void asio_io_engine::account(std::optional<account_credentials> stored, std::str
       asio::detached);
 }
 
+void asio_io_engine::roll_over_key(
+    std::function<void(const std::string& key_pem, ack)> before_change,
+    std::function<void(result<account_credentials>)> done) {
+  asio::co_spawn(
+      impl_->io,
+      [this, before_change = std::move(before_change),
+       done = std::move(done)]() -> asio::awaitable<void> {
+        auto ca = impl_->ca;
+        if (!ca) {
+          done(impl_->ca_error);
+          co_return;
+        }
+        if (!ca->acme.has_account()) {
+          done(error{error_kind::internal, "a key rollover before the account is known (a bug)"});
+          co_return;
+        }
+        auto key = private_key::generate(key_type::ec_p256);
+        if (!key) {
+          done(std::move(key).err());
+          co_return;
+        }
+        const std::string key_pem = key->to_pem();
+        auto stored = co_await impl_->wait_for_ack(
+            [&](ack a) { before_change(key_pem, std::move(a)); }, "storing the new account key");
+        if (!stored) {
+          done(std::move(stored).err());
+          co_return;
+        }
+        auto changed =
+            co_await ca->acme.change_key(std::make_shared<const private_key>(std::move(*key)));
+        if (!changed) {
+          done(std::move(changed).err());
+          co_return;
+        }
+        done(account_credentials{ca->acme.account_url(), key_pem});
+      },
+      asio::detached);
+}
+
 void asio_io_engine::issue(issuance_request request, stage_handler on_stage,
                            std::function<void(result<issued_certificate>)> done) {
   asio::co_spawn(
@@ -212,7 +273,9 @@ void asio_io_engine::issue(issuance_request request, stage_handler on_stage,
        done = std::move(done)]() mutable -> asio::awaitable<void> {
         stage_callback staged = [this, &on_stage](issuance_stage stage, const std::string& url,
                                                   const std::string& key_pem) {
-          return impl_->wait_for_ack(on_stage, stage, url, key_pem);
+          return impl_->wait_for_ack([&on_stage, stage, url, key_pem](
+                                         ack a) { on_stage(stage, url, key_pem, std::move(a)); },
+                                     "saving the order's state");
         };
         auto ca = impl_->ca;
         if (!ca) {

@@ -49,6 +49,8 @@ class asio_io_engine final : public io_engine {
   void revoke(std::string chain_pem, int reason, std::function<void(result<void>)> done) override;
   void use_ca(std::string directory_url, std::string ca_bundle) override;
   void update_contact(std::string email, std::function<void(result<void>)> done) override;
+  void roll_over_key(std::function<void(const std::string& key_pem, ack)> before_change,
+                     std::function<void(result<account_credentials>)> done) override;
 
   unsigned short http_port() const;
   /// The io thread's executor, for other servers that share it (the HTTPS listener).

@@ -21,6 +21,8 @@ namespace certfleet::protocol {
 struct account_credentials {
   std::string url;
   std::string key_pem;  ///< key material: never log
+  /// The key of a rollover whose outcome was not stored; empty when none. Key material.
+  std::string next_key_pem;
 };
 
 class io_engine {
@@ -35,11 +37,18 @@ class io_engine {
 
   /// Whether `domain` reaches this host over HTTP (the seed's self-check).
   virtual void self_check(std::string domain, std::function<void(result<void>)> done) = 0;
-  /// Uses the stored account when given (no CA request), else creates one with a new key,
+  /// Uses the stored account when given (no CA request, unless a rollover's outcome is not
+  /// known: then the CA is asked which key it knows), else creates one with a new key,
   /// bound to the operator's account at the CA when `binding` is given (RFC 8555 §7.3.4).
   virtual void account(std::optional<account_credentials> stored, std::string email,
                        bool agree_to_terms, std::optional<account_binding> binding,
                        std::function<void(result<account_credentials>)> done) = 0;
+  /// RFC 8555 §7.3.5: the account in use (after account()) gets a new key. The new key
+  /// (PEM) goes to `before_change` first, and the CA is asked only once that acknowledges
+  /// (the key is stored: a change the daemon forgot would lose the account). `done` gets the
+  /// account with its new key.
+  virtual void roll_over_key(std::function<void(const std::string& key_pem, ack)> before_change,
+                             std::function<void(result<account_credentials>)> done) = 0;
   /// RFC 8555 §7.3.2: the account in use (after account()) gets `email` as its contact.
   virtual void update_contact(std::string email, std::function<void(result<void>)> done) = 0;
   /// RFC 8555 §7.6: revokes the leaf of `chain_pem` with the account in use (after

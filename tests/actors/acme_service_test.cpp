@@ -53,11 +53,12 @@ class acme_service_test : public actor_fixture {
     run();
   }
 
-  // The account registered before this process, with the contact the CA has.
-  void store_account(const std::string& contact) {
+  // The account registered before this process, with the contact the CA has (and the new
+  // key of a rollover whose end was not stored).
+  void store_account(const std::string& contact, const std::string& next_key_pem = "") {
     storage::write_batch b;
     b.put_account = storage::account_record{"https://ca.test/directory", "https://ca.test/acct/7",
-                                            "KEY", contact};
+                                            "KEY", contact, next_key_pem};
     ASSERT_TRUE(store_->commit(b).ok());
   }
 
@@ -426,6 +427,127 @@ TEST_F(acme_service_revoke_test, a_domain_without_a_certificate_asks_the_ca_noth
   EXPECT_FALSE(ok);
   EXPECT_NE(why.detail.find("nothing.example has no certificate"), std::string::npos) << why.detail;
   EXPECT_TRUE(engine_.revocations.empty());
+}
+
+// ---- account key rollover (RFC 8555 §7.3.5) ----------------------------------------------
+
+class acme_service_rollover_test : public acme_service_test {
+ protected:
+  using handle_type = caf::response_handle<caf::blocking_actor,
+                                           caf::detail::type_list<bool, error, std::string>, true>;
+  handle_type roll_over() {
+    auto handle = self_->request(acme_, caf::infinite, rollover_atom::value);
+    run();
+    return handle;
+  }
+  std::tuple<bool, error, std::string> answer_of(handle_type& handle) {
+    std::tuple<bool, error, std::string> out{false, error{}, ""};
+    if (self_->mailbox().empty()) {
+      ADD_FAILURE() << "no answer";
+      return out;
+    }
+    handle.receive(
+        [&](bool ok, error& why, std::string& url) {
+          out = {ok, why, url};
+        },
+        [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
+    return out;
+  }
+  // The CA's fake asks to store the new key; what the service acknowledged.
+  result<void> store_new_key(const std::string& key_pem) {
+    std::optional<result<void>> acked;
+    engine_.rollovers.at(0).before_change(key_pem, [&](result<void> r) { acked = r; });
+    run();
+    if (!acked) return error{error_kind::internal, "never acknowledged"};
+    return *acked;
+  }
+  std::vector<storage::account_record> accounts_written() const {
+    std::vector<storage::account_record> out;
+    for (const auto& batch : script_->batches)
+      if (batch.put_account) out.push_back(*batch.put_account);
+    return out;
+  }
+};
+
+TEST_F(acme_service_rollover_test, the_new_key_is_stored_before_the_ca_hears_and_kept_after) {
+  store_account("ops@example.com");
+  start({300, 3h}, 4);
+  auto handle = roll_over();
+  EXPECT_EQ(engine_.accounts, 1) << "the account is made ready first";
+  ASSERT_EQ(engine_.rollovers.size(), 1u);
+  ASSERT_TRUE(store_new_key("NEWKEY"));
+  auto written = accounts_written();
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written[0].key_pem, "KEY") << "the old key stays until the CA answers";
+  EXPECT_EQ(written[0].next_key_pem, "NEWKEY");
+  EXPECT_TRUE(self_->mailbox().empty()) << "answered before the CA did";
+
+  engine_.rollovers[0].done(protocol::account_credentials{"https://ca.test/acct/7", "NEWKEY"});
+  run();
+  auto [ok, why, url] = answer_of(handle);
+  EXPECT_TRUE(ok) << why.detail;
+  EXPECT_EQ(url, "https://ca.test/acct/7");
+  written = accounts_written();
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_EQ(written[1].key_pem, "NEWKEY");
+  EXPECT_EQ(written[1].next_key_pem, "");
+}
+
+TEST_F(acme_service_rollover_test, a_key_that_cannot_be_stored_never_reaches_the_ca) {
+  store_account("ops@example.com");
+  start({300, 3h}, 4);
+  auto handle = roll_over();
+  script_->fail = true;
+  auto acked = store_new_key("NEWKEY");
+  ASSERT_FALSE(acked);
+  EXPECT_NE(acked.err().detail.find("nothing changed at the CA"), std::string::npos)
+      << acked.err().detail;
+}
+
+TEST_F(acme_service_rollover_test, one_rollover_at_a_time) {
+  store_account("ops@example.com");
+  start({300, 3h}, 4);
+  auto first = roll_over();
+  auto second = roll_over();
+  auto [ok, why, url] = answer_of(second);
+  EXPECT_FALSE(ok);
+  EXPECT_NE(why.detail.find("already under way"), std::string::npos) << why.detail;
+  EXPECT_EQ(engine_.rollovers.size(), 1u);
+}
+
+// The CA's answer may have been lost after it took the new key: the account is asked for
+// again (settled from the stored keys) before the next order uses it.
+TEST_F(acme_service_rollover_test, after_a_failed_rollover_the_account_is_settled_before_use) {
+  store_account("ops@example.com");
+  start({300, 3h}, 4);
+  auto handle = roll_over();
+  ASSERT_TRUE(store_new_key("NEWKEY"));
+  engine_.rollovers[0].done(error{error_kind::timeout, "the CA did not answer"});
+  run();
+  auto [ok, why, url] = answer_of(handle);
+  EXPECT_FALSE(ok);
+  EXPECT_EQ(why.kind, error_kind::timeout);
+  order("a.example", false);
+  EXPECT_EQ(engine_.accounts, 2);
+}
+
+TEST_F(acme_service_rollover_test, a_rollover_left_by_a_stop_is_settled_with_the_key_the_ca_has) {
+  for (bool reached : {true, false}) {
+    SCOPED_TRACE(reached ? "the CA took the new key" : "the CA never heard of it");
+    script_->batches.clear();
+    store_account("ops@example.com", "NEXTKEY");
+    engine_.rollover_reached_ca = reached;
+    start({300, 3h}, 4);
+    order("a.example", false);
+    ASSERT_TRUE(engine_.last_stored);
+    EXPECT_EQ(engine_.last_stored->next_key_pem, "NEXTKEY") << "the engine must ask the CA";
+    auto written = accounts_written();
+    ASSERT_EQ(written.size(), 1u);
+    EXPECT_EQ(written[0].key_pem, reached ? "NEXTKEY" : "KEY");
+    EXPECT_EQ(written[0].next_key_pem, "");
+    caf::anon_send_exit(acme_, caf::exit_reason::user_shutdown);
+    run();
+  }
 }
 
 }  // namespace

@@ -97,6 +97,14 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
         return {true, error{}, std::int64_t{0}};
       },
       [=](revoke_done_atom, std::uint64_t, bool, error&) { ADD_FAILURE() << "internal message"; },
+      [=](rollover_atom) -> caf::result<bool, error, std::string> {
+        log->events.push_back("rollover");
+        return {true, error{}, std::string("https://ca.test/acct/1")};
+      },
+      [=](rollover_key_atom, new_account_key&) { ADD_FAILURE() << "internal message"; },
+      [=](rollover_done_atom, bool, protocol::account_credentials&, error&) {
+        ADD_FAILURE() << "internal message";
+      },
       [=](cancel_atom, std::string& domain) { log->events.push_back("cancel " + domain); },
       [=](queue_atom) { return control::queue_response{}; },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
@@ -163,11 +171,28 @@ class fake_io_engine final : public protocol::io_engine {
                std::optional<protocol::account_binding>,
                std::function<void(result<protocol::account_credentials>)> done) override {
     ++accounts;
+    last_stored = stored;
     auto answer = stored ? *stored : protocol::account_credentials{"https://ca.test/acct/1", "KEY"};
+    // A rollover the daemon never stored the end of: the CA knows the key it says.
+    if (!answer.next_key_pem.empty()) {
+      if (rollover_reached_ca) answer.key_pem = answer.next_key_pem;
+      answer.next_key_pem.clear();
+    }
     if (hold_accounts)
       held_accounts.push_back([done, answer] { done(answer); });
     else
       done(answer);
+  }
+  std::optional<protocol::account_credentials> last_stored;  ///< as account() got it
+  bool rollover_reached_ca = true;  ///< which key a stored rollover's account has at the CA
+  struct rollover_call {
+    std::function<void(const std::string&, ack)> before_change;
+    std::function<void(result<protocol::account_credentials>)> done;
+  };
+  std::vector<rollover_call> rollovers;  ///< roll_over_key() calls; the test answers them
+  void roll_over_key(std::function<void(const std::string&, ack)> before_change,
+                     std::function<void(result<protocol::account_credentials>)> done) override {
+    rollovers.push_back({std::move(before_change), std::move(done)});
   }
   /// When set, account() answers only when the test calls held_accounts[i]().
   bool hold_accounts = false;

@@ -140,12 +140,12 @@ TEST(cli_reload, rejected_prints_the_diagnostics_and_fails) {
 
 printed revoke(control::response answer) {
   std::ostringstream out, err;
-  const int rc = report_revoke(result<control::response>(answer), out, err);
+  const int rc = report_done(result<control::response>(answer), out, err);
   return {rc, out.str(), err.str()};
 }
 
 TEST(cli_revoke, prints_what_was_done_or_why_not) {
-  const auto done = revoke(control::revoke_response{"revoked the certificate of a.example"});
+  const auto done = revoke(control::done_response{"revoked the certificate of a.example"});
   EXPECT_EQ(done.exit_code, exit_ok);
   EXPECT_EQ(done.out, "revoked the certificate of a.example\n");
   const auto refused = revoke(control::error_response{"revoking ... failed: unauthorized"});
@@ -164,7 +164,9 @@ TEST(cli_daemon_commands, talk_to_a_daemon_over_its_socket) {
   auto daemon = control::server::start(socket, [](const control::request& r) -> control::response {
     if (std::holds_alternative<control::reload_request>(r)) return control::reload_response{};
     if (const auto* revoke = std::get_if<control::revoke_request>(&r))
-      return control::revoke_response{revoke->domain + " " + revoke->reason};
+      return control::done_response{revoke->domain + " " + revoke->reason};
+    if (std::holds_alternative<control::account_rollover_request>(r))
+      return control::done_response{"rolled over"};
     return control::retry_response{{{"a.example.com", retry_outcome::unknown_domain, ""}}};
   });
   ASSERT_TRUE(daemon) << daemon.err().detail;
@@ -177,6 +179,9 @@ TEST(cli_daemon_commands, talk_to_a_daemon_over_its_socket) {
   out.str("");
   EXPECT_EQ(revoke_certificate(socket, "a.example.com", "superseded", out, err), exit_ok);
   EXPECT_EQ(out.str(), "a.example.com superseded\n");
+  out.str("");
+  EXPECT_EQ(roll_over_account_key(socket, out, err), exit_ok);
+  EXPECT_EQ(out.str(), "rolled over\n");
 }
 
 }  // namespace

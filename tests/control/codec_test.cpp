@@ -27,6 +27,7 @@ INSTANTIATE_TEST_SUITE_P(
                       request{save_problems_request{}}, request{queue_request{}},
                       request{revoke_request{}},
                       request{revoke_request{"a.example.com", "keyCompromise"}},
+                      request{account_rollover_request{}},
                       request{retry_request{{"a.example.com"}}},
                       request{retry_request{{"a.example.com", "B.Example.COM.", "bücher.example",
                                              "line\nbreak \"quoted\""}}}));
@@ -64,7 +65,7 @@ INSTANTIATE_TEST_SUITE_P(
         }}},
         response{queue_response{}},
         response{queue_response{100000, 3, 7, 16, 16, 300, 10800, 0, 120, 3'600'000}},
-        response{revoke_response{"revoked the certificate of a.example.com"}},
+        response{done_response{"revoked the certificate of a.example.com"}},
         response{error_response{"unknown command \"x\""}}));
 
 TEST(control_wire_format, keeps_the_fields_scripts_read) {

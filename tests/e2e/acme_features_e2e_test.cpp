@@ -279,6 +279,59 @@ TEST(acme_features_e2e, revoke_revokes_at_the_ca_then_a_new_certificate_follows)
       << d.log();
 }
 
+// The account the daemon stores for the CA at `directory_url`.
+storage::account_record stored_account(const certfleetd_process& d,
+                                       const std::string& directory_url) {
+  auto st = storage::store::open(d.state_dir(), storage::open_mode::read_only);
+  if (!st) throw std::runtime_error("cannot open the store: " + st.err().detail);
+  auto account = st->get_account(directory_url);
+  if (!account || !*account) throw std::runtime_error("no account stored for " + directory_url);
+  return **account;
+}
+
+// Orders a new certificate for `domain` (a revocation orders one at once) and waits for it:
+// proves the account's key is the one the CA knows.
+bool reissued(const certfleetd_process& d, const std::string& domain) {
+  const std::string before = d.stored_serial(domain);
+  const cli_result revoked = d.cli("revoke " + domain);
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.out << d.log();
+  return d.wait_until(
+      [&] {
+        const std::string now = d.stored_serial(domain);
+        return now != before && now != "(none stored)";
+      },
+      60s);
+}
+
+// RFC 8555 §7.3.5 against pebble's keyChange: the account keeps its URL, signs with the new
+// key from then on (revocations and orders succeed), and a restart uses the stored new key.
+TEST(acme_features_e2e, account_rollover_gives_the_account_a_new_key_that_survives_a_restart) {
+  pebble_harness pebble;
+  certfleetd_process d(pebble, {"a.rollover.test"});
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  const storage::account_record before = stored_account(d, pebble.directory_url());
+
+  const cli_result rolled = d.cli("account rollover");
+  EXPECT_EQ(rolled.exit_code, 0) << rolled.out << d.log();
+  EXPECT_NE(rolled.out.find("The ACME account " + before.account_url + " signs with a new key"),
+            std::string::npos)
+      << rolled.out;
+  const storage::account_record after = stored_account(d, pebble.directory_url());
+  EXPECT_EQ(after.account_url, before.account_url);
+  EXPECT_TRUE(after.key_pem != before.key_pem) << "the old key is still stored";
+  EXPECT_TRUE(after.next_key_pem.empty()) << "the rollover's end was not stored";
+  EXPECT_TRUE(reissued(d, "a.rollover.test")) << d.log();
+
+  EXPECT_EQ(d.stop(), 0);
+  d.start();
+  EXPECT_TRUE(reissued(d, "a.rollover.test")) << "after a restart: " << d.log();
+  EXPECT_EQ(d.log().find("registered ACME account", d.log().find("signs with a new key")),
+            std::string::npos)
+      << "a new account was registered";
+  EXPECT_EQ(d.log().find("PRIVATE KEY"), std::string::npos) << "key material in the log";
+}
+
 // The issuer of the certificate the daemon stores for `domain`: which CA issued it.
 std::string stored_issuer(const certfleetd_process& d, const std::string& domain) {
   auto st = storage::store::open(d.state_dir(), storage::open_mode::read_only);

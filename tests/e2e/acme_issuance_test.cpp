@@ -110,6 +110,39 @@ TEST(acme_e2e, account_is_created_and_found_again) {
   EXPECT_EQ(missing.err().kind, error_kind::account_does_not_exist);
 }
 
+// RFC 8555 §7.3.5 at pebble: after the change the account is found by the new key only,
+// orders go on with it, and a stored rollover is settled with the key the CA knows.
+TEST(acme_e2e, key_rollover_moves_the_account_to_the_new_key) {
+  pebble_harness pebble;
+  acme_fixture f(pebble);
+  const auto make_key = [] {
+    auto key = private_key::generate(key_type::ec_p256);
+    if (!key) throw std::runtime_error(key.err().detail);
+    return std::make_shared<const private_key>(std::move(key.value()));
+  };
+  auto old_key = make_key();
+  auto new_key = make_key();
+  auto url = f.run(f.client().new_account(old_key, "ops@example.com", true));
+  ASSERT_TRUE(url) << url.err().detail;
+
+  auto before = f.run(f.client().settle_key_change(old_key, new_key, *url));
+  ASSERT_TRUE(before) << before.err().detail;
+  EXPECT_FALSE(*before) << "the CA has not heard of the new key yet";
+
+  auto changed = f.run(f.client().change_key(new_key));
+  ASSERT_TRUE(changed) << changed.err().detail;
+  auto issued = f.run(f.issue("rolled.example"));
+  ASSERT_TRUE(issued) << "signed with the new key: " << issued.err().detail;
+
+  auto by_old = f.run(f.client().find_account(old_key));
+  ASSERT_FALSE(by_old);
+  EXPECT_EQ(by_old.err().kind, error_kind::account_does_not_exist);
+  auto after = f.run(f.client().settle_key_change(old_key, new_key, *url));
+  ASSERT_TRUE(after) << after.err().detail;
+  EXPECT_TRUE(*after);
+  EXPECT_EQ(f.client().account_url(), *url);
+}
+
 TEST(acme_e2e, one_certificate_chains_to_pebbles_root) {
   pebble_harness pebble;
   acme_fixture f(pebble);

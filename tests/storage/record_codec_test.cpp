@@ -111,17 +111,39 @@ TEST(record_codec, account_round_trip) {
   EXPECT_EQ(*back, a);
 }
 
+// Daemons before key rollover wrote format 2: read with no rollover under way.
+TEST(record_codec, format_2_account_reads_without_a_next_key) {
+  account_record a = sample_account("https://ca.example/dir");
+  std::string v2 = encode(a);
+  v2.resize(v2.size() - 4 - a.next_key_pem.size());
+  v2[0] = 2;
+  auto back = decode_account(v2);
+  ASSERT_TRUE(back.ok()) << back.err().detail;
+  a.next_key_pem.clear();
+  EXPECT_EQ(*back, a);
+  expect_every_prefix_rejected<account_record>(v2);
+}
+
 // Daemons before the contact was kept wrote format 1: read with an unknown (empty) contact.
 TEST(record_codec, format_1_account_reads_without_a_contact) {
   account_record a = sample_account("https://ca.example/dir");
   std::string v1 = encode(a);
-  v1.resize(v1.size() - 4 - a.contact.size());
+  v1.resize(v1.size() - 8 - a.contact.size() - a.next_key_pem.size());
   v1[0] = 1;
   auto back = decode_account(v1);
   ASSERT_TRUE(back.ok()) << back.err().detail;
   a.contact.clear();
+  a.next_key_pem.clear();
   EXPECT_EQ(*back, a);
   expect_every_prefix_rejected<account_record>(v1);
+}
+
+TEST(record_codec, account_format_0_and_newer_than_known_are_refused) {
+  for (std::uint8_t version : {std::uint8_t{0}, std::uint8_t{account_format + 1}}) {
+    std::string bytes = encode(sample_account("https://ca.example/dir"));
+    bytes[0] = static_cast<char>(version);
+    EXPECT_FALSE(decode_account(bytes).ok()) << int(version);
+  }
 }
 
 TEST(record_codec, pending_order_round_trip_and_truncation) {

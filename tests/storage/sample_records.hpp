@@ -49,7 +49,8 @@ inline cert_record sample_cert(const std::string& domain, std::uint64_t i) {
 inline account_record sample_account(const std::string& directory) {
   return {directory, directory + "/acct/42",
           "-----BEGIN PRIVATE KEY-----\nACCOUNTSECRET\n-----END PRIVATE KEY-----\n",
-          "ops@example.com"};
+          "ops@example.com",
+          "-----BEGIN PRIVATE KEY-----\nNEXTSECRET\n-----END PRIVATE KEY-----\n"};
 }
 
 }  // namespace certfleet::storage::testing

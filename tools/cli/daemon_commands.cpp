@@ -82,17 +82,22 @@ int retry_domains(const std::filesystem::path& socket, const std::vector<std::st
   return report_retry(control::ask(socket, control::retry_request{domains}), out, err);
 }
 
-int report_revoke(const result<control::response>& answer, std::ostream& out, std::ostream& err) {
+int report_done(const result<control::response>& answer, std::ostream& out, std::ostream& err) {
   int rc = exit_ok;
-  const auto* revoked = expect<control::revoke_response>(answer, err, rc);
-  if (!revoked) return rc;
-  out << revoked->message << "\n";
+  const auto* done = expect<control::done_response>(answer, err, rc);
+  if (!done) return rc;
+  out << done->message << "\n";
   return exit_ok;
 }
 
 int revoke_certificate(const std::filesystem::path& socket, const std::string& domain,
                        const std::string& reason, std::ostream& out, std::ostream& err) {
-  return report_revoke(control::ask(socket, control::revoke_request{domain, reason}), out, err);
+  return report_done(control::ask(socket, control::revoke_request{domain, reason}), out, err);
+}
+
+int roll_over_account_key(const std::filesystem::path& socket, std::ostream& out,
+                          std::ostream& err) {
+  return report_done(control::ask(socket, control::account_rollover_request{}), out, err);
 }
 
 int reload_configuration(const std::filesystem::path& socket, std::ostream& out,

@@ -34,13 +34,17 @@ int show_queue(const std::filesystem::path& socket, bool as_json, std::ostream& 
 int retry_domains(const std::filesystem::path& socket, const std::vector<std::string>& domains,
                   std::ostream& out, std::ostream& err);
 
-/// Prints what the daemon did after revoking. Exit: 3 as for retry, 1 when the revocation
-/// was refused or failed (the message on `err` says why).
-int report_revoke(const result<control::response>& answer, std::ostream& out, std::ostream& err);
+/// Prints what the daemon did (a revocation, a key rollover). Exit: 3 as for retry, 1 when
+/// the action was refused or failed (the message on `err` says why).
+int report_done(const result<control::response>& answer, std::ostream& out, std::ostream& err);
 
 /// `certfleet revoke DOMAIN [--reason NAME]` against the daemon listening on `socket`.
 int revoke_certificate(const std::filesystem::path& socket, const std::string& domain,
                        const std::string& reason, std::ostream& out, std::ostream& err);
+
+/// `certfleet account rollover` against the daemon listening on `socket`.
+int roll_over_account_key(const std::filesystem::path& socket, std::ostream& out,
+                          std::ostream& err);
 
 /// `certfleet reload` against the daemon listening on `socket`.
 int reload_configuration(const std::filesystem::path& socket, std::ostream& out, std::ostream& err);

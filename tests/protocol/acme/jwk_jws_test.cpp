@@ -232,6 +232,22 @@ TEST_P(Jws, PostAsGetHasEmptyPayload) {
   EXPECT_EQ(json::parse(*empty_object)["payload"], "e30");
 }
 
+// RFC 8555 §7.3.5: the inner JWS names the new key and the URL, and carries no nonce.
+TEST_P(Jws, KeyChangeInnerJwsHasJwkAndUrlButNoNonce) {
+  const json payload = {{"account", "https://ca.example/acme/acct/3"}, {"oldKey", {{"kty", "EC"}}}};
+  auto body = jws_signer(*key_).sign_key_change("https://ca.example/acme/key-change", payload);
+  ASSERT_TRUE(body.ok()) << body.err().detail;
+  const decoded_jws jws = decode_jws(*body);
+  EXPECT_EQ(jws.header["alg"], GetParam().alg);
+  EXPECT_EQ(jws.header["jwk"], jwk_json(*key_));
+  EXPECT_EQ(jws.header["url"], "https://ca.example/acme/key-change");
+  EXPECT_FALSE(jws.header.contains("nonce"));
+  EXPECT_FALSE(jws.header.contains("kid"));
+  EXPECT_EQ(json::parse(jws.payload), payload);
+  EXPECT_TRUE(verify(jws, key_->native()));
+  EXPECT_FALSE(jws_signer(*key_).sign_key_change("", payload).ok());
+}
+
 TEST_P(Jws, TamperedPayloadFailsVerification) {
   auto body = sign_jws(*key_, "https://ca.example/x", "n5", std::nullopt, json{{"a", 1}});
   ASSERT_TRUE(body.ok());
