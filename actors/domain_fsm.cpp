@@ -62,8 +62,29 @@ struct builder {
     r.phase = phase::queued;
     r.next_attempt = ctx.now + pol.queued_recheck;
     emit(start_order{r.order_url.empty() ? std::nullopt : std::optional{r.order_url},
-                     ari_window_begun()});
+                     ari_window_begun(), at_fallback()});
     emit(schedule_wake{r.next_attempt});
+  }
+
+  bool at_fallback() const {
+    return ctx.fallback_after > 0 && out.state.ca_failures >= ctx.fallback_after;
+  }
+
+  // A failure while the order waited or was at the CA, whose fault it was, extends the run
+  // of the CA's failures; any other failure ends it.
+  void count_ca_failure(const error& err) {
+    domain_record& r = rec();
+    const bool at_ca = r.phase == phase::queued || r.phase == phase::ordering ||
+                       r.phase == phase::validating || r.phase == phase::finalizing;
+    if (!at_ca || !is_ca_fault(err)) {
+      r.ca_failures = 0;
+      return;
+    }
+    if (r.ca_failures < std::numeric_limits<std::uint32_t>::max()) ++r.ca_failures;
+    if (ctx.fallback_after > 0 && r.ca_failures == ctx.fallback_after)
+      log(log_level::warning, std::to_string(r.ca_failures) +
+                                  " attempts in a row failed at the CA; the next ones go to the "
+                                  "fallback CA (acme_fallback_directory_url)");
   }
 
   // The order left the queue: the attempt's deadline starts now.
@@ -176,6 +197,7 @@ struct builder {
 
   // `order_invalid`: the stored order cannot be resumed; the next attempt makes a new one.
   void fail(const error& err, bool order_invalid, std::string message) {
+    count_ca_failure(err);
     domain_record& r = rec();
     if (r.failure_count == 0 || r.first_failure == no_time) r.first_failure = ctx.now;
     if (r.failure_count < std::numeric_limits<std::uint32_t>::max()) ++r.failure_count;
@@ -200,6 +222,7 @@ struct builder {
     r.last_success = ctx.now;
     r.failure_count = 0;
     r.first_failure = no_time;
+    r.ca_failures = 0;
     r.last_error.clear();
     r.order_url.clear();
     r.phase = phase::valid;

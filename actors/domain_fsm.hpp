@@ -20,6 +20,10 @@
 //   any phase --deconfigured--> retired --reconfigured--> valid, or a new attempt
 //   valid | failing --certificate_revoked--> a new attempt at once (stored first)
 //
+// Attempts that fail by the CA's fault (core/error.hpp ca_fault) are counted in a row
+// (ca_failures); from context.fallback_after of them on, orders go to the fallback CA,
+// until a certificate is issued: the next renewal tries the primary CA again.
+//
 // A valid certificate's renewal point is the fallback rule, or earlier when the CA suggests
 // a window (RFC 9773, ARI): the domain asks for it every few hours (fetch_renewal_info,
 // ari_check_at) and renews at its own moment of the window (renewal_due).
@@ -131,6 +135,8 @@ struct start_order {
   /// A renewal once the CA's suggested window has begun (RFC 9773): exempt from the order
   /// budget, as Let's Encrypt exempts it from its limits.
   bool ari_renewal = false;
+  /// To the fallback CA: the last context.fallback_after attempts failed by the CA's fault.
+  bool fallback = false;
 };
 /// Ask the CA for the current certificate's renewal window (RFC 9773); answer with
 /// renewal_info_received or renewal_info_failed.
@@ -174,6 +180,8 @@ struct context {
   const policy* pol = nullptr;
   /// lets_encrypt_certs_self_check: attempts begin with the self-check.
   bool self_check_enabled = true;
+  /// acme_fallback_after when a fallback CA is configured; 0 when none is.
+  std::uint32_t fallback_after = 0;
 };
 
 /// The next state and effects of a domain for `ev` at `ctx.now`. Pure and total: every

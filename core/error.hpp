@@ -67,6 +67,9 @@ struct error_policy {
   /// After a failed attempt with this error, the stored ACME order cannot be resumed:
   /// the next attempt creates a new order.
   bool invalidates_order;
+  /// The CA failed (unreachable, broken, or rate limiting), not the domain or the
+  /// configuration: counts toward moving the domain to the fallback CA.
+  bool ca_fault;
 };
 
 /// Every kind's policy, in error_kind order (one row per kind).
@@ -100,6 +103,8 @@ struct error {
 
 /// Whether the stored order must be replaced after `e` (its kind's policy).
 inline bool invalidates_order(const error& e) { return policy_of(e.kind).invalidates_order; }
+/// Whether `e` is the CA's fault (its kind's policy).
+inline bool is_ca_fault(const error& e) { return policy_of(e.kind).ca_fault; }
 
 /// Either a T or an error. Check with ok() (or bool) before value().
 template <class T>

@@ -169,22 +169,25 @@ void encode(const domain_record& r, std::string& out) {
   put_time(out, r.ari_window_start);
   put_time(out, r.ari_window_end);
   put_time(out, r.ari_check_at);
+  put_u32(out, r.ca_failures);
 }
 
 result<void> decode(std::string_view bytes, domain_record& out) {
   reader in(bytes, "domain record");
-  // Format 1 is what daemons before ARI wrote: the same without the window.
+  // Format 1 is what daemons before ARI wrote: the same without the window; format 2,
+  // before the fallback CA, without ca_failures.
   const std::uint8_t version = in.u8();
-  if (version != domain_format && version != 1) in.fail("unknown format version");
+  if (version < 1 || version > domain_format) in.fail("unknown format version");
   decode_domain_fields(in, out);
   in.str(out.order_url);
-  if (version == domain_format) {
+  if (version >= 2) {
     out.ari_window_start = in.time();
     out.ari_window_end = in.time();
     out.ari_check_at = in.time();
   } else {
     out.ari_window_start = out.ari_window_end = out.ari_check_at = no_time;
   }
+  out.ca_failures = version >= 3 ? in.u32() : 0;
   return in.finish();
 }
 
@@ -199,6 +202,7 @@ result<void> decode_domain_v0(std::string_view bytes, domain_record& out) {
   decode_domain_fields(in, out);
   out.order_url.clear();
   out.ari_window_start = out.ari_window_end = out.ari_check_at = no_time;
+  out.ca_failures = 0;
   return in.finish();
 }
 

@@ -45,6 +45,10 @@ struct domain_record {
   timestamp ari_window_end{};
   /// When to ask the CA for the window next; no_time when nothing is scheduled.
   timestamp ari_check_at{};
+  /// Attempts in a row that failed by the CA's fault (core/error.hpp ca_fault); 0 after a
+  /// success or a failure of the domain's own. At acme_fallback_after, orders go to the
+  /// fallback CA.
+  std::uint32_t ca_failures = 0;
 
   bool has_cert() const { return cert_not_after != no_time; }
   bool operator==(const domain_record&) const = default;

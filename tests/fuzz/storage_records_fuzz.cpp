@@ -26,6 +26,7 @@ domain_record dirty_domain() {
   r.ari_window_start = from_unix_us(5);
   r.ari_window_end = from_unix_us(6);
   r.ari_check_at = from_unix_us(7);
+  r.ca_failures = 9;
   return r;
 }
 

@@ -63,13 +63,28 @@ TEST(record_codec, encoding_is_little_endian_and_versioned) {
   d.failure_count = 0x01020304;
   d.cert_not_before = from_unix_us(0x0102030405060708);
   auto bytes = encode(d);
-  EXPECT_EQ(bytes[0], 2);  // format version
+  EXPECT_EQ(bytes[0], 3);  // format version
   EXPECT_EQ(bytes[1], 0);  // phase pending
   EXPECT_EQ(bytes[2], 1);  // configured
   EXPECT_EQ(bytes[3], 0x08);
   EXPECT_EQ(bytes[10], 0x01);
   // 3 header bytes + 6 timestamps + failure_count + 3 length prefixes + "a" + 3 ARI times
-  EXPECT_EQ(bytes.size(), 3u + 48 + 4 + 12 + 1 + 24);
+  // + ca_failures
+  EXPECT_EQ(bytes.size(), 3u + 48 + 4 + 12 + 1 + 24 + 4);
+}
+
+// Daemons before the fallback CA wrote format 2: no CA failures counted yet.
+TEST(record_codec, format_2_domain_reads_without_ca_failures) {
+  domain_record d = sample_domain(3);
+  d.ca_failures = 5;
+  std::string v2 = encode(d);
+  v2.resize(v2.size() - 4);
+  v2[0] = 2;
+  auto back = decode_domain(v2);
+  ASSERT_TRUE(back.ok()) << back.err().detail;
+  d.ca_failures = 0;
+  EXPECT_EQ(*back, d);
+  expect_every_prefix_rejected<domain_record>(v2);
 }
 
 // Daemons before ARI wrote format 1: the same record without the window, which reads as
@@ -79,12 +94,14 @@ TEST(record_codec, format_1_domain_reads_without_a_window) {
   d.ari_window_start = from_unix_us(1'800'000'000'000'000);
   d.ari_window_end = from_unix_us(1'800'100'000'000'000);
   d.ari_check_at = from_unix_us(1'790'000'000'000'000);
+  d.ca_failures = 2;
   std::string v1 = encode(d);
-  v1.resize(v1.size() - 24);
+  v1.resize(v1.size() - 28);
   v1[0] = 1;
   auto back = decode_domain(v1);
   ASSERT_TRUE(back.ok()) << back.err().detail;
   d.ari_window_start = d.ari_window_end = d.ari_check_at = no_time;
+  d.ca_failures = 0;
   EXPECT_EQ(*back, d);
   expect_every_prefix_rejected<domain_record>(v1);
 }
@@ -171,6 +188,7 @@ TEST(record_codec, v0_domain_round_trip_drops_order_url) {
   domain_record back;
   ASSERT_TRUE(decode_domain_v0(bytes, back).ok());
   d.order_url.clear();
+  d.ca_failures = 0;  // schema 0 had no count
   EXPECT_EQ(back, d);
   EXPECT_FALSE(decode_domain(bytes).ok()) << "format 0 is not the current format";
 }

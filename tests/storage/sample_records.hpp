@@ -30,6 +30,7 @@ inline domain_record sample_domain(std::uint64_t i, std::uint32_t tag = 0) {
     d.ari_window_end = d.ari_window_start + std::chrono::hours(48);
     d.ari_check_at = d.next_attempt - std::chrono::hours(6);
   }
+  d.ca_failures = static_cast<std::uint32_t>(i % 4);
   return d;
 }
 
