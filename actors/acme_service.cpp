@@ -11,6 +11,38 @@ namespace certfleet::actors {
 namespace {
 
 using self_ptr = acme_actor::stateful_pointer<acme_state>;
+using protocol::ca_role;
+constexpr std::array both_roles{ca_role::primary, ca_role::fallback};
+
+bool has_fallback(const acme_settings& s) { return !s.fallback.directory_url.empty(); }
+const std::string& url_of(const acme_settings& s, ca_role role) {
+  return role == ca_role::primary ? s.directory_url : s.fallback.directory_url;
+}
+const std::string& bundle_of(const acme_settings& s, ca_role role) {
+  return role == ca_role::primary ? s.ca_bundle : s.fallback.ca_bundle;
+}
+const std::string& profile_of(const acme_settings& s, ca_role role) {
+  return role == ca_role::primary ? s.profile : s.fallback.profile;
+}
+const std::optional<protocol::account_binding>& binding_of(const acme_settings& s, ca_role role) {
+  return role == ca_role::primary ? s.binding : s.fallback.binding;
+}
+// "the CA" / "the fallback CA", for log lines and errors.
+std::string named(ca_role role) { return role == ca_role::primary ? "the CA" : "the fallback CA"; }
+
+// The CA that issued a stored certificate: the fallback when its URL says so; any other
+// (the primary, an older CA, unknown) is asked of the primary.
+ca_role role_of(const acme_settings& s, const storage::cert_record& cert) {
+  return has_fallback(s) && cert.ca_url == s.fallback.directory_url ? ca_role::fallback
+                                                                    : ca_role::primary;
+}
+
+// "https://host:port" of a URL; empty when it is not one.
+std::string origin_of(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  return std::string(url.substr(0, url.find('/', scheme_end + 3)));
+}
 
 std::span<const ca_limit> limits_of(const acme_settings& s) {
   return s.lets_encrypt_limits ? lets_encrypt_limits() : std::span<const ca_limit>{};
@@ -29,26 +61,33 @@ void schedule_pump(self_ptr self, std::chrono::milliseconds delay) {
   self->delayed_send(self, delay, pump_atom::value);
 }
 
-// The chain of the domain's stored certificate, or "" when it has none (or it cannot be
-// read: the renewal then goes on without naming what it replaces).
-std::string stored_chain(self_ptr self, const std::string& domain) {
+// The domain's stored certificate, or none when it has none (or it cannot be read: a
+// renewal then goes on without naming what it replaces).
+std::optional<storage::cert_record> stored_cert(self_ptr self, const std::string& domain) {
   auto pair = self->state.store->get_certs(domain);
   if (!pair) {
     log_warning("acme: cannot read the certificate of " + domain + ": " + pair.err().detail);
-    return {};
+    return std::nullopt;
   }
-  return *pair ? (*pair)->current.chain_pem : std::string{};
+  if (!*pair) return std::nullopt;
+  return std::move((*pair)->current);
 }
 
-void start_issue(self_ptr self, order_queue<order_client>::order q) {
+void start_issue(self_ptr self, ca_role role, order_queue<order_client>::order q) {
   auto& st = self->state;
   protocol::issuance_request req;
   req.domains = {q.domain};
   req.key = st.settings.key;
-  if (q.has_cert) req.replaced_chain_pem = stored_chain(self, q.domain);
-  req.profile = st.settings.profile;
-  req.resume_order_url = q.payload.resume_url;
-  if (q.payload.resume_url) {
+  // `replaces` names a certificate of the CA asked: another CA would refuse the order.
+  if (q.has_cert)
+    if (auto cert = stored_cert(self, q.domain); cert && role_of(st.settings, *cert) == role)
+      req.replaced_chain_pem = std::move(cert->chain_pem);
+  req.profile = profile_of(st.settings, role);
+  // An order of another CA (the domain just moved to or from the fallback) is not resumed.
+  if (q.payload.resume_url &&
+      origin_of(*q.payload.resume_url) == origin_of(url_of(st.settings, role)))
+    req.resume_order_url = q.payload.resume_url;
+  if (req.resume_order_url) {
     auto pending = st.store->get_pending_order(q.domain);
     if (pending && *pending && (*pending)->order_url == *q.payload.resume_url) {
       req.resume_key_pem = (*pending)->key_pem;
@@ -60,39 +99,42 @@ void start_issue(self_ptr self, order_queue<order_client>::order q) {
   caf::anon_send(domain, domain_msg{order_started{}});
   acme_actor me = caf::actor_cast<acme_actor>(self);
   st.engine->issue(
-      std::move(req),
+      role, std::move(req),
       [domain](protocol::issuance_stage stage, const std::string& url, const std::string& key_pem,
                protocol::io_engine::ack ack) {
         caf::anon_send(domain, domain_msg{stage_report{stage, url, key_pem, std::move(ack)}});
       },
-      [domain, me, name](result<protocol::issued_certificate> r) {
+      [domain, me, name, role](result<protocol::issued_certificate> r) {
         if (r) {
+          if (role == ca_role::fallback)
+            log_info("acme: " + name + ": certificate issued by the fallback CA at " + r->ca_url);
           caf::anon_send(domain, domain_msg{std::move(r.value())});
-          caf::anon_send(me, order_done_atom::value, name, true, error{});
+          caf::anon_send(me, order_done_atom::value, name, true, error{}, role);
         } else {
           const error e = r.err();
           caf::anon_send(domain, domain_msg{order_failed{e}});
-          caf::anon_send(me, order_done_atom::value, name, false, e);
+          caf::anon_send(me, order_done_atom::value, name, false, e, role);
         }
       });
 }
 
-// Revocations waiting for the account go to the CA; each answer comes back as revoke_done.
-void send_revocations(self_ptr self) {
+// Revocations waiting for the account of `role` go to that CA; each answer comes back as
+// revoke_done.
+void send_revocations(self_ptr self, ca_role role) {
   acme_actor me = caf::actor_cast<acme_actor>(self);
   for (auto& [id, r] : self->state.revocations) {
-    if (r.sent) continue;
+    if (r.sent || r.role != role) continue;
     r.sent = true;
-    self->state.engine->revoke(r.chain_pem, r.reason, [me, id = id](result<void> done) {
+    self->state.engine->revoke(role, r.chain_pem, r.reason, [me, id = id](result<void> done) {
       caf::anon_send(me, revoke_done_atom::value, id, done.ok(), done.ok() ? error{} : done.err());
     });
   }
 }
 
-void fail_waiting_revocations(self_ptr self, const error& e) {
+void fail_waiting_revocations(self_ptr self, ca_role role, const error& e) {
   auto& pending = self->state.revocations;
   for (auto it = pending.begin(); it != pending.end();) {
-    if (it->second.sent) {
+    if (it->second.sent || it->second.role != role) {
       ++it;
       continue;
     }
@@ -125,21 +167,23 @@ void fail_waiting_rollover(self_ptr self, const error& e) {
 }
 
 // Before any order request: the stored orders stay resumable.
-void fail_all_waiting(self_ptr self, const error& e) {
-  for (const auto& q : self->state.orders->drain())
+void fail_all_waiting(self_ptr self, ca_role role, const error& e) {
+  auto& orders = self->state.ca(role).orders;
+  if (!orders) return;
+  for (const auto& q : orders->drain())
     caf::anon_send(q.payload.domain, domain_msg{order_failed{e, /*order_contacted=*/false}});
 }
 
 // The email changed since the account's contact was set (a reload): tell the CA. Orders go
 // on meanwhile; a failure is retried at the next reload or start.
-void update_contact_if_changed(self_ptr self) {
+void update_contact_if_changed(self_ptr self, ca_role role) {
   auto& st = self->state;
-  auto rec = st.store->get_account(st.settings.directory_url);
+  auto rec = st.store->get_account(url_of(st.settings, role));
   if (!rec || !*rec || (*rec)->contact == st.settings.email) return;
   acme_actor me = caf::actor_cast<acme_actor>(self);
   const std::string email = st.settings.email;
-  st.engine->update_contact(email, [me, email](result<void> r) {
-    caf::anon_send(me, contact_done_atom::value, r.ok(), email, r.ok() ? error{} : r.err());
+  st.engine->update_contact(role, email, [me, email, role](result<void> r) {
+    caf::anon_send(me, contact_done_atom::value, r.ok(), email, r.ok() ? error{} : r.err(), role);
   });
 }
 
@@ -155,6 +199,9 @@ void save_account(self_ptr self, storage::account_record record, std::string wha
 }
 
 bool rollover_at_ca(const acme_state& st) { return st.rollover && st.rollover->sent; }
+bool ready(acme_state& st, ca_role role) {
+  return st.ca(role).account == acme_state::account_status::ready;
+}
 
 // The stored account as the engine found it at the CA: a rollover left unfinished by a stop
 // is settled (the key the CA knows is kept, the other dropped).
@@ -177,37 +224,41 @@ void settle_stored_rollover(self_ptr self, const protocol::account_credentials& 
   save_account(self, std::move(settled), "the account's settled key");
 }
 
-void ensure_account(self_ptr self) {
+void ensure_account(self_ptr self, ca_role role) {
   auto& st = self->state;
-  if (st.account != acme_state::account_status::none) return;
-  st.account = acme_state::account_status::registering;
+  auto& ca = st.ca(role);
+  if (ca.account != acme_state::account_status::none) return;
+  ca.account = acme_state::account_status::registering;
   std::optional<protocol::account_credentials> stored;
-  if (auto rec = st.store->get_account(st.settings.directory_url); rec && *rec) {
+  if (auto rec = st.store->get_account(url_of(st.settings, role)); rec && *rec) {
     stored = protocol::account_credentials{(*rec)->account_url, (*rec)->key_pem};
     // A rollover whose answer was never stored: the engine asks the CA which key it knows.
-    if (!rollover_at_ca(st)) stored->next_key_pem = (*rec)->next_key_pem;
+    if (role == ca_role::primary && !rollover_at_ca(st))
+      stored->next_key_pem = (*rec)->next_key_pem;
   }
   acme_actor me = caf::actor_cast<acme_actor>(self);
   const bool was_stored = stored.has_value();
-  const std::uint32_t generation = st.ca_generation;
-  st.engine->account(std::move(stored), st.settings.email, true, st.settings.binding,
-                     [me, was_stored, generation](result<protocol::account_credentials> r) {
-                       if (r) {
-                         caf::anon_send(me, account_done_atom::value, true, std::move(r.value()),
-                                        was_stored, error{}, generation);
-                       } else {
-                         caf::anon_send(me, account_done_atom::value, false,
-                                        protocol::account_credentials{}, was_stored, r.err(),
-                                        generation);
-                       }
-                     });
+  const std::uint32_t generation = ca.generation;
+  st.engine->account(
+      role, std::move(stored), st.settings.email, true, binding_of(st.settings, role),
+      [me, was_stored, generation, role](result<protocol::account_credentials> r) {
+        if (r) {
+          caf::anon_send(me, account_done_atom::value, true, std::move(r.value()), was_stored,
+                         error{}, generation, role);
+        } else {
+          caf::anon_send(me, account_done_atom::value, false, protocol::account_credentials{},
+                         was_stored, r.err(), generation, role);
+        }
+      });
 }
 
 // The budget spent before a restart stays spent: read what this CA's budget needed to be
 // full again when it was stored.
-void restore_budget(self_ptr self) {
+void restore_budget(self_ptr self, ca_role role) {
   auto& st = self->state;
-  auto stored = st.store->get_budget(st.settings.directory_url);
+  auto& orders = st.ca(role).orders;
+  if (!orders) return;
+  auto stored = st.store->get_budget(url_of(st.settings, role));
   if (!stored) {
     log_warning("acme: cannot read the stored order budget: " + stored.err().detail +
                 "; counting from a full budget");
@@ -215,17 +266,17 @@ void restore_budget(self_ptr self) {
   }
   if (!*stored) return;
   const auto left = (*stored)->full_at - st.wall->now();
-  st.orders->restore_time_to_full(left, self->clock().now());
+  orders->restore_time_to_full(left, self->clock().now());
 }
 
 // Written after orders start, one small record per pump. A daemon killed before the
 // write forgets only the orders of that pump.
-void save_budget(self_ptr self) {
+void save_budget(self_ptr self, ca_role role) {
   auto& st = self->state;
   storage::write_batch batch;
-  const auto left = st.orders->time_to_full(self->clock().now());
+  const auto left = st.ca(role).orders->time_to_full(self->clock().now());
   batch.put_budget = storage::budget_record{
-      st.settings.directory_url,
+      url_of(st.settings, role),
       st.wall->now() + std::chrono::duration_cast<std::chrono::microseconds>(left)};
   self->request(st.storage, caf::infinite, persist_atom::value, std::move(batch))
       .then([self](bool saved, std::string& why) {
@@ -237,8 +288,9 @@ void save_budget(self_ptr self) {
       });
 }
 
+// The primary CA's queue and budget, with what waits for the fallback CA added in.
 control::queue_response queue_status(self_ptr self) {
-  auto& q = *self->state.orders;
+  auto& q = *self->state.ca(ca_role::primary).orders;
   const auto now = self->clock().now();
   const auto whole_seconds = [](auto d) {
     const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
@@ -255,29 +307,47 @@ control::queue_response queue_status(self_ptr self) {
   out.paused_seconds = whole_seconds(q.paused_for(now));
   out.backlog_seconds = whole_seconds(q.backlog(now));  // refills the bucket first
   out.budget_available = static_cast<std::uint64_t>(std::max(q.tokens(), 0.0));
+  if (auto& f = self->state.ca(ca_role::fallback).orders) {
+    out.waiting_new += f->waiting_new();
+    out.waiting_renewals += f->waiting() - f->waiting_new();
+    out.waiting_held += f->held();
+    out.in_flight += f->in_flight();
+  }
   return out;
 }
 
-void pump(self_ptr self) {
+// Starts what the CA's queue lets start; returns when to look again, if anything waits.
+std::optional<order_queue<order_client>::steady_time> pump_ca(self_ptr self, ca_role role) {
   auto& st = self->state;
-  if (st.orders->waiting() == 0) return;
+  auto& orders = st.ca(role).orders;
+  if (!orders || orders->waiting() == 0) return std::nullopt;
   if (!st.settings.enabled) {
-    fail_all_waiting(self, not_enabled_error());
-    return;
+    fail_all_waiting(self, role, not_enabled_error());
+    return std::nullopt;
   }
-  if (st.account != acme_state::account_status::ready) {
-    ensure_account(self);
-    return;
+  if (!ready(st, role)) {
+    ensure_account(self, role);
+    return std::nullopt;
   }
   const auto now = self->clock().now();
   bool spent = false;
-  while (auto next = st.orders->pop(now)) {
+  while (auto next = orders->pop(now)) {
     spent = true;
-    start_issue(self, std::move(*next));
+    start_issue(self, role, std::move(*next));
   }
-  if (spent) save_budget(self);
-  if (auto again = st.orders->retry_at(now)) {
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*again - now);
+  if (spent) save_budget(self, role);
+  return orders->retry_at(now);
+}
+
+void pump(self_ptr self) {
+  std::optional<order_queue<order_client>::steady_time> again;
+  for (ca_role role : both_roles) {
+    auto at = pump_ca(self, role);
+    if (at && (!again || *at < *again)) again = at;
+  }
+  if (again) {
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*again - self->clock().now());
     schedule_pump(self, std::max(wait, std::chrono::milliseconds(10)));
   }
 }
@@ -286,8 +356,8 @@ void pump(self_ptr self) {
 // answers for a CA without ARI too (offered = false), so nothing here knows the directory.
 void ask_window(self_ptr self, const std::string& domain, timestamp cert_not_after,
                 caf::actor who) {
-  std::string chain = stored_chain(self, domain);
-  if (chain.empty()) {
+  auto cert = stored_cert(self, domain);
+  if (!cert) {
     caf::anon_send(who,
                    domain_msg{renewal_info_failed{
                        cert_not_after, true,
@@ -295,8 +365,10 @@ void ask_window(self_ptr self, const std::string& domain, timestamp cert_not_aft
                              "its certificate could not be read from the state directory", true}}});
     return;
   }
+  const ca_role role = role_of(self->state.settings, *cert);
   self->state.engine->renewal_info(
-      std::move(chain), [who, cert_not_after](result<protocol::renewal_info_answer> r) {
+      role, std::move(cert->chain_pem),
+      [who, cert_not_after](result<protocol::renewal_info_answer> r) {
         if (!r) {
           caf::anon_send(who, domain_msg{renewal_info_failed{cert_not_after, true, r.err()}});
         } else if (!r->offered) {
@@ -321,6 +393,48 @@ void pump_checks(self_ptr self) {
       caf::anon_send(me, check_done_atom::value);
     });
   }
+}
+
+// The CA's queue, with the budget it had spent before a restart.
+void open_queue(self_ptr self, ca_role role) {
+  auto& st = self->state;
+  st.ca(role).orders.emplace(st.settings.budget, st.settings.orders_in_flight, self->clock().now(),
+                             limits_of(st.settings));
+  restore_budget(self, role);
+}
+
+// A reload that drops the fallback CA: what waited for it goes to the primary.
+void close_fallback_queue(self_ptr self) {
+  auto& st = self->state;
+  auto& fallback = st.ca(ca_role::fallback).orders;
+  if (!fallback) return;
+  for (auto& q : fallback->drain()) st.ca(ca_role::primary).orders->push(std::move(q));
+  fallback.reset();
+}
+
+// A reload naming another CA for `role` (or none, for the fallback): its account is that
+// CA's, and what waited for the old one's account cannot go there.
+void switch_ca(self_ptr self, ca_role role, const acme_settings& next) {
+  auto& st = self->state;
+  auto& ca = st.ca(role);
+  ca.account = acme_state::account_status::none;
+  ++ca.generation;
+  st.engine->use_ca(role, url_of(next, role), bundle_of(next, role));
+  // Their certificates are the old CA's: the new one would refuse them.
+  fail_waiting_revocations(
+      self, role,
+      error{error_kind::config,
+            "the reload changed " +
+                std::string(role == ca_role::primary ? "acme_directory_url"
+                                                     : "acme_fallback_directory_url") +
+                " before the revocation was sent; certificates of the old CA cannot be revoked "
+                "at the new one",
+            false});
+  if (url_of(next, role).empty())
+    log_info("acme: no fallback CA from now on; orders waiting for it go to the CA");
+  else
+    log_info("acme: orders go to " + named(role) + " at " + url_of(next, role) +
+             " from now on; orders in flight finish where they began");
 }
 
 }  // namespace
@@ -348,9 +462,12 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
   st.wall = wall;
   st.storage = std::move(storage_writer);
   st.settings = std::move(settings);
-  st.orders.emplace(st.settings.budget, st.settings.orders_in_flight, self->clock().now(),
-                    limits_of(st.settings));
-  restore_budget(self);
+  open_queue(self, ca_role::primary);
+  if (has_fallback(st.settings)) {
+    st.engine->use_ca(ca_role::fallback, st.settings.fallback.directory_url,
+                      st.settings.fallback.ca_bundle);
+    open_queue(self, ca_role::fallback);
+  }
   return {
       [=](check_atom, std::string& domain) {
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
@@ -367,10 +484,16 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         auto who = caf::actor_cast<caf::actor>(self->current_sender());
         if (!who)
           return log_warning("acme: an order for " + req.domain + " without a sender (a bug)");
+        auto& s = self->state;
+        const ca_role role =
+            req.fallback && has_fallback(s.settings) ? ca_role::fallback : ca_role::primary;
+        // A domain that moved between the CAs waits in one queue only.
+        const ca_role other = role == ca_role::primary ? ca_role::fallback : ca_role::primary;
+        if (auto& left = s.ca(other).orders) left->cancel(req.domain);
         std::string registered = config::registered_domain(req.domain);
-        self->state.orders->push({req.domain, std::move(registered), req.has_cert,
-                                  req.cert_not_after, req.failing, req.ari_renewal,
-                                  order_client{who, req.resume_url}});
+        s.ca(role).orders->push({req.domain, std::move(registered), req.has_cert,
+                                 req.cert_not_after, req.failing, req.ari_renewal,
+                                 order_client{who, req.resume_url}});
         pump(self);
       },
       [=](window_atom, std::string& domain, std::int64_t cert_not_after_us) {
@@ -405,22 +528,23 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           rp.deliver(false, not_enabled_error(), std::int64_t{0});
           return rp;
         }
-        auto pair = s.store->get_certs(domain);
-        if (!pair || !*pair) {
+        auto cert = stored_cert(self, domain);
+        if (!cert) {
           rp.deliver(false,
-                     pair ? error{error_kind::invalid_input, domain + " has no certificate yet"}
-                          : pair.err(),
+                     error{error_kind::invalid_input,
+                           domain + " has no certificate yet (or it could not be read: see "
+                                    "certfleetd's log)"},
                      std::int64_t{0});
           return rp;
         }
-        const auto& cert = (*pair)->current;
-        s.revocations.emplace(
-            ++s.next_revocation,
-            acme_state::revocation{domain, cert.chain_pem, reason, cert.not_after, rp});
-        if (s.account == acme_state::account_status::ready)
-          send_revocations(self);
+        const ca_role role = role_of(s.settings, *cert);
+        s.revocations.emplace(++s.next_revocation,
+                              acme_state::revocation{domain, std::move(cert->chain_pem), reason,
+                                                     cert->not_after, rp, role});
+        if (ready(s, role))
+          send_revocations(self, role);
         else
-          ensure_account(self);
+          ensure_account(self, role);
         return rp;
       },
       [=](revoke_done_atom, std::uint64_t id, bool ok, error& why) {
@@ -436,26 +560,30 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         r.answer.deliver(ok, std::move(why), to_unix_us(r.cert_not_after));
         pending.erase(it);
       },
-      [=](cancel_atom, std::string& domain) { self->state.orders->cancel(domain); },
+      [=](cancel_atom, std::string& domain) {
+        for (ca_role role : both_roles)
+          if (auto& orders = self->state.ca(role).orders) orders->cancel(domain);
+      },
       [=](queue_atom) { return queue_status(self); },
       [=](pump_atom) {
         self->state.pump_scheduled = false;
         pump(self);
       },
-      [=](order_done_atom, std::string& domain, bool ok, error& e) {
+      [=](order_done_atom, std::string& domain, bool ok, error& e, ca_role role) {
         auto& s = self->state;
         const order_end end = order_end_of(ok, e, self->clock().now());
-        s.orders->finished(domain, end, self->clock().now());
+        // A queue a reload closed meanwhile has nothing left to free.
+        if (auto& orders = s.ca(role).orders) orders->finished(domain, end, self->clock().now());
         if (end.what == order_end::outcome::rate_limited) {
           const auto pause =
               std::chrono::duration_cast<std::chrono::seconds>(end.until - self->clock().now());
           if (end.scope == limit_scope::account)
-            log_warning(
-                "acme: the CA is rate limiting new orders of the account; pausing all "
-                "orders for " +
-                std::to_string(pause.count()) + " s");
+            log_warning("acme: " + named(role) +
+                        " is rate limiting new orders of the account; pausing all its orders "
+                        "for " +
+                        std::to_string(pause.count()) + " s");
           else
-            log_warning("acme: the CA is rate limiting " + domain + " by its " +
+            log_warning("acme: " + named(role) + " is rate limiting " + domain + " by its " +
                         std::string(scope_name(end.scope)) + " limit; holding orders of that " +
                         std::string(scope_name(end.scope)) + " for " +
                         std::to_string(pause.count()) + " s");
@@ -463,33 +591,36 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
         pump(self);
       },
       [=](account_done_atom, bool ok, protocol::account_credentials& creds, bool was_stored,
-          error& e, std::uint32_t generation) {
+          error& e, std::uint32_t generation, ca_role role) {
         auto& s = self->state;
+        auto& ca = s.ca(role);
         // Asked of a CA a reload has left since: never stored as the new CA's account.
-        if (generation != s.ca_generation) return;
+        if (generation != ca.generation) return;
+        const bool primary = role == ca_role::primary;
         if (!ok) {
-          s.account = acme_state::account_status::none;
-          log_error("acme: ACME account registration failed: " + e.detail);
+          ca.account = acme_state::account_status::none;
           error shown = e;
-          shown.detail = "ACME account registration failed: " + e.detail;
-          fail_all_waiting(self, shown);
-          fail_waiting_revocations(self, shown);
-          fail_waiting_rollover(self, shown);
+          shown.detail = std::string(primary ? "" : "at the fallback CA: ") +
+                         "ACME account registration failed: " + e.detail;
+          log_error("acme: " + shown.detail);
+          fail_all_waiting(self, role, shown);
+          fail_waiting_revocations(self, role, shown);
+          if (primary) fail_waiting_rollover(self, shown);
           return;
         }
-        s.account = acme_state::account_status::ready;
-        send_revocations(self);
+        ca.account = acme_state::account_status::ready;
+        send_revocations(self, role);
         if (!was_stored) {
           log_info("acme: registered ACME account " + creds.url);
           save_account(self,
-                       storage::account_record{s.settings.directory_url, creds.url, creds.key_pem,
+                       storage::account_record{url_of(s.settings, role), creds.url, creds.key_pem,
                                                s.settings.email},
                        "the new ACME account");
         } else {
-          settle_stored_rollover(self, creds);
-          update_contact_if_changed(self);
+          if (primary) settle_stored_rollover(self, creds);
+          update_contact_if_changed(self, role);
         }
-        send_rollover(self);
+        if (primary) send_rollover(self);
         pump(self);
       },
       [=](rollover_atom) {
@@ -508,10 +639,10 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           return rp;
         }
         s.rollover = acme_state::key_rollover{rp, s.settings.directory_url};
-        if (s.account == acme_state::account_status::ready)
+        if (ready(s, ca_role::primary))
           send_rollover(self);
         else
-          ensure_account(self);
+          ensure_account(self, ca_role::primary);
         return rp;
       },
       [=](rollover_key_atom, new_account_key& next) {
@@ -546,7 +677,7 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           // The CA may have taken the new key though its answer was lost: the account is
           // settled from the stored keys before it is used again.
           if (ended.directory_url == s.settings.directory_url)
-            s.account = acme_state::account_status::none;
+            s.ca(ca_role::primary).account = acme_state::account_status::none;
           ended.answer.deliver(false, std::move(why), std::string{});
           return;
         }
@@ -570,14 +701,15 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
               answer.deliver(true, error{}, url);
             });
       },
-      [=](contact_done_atom, bool ok, std::string& email, error& why) {
+      [=](contact_done_atom, bool ok, std::string& email, error& why, ca_role role) {
         auto& s = self->state;
         if (!ok) {
-          log_warning("acme: could not change the ACME account's contact to \"" + email +
-                      "\": " + why.detail + "; tried again at the next reload or restart");
+          log_warning("acme: could not change the ACME account's contact at " + named(role) +
+                      " to \"" + email + "\": " + why.detail +
+                      "; tried again at the next reload or restart");
           return;
         }
-        auto rec = s.store->get_account(s.settings.directory_url);
+        auto rec = s.store->get_account(url_of(s.settings, role));
         if (!rec || !*rec) return;
         storage::account_record updated = **rec;
         log_info("acme: the ACME account's contact is now \"" + email + "\" (was \"" +
@@ -587,36 +719,42 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
       },
       [=](reload_atom, acme_settings& next) {
         auto& s = self->state;
-        const bool other_ca = next.directory_url != s.settings.directory_url;
-        const bool other_bundle = next.ca_bundle != s.settings.ca_bundle;
         const bool other_email = next.email != s.settings.email;
-        if (other_ca || other_bundle || other_email) {
-          s.account = acme_state::account_status::none;
+        std::array<bool, 2> other_ca{};
+        std::array<bool, 2> other_url{};
+        std::array<bool, 2> was_ready{};
+        for (ca_role role : both_roles) {
+          const std::size_t i = static_cast<std::size_t>(role);
+          was_ready[i] = ready(s, role);
+          other_url[i] = url_of(next, role) != url_of(s.settings, role);
+          other_ca[i] = other_url[i] || bundle_of(next, role) != bundle_of(s.settings, role);
+          if (other_ca[i])
+            switch_ca(self, role, next);
+          else if (other_email && ready(s, role))
+            s.ca(role).account = acme_state::account_status::none;  // the contact changes
         }
-        if (other_ca || other_bundle) {
-          // The account is the new CA's (stored for its URL, or registered there).
-          ++s.ca_generation;
-          s.engine->use_ca(next.directory_url, next.ca_bundle);
-          // Their certificates are the old CA's: the new one would refuse them.
-          fail_waiting_revocations(
-              self, error{error_kind::config,
-                          "the reload changed acme_directory_url before the revocation was sent; "
-                          "certificates of the old CA cannot be revoked at the new one",
-                          false});
+        if (other_ca[0])
           fail_waiting_rollover(
               self, error{error_kind::config,
                           "the reload changed acme_directory_url before the key rollover began; "
                           "run certfleet account rollover again for the new CA's account",
                           false});
-          log_info("acme: orders go to the CA at " + next.directory_url +
-                   " from now on; orders in flight finish where they began");
-        }
         s.settings = std::move(next);
-        // A new email reaches the CA now, not at the next order.
-        if (other_email && !other_ca && s.settings.enabled) ensure_account(self);
-        s.orders->reconfigure(s.settings.budget, s.settings.orders_in_flight, self->clock().now(),
-                              limits_of(s.settings));
-        if (other_ca) restore_budget(self);
+        if (!has_fallback(s.settings)) close_fallback_queue(self);
+        for (ca_role role : both_roles) {
+          const std::size_t i = static_cast<std::size_t>(role);
+          auto& ca = s.ca(role);
+          if (!ca.orders) {
+            if (has_fallback(s.settings)) open_queue(self, role);
+            continue;
+          }
+          ca.orders->reconfigure(s.settings.budget, s.settings.orders_in_flight,
+                                 self->clock().now(), limits_of(s.settings));
+          if (other_url[i]) restore_budget(self, role);
+          // A new email reaches the CA now, not at the next order.
+          if (other_email && was_ready[i] && !other_ca[i] && s.settings.enabled)
+            ensure_account(self, role);
+        }
         pump(self);
       },
   };

@@ -4,8 +4,11 @@
 // flight, a token-bucket budget every order spends (renewals too, as at Let's Encrypt),
 // the CA's scoped limits spent ahead of time (ca_limits.hpp), and a pause of the scope a
 // rateLimited answer names. Waiting orders are served renewals first, soonest expiry
-// first, then new domains (order_queue.hpp).
+// first, then new domains (order_queue.hpp). A fallback CA, when configured, has its own
+// account, queue and budget; domains whose orders keep failing at the primary by its fault
+// ask for it (order_request::fallback).
 
+#include <array>
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <cstdint>
@@ -37,10 +40,17 @@ struct acme_state {
   storage_actor storage;
   acme_settings settings;
 
-  enum class account_status { none, registering, ready } account = account_status::none;
-  /// Counts the CAs used since start (a reload naming another CA adds one).
-  std::uint32_t ca_generation = 0;
-  std::optional<order_queue<order_client>> orders;
+  enum class account_status { none, registering, ready };
+  /// One CA (index: protocol::ca_role): its account and its own queue and budget.
+  struct ca_state {
+    account_status account = account_status::none;
+    /// Counts the CAs of this role used since start (a reload naming another adds one).
+    std::uint32_t generation = 0;
+    /// Null for a fallback CA when none is configured.
+    std::optional<order_queue<order_client>> orders;
+  };
+  std::array<ca_state, 2> cas;
+  ca_state& ca(protocol::ca_role role) { return cas[static_cast<std::size_t>(role)]; }
   bool pump_scheduled = false;
 
   std::deque<std::pair<std::string, caf::actor>> checks_waiting;
@@ -55,6 +65,7 @@ struct acme_state {
     std::int32_t reason = 0;
     timestamp cert_not_after{};
     caf::typed_response_promise<bool, error, std::int64_t> answer;
+    protocol::ca_role role = protocol::ca_role::primary;  ///< the CA that issued it
     bool sent = false;
   };
   std::uint64_t next_revocation = 0;

@@ -67,7 +67,7 @@ void carry_out(self_ptr self, domain_env* env, const std::vector<effect>& effect
               self->send(
                   env->acme, order_atom::value,
                   order_request{rec.name, order.resume_url, rec.has_cert(), rec.cert_not_after,
-                                rec.failure_count > 0, order.ari_renewal});
+                                rec.failure_count > 0, order.ari_renewal, order.fallback});
             },
             [&](const fetch_renewal_info&) {
               self->send(env->acme, window_atom::value, rec.name, to_unix_us(rec.cert_not_after));
@@ -128,7 +128,8 @@ void hold_back(self_ptr self, domain_env* env, storage::domain_record stored, co
 // the write fails. `then` runs last, with whether the step was stored.
 void apply(self_ptr self, domain_env* env, const event& ev, storage::write_batch extra = {},
            std::function<void(bool)> then = {}) {
-  context ctx{env->clock->now(), env->pol, env->self_check_enabled.load()};
+  context ctx{env->clock->now(), env->pol, env->self_check_enabled.load(),
+              env->fallback_after.load()};
   step next = transition(self->state.record, ev, ctx);
   if (!extra.put_certs.empty() && !next.takes_certificate) {
     // Only the state machine makes a certificate current: the store and the record agree.
@@ -214,7 +215,7 @@ void on_issued(self_ptr self, domain_env* env, protocol::issued_certificate& cer
   storage::write_batch extra;
   extra.put_certs.push_back(
       {storage::cert_record{name, std::move(cert.chain_pem), std::move(cert.key_pem), nb, na,
-                            cert.info.serial_hex},
+                            cert.info.serial_hex, std::move(cert.ca_url)},
        std::nullopt});
   extra.erase_pending_orders.push_back(name);
   apply(self, env, issued{nb, na}, std::move(extra), [self, env, na](bool ok) {

@@ -31,6 +31,7 @@ struct domain_env {
   const certfleet::clock* clock = nullptr;
   const policy* pol = nullptr;
   std::atomic<bool> self_check_enabled{true};
+  std::atomic<std::uint32_t> fallback_after{0};  ///< context::fallback_after
 };
 
 /// A step whose write failed and that carries news nothing else would bring back (a

@@ -114,9 +114,18 @@ struct order_request {
   timestamp cert_not_after{};  ///< soonest-to-expire first
   bool failing = false;        ///< its last attempt failed: after those that did not
   bool ari_renewal = false;    ///< the CA's suggested window began: spends no budget, goes first
+  bool fallback = false;       ///< to the fallback CA (when one is configured)
 };
 
 /// The ACME service's settings, derived from the configuration (acme_settings_from).
+/// The fallback CA (acme_fallback_*), with its own trust, profile and EAB.
+struct fallback_ca_settings {
+  std::string directory_url;  ///< empty: no fallback CA
+  std::string ca_bundle;
+  std::string profile;
+  std::optional<protocol::account_binding> binding;
+};
+
 struct acme_settings {
   bool enabled = false;  ///< terms agreed and an email set
   std::string email;
@@ -129,6 +138,7 @@ struct acme_settings {
   std::string profile;               ///< the CA's certificate profile; empty: its default
   std::optional<protocol::account_binding> binding;  ///< EAB for a new account
   std::uint32_t self_checks_in_flight = 64;
+  fallback_ca_settings fallback;
 };
 
 /// What changed on reload.
@@ -184,19 +194,20 @@ using acme_actor = caf::typed_actor<
     caf::reacts_to<rollover_key_atom, new_account_key>,
     /// Internal: the rollover ended (ok, the account with its new key, why not).
     caf::reacts_to<rollover_done_atom, bool, protocol::account_credentials, error>,
-    /// Internal: the account's contact update to the email ended (ok, email, why not).
-    caf::reacts_to<contact_done_atom, bool, std::string, error>,
+    /// Internal: the account's contact update to the email ended (ok, email, why not, at which CA).
+    caf::reacts_to<contact_done_atom, bool, std::string, error, protocol::ca_role>,
     caf::reacts_to<cancel_atom, std::string>,
     /// How the order queue stands (certfleet queue).
     caf::replies_to<queue_atom>::with<control::queue_response>,
     caf::reacts_to<reload_atom, acme_settings>,
     /// Internal: a self-check, an order or the account registration ended; the queue
     /// may move on.
-    caf::reacts_to<check_done_atom>, caf::reacts_to<order_done_atom, std::string, bool, error>,
+    caf::reacts_to<check_done_atom>,
+    caf::reacts_to<order_done_atom, std::string, bool, error, protocol::ca_role>,
     /// (ok, the account, whether it was stored before, why not, the CA generation it was
-    /// asked of: an answer of a CA left by a reload is dropped).
+    /// asked of: an answer of a CA left by a reload is dropped, which CA).
     caf::reacts_to<account_done_atom, bool, protocol::account_credentials, bool, error,
-                   std::uint32_t>,
+                   std::uint32_t, protocol::ca_role>,
     caf::reacts_to<pump_atom>>;
 
 /// Exports new certificates to files and runs the deploy hook (export_actor.hpp).
@@ -231,6 +242,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::storage::write_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::issued_certificate)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::account_credentials)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::new_account_key)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::protocol::ca_role)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::config::shared_configuration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::domain_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certfleet::actors::order_request)

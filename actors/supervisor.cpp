@@ -71,7 +71,8 @@ std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& d
   std::vector<bool> stored(desired.size()), spawned(desired.size());
   st.domains.reserve(desired.size());  // no rehash between the spawns
   storage::write_batch retire;
-  const context retire_context{st.env->clock->now(), st.env->pol, st.env->self_check_enabled};
+  const context retire_context{st.env->clock->now(), st.env->pol, st.env->self_check_enabled,
+                               st.env->fallback_after};
   auto scanned = st.store->for_each_domain([&](const storage::domain_record& r) {
     const auto it = std::lower_bound(desired.begin(), desired.end(), r.name);
     if (it == desired.end() || *it != r.name) {
@@ -115,6 +116,8 @@ reload_report apply_configuration(self_ptr self, const config::shared_configurat
   {
     const auto desired = config::desired_domains(*config);  // sorted
     st.env->self_check_enabled = config->settings.lets_encrypt_certs_self_check;
+    const auto& fallback = config->settings.acme_fallback;
+    st.env->fallback_after = fallback.directory_url.empty() ? 0 : fallback.after;
 
     for (auto it = st.domains.begin(); it != st.domains.end();) {
       if (contains(desired, it->first)) {
@@ -172,6 +175,11 @@ acme_settings acme_settings_from(const config::configuration& config) {
   a.profile = s.lets_encrypt_profile;
   if (!s.acme_eab_kid.empty())
     a.binding = protocol::account_binding{s.acme_eab_kid, s.acme_eab_hmac_key};
+  const auto& f = s.acme_fallback;
+  a.fallback.directory_url = f.directory_url;
+  a.fallback.ca_bundle = f.ca_bundle.string();
+  a.fallback.profile = f.profile;
+  if (!f.eab_kid.empty()) a.fallback.binding = protocol::account_binding{f.eab_kid, f.eab_hmac_key};
   return a;
 }
 

@@ -202,7 +202,7 @@ reason set_dns_servers(settings& s, std::string_view value) {
 
 // Profile names are the CA's (Let's Encrypt: classic, tlsserver, shortlived): a token, so a
 // typo with a blank or a quote is caught here rather than by the CA.
-reason set_profile(settings& s, std::string_view value) {
+reason set_profile_name(std::string& out, std::string_view value) {
   auto text = scalar(value);
   if (!text) return text.err().detail;
   const bool token =
@@ -213,11 +213,11 @@ reason set_profile(settings& s, std::string_view value) {
     return std::string(
         "expected the name of one of the CA's profiles (letters, digits, '-', '_', '.'; at most "
         "64), e.g. tlsserver");
-  s.lets_encrypt_profile = *text;
+  out = *text;
   return std::nullopt;
 }
 
-reason set_directory_url(settings& s, std::string_view value) {
+reason set_https_url(std::string& out, std::string_view value) {
   auto text = scalar(value);
   if (!text) return text.err().detail;
   const std::string_view scheme = "https://";
@@ -226,8 +226,31 @@ reason set_directory_url(settings& s, std::string_view value) {
     return std::string(
         "expected an https:// URL, e.g. https://acme-v02.api.letsencrypt.org/directory");
   }
-  s.acme_directory_url = *text;
+  out = *text;
   return std::nullopt;
+}
+
+reason set_eab_kid(std::string& out, std::string_view value) {
+  auto text = scalar(value);
+  if (!text) return reason(text.err().detail);
+  if (text->empty() || text->find_first_of(" \t") != std::string::npos)
+    return reason("expected the key identifier your CA gave you");
+  out = *text;
+  return reason();
+}
+
+reason set_eab_hmac_key(std::string& out, std::string_view value) {
+  auto text = scalar(value);
+  if (!text) return reason("expected the base64url HMAC key your CA gave you");
+  const bool base64url = !text->empty() && std::all_of(text->begin(), text->end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+  if (!base64url)
+    return reason(
+        "expected the base64url HMAC key your CA gave you (letters, digits, '-' and '_'; no "
+        "padding)");
+  out = *text;
+  return reason();
 }
 
 struct directive_spec {
@@ -259,7 +282,8 @@ const std::vector<directive_spec>& specs() {
        [](settings& s, std::string_view v) {
          return set_bool(s.lets_encrypt_certs_self_check, v);
        }},
-      {"acme_directory_url", false, set_directory_url},
+      {"acme_directory_url", false,
+       [](settings& s, std::string_view v) { return set_https_url(s.acme_directory_url, v); }},
       {"acme_ca_bundle", false,
        [](settings& s, std::string_view v) { return set_path(s.acme_ca_bundle, v, true); }},
       {"http_listen", false,
@@ -285,32 +309,37 @@ const std::vector<directive_spec>& specs() {
        }},
       {"order_budget", false, set_order_budget},
       {"acme_rate_limits", false, set_rate_limits},
-      {"lets_encrypt_profile", false, set_profile},
+      {"lets_encrypt_profile", false,
+       [](settings& s, std::string_view v) { return set_profile_name(s.lets_encrypt_profile, v); }},
       {"acme_eab_kid", false,
-       [](settings& s, std::string_view v) {
-         auto text = scalar(v);
-         if (!text) return reason(text.err().detail);
-         if (text->empty() || text->find_first_of(" \t") != std::string::npos)
-           return reason("expected the key identifier your CA gave you");
-         s.acme_eab_kid = *text;
-         return reason();
-       }},
+       [](settings& s, std::string_view v) { return set_eab_kid(s.acme_eab_kid, v); }},
       {"acme_eab_hmac_key", false,
+       [](settings& s, std::string_view v) { return set_eab_hmac_key(s.acme_eab_hmac_key, v); },
+       true},
+      {"acme_fallback_directory_url", false,
        [](settings& s, std::string_view v) {
-         auto text = scalar(v);
-         if (!text) return reason("expected the base64url HMAC key your CA gave you");
-         const bool base64url =
-             !text->empty() && std::all_of(text->begin(), text->end(), [](char c) {
-               return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-             });
-         if (!base64url)
-           return reason(
-               "expected the base64url HMAC key your CA gave you (letters, digits, '-' and "
-               "'_'; no padding)");
-         s.acme_eab_hmac_key = *text;
-         return reason();
+         return set_https_url(s.acme_fallback.directory_url, v);
+       }},
+      {"acme_fallback_ca_bundle", false,
+       [](settings& s, std::string_view v) {
+         return set_path(s.acme_fallback.ca_bundle, v, true);
+       }},
+      {"acme_fallback_profile", false,
+       [](settings& s, std::string_view v) {
+         return set_profile_name(s.acme_fallback.profile, v);
+       }},
+      {"acme_fallback_eab_kid", false,
+       [](settings& s, std::string_view v) { return set_eab_kid(s.acme_fallback.eab_kid, v); }},
+      {"acme_fallback_eab_hmac_key", false,
+       [](settings& s, std::string_view v) {
+         return set_eab_hmac_key(s.acme_fallback.eab_hmac_key, v);
        },
        true},
+      {"acme_fallback_after", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(s.acme_fallback.after, v,
+                           [](std::string_view t) { return parse_bounded(t, 1, 100); });
+       }},
       {"export_dir", false,
        [](settings& s, std::string_view v) { return set_path(s.export_dir, v, true); }},
       {"deploy_hook", false,
@@ -463,12 +492,34 @@ diagnosed<settings> parse_config_text(std::string_view text, std::string_view fi
   }
   if (auto at = first_line.find("lets_encrypt_profile"); at != first_line.end())
     s.lets_encrypt_profile_line = at->second;
-  if (s.acme_eab_kid.empty() != s.acme_eab_hmac_key.empty()) {
-    const bool kid = !s.acme_eab_kid.empty();
-    fail(first_line[kid ? "acme_eab_kid" : "acme_eab_hmac_key"],
-         std::string(kid ? "acme_eab_kid is set without acme_eab_hmac_key"
-                         : "acme_eab_hmac_key is set without acme_eab_kid") +
+  // External Account Binding needs both or neither (the CA gives them together).
+  const auto check_binding = [&](const std::string& kid, const std::string& key,
+                                 const std::string& prefix) {
+    if (kid.empty() == key.empty()) return;
+    const std::string set = prefix + (kid.empty() ? "_hmac_key" : "_kid");
+    const std::string missing = prefix + (kid.empty() ? "_kid" : "_hmac_key");
+    fail(first_line[set],
+         set + " is set without " + missing +
              "; External Account Binding needs both (your CA gives them together)");
+  };
+  check_binding(s.acme_eab_kid, s.acme_eab_hmac_key, "acme_eab");
+  check_binding(s.acme_fallback.eab_kid, s.acme_fallback.eab_hmac_key, "acme_fallback_eab");
+  if (auto at = first_line.find("acme_fallback_profile"); at != first_line.end())
+    s.acme_fallback.profile_line = at->second;
+  // Only once each line read well: a line already refused needs no second diagnostic.
+  const bool lines_read = out.errors.empty();
+  if (lines_read && s.acme_fallback.directory_url.empty()) {
+    for (const char* name :
+         {"acme_fallback_ca_bundle", "acme_fallback_profile", "acme_fallback_eab_kid",
+          "acme_fallback_eab_hmac_key", "acme_fallback_after"}) {
+      if (auto at = first_line.find(name); at != first_line.end())
+        fail(at->second, std::string(name) +
+                             " is set without acme_fallback_directory_url; set the fallback "
+                             "CA's directory URL too, or remove this line");
+    }
+  } else if (lines_read && s.acme_fallback.directory_url == s.acme_directory_url) {
+    fail(first_line["acme_fallback_directory_url"],
+         "acme_fallback_directory_url is the same CA as acme_directory_url; name another CA");
   }
   if (s.lets_encrypt_agree_to_terms_of_service && s.lets_encrypt_registration_email.empty()) {
     out.warnings.push_back(

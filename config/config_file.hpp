@@ -72,7 +72,19 @@ struct settings {
   int lets_encrypt_profile_line = 0;  ///< where it was set, for that check's diagnostic
   /// External Account Binding (RFC 8555 §7.3.4) for CAs that require it: both or neither.
   std::string acme_eab_kid;
-  std::string acme_eab_hmac_key;     ///< base64url; a secret: never in a diagnostic or a log
+  std::string acme_eab_hmac_key;  ///< base64url; a secret: never in a diagnostic or a log
+  /// The CA a domain's orders go to after `after` attempts in a row failed by the primary
+  /// CA's fault (rate limits, outages); the next renewal tries the primary again.
+  struct fallback_ca {
+    std::string directory_url;  ///< empty: no fallback CA
+    std::filesystem::path ca_bundle;
+    std::string profile;
+    int profile_line = 0;
+    std::string eab_kid;
+    std::string eab_hmac_key;  ///< a secret: never in a diagnostic or a log
+    std::uint32_t after = 3;
+    bool operator==(const fallback_ca&) const = default;
+  } acme_fallback;
   std::filesystem::path export_dir;  ///< empty: certificates are not exported as files
   std::string deploy_hook;           ///< empty: no hook
   std::chrono::seconds deploy_hook_timeout{60};

@@ -137,15 +137,19 @@ void encode_cert(const cert_record& c, std::string& out) {
   put_time(out, c.not_before);
   put_time(out, c.not_after);
   put_str(out, c.serial);
+  put_str(out, c.ca_url);
 }
 
-void decode_cert(reader& in, cert_record& c) {
+// Format 1 is what daemons before the fallback CA wrote: no ca_url.
+void decode_cert(reader& in, cert_record& c, std::uint8_t version) {
   in.str(c.domain);
   in.str(c.chain_pem);
   in.str(c.key_pem);
   c.not_before = in.time();
   c.not_after = in.time();
   in.str(c.serial);
+  c.ca_url.clear();
+  if (version >= 2) in.str(c.ca_url);
 }
 
 void check_version(reader& in, std::uint8_t expected) {
@@ -215,13 +219,14 @@ void encode(const cert_pair& r, std::string& out) {
 
 result<void> decode(std::string_view bytes, cert_pair& out) {
   reader in(bytes, "certificate record");
-  check_version(in, cert_pair_format);
+  const std::uint8_t version = in.u8();
+  if (version < 1 || version > cert_pair_format) in.fail("unknown format version");
   std::uint8_t has_previous = in.u8();
   if (has_previous > 1) in.fail("bad previous-certificate flag");
-  decode_cert(in, out.current);
+  decode_cert(in, out.current, version);
   if (has_previous == 1) {
     if (!out.previous) out.previous.emplace();
-    decode_cert(in, *out.previous);
+    decode_cert(in, *out.previous, version);
   } else {
     out.previous.reset();
   }

@@ -37,7 +37,7 @@
 namespace certfleet::storage {
 
 inline constexpr std::uint8_t domain_format = 3;
-inline constexpr std::uint8_t cert_pair_format = 1;
+inline constexpr std::uint8_t cert_pair_format = 2;
 inline constexpr std::uint8_t account_format = 3;
 inline constexpr std::uint8_t pending_order_format = 1;
 inline constexpr std::uint8_t budget_format = 1;

@@ -62,6 +62,9 @@ struct cert_record {
   timestamp not_before{};
   timestamp not_after{};
   std::string serial;  ///< hex
+  /// The directory URL of the CA that issued it; empty when not known (stored before
+  /// certfleet kept it, or not issued over ACME).
+  std::string ca_url;
   bool operator==(const cert_record&) const = default;
 };
 

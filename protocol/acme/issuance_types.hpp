@@ -44,6 +44,7 @@ struct issued_certificate {
   std::string chain_pem;
   std::string key_pem;  ///< key material: never log
   cert_info info;
+  std::string ca_url;  ///< the directory URL of the CA that issued it
 };
 
 }  // namespace certfleet::protocol

@@ -8,6 +8,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <numeric>
 #include <thread>
 
 #include "core/log.hpp"
@@ -87,17 +88,23 @@ struct asio_io_engine::impl {
       : options(std::move(o)),
         work(io.get_executor()),
         http(io.get_executor(), options.http),
-        ca(std::make_shared<ca_link>(io.get_executor(), options.http, options.directory_url,
-                                     options.acme)),
+        cas{std::make_shared<ca_link>(io.get_executor(), options.http, options.directory_url,
+                                      options.acme),
+            nullptr},
         responder(io.get_executor(), tokens, options.responder) {}
 
   io_engine_options options;
   io_context_with_shutdown io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   http_client http;  ///< self-checks
-  /// Null after a switch to a CA that could not be set up; ca_error then says why.
-  std::shared_ptr<ca_link> ca;
-  error ca_error;
+  /// The CA of each role (index: ca_role). Null when it could not be set up, or for a
+  /// fallback CA none is configured: ca_errors then says why.
+  std::array<std::shared_ptr<ca_link>, 2> cas;
+  std::array<error, 2> ca_errors{
+      error{}, error{error_kind::config,
+                     "no fallback CA is configured (acme_fallback_directory_url)", false}};
+  std::shared_ptr<ca_link>& ca_of(ca_role role) { return cas[static_cast<std::size_t>(role)]; }
+  const error& error_of(ca_role role) const { return ca_errors[static_cast<std::size_t>(role)]; }
   std::uint64_t old_ca_connections = 0;  ///< opened by CAs used before this one
   token_store tokens;
   http01_server responder;
@@ -147,7 +154,11 @@ asio_io_engine::asio_io_engine(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
 asio_io_engine::~asio_io_engine() {
   const std::uint64_t to_cas =
-      impl_->old_ca_connections + (impl_->ca ? impl_->ca->http.connections_opened() : 0);
+      impl_->old_ca_connections +
+      std::accumulate(impl_->cas.begin(), impl_->cas.end(), std::uint64_t{0},
+                      [](std::uint64_t n, const auto& ca) {
+                        return n + (ca ? ca->http.connections_opened() : 0);
+                      });
   log_info("io: " + std::to_string(impl_->http.connections_opened() + to_cas) +
            " HTTP connections opened (CA and self-checks)");
   impl_->responder.stop();
@@ -193,16 +204,17 @@ void asio_io_engine::self_check(std::string domain, std::function<void(result<vo
       asio::detached);
 }
 
-void asio_io_engine::account(std::optional<account_credentials> stored, std::string email,
-                             bool agree_to_terms, std::optional<account_binding> binding,
+void asio_io_engine::account(ca_role role, std::optional<account_credentials> stored,
+                             std::string email, bool agree_to_terms,
+                             std::optional<account_binding> binding,
                              std::function<void(result<account_credentials>)> done) {
   asio::co_spawn(
       impl_->io,
-      [this, stored = std::move(stored), email = std::move(email), agree_to_terms,
+      [this, role, stored = std::move(stored), email = std::move(email), agree_to_terms,
        binding = std::move(binding), done = std::move(done)]() -> asio::awaitable<void> {
-        auto ca = impl_->ca;
+        auto ca = impl_->ca_of(role);
         if (!ca) {
-          done(impl_->ca_error);
+          done(impl_->error_of(role));
           co_return;
         }
         if (stored) {
@@ -233,9 +245,10 @@ void asio_io_engine::roll_over_key(
       impl_->io,
       [this, before_change = std::move(before_change),
        done = std::move(done)]() -> asio::awaitable<void> {
-        auto ca = impl_->ca;
+        const ca_role role = ca_role::primary;
+        auto ca = impl_->ca_of(role);
         if (!ca) {
-          done(impl_->ca_error);
+          done(impl_->error_of(role));
           co_return;
         }
         if (!ca->acme.has_account()) {
@@ -265,11 +278,11 @@ void asio_io_engine::roll_over_key(
       asio::detached);
 }
 
-void asio_io_engine::issue(issuance_request request, stage_handler on_stage,
+void asio_io_engine::issue(ca_role role, issuance_request request, stage_handler on_stage,
                            std::function<void(result<issued_certificate>)> done) {
   asio::co_spawn(
       impl_->io,
-      [this, request = std::move(request), on_stage = std::move(on_stage),
+      [this, role, request = std::move(request), on_stage = std::move(on_stage),
        done = std::move(done)]() mutable -> asio::awaitable<void> {
         stage_callback staged = [this, &on_stage](issuance_stage stage, const std::string& url,
                                                   const std::string& key_pem) {
@@ -277,25 +290,27 @@ void asio_io_engine::issue(issuance_request request, stage_handler on_stage,
                                          ack a) { on_stage(stage, url, key_pem, std::move(a)); },
                                      "saving the order's state");
         };
-        auto ca = impl_->ca;
+        auto ca = impl_->ca_of(role);
         if (!ca) {
-          done(impl_->ca_error);
+          done(impl_->error_of(role));
           co_return;
         }
         auto r = co_await issue_certificate(ca->acme, impl_->tokens, std::move(request), staged);
+        if (r) r->ca_url = ca->acme.directory_url();
         done(std::move(r));
       },
       asio::detached);
 }
 
-void asio_io_engine::renewal_info(std::string chain_pem,
+void asio_io_engine::renewal_info(ca_role role, std::string chain_pem,
                                   std::function<void(result<renewal_info_answer>)> done) {
   asio::co_spawn(
       impl_->io,
-      [this, chain_pem = std::move(chain_pem), done = std::move(done)]() -> asio::awaitable<void> {
-        auto ca = impl_->ca;
+      [this, role, chain_pem = std::move(chain_pem),
+       done = std::move(done)]() -> asio::awaitable<void> {
+        auto ca = impl_->ca_of(role);
         if (!ca) {
-          done(impl_->ca_error);
+          done(impl_->error_of(role));
           co_return;
         }
         auto id = ari_certificate_id_of(chain_pem);
@@ -314,7 +329,8 @@ void asio_io_engine::check_profile(std::string profile, std::string directory_ur
       impl_->io,
       [this, profile = std::move(profile), directory_url = std::move(directory_url),
        ca_bundle = std::move(ca_bundle), done = std::move(done)]() -> asio::awaitable<void> {
-        auto ca = impl_->ca;
+        auto ca = impl_->ca_of(ca_role::primary);
+        if (ca && !ca->is(directory_url, ca_bundle)) ca = impl_->ca_of(ca_role::fallback);
         if (!ca || !ca->is(directory_url, ca_bundle)) {
           // A CA a reload is about to name: asked on a link of its own, dropped after.
           auto made = impl_->make_link(directory_url, ca_bundle);
@@ -334,13 +350,14 @@ void asio_io_engine::check_profile(std::string profile, std::string directory_ur
       asio::detached);
 }
 
-void asio_io_engine::update_contact(std::string email, std::function<void(result<void>)> done) {
+void asio_io_engine::update_contact(ca_role role, std::string email,
+                                    std::function<void(result<void>)> done) {
   asio::co_spawn(
       impl_->io,
-      [this, email = std::move(email), done = std::move(done)]() -> asio::awaitable<void> {
-        auto ca = impl_->ca;
+      [this, role, email = std::move(email), done = std::move(done)]() -> asio::awaitable<void> {
+        auto ca = impl_->ca_of(role);
         if (!ca) {
-          done(impl_->ca_error);
+          done(impl_->error_of(role));
           co_return;
         }
         done(co_await ca->acme.update_contact(email));
@@ -348,15 +365,15 @@ void asio_io_engine::update_contact(std::string email, std::function<void(result
       asio::detached);
 }
 
-void asio_io_engine::revoke(std::string chain_pem, int reason,
+void asio_io_engine::revoke(ca_role role, std::string chain_pem, int reason,
                             std::function<void(result<void>)> done) {
   asio::co_spawn(
       impl_->io,
-      [this, chain_pem = std::move(chain_pem), reason,
+      [this, role, chain_pem = std::move(chain_pem), reason,
        done = std::move(done)]() -> asio::awaitable<void> {
-        auto ca = impl_->ca;
+        auto ca = impl_->ca_of(role);
         if (!ca) {
-          done(impl_->ca_error);
+          done(impl_->error_of(role));
           co_return;
         }
         done(co_await ca->acme.revoke_certificate(chain_pem, reason));
@@ -364,21 +381,30 @@ void asio_io_engine::revoke(std::string chain_pem, int reason,
       asio::detached);
 }
 
-void asio_io_engine::use_ca(std::string directory_url, std::string ca_bundle) {
-  asio::post(impl_->io,
-             [this, directory_url = std::move(directory_url), ca_bundle = std::move(ca_bundle)] {
-               auto& i = *impl_;
-               if (i.ca) i.old_ca_connections += i.ca->http.connections_opened();
-               auto made = i.make_link(directory_url, ca_bundle);
-               if (made) {
-                 i.ca = std::move(made.value());
-                 log_info("io: new orders and accounts go to the CA at " + directory_url);
-               } else {
-                 i.ca = nullptr;
-                 i.ca_error = made.err();
-                 log_error("io: " + i.ca_error.detail);
-               }
-             });
+void asio_io_engine::use_ca(ca_role role, std::string directory_url, std::string ca_bundle) {
+  asio::post(impl_->io, [this, role, directory_url = std::move(directory_url),
+                         ca_bundle = std::move(ca_bundle)] {
+    auto& i = *impl_;
+    auto& ca = i.ca_of(role);
+    auto& why = i.ca_errors[static_cast<std::size_t>(role)];
+    if (ca) i.old_ca_connections += ca->http.connections_opened();
+    const char* which = role == ca_role::primary ? "" : "fallback ";
+    if (directory_url.empty()) {  // only a fallback CA may be none
+      ca = nullptr;
+      why = error{error_kind::config, "no fallback CA is configured (acme_fallback_directory_url)",
+                  false};
+      return;
+    }
+    auto made = i.make_link(directory_url, ca_bundle);
+    if (made) {
+      ca = std::move(made.value());
+      log_info(std::string("io: the ") + which + "CA is at " + directory_url);
+    } else {
+      ca = nullptr;
+      why = made.err();
+      log_error("io: " + why.detail);
+    }
+  });
 }
 
 }  // namespace certfleet::protocol

@@ -37,18 +37,20 @@ class asio_io_engine final : public io_engine {
   asio_io_engine& operator=(const asio_io_engine&) = delete;
 
   void self_check(std::string domain, std::function<void(result<void>)> done) override;
-  void account(std::optional<account_credentials> stored, std::string email, bool agree_to_terms,
-               std::optional<account_binding> binding,
+  void account(ca_role role, std::optional<account_credentials> stored, std::string email,
+               bool agree_to_terms, std::optional<account_binding> binding,
                std::function<void(result<account_credentials>)> done) override;
-  void issue(issuance_request request, stage_handler on_stage,
+  void issue(ca_role role, issuance_request request, stage_handler on_stage,
              std::function<void(result<issued_certificate>)> done) override;
-  void renewal_info(std::string chain_pem,
+  void renewal_info(ca_role role, std::string chain_pem,
                     std::function<void(result<renewal_info_answer>)> done) override;
   void check_profile(std::string profile, std::string directory_url, std::string ca_bundle,
                      std::function<void(result<void>)> done) override;
-  void revoke(std::string chain_pem, int reason, std::function<void(result<void>)> done) override;
-  void use_ca(std::string directory_url, std::string ca_bundle) override;
-  void update_contact(std::string email, std::function<void(result<void>)> done) override;
+  void revoke(ca_role role, std::string chain_pem, int reason,
+              std::function<void(result<void>)> done) override;
+  void use_ca(ca_role role, std::string directory_url, std::string ca_bundle) override;
+  void update_contact(ca_role role, std::string email,
+                      std::function<void(result<void>)> done) override;
   void roll_over_key(std::function<void(const std::string& key_pem, ack)> before_change,
                      std::function<void(result<account_credentials>)> done) override;
 

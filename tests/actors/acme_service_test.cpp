@@ -26,8 +26,10 @@ class acme_service_test : public actor_fixture {
     run();
   }
 
-  void start(order_budget budget, std::uint32_t in_flight, bool lets_encrypt_limits = false) {
+  void start(order_budget budget, std::uint32_t in_flight, bool lets_encrypt_limits = false,
+             fallback_ca_settings fallback = {}) {
     acme_settings s;
+    s.fallback = std::move(fallback);
     s.lets_encrypt_limits = lets_encrypt_limits;
     s.enabled = true;
     s.email = "ops@example.com";
@@ -41,9 +43,11 @@ class acme_service_test : public actor_fixture {
   }
 
   // An order from the (one, recording) domain actor.
-  void order(const std::string& name, bool renewal) {
+  void order(const std::string& name, bool renewal, bool fallback = false,
+             std::optional<std::string> resume_url = std::nullopt) {
     caf::send_as(domains_, acme_, order_atom::value,
-                 order_request{name, std::nullopt, renewal, wall_.now() + 24h});
+                 order_request{name, std::move(resume_url), renewal, wall_.now() + 24h, false,
+                               false, fallback});
     run();
   }
 
@@ -548,6 +552,119 @@ TEST_F(acme_service_rollover_test, a_rollover_left_by_a_stop_is_settled_with_the
     caf::anon_send_exit(acme_, caf::exit_reason::user_shutdown);
     run();
   }
+}
+
+// ---- the fallback CA (issue #19) -----------------------------------------------------------
+
+class acme_service_fallback_test : public acme_service_ari_test {
+ protected:
+  void start_with_fallback(std::uint32_t in_flight = 4) {
+    start({300, 3h}, in_flight, false,
+          fallback_ca_settings{"https://fallback.test/directory", "/etc/fallback.pem", "classic",
+                               std::nullopt});
+  }
+  // A stored certificate for `name`, issued by the CA at `ca_url`.
+  void store_cert_from(const std::string& name, const std::string& ca_url) {
+    storage::write_batch b;
+    b.put_certs.push_back({storage::cert_record{name, "CHAIN OF " + name, "KEY", wall_.now(),
+                                                wall_.now() + 90 * 24h, "01", ca_url},
+                           std::nullopt});
+    ASSERT_TRUE(store_->commit(b).ok());
+  }
+  static constexpr auto primary = protocol::ca_role::primary;
+  static constexpr auto fallback = protocol::ca_role::fallback;
+};
+
+TEST_F(acme_service_fallback_test, fallback_orders_go_there_with_its_own_account_and_profile) {
+  start_with_fallback();
+  EXPECT_EQ(engine_.cas_used, std::vector<std::string>{
+                                  "fallback: https://fallback.test/directory /etc/fallback.pem"});
+  order("a.example", false, true);
+  ASSERT_EQ(engine_.issues.size(), 1u);
+  EXPECT_EQ(engine_.issues[0].role, fallback);
+  EXPECT_EQ(engine_.issues[0].request.profile, "classic");
+  EXPECT_EQ(engine_.account_roles, std::vector<protocol::ca_role>{fallback})
+      << "the primary's account is not needed";
+  bool saved = false;
+  for (const auto& batch : script_->batches)
+    if (batch.put_account)
+      saved = batch.put_account->directory_url == "https://fallback.test/directory";
+  EXPECT_TRUE(saved) << "the fallback's account is stored under its URL";
+
+  order("b.example", false);
+  ASSERT_EQ(engine_.issues.size(), 2u);
+  EXPECT_EQ(engine_.issues[1].role, primary);
+}
+
+TEST_F(acme_service_fallback_test, without_a_fallback_ca_every_order_goes_to_the_primary) {
+  start({300, 3h}, 4);
+  order("a.example", false, true);
+  ASSERT_EQ(engine_.issues.size(), 1u);
+  EXPECT_EQ(engine_.issues[0].role, primary);
+  EXPECT_TRUE(engine_.cas_used.empty());
+}
+
+// `replaces` names a certificate of the CA asked; an order of one CA is not resumed at the other.
+TEST_F(acme_service_fallback_test, only_the_issuing_ca_hears_of_its_certificate_and_orders) {
+  start_with_fallback();
+  store_cert_from("a.example", "https://ca.test/directory");
+  order("a.example", true, true, std::string("https://ca.test/acme/order/9"));
+  ASSERT_EQ(engine_.issues.size(), 1u);
+  EXPECT_EQ(engine_.issues[0].request.replaced_chain_pem, "") << "the fallback never issued it";
+  EXPECT_FALSE(engine_.issues[0].request.resume_order_url) << "the primary's order";
+
+  store_cert_from("b.example", "https://fallback.test/directory");
+  order("b.example", true, true, std::string("https://fallback.test/acme/order/3"));
+  ASSERT_EQ(engine_.issues.size(), 2u);
+  EXPECT_EQ(engine_.issues[1].request.replaced_chain_pem, "CHAIN OF b.example");
+  EXPECT_EQ(engine_.issues[1].request.resume_order_url, "https://fallback.test/acme/order/3");
+}
+
+TEST_F(acme_service_fallback_test, windows_and_revocations_go_to_the_ca_that_issued) {
+  start_with_fallback();
+  store_cert_from("a.example", "https://fallback.test/directory");
+  store_cert_from("b.example", "https://ca.test/directory");
+  ask_window("a.example");
+  ask_window("b.example");
+  ASSERT_EQ(engine_.window_requests.size(), 2u);
+  EXPECT_EQ(engine_.window_requests[0].role, fallback);
+  EXPECT_EQ(engine_.window_requests[1].role, primary);
+  self_->request(acme_, caf::infinite, revoke_atom::value, std::string("a.example"),
+                 std::int32_t{1});
+  run();
+  ASSERT_EQ(engine_.revocations.size(), 1u);
+  EXPECT_EQ(engine_.revocations[0].role, fallback);
+  EXPECT_EQ(engine_.account_roles.back(), fallback) << "signed by the fallback's account";
+}
+
+// The point of a fallback: the primary's rate limits do not hold its orders.
+TEST_F(acme_service_fallback_test, a_pause_at_the_primary_does_not_hold_fallback_orders) {
+  start_with_fallback(1);
+  order("a.example", false);
+  finish(0, error{error_kind::rate_limited, "too many new orders", true, 3600s});
+  order("b.example", false);
+  EXPECT_EQ(engine_.issues.size(), 1u) << "the primary is paused";
+  order("c.example", false, true);
+  ASSERT_EQ(engine_.issues.size(), 2u);
+  EXPECT_EQ(engine_.issues[1].request.domains.at(0), "c.example");
+  EXPECT_EQ(engine_.issues[1].role, fallback);
+}
+
+TEST_F(acme_service_fallback_test, a_reload_without_the_fallback_sends_its_waiting_orders_home) {
+  start_with_fallback(1);
+  order("a.example", false, true);
+  order("b.example", false, true);
+  ASSERT_EQ(engine_.issues.size(), 1u) << "one in flight at the fallback";
+  acme_settings next = settings_;
+  next.fallback = {};
+  caf::anon_send(acme_, reload_atom::value, next);
+  run();
+  EXPECT_EQ(engine_.cas_used.back(), "fallback:  ");
+  ASSERT_EQ(engine_.issues.size(), 2u);
+  EXPECT_EQ(engine_.issues[1].request.domains.at(0), "b.example");
+  EXPECT_EQ(engine_.issues[1].role, primary);
+  finish(0, protocol::issued_certificate{});  // the fallback's order in flight ends
+  EXPECT_TRUE(log_->contains("issued"));
 }
 
 }  // namespace

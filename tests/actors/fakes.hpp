@@ -84,7 +84,9 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
         return {true, error{}};
       },
       [=](profile_done_atom, std::uint64_t, bool, error&) { ADD_FAILURE() << "internal message"; },
-      [=](contact_done_atom, bool, std::string&, error&) { ADD_FAILURE() << "internal message"; },
+      [=](contact_done_atom, bool, std::string&, error&, protocol::ca_role) {
+        ADD_FAILURE() << "internal message";
+      },
       // The fake CA refuses to revoke "refused.example" and has revoked "gone.example" before.
       [=](revoke_atom, std::string& domain,
           std::int32_t reason) -> caf::result<bool, error, std::int64_t> {
@@ -109,10 +111,11 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
       [=](queue_atom) { return control::queue_response{}; },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
       [=](check_done_atom) { ADD_FAILURE() << "internal message"; },
-      [=](order_done_atom, std::string&, bool, error&) { ADD_FAILURE() << "internal message"; },
-      [=](account_done_atom, bool, protocol::account_credentials&, bool, error&, std::uint32_t) {
+      [=](order_done_atom, std::string&, bool, error&, protocol::ca_role) {
         ADD_FAILURE() << "internal message";
       },
+      [=](account_done_atom, bool, protocol::account_credentials&, bool, error&, std::uint32_t,
+          protocol::ca_role) { ADD_FAILURE() << "internal message"; },
       [=](pump_atom) { ADD_FAILURE() << "internal message"; },
   };
 }
@@ -156,6 +159,7 @@ inline caf::behavior recording_domain(caf::event_based_actor*, std::shared_ptr<t
 class fake_io_engine final : public protocol::io_engine {
  public:
   struct issue_call {
+    protocol::ca_role role;
     protocol::issuance_request request;
     stage_handler on_stage;
     std::function<void(result<protocol::issued_certificate>)> done;
@@ -167,12 +171,17 @@ class fake_io_engine final : public protocol::io_engine {
   void self_check(std::string domain, std::function<void(result<void>)> done) override {
     self_checks.emplace_back(std::move(domain), std::move(done));
   }
-  void account(std::optional<protocol::account_credentials> stored, std::string, bool,
-               std::optional<protocol::account_binding>,
+  void account(protocol::ca_role role, std::optional<protocol::account_credentials> stored,
+               std::string, bool, std::optional<protocol::account_binding>,
                std::function<void(result<protocol::account_credentials>)> done) override {
     ++accounts;
+    account_roles.push_back(role);
     last_stored = stored;
-    auto answer = stored ? *stored : protocol::account_credentials{"https://ca.test/acct/1", "KEY"};
+    auto answer = stored ? *stored
+                         : protocol::account_credentials{role == protocol::ca_role::primary
+                                                             ? "https://ca.test/acct/1"
+                                                             : "https://fallback.test/acct/1",
+                                                         "KEY"};
     // A rollover the daemon never stored the end of: the CA knows the key it says.
     if (!answer.next_key_pem.empty()) {
       if (rollover_reached_ca) answer.key_pem = answer.next_key_pem;
@@ -184,6 +193,7 @@ class fake_io_engine final : public protocol::io_engine {
       done(answer);
   }
   std::optional<protocol::account_credentials> last_stored;  ///< as account() got it
+  std::vector<protocol::ca_role> account_roles;              ///< of each account() call
   bool rollover_reached_ca = true;  ///< which key a stored rollover's account has at the CA
   struct rollover_call {
     std::function<void(const std::string&, ack)> before_change;
@@ -197,36 +207,42 @@ class fake_io_engine final : public protocol::io_engine {
   /// When set, account() answers only when the test calls held_accounts[i]().
   bool hold_accounts = false;
   std::vector<std::function<void()>> held_accounts;
-  void issue(protocol::issuance_request request, stage_handler on_stage,
+  void issue(protocol::ca_role role, protocol::issuance_request request, stage_handler on_stage,
              std::function<void(result<protocol::issued_certificate>)> done) override {
-    issues.push_back({std::move(request), std::move(on_stage), std::move(done)});
+    issues.push_back({role, std::move(request), std::move(on_stage), std::move(done)});
   }
   struct window_call {
+    protocol::ca_role role;
     std::string chain_pem;
     std::function<void(result<protocol::renewal_info_answer>)> done;
   };
   std::vector<window_call> window_requests;
-  void renewal_info(std::string chain_pem,
+  void renewal_info(protocol::ca_role role, std::string chain_pem,
                     std::function<void(result<protocol::renewal_info_answer>)> done) override {
-    window_requests.push_back({std::move(chain_pem), std::move(done)});
+    window_requests.push_back({role, std::move(chain_pem), std::move(done)});
   }
   std::vector<std::string> contact_updates;  ///< update_contact() calls, answered at once
-  void update_contact(std::string email, std::function<void(result<void>)> done) override {
+  void update_contact(protocol::ca_role, std::string email,
+                      std::function<void(result<void>)> done) override {
     contact_updates.push_back(email);
     done(result<void>{});
   }
   struct revoke_call {
+    protocol::ca_role role;
     std::string chain_pem;
     int reason = -1;
     std::function<void(result<void>)> done;
   };
   std::vector<revoke_call> revocations;  ///< revoke() calls; the test answers them
-  void revoke(std::string chain_pem, int reason, std::function<void(result<void>)> done) override {
-    revocations.push_back({std::move(chain_pem), reason, std::move(done)});
+  void revoke(protocol::ca_role role, std::string chain_pem, int reason,
+              std::function<void(result<void>)> done) override {
+    revocations.push_back({role, std::move(chain_pem), reason, std::move(done)});
   }
-  std::vector<std::string> cas_used;  ///< use_ca() calls: "directory_url bundle"
-  void use_ca(std::string directory_url, std::string ca_bundle) override {
-    cas_used.push_back(directory_url + " " + ca_bundle);
+  /// use_ca() calls: "directory_url bundle" ("fallback: ..." for the fallback CA)
+  std::vector<std::string> cas_used;
+  void use_ca(protocol::ca_role role, std::string directory_url, std::string ca_bundle) override {
+    cas_used.push_back(std::string(role == protocol::ca_role::fallback ? "fallback: " : "") +
+                       directory_url + " " + ca_bundle);
   }
   /// Profiles the fake CA offers (check_profile answers at once).
   std::set<std::string> profiles{"classic", "tlsserver"};

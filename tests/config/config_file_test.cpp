@@ -13,6 +13,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using namespace std::chrono_literals;
 
 settings parse_ok(std::string_view text) {
@@ -157,8 +158,53 @@ TEST(config_file, external_account_binding_needs_both_and_never_shows_the_key) {
   for (const auto& e : bad.errors) EXPECT_EQ(e.message.find("s3cr3t"), std::string::npos);
 }
 
+// Issue #19: a second CA with its own trust, profile and EAB, used after N of the first CA's
+// failures in a row.
+TEST(config_file, a_fallback_ca_has_its_own_settings) {
+  const settings s = parse_ok(
+      "acme_fallback_directory_url https://acme.zerossl.com/v2/DV90\n"
+      "acme_fallback_ca_bundle /etc/ssl/zerossl.pem\n"
+      "acme_fallback_profile classic\n"
+      "acme_fallback_eab_kid kid-2\n"
+      "acme_fallback_eab_hmac_key c2VjcmV0a2V5\n"
+      "acme_fallback_after 5\n");
+  EXPECT_EQ(s.acme_fallback.directory_url, "https://acme.zerossl.com/v2/DV90");
+  EXPECT_EQ(s.acme_fallback.ca_bundle, "/etc/ssl/zerossl.pem");
+  EXPECT_EQ(s.acme_fallback.profile, "classic");
+  EXPECT_EQ(s.acme_fallback.profile_line, 3);
+  EXPECT_EQ(s.acme_fallback.eab_kid, "kid-2");
+  EXPECT_EQ(s.acme_fallback.eab_hmac_key, "c2VjcmV0a2V5");
+  EXPECT_EQ(s.acme_fallback.after, 5u);
+  EXPECT_EQ(parse_ok("").acme_fallback.directory_url, "") << "none by default";
+  EXPECT_EQ(parse_ok("").acme_fallback.after, 3u);
+}
+
+TEST(config_file, fallback_settings_without_a_fallback_ca_or_half_an_eab_are_refused) {
+  const auto orphan = parse_config_text("acme_fallback_after 2\n", "certfleet.conf");
+  ASSERT_EQ(orphan.errors.size(), 1u);
+  EXPECT_EQ(orphan.errors[0].line, 1);
+  EXPECT_THAT(orphan.errors[0].message,
+              HasSubstr("acme_fallback_after is set without acme_fallback_directory_url"));
+  const auto half = parse_config_text(
+      "acme_fallback_directory_url https://b.example/dir\nacme_fallback_eab_hmac_key abc\n",
+      "certfleet.conf");
+  ASSERT_EQ(half.errors.size(), 1u);
+  EXPECT_THAT(half.errors[0].message,
+              HasSubstr("acme_fallback_eab_hmac_key is set without acme_fallback_eab_kid"));
+  EXPECT_THAT(half.errors[0].message, Not(HasSubstr("abc"))) << "a secret";
+  const auto same = parse_config_text(
+      "acme_directory_url https://a.example/dir\nacme_fallback_directory_url "
+      "https://a.example/dir\n",
+      "certfleet.conf");
+  ASSERT_EQ(same.errors.size(), 1u);
+  EXPECT_THAT(same.errors[0].message, HasSubstr("the same CA as acme_directory_url"));
+  const auto zero = parse_config_text(
+      "acme_fallback_directory_url https://b.example/dir\nacme_fallback_after 0\n", "c");
+  EXPECT_EQ(zero.errors.size(), 1u) << "at least one failure before the fallback";
+}
+
 TEST(config_file, every_directive_name_is_known) {
-  EXPECT_EQ(directive_names().size(), 25u);  // 7 of GreenArrow, 18 of certfleet
+  EXPECT_EQ(directive_names().size(), 31u);  // 7 of GreenArrow, 24 of certfleet
   for (const auto name : directive_names()) {
     // A bare directive is "needs a value", never "unknown directive".
     auto parsed = parse_config_text(std::string(name), "certfleet.conf");

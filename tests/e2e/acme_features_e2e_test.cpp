@@ -383,5 +383,45 @@ TEST(acme_features_e2e, a_reload_naming_another_ca_registers_and_orders_there) {
   EXPECT_NE(account.out.find(second_base), std::string::npos) << account.out;
 }
 
+// Issue #19 row 4: the primary CA down (nothing listens at its URL), a domain's orders go to
+// the fallback CA after acme_fallback_after (default 3) attempts in a row failed at the
+// primary; the certificate names its CA in cert-for and the log, and the count starts over.
+// The operator's retry stands in for the back-off's minutes between the attempts.
+TEST(acme_features_e2e, after_three_failures_at_a_ca_that_is_down_the_fallback_ca_issues) {
+  pebble_harness fallback;
+  const std::string down = "https://127.0.0.1:" + std::to_string(free_loopback_port());
+  certfleetd_process d(fallback, {"a.fallback.test"},
+                       "acme_fallback_directory_url " + fallback.directory_url() +
+                           "\nacme_fallback_ca_bundle " + fallback.ca_bundle() + "\n",
+                       down + "/dir");
+  d.start();
+  const auto failures = [&] {
+    for (const auto& r : d.records())
+      if (r.name == "a.fallback.test") return r.failure_count;
+    return 0u;
+  };
+  for (std::uint32_t attempt = 1; attempt <= 3; ++attempt) {
+    ASSERT_TRUE(d.wait_until([&] { return failures() >= attempt; }, 30s))
+        << "attempt " << attempt << ": " << d.log();
+    EXPECT_FALSE(d.all_issued());
+    const cli_result retry = d.cli("retry a.fallback.test");
+    EXPECT_EQ(retry.exit_code, 0) << retry.out;
+  }
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  EXPECT_NE(d.log().find("3 attempts in a row failed at the CA; the next ones go to the fallback"),
+            std::string::npos)
+      << d.log();
+  EXPECT_NE(d.log().find("a.fallback.test: certificate issued by the fallback CA at " +
+                         fallback.directory_url()),
+            std::string::npos)
+      << d.log();
+  for (const auto& r : d.records()) EXPECT_EQ(r.ca_failures, 0u) << "the renewal tries the primary";
+  const cli_result shown = d.cli("cert-for a.fallback.test");
+  EXPECT_EQ(shown.exit_code, 0) << shown.out;
+  EXPECT_NE(shown.out.find("CA:          " + fallback.directory_url() + " (the fallback CA)"),
+            std::string::npos)
+      << shown.out;
+}
+
 }  // namespace
 }  // namespace certfleet::testing

@@ -31,8 +31,8 @@ domain_record dirty_domain() {
 }
 
 cert_record dirty_cert() {
-  return cert_record{"stale.example.com", "stale chain",   "stale key",
-                     from_unix_us(1),     from_unix_us(2), "ff"};
+  return cert_record{"stale.example.com", "stale chain", "stale key", from_unix_us(1),
+                     from_unix_us(2),     "ff",          "stale CA"};
 }
 
 // A record of the current format encodes back to the same bytes; one of an older format that

@@ -115,6 +115,19 @@ TEST(record_codec, cert_pair_round_trip) {
   }
 }
 
+// Daemons before the fallback CA wrote format 1: certificates of an unknown CA.
+TEST(record_codec, format_1_cert_pair_reads_without_the_issuing_ca) {
+  cert_pair p = sample_pair(false);
+  p.current.ca_url.clear();
+  std::string v1 = encode(p);
+  v1.resize(v1.size() - 4);  // the empty ca_url's length
+  v1[0] = 1;
+  auto back = decode_cert_pair(v1);
+  ASSERT_TRUE(back.ok()) << back.err().detail;
+  EXPECT_EQ(*back, p);
+  expect_every_prefix_rejected<cert_pair>(v1);
+}
+
 TEST(record_codec, decode_into_reused_pair_clears_previous) {
   cert_pair out = sample_pair(true);
   ASSERT_TRUE(decode(encode(sample_pair(false)), out).ok());

@@ -44,6 +44,7 @@ inline cert_record sample_cert(const std::string& domain, std::uint64_t i) {
   c.not_before = from_unix_us(1'700'000'000'000'000);
   c.not_after = from_unix_us(1'707'776'000'000'000);
   c.serial = "0a1b2c" + std::to_string(i);
+  c.ca_url = "https://ca" + std::to_string(i % 2) + ".example/directory";
   return c;
 }
 

@@ -6,6 +6,26 @@
 #include "storage/store.hpp"
 
 namespace certfleet::cli {
+namespace {
+
+// "  CA:          URL" for a certificate certfleet obtained over ACME (and which of the two
+// CAs that is), or "" for any other.
+std::string issuing_ca(const storage::store& store, const std::string& rule,
+                       const std::string& chain_pem, const config::configuration& config) {
+  const std::string prefix = "Let's Encrypt certificate for ";
+  if (rule.rfind(prefix, 0) != 0) return {};
+  auto pair = store.get_certs(rule.substr(prefix.size()));
+  if (!pair || !*pair || (*pair)->current.chain_pem != chain_pem) return {};
+  const std::string& ca = (*pair)->current.ca_url;
+  if (ca.empty()) return "  CA:          not recorded (issued before certfleet kept it)\n";
+  const auto& s = config.settings;
+  const char* which = ca == s.acme_directory_url            ? " (acme_directory_url)"
+                      : ca == s.acme_fallback.directory_url ? " (the fallback CA)"
+                                                            : " (no longer configured)";
+  return "  CA:          " + ca + which + "\n";
+}
+
+}  // namespace
 
 result<std::string> describe_certificate_for(const std::filesystem::path& config_dir,
                                              const std::filesystem::path& state_dir,
@@ -52,6 +72,7 @@ result<std::string> describe_certificate_for(const std::filesystem::path& config
       out += "  subject:     " + info->subject_cn + "\n";
       out += "  names:       " + sans + "\n";
       out += "  issuer:      " + info->issuer + "\n";
+      if (store) out += issuing_ca(*store, w->rule, c.certificate->chain_pem, *loaded.value);
       out += "  expires:     " + format_rfc3339(info->not_after) + "\n";
     }
   } else {

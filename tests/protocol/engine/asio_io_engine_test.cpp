@@ -73,11 +73,12 @@ TEST_F(asio_io_engine_test, requests_after_use_ca_go_to_the_new_ca) {
   auto cert = make_self_signed_pem(*key, "a.example", std::chrono::hours(1), wall_clock{}.now());
   ASSERT_TRUE(cert) << cert.err().detail;
   const auto asked = [&] {
-    auto r = answer<result<void>>([&](auto done) { engine->revoke(*cert, 1, done); });
+    auto r =
+        answer<result<void>>([&](auto done) { engine->revoke(ca_role::primary, *cert, 1, done); });
     return r ? std::string("no error") : r.err().detail;
   };
   EXPECT_NE(asked().find(first_.url("/dir")), std::string::npos);
-  engine->use_ca(second_.url("/dir"), "");
+  engine->use_ca(ca_role::primary, second_.url("/dir"), "");
   EXPECT_NE(asked().find(second_.url("/dir")), std::string::npos) << "asked the old CA";
 }
 
@@ -98,7 +99,7 @@ TEST_F(asio_io_engine_test, a_profile_is_asked_of_the_ca_named_not_the_one_in_us
 TEST_F(asio_io_engine_test, a_ca_that_cannot_be_set_up_fails_every_request_until_the_next) {
   auto engine = start(first_.url("/dir"));
   ASSERT_TRUE(engine);
-  engine->use_ca(second_.url("/dir"), "/nonexistent/ca.pem");
+  engine->use_ca(ca_role::primary, second_.url("/dir"), "/nonexistent/ca.pem");
   const auto says_why = [&](const error& e) {
     EXPECT_EQ(e.kind, error_kind::config);
     EXPECT_NE(e.detail.find("cannot use the CA at " + second_.url("/dir")), std::string::npos)
@@ -109,24 +110,28 @@ TEST_F(asio_io_engine_test, a_ca_that_cannot_be_set_up_fails_every_request_until
              engine->check_profile("second-only", second_.url("/dir"), "/nonexistent/ca.pem", done);
            }).err());
   says_why(answer<result<account_credentials>>([&](auto done) {
-             engine->account(account_credentials{"u", "k"}, "", true, std::nullopt, done);
+             engine->account(ca_role::primary, account_credentials{"u", "k"}, "", true,
+                             std::nullopt, done);
            }).err());
   says_why(answer<result<void>>([&](auto done) {
-             engine->update_contact("ops@example.com", done);
+             engine->update_contact(ca_role::primary, "ops@example.com", done);
            }).err());
-  says_why(answer<result<void>>([&](auto done) { engine->revoke("chain", 1, done); }).err());
+  says_why(answer<result<void>>([&](auto done) {
+             engine->revoke(ca_role::primary, "chain", 1, done);
+           }).err());
   says_why(answer<result<renewal_info_answer>>([&](auto done) {
-             engine->renewal_info("chain", done);
+             engine->renewal_info(ca_role::primary, "chain", done);
            }).err());
   says_why(answer<result<issued_certificate>>([&](auto done) {
              engine->issue(
-                 issuance_request{}, [](auto, auto&, auto&, auto ack) { ack({}); }, done);
+                 ca_role::primary, issuance_request{},
+                 [](auto, auto&, auto&, auto ack) { ack({}); }, done);
            }).err());
   EXPECT_EQ(first_.accepted() + second_.accepted(), 0) << "a CA was asked nonetheless";
 
-  engine->use_ca(second_.url("/dir"), "");
+  engine->use_ca(ca_role::primary, second_.url("/dir"), "");
   auto account = answer<result<account_credentials>>([&](auto done) {
-    engine->account(account_credentials{"u", "k"}, "", true, std::nullopt, done);
+    engine->account(ca_role::primary, account_credentials{"u", "k"}, "", true, std::nullopt, done);
   });
   ASSERT_FALSE(account);
   EXPECT_EQ(account.err().kind, error_kind::storage) << "the next reload's CA is used";
@@ -139,18 +144,19 @@ TEST_F(asio_io_engine_test, revocation_and_windows_go_through_the_stored_account
   ASSERT_TRUE(key);
   const account_credentials stored{first_.url("/acct/1"), key->to_pem()};
   auto used = answer<result<account_credentials>>(
-      [&](auto done) { engine->account(stored, "", true, std::nullopt, done); });
+      [&](auto done) { engine->account(ca_role::primary, stored, "", true, std::nullopt, done); });
   ASSERT_TRUE(used) << used.err().detail;
   EXPECT_EQ(used->url, stored.url) << "a stored account is used without asking the CA";
 
   auto cert = make_self_signed_pem(*key, "a.example", std::chrono::hours(1), wall_clock{}.now());
   ASSERT_TRUE(cert) << cert.err().detail;
-  auto revoked = answer<result<void>>([&](auto done) { engine->revoke(*cert, 1, done); });
+  auto revoked =
+      answer<result<void>>([&](auto done) { engine->revoke(ca_role::primary, *cert, 1, done); });
   ASSERT_FALSE(revoked);
   EXPECT_NE(revoked.err().detail.find("has no revokeCert"), std::string::npos)
       << revoked.err().detail;
-  auto window =
-      answer<result<renewal_info_answer>>([&](auto done) { engine->renewal_info("x", done); });
+  auto window = answer<result<renewal_info_answer>>(
+      [&](auto done) { engine->renewal_info(ca_role::primary, "x", done); });
   ASSERT_FALSE(window) << "not a certificate";
   EXPECT_EQ(window.err().kind, error_kind::invalid_input) << window.err().detail;
 }
