@@ -439,16 +439,29 @@ void switch_ca(self_ptr self, ca_role role, const acme_settings& next) {
 
 }  // namespace
 
-profile_verdict judge_profile(bool offered, const error& why, const config::settings& settings,
+std::vector<profile_check> profile_checks(const config::settings& settings) {
+  std::vector<profile_check> out;
+  if (!settings.lets_encrypt_profile.empty())
+    out.push_back({"lets_encrypt_profile", settings.lets_encrypt_profile,
+                   settings.acme_directory_url, settings.acme_ca_bundle.string(),
+                   settings.lets_encrypt_profile_line});
+  const auto& f = settings.acme_fallback;
+  if (!f.directory_url.empty() && !f.profile.empty())
+    out.push_back({"acme_fallback_profile", f.profile, f.directory_url, f.ca_bundle.string(),
+                   f.profile_line});
+  return out;
+}
+
+profile_verdict judge_profile(bool offered, const error& why, const profile_check& check,
                               const std::filesystem::path& config_file) {
   if (offered) return {};
   if (why.kind == error_kind::config) {
-    const config::diagnostic d{config_file.string(), settings.lets_encrypt_profile_line,
-                               "lets_encrypt_profile: " + why.detail};
+    const config::diagnostic d{config_file.string(), check.line,
+                               check.directive + ": " + why.detail};
     return {true, d.to_string()};
   }
-  return {false, "could not check lets_encrypt_profile " + settings.lets_encrypt_profile +
-                     " against the CA (" + why.detail +
+  return {false, "could not check " + check.directive + " " + check.profile + " against the CA (" +
+                     why.detail +
                      "); new orders ask for it anyway, and the CA refuses them if it is unknown"};
 }
 

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "actors/messages.hpp"
 #include "actors/order_queue.hpp"
@@ -88,7 +89,17 @@ struct profile_verdict {
   bool refuse = false;
   std::string message;
 };
-profile_verdict judge_profile(bool offered, const error& why, const config::settings& settings,
+/// A certificate profile to check against the CA that is to offer it.
+struct profile_check {
+  std::string directive;  ///< lets_encrypt_profile or acme_fallback_profile
+  std::string profile;
+  std::string directory_url;
+  std::string ca_bundle;
+  int line = 0;  ///< where the directive is set
+};
+/// The profiles `settings` name (none, one or two), each with its CA.
+std::vector<profile_check> profile_checks(const config::settings& settings);
+profile_verdict judge_profile(bool offered, const error& why, const profile_check& check,
                               const std::filesystem::path& config_file);
 
 /// The ACME service (interface: acme_actor in messages.hpp). Everything it does on the

@@ -159,6 +159,40 @@ std::tuple<bool, reload_report, std::string> apply_reload(
   return {true, std::move(report), std::string()};
 }
 
+// Asks the CA each profile of `checks` (from `index` on) is for, one after the other (the
+// CA the new configuration names, which may not be the one in use); applies the reload when
+// none is refused.
+void check_profiles_then_apply(self_ptr self, config::shared_configuration next,
+                               std::vector<profile_check> checks, std::size_t index,
+                               caf::typed_response_promise<bool, reload_report, std::string> rp) {
+  if (index == checks.size()) {
+    auto [ok, report, text] = apply_reload(self, next);
+    rp.deliver(ok, std::move(report), std::move(text));
+    return;
+  }
+  const profile_check check = checks[index];
+  self->request(self->state.acme, std::chrono::seconds(30), profile_atom::value, check.profile,
+                check.directory_url, check.ca_bundle)
+      .then(
+          [=](bool offered, error& why) mutable {
+            const auto verdict =
+                judge_profile(offered, why, check, next->config_dir / "certfleet.conf");
+            if (verdict.refuse) {
+              log_error("supervisor: reload rejected (" + verdict.message +
+                        "); keeping the running configuration");
+              rp.deliver(false, reload_report{}, verdict.message + "\n");
+              return;
+            }
+            if (!verdict.message.empty()) log_warning("config: " + verdict.message);
+            check_profiles_then_apply(self, next, std::move(checks), index + 1, rp);
+          },
+          [=](caf::error& e) mutable {
+            log_warning("config: could not check " + check.directive + " against the CA (" +
+                        caf::to_string(e) + "); applying the reload");
+            check_profiles_then_apply(self, next, std::move(checks), index + 1, rp);
+          });
+}
+
 }  // namespace
 
 acme_settings acme_settings_from(const config::configuration& config) {
@@ -304,36 +338,9 @@ supervisor_actor::behavior_type supervisor_behavior(
         }
         for (const auto& w : loaded.warnings) log_warning("config: " + w.to_string());
         auto next = std::make_shared<const config::configuration>(std::move(*loaded.value));
-        if (next->settings.lets_encrypt_profile.empty()) {
-          auto [ok, report, text] = apply_reload(self, next);
-          return {ok, std::move(report), std::move(text)};
-        }
-        // The profile is the CA's to offer: asked before anything of the reload applies.
+        // The profiles are the CAs' to offer: asked before anything of the reload applies.
         auto rp = self->make_response_promise<bool, reload_report, std::string>();
-        // Of the CA the new configuration names, which may not be the one in use.
-        self->request(self->state.acme, std::chrono::seconds(30), profile_atom::value,
-                      next->settings.lets_encrypt_profile, next->settings.acme_directory_url,
-                      next->settings.acme_ca_bundle.string())
-            .then(
-                [=](bool offered, error& why) mutable {
-                  const auto verdict = judge_profile(offered, why, next->settings,
-                                                     next->config_dir / "certfleet.conf");
-                  if (verdict.refuse) {
-                    log_error("supervisor: reload rejected (" + verdict.message +
-                              "); keeping the running configuration");
-                    rp.deliver(false, reload_report{}, verdict.message + "\n");
-                    return;
-                  }
-                  if (!verdict.message.empty()) log_warning("config: " + verdict.message);
-                  auto [ok, report, text] = apply_reload(self, next);
-                  rp.deliver(ok, std::move(report), std::move(text));
-                },
-                [=](caf::error& e) mutable {
-                  log_warning("config: could not check lets_encrypt_profile against the CA (" +
-                              caf::to_string(e) + "); applying the reload");
-                  auto [ok, report, text] = apply_reload(self, next);
-                  rp.deliver(ok, std::move(report), std::move(text));
-                });
+        check_profiles_then_apply(self, next, profile_checks(next->settings), 0, rp);
         return rp;
       },
       [=](count_atom) { return self->state.domains.size(); },

@@ -108,22 +108,22 @@ result<void> start_https(daemon::impl& i) {
   return i.https->listen(listen->to_string());
 }
 
-// lets_encrypt_profile against the CA's directory, before anything starts (the main thread,
-// no actor yet). A CA that cannot be asked within 15 s does not stop the start: it is told
-// in the log, and the first order asks for the profile anyway.
-result<void> check_profile_at_start(daemon::impl& i) {
-  const auto& s = i.config->settings;
-  if (s.lets_encrypt_profile.empty()) return {};
-  auto answer = std::make_shared<std::promise<result<void>>>();
-  auto ready = answer->get_future();
-  i.io->check_profile(s.lets_encrypt_profile, s.acme_directory_url, s.acme_ca_bundle.string(),
-                      [answer](result<void> r) { answer->set_value(std::move(r)); });
-  result<void> r = error{error_kind::timeout, "the CA did not answer within 15 s", true};
-  if (ready.wait_for(std::chrono::seconds(15)) == std::future_status::ready) r = ready.get();
-  const auto verdict =
-      judge_profile(r.ok(), r.ok() ? error{} : r.err(), s, i.config->config_dir / "certfleet.conf");
-  if (verdict.refuse) return error{error_kind::config, verdict.message};
-  if (!verdict.message.empty()) log_warning("config: " + verdict.message);
+// lets_encrypt_profile and acme_fallback_profile against their CAs' directories, before
+// anything starts (the main thread, no actor yet). A CA that cannot be asked within 15 s does not
+// stop the start: it is told in the log, and the first order asks for the profile anyway.
+result<void> check_profiles_at_start(daemon::impl& i) {
+  for (const auto& check : profile_checks(i.config->settings)) {
+    auto answer = std::make_shared<std::promise<result<void>>>();
+    auto ready = answer->get_future();
+    i.io->check_profile(check.profile, check.directory_url, check.ca_bundle,
+                        [answer](result<void> r) { answer->set_value(std::move(r)); });
+    result<void> r = error{error_kind::timeout, "the CA did not answer within 15 s", true};
+    if (ready.wait_for(std::chrono::seconds(15)) == std::future_status::ready) r = ready.get();
+    const auto verdict = judge_profile(r.ok(), r.ok() ? error{} : r.err(), check,
+                                       i.config->config_dir / "certfleet.conf");
+    if (verdict.refuse) return error{error_kind::config, verdict.message};
+    if (!verdict.message.empty()) log_warning("config: " + verdict.message);
+  }
   return {};
 }
 
@@ -158,7 +158,7 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   auto io = protocol::asio_io_engine::start(io_options(*i->config, i->store.get()));
   if (!io) return std::move(io).err();
   i->io = std::move(io.value());
-  if (auto profile = check_profile_at_start(*i); !profile) return std::move(profile).err();
+  if (auto profile = check_profiles_at_start(*i); !profile) return std::move(profile).err();
 
   // The last step of the Server-Default chain always succeeds: make sure it exists.
   const std::string me = i->config->me.empty() ? "localhost" : i->config->me;

@@ -127,6 +127,25 @@ TEST_F(supervisor_test, a_profile_the_ca_does_not_offer_refuses_the_reload) {
   EXPECT_TRUE(log_->contains("profile tlsserver"));
 }
 
+// The fallback CA's profile is checked as well, after the first CA's.
+TEST_F(supervisor_test, a_fallback_profile_the_ca_does_not_offer_refuses_the_reload) {
+  configure("a.example");
+  start();
+  std::ofstream(config_.path() / "certfleet.conf")
+      << "tls_certificate_auto_generate a.example b.example\n"
+      << "lets_encrypt_profile tlsserver\n"
+      << "acme_fallback_directory_url https://fallback.example/dir\n"
+      << "acme_fallback_profile unknown\n";
+  auto [ok, report, errors] = ask<bool, reload_report, std::string>(reload_atom::value);
+  EXPECT_FALSE(ok);
+  EXPECT_NE(errors.find("certfleet.conf:4: acme_fallback_profile: the CA offers no profile"),
+            std::string::npos)
+      << errors;
+  EXPECT_TRUE(log_->contains("profile tlsserver")) << "the first CA's was asked first";
+  EXPECT_EQ(running(), 1u);
+  EXPECT_FALSE(log_->contains("acme reload"));
+}
+
 TEST_F(supervisor_test, revoke_answers_for_configured_domains_only_in_the_operators_words) {
   configure("a.example refused.example gone.example");
   start();
