@@ -83,6 +83,7 @@ void start_issue(self_ptr self, ca_role role, order_queue<order_client>::order q
     if (auto cert = stored_cert(self, q.domain); cert && role_of(st.settings, *cert) == role)
       req.replaced_chain_pem = std::move(cert->chain_pem);
   req.profile = profile_of(st.settings, role);
+  req.challenge = st.settings.challenge;
   // An order of another CA (the domain just moved to or from the fallback) is not resumed.
   if (q.payload.resume_url &&
       origin_of(*q.payload.resume_url) == origin_of(url_of(st.settings, role)))
@@ -388,7 +389,7 @@ void pump_checks(self_ptr self) {
     st.checks_waiting.pop_front();
     ++st.checks_in_flight;
     acme_actor me = caf::actor_cast<acme_actor>(self);
-    st.engine->self_check(domain, [who, me](result<void> r) {
+    st.engine->self_check(domain, st.settings.challenge, [who, me](result<void> r) {
       caf::anon_send(who, domain_msg{self_check_result{r.ok(), r.ok() ? error{} : r.err()}});
       caf::anon_send(me, check_done_atom::value);
     });

@@ -139,6 +139,7 @@ struct acme_settings {
   std::optional<protocol::account_binding> binding;  ///< EAB for a new account
   std::uint32_t self_checks_in_flight = 64;
   fallback_ca_settings fallback;
+  protocol::challenge_kind challenge = protocol::challenge_kind::http_01;
 };
 
 /// What changed on reload.

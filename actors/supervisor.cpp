@@ -209,6 +209,9 @@ acme_settings acme_settings_from(const config::configuration& config) {
   a.profile = s.lets_encrypt_profile;
   if (!s.acme_eab_kid.empty())
     a.binding = protocol::account_binding{s.acme_eab_kid, s.acme_eab_hmac_key};
+  a.challenge = s.challenge_type == config::settings::challenge::tls_alpn_01
+                    ? protocol::challenge_kind::tls_alpn_01
+                    : protocol::challenge_kind::http_01;
   const auto& f = s.acme_fallback;
   a.fallback.directory_url = f.directory_url;
   a.fallback.ca_bundle = f.ca_bundle.string();

@@ -44,6 +44,7 @@ protocol::io_engine_options io_options(const config::configuration& config,
   o.http_listen = s.http_listen.to_string();
   for (const auto& d : s.dns_servers) o.dns_servers.push_back(d.to_string());
   o.self_check_port = s.self_check_port;
+  o.self_check_tls_port = s.self_check_tls_port;
   if (s.url_domains_always_use_tls) {
     // url_domains_always_use_tls: only for URL domains that have a valid certificate.
     auto url_domains = std::make_shared<std::unordered_set<std::string>>(config.url_domains.begin(),
@@ -89,6 +90,9 @@ result<void> start_https(daemon::impl& i) {
   serving::https_options options;
   if (i.config->settings.http_upstream)
     options.upstream = i.config->settings.http_upstream->to_string();
+  options.tls_alpn_answers = [io = i.io.get()](const std::string& name) {
+    return io->tls_alpn_answer(name);
+  };
   auto provider = [&i](const std::string& name) -> std::optional<serving::pem_pair> {
     config::shared_configuration config;
     {

@@ -32,6 +32,8 @@ namespace {
 struct no_publisher final : challenge_publisher {
   void publish(const std::string&, const std::string&) override {}
   void withdraw(const std::string&) override {}
+  void publish_alpn(const std::string&, const std::string&, const std::string&) override {}
+  void withdraw_alpn(const std::string&) override {}
 };
 
 double cpu_seconds() {

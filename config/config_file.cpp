@@ -294,6 +294,22 @@ const std::vector<directive_spec>& specs() {
        [](settings& s, std::string_view v) {
          return set_optional_address(s.https_listen, v, parse_listen_address);
        }},
+      {"challenge_type", false,
+       [](settings& s, std::string_view v) {
+         auto text = scalar(v);
+         if (!text) return reason(text.err().detail);
+         if (*text == "http-01")
+           s.challenge_type = settings::challenge::http_01;
+         else if (*text == "tls-alpn-01")
+           s.challenge_type = settings::challenge::tls_alpn_01;
+         else
+           return reason("expected http-01 or tls-alpn-01");
+         return reason();
+       }},
+      {"self_check_tls_port", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(s.self_check_tls_port, v, parse_port);
+       }},
       {"self_check_port", false,
        [](settings& s, std::string_view v) {
          return set_parsed(s.self_check_port, v, parse_port);
@@ -508,6 +524,12 @@ diagnosed<settings> parse_config_text(std::string_view text, std::string_view fi
     s.acme_fallback.profile_line = at->second;
   // Only once each line read well: a line already refused needs no second diagnostic.
   const bool lines_read = out.errors.empty();
+  if (auto at = first_line.find("challenge_type"); at != first_line.end())
+    s.challenge_type_line = at->second;
+  if (lines_read && s.challenge_type == settings::challenge::tls_alpn_01 && !s.https_listen)
+    fail(s.challenge_type_line,
+         "challenge_type tls-alpn-01 needs https_listen: the CA validates on the HTTPS "
+         "listener (port 443); set https_listen 0.0.0.0:443");
   if (lines_read && s.acme_fallback.directory_url.empty()) {
     for (const char* name :
          {"acme_fallback_ca_bundle", "acme_fallback_profile", "acme_fallback_eab_kid",

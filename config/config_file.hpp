@@ -60,6 +60,12 @@ struct settings {
   host_port http_listen{"0.0.0.0", 80};
   std::optional<host_port> https_listen;  ///< unset: no HTTPS listener
   std::uint16_t self_check_port = 80;
+  /// How domains prove control to the CA: HTTP-01 on port 80 (the seed's), or TLS-ALPN-01
+  /// (RFC 8737) on https_listen, for installations whose port 80 is closed.
+  enum class challenge { http_01, tls_alpn_01 } challenge_type = challenge::http_01;
+  int challenge_type_line = 0;
+  /// The port a TLS-ALPN-01 self-check connects to (where the CA validates: 443).
+  std::uint16_t self_check_tls_port = 443;
   std::vector<host_port> dns_servers;  ///< empty: the system resolver
   std::filesystem::path state_dir = "/var/lib/certfleet";
   certfleet::key_type key_type = certfleet::key_type::ec_p256;

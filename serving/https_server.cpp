@@ -54,6 +54,53 @@ ctx_ptr make_ctx(const pem_pair& pair) {
   return ok ? ctx : nullptr;
 }
 
+constexpr std::string_view acme_tls_protocol = "acme-tls/1";
+
+// Marks a connection that is answering a TLS-ALPN-01 challenge.
+int challenge_marker() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// Whether an ALPN extension's protocol list (RFC 7301 §3.1) names `wanted`.
+bool offers_protocol(const unsigned char* ext, std::size_t len, std::string_view wanted) {
+  if (len < 2) return false;
+  std::size_t list = (std::size_t{ext[0]} << 8) | ext[1];
+  if (list + 2 != len) return false;
+  for (std::size_t at = 2; at < len;) {
+    const std::size_t n = ext[at];
+    if (at + 1 + n > len) return false;
+    if (std::string_view(reinterpret_cast<const char*>(ext + at + 1), n) == wanted) return true;
+    at += 1 + n;
+  }
+  return false;
+}
+
+// The host name of a server_name extension (RFC 6066 §3), lower case; "" when none.
+std::string server_name_of(const unsigned char* ext, std::size_t len) {
+  if (len < 5 || ext[2] != 0) return {};
+  const std::size_t n = (std::size_t{ext[3]} << 8) | ext[4];
+  if (5 + n > len) return {};
+  std::string name(reinterpret_cast<const char*>(ext + 5), n);
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+int select_acme_tls(SSL*, const unsigned char** out, unsigned char* out_len,
+                    const unsigned char* in, unsigned int in_len, void*) {
+  for (unsigned int at = 0; at < in_len;) {
+    const unsigned int n = in[at];
+    if (at + 1 + n > in_len) break;
+    if (std::string_view(reinterpret_cast<const char*>(in + at + 1), n) == acme_tls_protocol) {
+      *out = in + at + 1;
+      *out_len = static_cast<unsigned char>(n);
+      return SSL_TLSEXT_ERR_OK;
+    }
+    at += 1 + n;
+  }
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
 }  // namespace
 
 struct https_server::impl {
@@ -91,8 +138,33 @@ struct https_server::impl {
     return ctx;
   }
 
+  // RFC 8737: a ClientHello that asks for acme-tls/1 for a name with a published challenge
+  // gets the challenge certificate (and that protocol), nothing else.
+  static int on_client_hello(SSL* ssl, int*, void* arg) {
+    auto* self = static_cast<impl*>(arg);
+    if (!self->options.tls_alpn_answers) return SSL_CLIENT_HELLO_SUCCESS;
+    const unsigned char* alpn = nullptr;
+    std::size_t alpn_len = 0;
+    const unsigned char* sni = nullptr;
+    std::size_t sni_len = 0;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &alpn,
+                                  &alpn_len) != 1 ||
+        !offers_protocol(alpn, alpn_len, acme_tls_protocol) ||
+        SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &sni, &sni_len) != 1)
+      return SSL_CLIENT_HELLO_SUCCESS;
+    auto answer = self->options.tls_alpn_answers(server_name_of(sni, sni_len));
+    if (!answer) return SSL_CLIENT_HELLO_SUCCESS;
+    ctx_ptr ctx = make_ctx(pem_pair{answer->cert_pem, answer->key_pem});
+    if (!ctx) return SSL_CLIENT_HELLO_SUCCESS;
+    SSL_CTX_set_alpn_select_cb(ctx.get(), &select_acme_tls, nullptr);
+    SSL_set_SSL_CTX(ssl, ctx.get());  // holds its own reference
+    SSL_set_ex_data(ssl, challenge_marker(), ssl);
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+
   // OpenSSL's SNI callback: switch the connection to the chosen certificate.
   static int on_server_name(SSL* ssl, int*, void* arg) {
+    if (SSL_get_ex_data(ssl, challenge_marker()) != nullptr) return SSL_TLSEXT_ERR_OK;
     auto* self = static_cast<impl*>(arg);
     const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     std::string lower = name ? name : "";
@@ -157,6 +229,12 @@ struct https_server::impl {
     co_await stream.async_handshake(asio::ssl::stream_base::server,
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
+    // RFC 8737 §3: the validation is the handshake; no data follows.
+    if (SSL_get_ex_data(stream.native_handle(), challenge_marker()) != nullptr) {
+      stream.next_layer().expires_after(std::chrono::seconds(2));
+      co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+      co_return;
+    }
     beast::flat_buffer buffer;
     for (int n = 0; n < 1000; ++n) {
       http::request_parser<http::string_body> parser;
@@ -190,6 +268,7 @@ https_server::https_server(asio::any_io_executor executor, certificate_provider 
     : impl_(std::make_shared<impl>(std::move(executor), std::move(provider), std::move(options))) {
   SSL_CTX* base = impl_->base.native_handle();
   SSL_CTX_set_min_proto_version(base, TLS1_2_VERSION);
+  SSL_CTX_set_client_hello_cb(base, &impl::on_client_hello, impl_.get());
   SSL_CTX_set_tlsext_servername_callback(base, &impl::on_server_name);
   SSL_CTX_set_tlsext_servername_arg(base, impl_.get());
   if (!impl_->options.upstream.empty()) {

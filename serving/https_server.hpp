@@ -2,8 +2,9 @@
 // The HTTPS listener: picks the certificate per client by SNI (through a provider
 // that applies the precedence rules), loads each certificate on first use into a
 // bounded cache, and forwards requests to the installation's HTTP upstream (or
-// answers 404 without one). A renewed certificate is picked up by invalidating its
-// name: new handshakes get the new one, open connections keep theirs.
+// answers 404 without one). It also answers the CA's TLS-ALPN-01 challenges. A renewed certificate
+// is picked up by invalidating its name: new handshakes get the new one, open connections keep
+// theirs.
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
 
@@ -17,6 +18,7 @@
 
 #include "core/error.hpp"
 #include "protocol/net/accept_loop.hpp"
+#include "protocol/net/challenge_tokens.hpp"
 #include "serving/certificate_choice.hpp"
 
 namespace certfleet::serving {
@@ -30,6 +32,9 @@ struct https_options {
   protocol::accept_limits limits;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
+  /// TLS-ALPN-01 (RFC 8737): the challenge certificate published for a name; a handshake
+  /// asking for acme-tls/1 with that name gets it, and the connection ends there. Empty: none.
+  std::function<std::optional<protocol::alpn_answer>(const std::string& name)> tls_alpn_answers;
 };
 
 /// The certificate to serve for a name ("" when the client sent no SNI).

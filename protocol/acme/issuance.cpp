@@ -1,5 +1,8 @@
 #include "protocol/acme/issuance.hpp"
 
+#include <memory>
+#include <variant>
+
 #include "core/log.hpp"
 
 namespace certfleet::protocol {
@@ -24,10 +27,48 @@ class published_token {
   std::string token_;
 };
 
+// The TLS-ALPN-01 certificate served for a domain while the CA validates (RFC 8737 §3).
+class published_alpn {
+ public:
+  published_alpn(challenge_publisher& p, std::string domain, const std::string& cert_pem,
+                 const std::string& key_pem)
+      : publisher_(p), domain_(std::move(domain)) {
+    publisher_.publish_alpn(domain_, cert_pem, key_pem);
+  }
+  ~published_alpn() { publisher_.withdraw_alpn(domain_); }
+  published_alpn(const published_alpn&) = delete;
+  published_alpn& operator=(const published_alpn&) = delete;
+
+ private:
+  challenge_publisher& publisher_;
+  std::string domain_;
+};
+
+// What the CA checks, served from when the challenge is answered until it is decided.
+using served_answer =
+    std::variant<std::monostate, std::unique_ptr<published_token>, std::unique_ptr<published_alpn>>;
+
+result<served_answer> serve_answer(challenge_publisher& publisher, const acme_client& client,
+                                   const acme_challenge& challenge, const std::string& identifier,
+                                   challenge_kind kind) {
+  const std::string key_authorization = client.key_authorization(challenge.token);
+  if (kind == challenge_kind::http_01)
+    return served_answer{
+        std::make_unique<published_token>(publisher, challenge.token, key_authorization)};
+  // A throwaway key: the certificate only proves the key authorization.
+  auto key = private_key::generate(key_type::ec_p256);
+  if (!key) return std::move(key).err();
+  auto cert = make_self_signed_pem(*key, identifier, std::chrono::hours(24), wall_clock{}.now(),
+                                   tls_alpn_digest(key_authorization));
+  if (!cert) return std::move(cert).err();
+  return served_answer{
+      std::make_unique<published_alpn>(publisher, identifier, *cert, key->to_pem())};
+}
+
 asio::awaitable<result<void>> authorize(acme_client& client, challenge_publisher& publisher,
                                         const std::string& authz_url,
                                         const stage_callback& on_stage, const acme_order& order,
-                                        const std::string& key_pem) {
+                                        const std::string& key_pem, challenge_kind kind) {
   auto authz = co_await client.fetch_authorization(authz_url);
   if (!authz) co_return std::move(authz).err();
   if (authz->status == "valid") co_return result<void>{};  // reused authorization
@@ -37,25 +78,27 @@ asio::awaitable<result<void>> authorize(acme_client& client, challenge_publisher
                         (authz->error_detail.empty() ? "" : ": " + authz->error_detail),
                     true};
   }
-  const acme_challenge* http01 = nullptr;
+  const std::string type = challenge_name(kind);
+  const acme_challenge* chosen = nullptr;
   for (const auto& c : authz->challenges)
-    if (c.type == "http-01") http01 = &c;
-  if (http01 == nullptr || http01->token.empty()) {
+    if (c.type == type) chosen = &c;
+  if (chosen == nullptr || chosen->token.empty()) {
     co_return error{error_kind::unsupported_identifier,
-                    "the CA offers no http-01 challenge for " + authz->identifier +
-                        "; certfleet validates over HTTP-01 only"};
+                    "the CA offers no " + type + " challenge for " + authz->identifier +
+                        "; set challenge_type to one it offers"};
   }
-  published_token served(publisher, http01->token, client.key_authorization(http01->token));
-  std::string status = http01->status;
+  auto served = serve_answer(publisher, client, *chosen, authz->identifier, kind);
+  if (!served) co_return std::move(served).err();
+  std::string status = chosen->status;
   if (status == "pending") {
-    auto responded = co_await client.respond_to_challenge(*http01);
+    auto responded = co_await client.respond_to_challenge(*chosen);
     if (!responded) co_return std::move(responded).err();
     status = responded->status;
   }
   auto staged = co_await on_stage(issuance_stage::challenge_submitted, order.url, key_pem);
   if (!staged) co_return staged;
   if (status == "valid") co_return result<void>{};
-  auto done = co_await client.wait_for_challenge(http01->url, authz->identifier);
+  auto done = co_await client.wait_for_challenge(chosen->url, authz->identifier);
   if (!done) co_return std::move(done).err();
   co_return result<void>{};
 }
@@ -133,7 +176,8 @@ asio::awaitable<result<issued_certificate>> issue_certificate(acme_client& clien
 
   if (order->status == "pending") {
     for (const auto& authz_url : order->authorizations) {
-      auto ok = co_await authorize(client, publisher, authz_url, on_stage, *order, key_pem);
+      auto ok = co_await authorize(client, publisher, authz_url, on_stage, *order, key_pem,
+                                   request.challenge);
       if (!ok) co_return std::move(ok).err();
     }
     // Every authorization is valid: the order is ready (RFC 8555 §7.1.6), no need to ask.

@@ -2,6 +2,7 @@
 // The plain data of one issuance: what is asked for, the milestones reported on the
 // way and what comes out. No Asio, so the actors can include it.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@ enum class issuance_stage {
   csr_submitted,        ///< the CSR was sent (RFC 8555 §7.4)
 };
 
+enum class challenge_kind : std::uint8_t { http_01, tls_alpn_01 };
+/// "http-01" or "tls-alpn-01", as RFC 8555 and RFC 8737 name them.
+inline const char* challenge_name(challenge_kind k) {
+  return k == challenge_kind::http_01 ? "http-01" : "tls-alpn-01";
+}
+
 struct issuance_request {
   std::vector<std::string> domains;  ///< the first one is the CN
   key_type key = key_type::ec_p256;
@@ -29,6 +36,9 @@ struct issuance_request {
   std::string replaced_chain_pem;
   /// The CA's certificate profile (draft-ietf-acme-profiles); empty: the CA's default.
   std::string profile;
+  /// How the domain proves control: HTTP-01 on port 80 (the seed's), or TLS-ALPN-01
+  /// (RFC 8737) on the HTTPS listener when port 80 is closed.
+  challenge_kind challenge = challenge_kind::http_01;
 };
 
 /// External Account Binding credentials (RFC 8555 §7.3.4), from the operator's account at

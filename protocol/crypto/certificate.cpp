@@ -291,8 +291,51 @@ result<pem_chain> split_pem_chain(std::string_view text) {
   return pem_chain{std::move(certs), std::move(*leaf)};
 }
 
+namespace {
+
+// RFC 8737 §3: id-pe-acmeIdentifier.
+constexpr const char* acme_identifier_oid = "1.3.6.1.5.5.7.1.31";
+using asn1_object_ptr = std::unique_ptr<ASN1_OBJECT, ossl::deleter<ASN1_OBJECT_free>>;
+using octet_string_ptr = std::unique_ptr<ASN1_OCTET_STRING, ossl::deleter<ASN1_OCTET_STRING_free>>;
+
+// The critical extension whose value is the DER OCTET STRING of `digest`.
+ossl::x509_ext_ptr acme_identifier_extension(const std::string& digest) {
+  asn1_object_ptr oid{OBJ_txt2obj(acme_identifier_oid, 1)};
+  std::string der = {'\x04', static_cast<char>(digest.size())};
+  der += digest;
+  octet_string_ptr value{ASN1_OCTET_STRING_new()};
+  if (!oid || !value ||
+      ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char*>(der.data()),
+                            static_cast<int>(der.size())) != 1)
+    return nullptr;
+  return ossl::x509_ext_ptr{X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 1, value.get())};
+}
+
+}  // namespace
+
+std::string tls_alpn_digest(const std::string& key_authorization) {
+  return sha256(key_authorization);
+}
+
+std::optional<std::string> acme_identifier_of(std::string_view cert_pem) {
+  ossl::bio_ptr bio{BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()))};
+  ossl::x509_ptr x{bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr};
+  ERR_clear_error();
+  asn1_object_ptr oid{OBJ_txt2obj(acme_identifier_oid, 1)};
+  if (!x || !oid) return std::nullopt;
+  const int at = X509_get_ext_by_OBJ(x.get(), oid.get(), -1);
+  X509_EXTENSION* ext = at < 0 ? nullptr : X509_get_ext(x.get(), at);
+  if (ext == nullptr || X509_EXTENSION_get_critical(ext) != 1) return std::nullopt;
+  const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(ext);
+  const std::string der(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                        static_cast<std::size_t>(ASN1_STRING_length(data)));
+  if (der.size() != 34 || der[0] != '\x04' || der[1] != 32) return std::nullopt;
+  return der.substr(2);
+}
+
 result<std::string> make_self_signed_pem(const private_key& key, const std::string& name,
-                                         std::chrono::seconds validity, timestamp now) {
+                                         std::chrono::seconds validity, timestamp now,
+                                         const std::string& acme_identifier) {
   if (auto ok = check_dns_name(name); !ok) return std::move(ok).err();
   if (validity <= std::chrono::seconds::zero())
     return error{error_kind::invalid_input, "certificate validity must be positive"};
@@ -330,6 +373,11 @@ result<std::string> make_self_signed_pem(const private_key& key, const std::stri
     ossl::x509_ext_ptr ext{X509V3_EXT_conf_nid(nullptr, &ctx, nid, value)};
     if (!ext || X509_add_ext(x.get(), ext.get(), -1) != 1)
       return ossl::make_error(error_kind::internal, "adding a key identifier failed");
+  }
+  if (!acme_identifier.empty()) {
+    auto ext = acme_identifier_extension(acme_identifier);
+    if (!ext || X509_add_ext(x.get(), ext.get(), -1) != 1)
+      return ossl::make_error(error_kind::internal, "adding the acmeIdentifier failed");
   }
   if (X509_sign(x.get(), key.native(), EVP_sha256()) <= 0)
     return ossl::make_error(error_kind::internal, "signing the certificate failed");

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,8 +70,19 @@ result<pem_chain> split_pem_chain(std::string_view text);
 /// A self-signed certificate (PEM) for `name` (subject CN and dNSName SAN) valid from
 /// `now` for `validity`, signed with `key` (SHA-256). For serving TLS before the CA has
 /// issued, and for test CAs. Errors: invalid_input for an unusable name; internal.
+/// With `acme_identifier` (a SHA-256 digest, 32 bytes), it carries RFC 8737's critical
+/// acmeIdentifier extension: the certificate that answers a TLS-ALPN-01 challenge.
 result<std::string> make_self_signed_pem(const private_key& key, const std::string& name,
-                                         std::chrono::seconds validity, timestamp now);
+                                         std::chrono::seconds validity, timestamp now,
+                                         const std::string& acme_identifier = {});
+
+/// RFC 8737 §3: the digest a TLS-ALPN-01 certificate proves, SHA-256 of the key
+/// authorization.
+std::string tls_alpn_digest(const std::string& key_authorization);
+
+/// The acmeIdentifier digest of the first certificate in `cert_pem`; none when it has no
+/// such extension, or it is not critical, or not a 32-byte OCTET STRING.
+std::optional<std::string> acme_identifier_of(std::string_view cert_pem);
 
 /// Whether the first certificate in `cert_pem` holds the public half of `key`. False
 /// when the PEM does not parse.

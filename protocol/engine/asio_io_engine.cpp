@@ -160,7 +160,9 @@ asio_io_engine::~asio_io_engine() {
                         return n + (ca ? ca->http.connections_opened() : 0);
                       });
   log_info("io: " + std::to_string(impl_->http.connections_opened() + to_cas) +
-           " HTTP connections opened (CA and self-checks)");
+           " HTTP connections opened (CA and self-checks); " +
+           std::to_string(impl_->responder.requests_served()) +
+           " requests answered by the HTTP-01 responder");
   impl_->responder.stop();
   impl_->work.reset();
   impl_->io.stop();
@@ -192,11 +194,18 @@ std::uint64_t asio_io_engine::http_requests_served() const {
   return impl_->responder.requests_served();
 }
 
-void asio_io_engine::self_check(std::string domain, std::function<void(result<void>)> done) {
+std::optional<alpn_answer> asio_io_engine::tls_alpn_answer(const std::string& name) const {
+  return impl_->tokens.find_alpn(name);
+}
+
+void asio_io_engine::self_check(std::string domain, challenge_kind how,
+                                std::function<void(result<void>)> done) {
   asio::co_spawn(
       impl_->io,
-      [this, domain = std::move(domain), done = std::move(done)]() -> asio::awaitable<void> {
-        self_check_options opts{.port = impl_->options.self_check_port};
+      [this, domain = std::move(domain), how, done = std::move(done)]() -> asio::awaitable<void> {
+        self_check_options opts{.port = impl_->options.self_check_port,
+                                .tls_alpn = how == challenge_kind::tls_alpn_01,
+                                .tls_port = impl_->options.self_check_tls_port};
         auto r = co_await run_self_check(domain, *impl_->resolver, impl_->http, impl_->tokens,
                                          impl_->local, opts);
         done(std::move(r));

@@ -24,6 +24,7 @@ struct io_engine_options {
   std::string http_listen = "0.0.0.0:80";  ///< the HTTP-01 responder
   std::vector<std::string> dns_servers;    ///< empty: the system's resolver
   unsigned short self_check_port = 80;
+  unsigned short self_check_tls_port = 443;  ///< of a TLS-ALPN-01 self-check
   http01_options responder;
 };
 
@@ -36,7 +37,8 @@ class asio_io_engine final : public io_engine {
   asio_io_engine(const asio_io_engine&) = delete;
   asio_io_engine& operator=(const asio_io_engine&) = delete;
 
-  void self_check(std::string domain, std::function<void(result<void>)> done) override;
+  void self_check(std::string domain, challenge_kind how,
+                  std::function<void(result<void>)> done) override;
   void account(ca_role role, std::optional<account_credentials> stored, std::string email,
                bool agree_to_terms, std::optional<account_binding> binding,
                std::function<void(result<account_credentials>)> done) override;
@@ -58,6 +60,8 @@ class asio_io_engine final : public io_engine {
   /// The io thread's executor, for other servers that share it (the HTTPS listener).
   boost::asio::any_io_executor executor() const;
   std::uint64_t http_requests_served() const;
+  /// The TLS-ALPN-01 certificate published for `name` now, for the HTTPS listener.
+  std::optional<alpn_answer> tls_alpn_answer(const std::string& name) const;
 
  private:
   struct impl;

@@ -40,8 +40,10 @@ class io_engine {
   using stage_handler = std::function<void(issuance_stage, const std::string& order_url,
                                            const std::string& key_pem, ack)>;
 
-  /// Whether `domain` reaches this host over HTTP (the seed's self-check).
-  virtual void self_check(std::string domain, std::function<void(result<void>)> done) = 0;
+  /// Whether `domain` reaches this host as the CA's validation `how` would (the seed's
+  /// self-check over HTTP, or a TLS-ALPN-01 handshake with the HTTPS listener).
+  virtual void self_check(std::string domain, challenge_kind how,
+                          std::function<void(result<void>)> done) = 0;
   /// Uses the stored account when given (no CA request, unless a rollover's outcome is not
   /// known: then the CA is asked which key it knows), else creates one with a new key,
   /// bound to the operator's account at the CA when `binding` is given (RFC 8555 §7.3.4).

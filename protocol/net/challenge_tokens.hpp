@@ -1,6 +1,7 @@
 #pragma once
-// HTTP-01 tokens currently being served, shared between whoever publishes them
-// (the issuance flow, the self-check) and the port-80 responder.
+// HTTP-01 tokens and TLS-ALPN-01 certificates currently being served, shared between
+// whoever publishes them (the issuance flow, the self-check) and the port-80 responder or
+// the HTTPS listener.
 
 #include <mutex>
 #include <optional>
@@ -17,6 +18,17 @@ class challenge_publisher {
   virtual ~challenge_publisher() = default;
   virtual void publish(const std::string& token, const std::string& key_authorization) = 0;
   virtual void withdraw(const std::string& token) = 0;
+  /// TLS-ALPN-01 (RFC 8737): the certificate (PEM, with its key) the HTTPS listener answers
+  /// an acme-tls/1 handshake for `domain` with, until withdrawn.
+  virtual void publish_alpn(const std::string& domain, const std::string& cert_pem,
+                            const std::string& key_pem) = 0;
+  virtual void withdraw_alpn(const std::string& domain) = 0;
+};
+
+/// A TLS-ALPN-01 answer: a certificate and its key, PEM. The key is key material.
+struct alpn_answer {
+  std::string cert_pem;
+  std::string key_pem;
 };
 
 class token_store final : public challenge_publisher {
@@ -40,9 +52,26 @@ class token_store final : public challenge_publisher {
     return tokens_.size();
   }
 
+  void publish_alpn(const std::string& domain, const std::string& cert_pem,
+                    const std::string& key_pem) override {
+    std::unique_lock lock(mutex_);
+    alpn_[domain] = alpn_answer{cert_pem, key_pem};
+  }
+  void withdraw_alpn(const std::string& domain) override {
+    std::unique_lock lock(mutex_);
+    alpn_.erase(domain);
+  }
+  std::optional<alpn_answer> find_alpn(const std::string& domain) const {
+    std::shared_lock lock(mutex_);
+    auto it = alpn_.find(domain);
+    if (it == alpn_.end()) return std::nullopt;
+    return it->second;
+  }
+
  private:
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::string> tokens_;
+  std::unordered_map<std::string, alpn_answer> alpn_;
 };
 
 }  // namespace certfleet::protocol

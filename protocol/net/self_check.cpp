@@ -8,6 +8,8 @@
 #include <algorithm>
 
 #include "protocol/crypto/base64url.hpp"
+#include "protocol/crypto/crypto.hpp"
+#include "protocol/net/tls_alpn_probe.hpp"
 
 namespace certfleet::protocol {
 
@@ -31,6 +33,33 @@ std::string random_token() {
 
 std::string url_host(const std::string& ip) {
   return ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
+}
+
+// The TLS-ALPN-01 form of step 3: the HTTPS listener shows a test certificate published
+// for the domain to a handshake offering acme-tls/1.
+asio::awaitable<result<void>> check_tls_alpn(const std::string& domain, const std::string& ip,
+                                             token_store& tokens, unsigned short port) {
+  const std::string digest = tls_alpn_digest(random_token());
+  auto key = private_key::generate(key_type::ec_p256);
+  if (!key) co_return std::move(key).err();
+  auto cert = make_self_signed_pem(*key, domain, std::chrono::hours(1), wall_clock{}.now(), digest);
+  if (!cert) co_return std::move(cert).err();
+  tokens.publish_alpn(domain, *cert, key->to_pem());
+  auto shown = co_await fetch_tls_alpn_certificate(ip, port, domain, std::chrono::seconds(10));
+  tokens.withdraw_alpn(domain);
+  const std::string where =
+      "\"" + domain + "\" (" + url_host(ip) + ") on port " + std::to_string(port);
+  if (!shown) {
+    co_return failed("could not make a TLS-ALPN-01 handshake with " + where + ": " +
+                     shown.err().detail + ". Check that certfleet's https_listen is on port " +
+                     std::to_string(port) + " and that no firewall blocks it.");
+  }
+  if (acme_identifier_of(*shown) != digest) {
+    co_return failed(where + " showed another certificate to an acme-tls/1 handshake. Check " +
+                     "that port " + std::to_string(port) + " of \"" + domain +
+                     "\" reaches certfleet's https_listen and not another TLS server.");
+  }
+  co_return result<void>{};
 }
 
 }  // namespace
@@ -77,6 +106,8 @@ asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_reso
     co_return failed("\"" + domain + "\" resolves to " + list +
                      ", which is not an address of this host. " + check_dns_hint(domain));
   }
+
+  if (options.tls_alpn) co_return co_await check_tls_alpn(domain, *ours, tokens, options.tls_port);
 
   const std::string token = random_token();
   const std::string expected = random_token();

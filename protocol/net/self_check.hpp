@@ -5,7 +5,8 @@
 //   1. resolve the domain (c-ares, configurable servers);
 //   2. one of its addresses must be an address of this host;
 //   3. GET http://<domain>:<port>/.well-known/acme-challenge/<random token> from that
-//      address must return the random value we published.
+//      address must return the random value we published (with TLS-ALPN-01: a handshake
+//      offering acme-tls/1 must show the test certificate we published).
 // Every failure reads "Self-check failed: ..." and says what to check.
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
@@ -36,6 +37,10 @@ class local_addresses {
 
 struct self_check_options {
   unsigned short port = 80;
+  /// Check as TLS-ALPN-01 validates (RFC 8737) instead of over HTTP: a handshake for the
+  /// domain on `tls_port` offering acme-tls/1 must show a test certificate published here.
+  bool tls_alpn = false;
+  unsigned short tls_port = 443;
 };
 
 boost::asio::awaitable<result<void>> run_self_check(const std::string& domain,

@@ -168,7 +168,8 @@ class fake_io_engine final : public protocol::io_engine {
   std::vector<std::pair<std::string, std::function<void(result<void>)>>> self_checks;
   int accounts = 0;
 
-  void self_check(std::string domain, std::function<void(result<void>)> done) override {
+  void self_check(std::string domain, protocol::challenge_kind,
+                  std::function<void(result<void>)> done) override {
     self_checks.emplace_back(std::move(domain), std::move(done));
   }
   void account(protocol::ca_role role, std::optional<protocol::account_credentials> stored,

@@ -203,8 +203,26 @@ TEST(config_file, fallback_settings_without_a_fallback_ca_or_half_an_eab_are_ref
   EXPECT_EQ(zero.errors.size(), 1u) << "at least one failure before the fallback";
 }
 
+// RFC 8737: TLS-ALPN-01 for installations whose port 80 is closed; the CA validates on the
+// HTTPS listener, so it must be set.
+TEST(config_file, challenge_type_tls_alpn_01_needs_the_https_listener) {
+  EXPECT_EQ(parse_ok("").challenge_type, settings::challenge::http_01) << "the seed's";
+  const settings s =
+      parse_ok("https_listen 0.0.0.0:443\nchallenge_type tls-alpn-01\nself_check_tls_port 8443\n");
+  EXPECT_EQ(s.challenge_type, settings::challenge::tls_alpn_01);
+  EXPECT_EQ(s.self_check_tls_port, 8443);
+  EXPECT_EQ(parse_ok("").self_check_tls_port, 443);
+  const auto alone = parse_config_text("\nchallenge_type tls-alpn-01\n", "certfleet.conf");
+  ASSERT_EQ(alone.errors.size(), 1u);
+  EXPECT_EQ(alone.errors[0].line, 2);
+  EXPECT_THAT(alone.errors[0].message, HasSubstr("needs https_listen"));
+  const auto typo = parse_config_text("challenge_type dns-01\n", "certfleet.conf");
+  ASSERT_EQ(typo.errors.size(), 1u);
+  EXPECT_THAT(typo.errors[0].message, HasSubstr("expected http-01 or tls-alpn-01"));
+}
+
 TEST(config_file, every_directive_name_is_known) {
-  EXPECT_EQ(directive_names().size(), 31u);  // 7 of GreenArrow, 24 of certfleet
+  EXPECT_EQ(directive_names().size(), 33u);  // 7 of GreenArrow, 26 of certfleet
   for (const auto name : directive_names()) {
     // A bare directive is "needs a value", never "unknown directive".
     auto parsed = parse_config_text(std::string(name), "certfleet.conf");

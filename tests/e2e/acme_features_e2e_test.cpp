@@ -423,5 +423,27 @@ TEST(acme_features_e2e, after_three_failures_at_a_ca_that_is_down_the_fallback_c
       << shown.out;
 }
 
+// RFC 8737 against pebble: with challenge_type tls-alpn-01 the HTTPS listener answers the
+// CA's acme-tls/1 handshakes (and the self-check makes one first); orders validate over
+// TLS-ALPN-01, and the listener serves the issued certificate to ordinary clients.
+TEST(acme_features_e2e, tls_alpn_01_validates_on_the_https_listener) {
+  pebble_harness pebble;
+  const std::string port = std::to_string(pebble.tls_alpn01_port());
+  certfleetd_process d(pebble, {"a.alpn.test", "b.alpn.test"},
+                       "https_listen 127.0.0.1:" + port +
+                           "\nchallenge_type tls-alpn-01\nself_check_tls_port " + port + "\n");
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  const std::string served = run_command("echo | openssl s_client -connect 127.0.0.1:" + port +
+                                         " -servername a.alpn.test 2>/dev/null | openssl x509");
+  auto info = protocol::parse_certificate_pem(served);
+  ASSERT_TRUE(info) << served;
+  EXPECT_EQ(info->sans, std::vector<std::string>{"a.alpn.test"});
+  EXPECT_FALSE(protocol::acme_identifier_of(served)) << "a challenge certificate was left";
+  EXPECT_EQ(d.stop(), 0);
+  EXPECT_NE(d.log().find(" 0 requests answered by the HTTP-01 responder"), std::string::npos)
+      << "the CA or the self-check went over HTTP: " << d.log();
+}
+
 }  // namespace
 }  // namespace certfleet::testing

@@ -34,12 +34,35 @@ struct client {
   asio::ssl::context ctx{asio::ssl::context::tls_client};
   asio::ssl::stream<tcp::socket> stream{io, ctx};
 
-  client(unsigned short port, const std::string& sni) {
+  client(unsigned short port, const std::string& sni, const std::string& alpn = "") {
     ctx.set_verify_mode(asio::ssl::verify_none);  // the test inspects the certificate itself
     tcp::resolver r(io);
     asio::connect(stream.lowest_layer(), r.resolve("127.0.0.1", std::to_string(port)));
     if (!sni.empty()) SSL_set_tlsext_host_name(stream.native_handle(), sni.c_str());
+    if (!alpn.empty()) {
+      const std::string wire = static_cast<char>(alpn.size()) + alpn;
+      SSL_set_alpn_protos(stream.native_handle(),
+                          reinterpret_cast<const unsigned char*>(wire.data()),
+                          static_cast<unsigned>(wire.size()));
+    }
     stream.handshake(asio::ssl::stream_base::client);
+  }
+  std::string served_pem() {
+    X509* cert = SSL_get1_peer_certificate(stream.native_handle());
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(bio, cert);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    std::string pem(data, static_cast<std::size_t>(n));
+    BIO_free(bio);
+    X509_free(cert);
+    return pem;
+  }
+  std::string negotiated_protocol() {
+    const unsigned char* p = nullptr;
+    unsigned n = 0;
+    SSL_get0_alpn_selected(stream.native_handle(), &p, &n);
+    return std::string(reinterpret_cast<const char*>(p), n);
   }
   std::string served_cn() {
     X509* cert = SSL_get1_peer_certificate(stream.native_handle());
@@ -64,6 +87,13 @@ class https_server_test : public ::testing::Test {
  protected:
   void SetUp() override { start({}); }
   void start(https_options options) {
+    options.tls_alpn_answers =
+        [this](const std::string& name) -> std::optional<protocol::alpn_answer> {
+      std::lock_guard lock(mutex_);
+      auto it = challenges_.find(name);
+      if (it == challenges_.end()) return std::nullopt;
+      return it->second;
+    };
     certs_["a.example.com"] = make("a.example.com");
     certs_["b.example.com"] = make("b.example.com");
     certs_[""] = make("default.example.com");
@@ -103,7 +133,37 @@ class https_server_test : public ::testing::Test {
   std::mutex mutex_;
   std::map<std::string, pem_pair> certs_;
   std::map<std::string, int> lookups_;
+  std::map<std::string, protocol::alpn_answer> challenges_;
 };
+
+// RFC 8737: acme-tls/1 with a name whose challenge is published gets the challenge
+// certificate and that protocol; any other handshake is served as usual.
+TEST_F(https_server_test, answers_a_tls_alpn_01_challenge_only_to_acme_tls_for_its_name) {
+  auto key = protocol::private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(key);
+  const std::string digest = protocol::tls_alpn_digest("tok.thumb");
+  auto cert = protocol::make_self_signed_pem(*key, "a.example.com", std::chrono::hours(1),
+                                             wall_clock{}.now(), digest);
+  ASSERT_TRUE(cert);
+  {
+    std::lock_guard lock(mutex_);
+    challenges_["a.example.com"] = {*cert, key->to_pem()};
+  }
+  client challenged(server_->port(), "A.example.com", "acme-tls/1");
+  EXPECT_EQ(protocol::acme_identifier_of(challenged.served_pem()), digest);
+  EXPECT_EQ(challenged.negotiated_protocol(), "acme-tls/1");
+  boost::system::error_code ec;
+  char byte = 0;
+  challenged.stream.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec) << "the server sends nothing after the handshake";
+
+  client browser(server_->port(), "a.example.com", "http/1.1");
+  EXPECT_FALSE(protocol::acme_identifier_of(browser.served_pem()));
+  EXPECT_EQ(browser.served_cn(), "a.example.com");
+  EXPECT_EQ(browser.get_status(), 404u) << "served as usual";
+  client other(server_->port(), "b.example.com", "acme-tls/1");
+  EXPECT_FALSE(protocol::acme_identifier_of(other.served_pem())) << "no challenge for b";
+}
 
 TEST_F(https_server_test, serves_the_certificate_chosen_for_each_sni_name) {
   EXPECT_EQ(client(server_->port(), "a.example.com").served_cn(), "a.example.com");

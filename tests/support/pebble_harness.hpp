@@ -34,6 +34,10 @@ class pebble_harness {
   unsigned short http01_port() const {
     return static_cast<unsigned short>(std::stoi(vars_.at("HTTP01_PORT")));
   }
+  /// Where pebble validates TLS-ALPN-01 (RFC 8737): a daemon's https_listen goes there.
+  unsigned short tls_alpn01_port() const {
+    return static_cast<unsigned short>(std::stoi(vars_.at("TLSALPN01_PORT")));
+  }
   std::string management_url() const { return vars_.at("MANAGEMENT_URL"); }
   std::string challtest_url() const { return vars_.at("CHALLTEST_URL"); }
   const std::filesystem::path& workdir() const { return dir_.path(); }

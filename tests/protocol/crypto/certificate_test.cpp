@@ -341,3 +341,33 @@ TEST_F(PemChain, RejectsGarbageEmptyAndBrokenBlocks) {
 
 }  // namespace
 }  // namespace certfleet::protocol
+
+namespace certfleet::protocol {
+namespace {
+
+// RFC 8737 §3: the TLS-ALPN-01 certificate names the domain and carries the SHA-256 of the
+// key authorization in a critical acmeIdentifier extension; the openssl tool reads it the
+// same way (DER: OCTET STRING of 32 bytes).
+TEST(tls_alpn_certificate, carries_the_key_authorizations_digest_as_a_critical_extension) {
+  auto key = private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(key);
+  const std::string digest = tls_alpn_digest("token.thumbprint");
+  ASSERT_EQ(digest.size(), 32u);
+  auto pem =
+      make_self_signed_pem(*key, "alpn.example", std::chrono::hours(1), wall_clock{}.now(), digest);
+  ASSERT_TRUE(pem) << pem.err().detail;
+  EXPECT_EQ(acme_identifier_of(*pem), digest);
+  auto info = parse_certificate_pem(*pem);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->sans, std::vector<std::string>{"alpn.example"});
+
+  auto plain =
+      make_self_signed_pem(*key, "alpn.example", std::chrono::hours(1), wall_clock{}.now());
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(acme_identifier_of(*plain)) << "an ordinary certificate proves nothing";
+  EXPECT_FALSE(acme_identifier_of("not a certificate"));
+  EXPECT_NE(tls_alpn_digest("token.other"), digest);
+}
+
+}  // namespace
+}  // namespace certfleet::protocol

@@ -56,11 +56,11 @@ class self_check_test : public ::testing::Test {
                 path);
   }
 
-  result<void> check(const std::string& domain, unsigned short port) {
-    return io_.run(run(domain, port));
+  result<void> check(const std::string& domain, unsigned short port, bool tls_alpn = false) {
+    return io_.run(run(domain, port, tls_alpn));
   }
-  asio::awaitable<result<void>> run(std::string domain, unsigned short port) {
-    self_check_options options{.port = port};
+  asio::awaitable<result<void>> run(std::string domain, unsigned short port, bool tls_alpn) {
+    self_check_options options{.port = port, .tls_alpn = tls_alpn, .tls_port = port};
     co_return co_await run_self_check(domain, *resolver_, http_, tokens_, local_, options);
   }
 
@@ -134,6 +134,35 @@ TEST_F(self_check_test, nothing_listening_on_the_port_is_the_connection_message)
                                " and that no firewall blocks it."))
       << detail;
   EXPECT_EQ(tokens_.size(), 0u) << "the test token is withdrawn after a failure";
+}
+
+// With TLS-ALPN-01 the check is a handshake with the HTTPS listener (RFC 8737).
+TEST_F(self_check_test, tls_alpn_with_nothing_listening_says_to_check_https_listen) {
+  const auto port = closed_port();
+  auto checked = check("closed.certfleet.test", port, true);
+  ASSERT_FALSE(checked);
+  const auto& detail = checked.err().detail;
+  const std::string p = std::to_string(port);
+  EXPECT_TRUE(
+      detail.starts_with("Self-check failed: could not make a TLS-ALPN-01 handshake with "
+                         "\"closed.certfleet.test\" (127.0.0.1) on port " +
+                         p + ": "))
+      << detail;
+  EXPECT_TRUE(detail.ends_with(". Check that certfleet's https_listen is on port " + p +
+                               " and that no firewall blocks it."))
+      << detail;
+  EXPECT_FALSE(tokens_.find_alpn("closed.certfleet.test")) << "the test certificate is withdrawn";
+}
+
+TEST_F(self_check_test, tls_alpn_against_a_server_without_the_test_certificate_fails) {
+  http01_server plain(io_.executor(), tokens_);  // not TLS at all
+  ASSERT_TRUE(plain.listen("127.0.0.1:0"));
+  auto checked = check("plain.certfleet.test", plain.port(), true);
+  ASSERT_FALSE(checked);
+  EXPECT_TRUE(
+      checked.err().detail.starts_with("Self-check failed: could not make a TLS-ALPN-01 handshake"))
+      << checked.err().detail;
+  plain.stop();
 }
 
 TEST_F(self_check_test, another_web_server_on_the_port_is_the_wrong_response_message) {
