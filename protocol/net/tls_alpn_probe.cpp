@@ -17,8 +17,7 @@ namespace certfleet::protocol {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 
-asio::awaitable<result<std::string>> fetch_tls_alpn_certificate(std::string ip,
-                                                                unsigned short port,
+asio::awaitable<result<std::string>> fetch_tls_alpn_certificate(std::string ip, unsigned short port,
                                                                 std::string domain,
                                                                 std::chrono::milliseconds timeout) {
   boost::system::error_code ec;
@@ -28,8 +27,9 @@ asio::awaitable<result<std::string>> fetch_tls_alpn_certificate(std::string ip,
   ctx.set_verify_mode(asio::ssl::verify_none);  // the certificate is compared, not trusted
   beast::ssl_stream<beast::tcp_stream> stream(co_await asio::this_coro::executor, ctx);
   SSL* ssl = stream.native_handle();
-  static constexpr unsigned char acme_tls[] = "\x0a"
-                                              "acme-tls/1";
+  static constexpr unsigned char acme_tls[] =
+      "\x0a"
+      "acme-tls/1";
   SSL_set_alpn_protos(ssl, acme_tls, sizeof acme_tls - 1);
   SSL_set_tlsext_host_name(ssl, domain.c_str());
   stream.next_layer().expires_after(timeout);

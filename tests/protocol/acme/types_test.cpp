@@ -80,6 +80,17 @@ TEST(acme_parsers, directory_reads_renewal_info_profiles_and_eab) {
   EXPECT_EQ(plain->renewal_info, "") << "no ARI";
   EXPECT_TRUE(plain->profiles.empty());
   EXPECT_FALSE(plain->external_account_required) << "only a JSON true requires EAB";
+
+  // A profile list that is not a map is no list: the directory is still usable, and a
+  // configured profile is refused saying the CA lists none.
+  auto listed = parse_directory(R"({"newNonce":"n","newAccount":"a","newOrder":"o",)"
+                                R"("meta":{"profiles":["tlsserver","classic"]}})");
+  ASSERT_TRUE(listed) << listed.err().detail;
+  EXPECT_TRUE(listed->profiles.empty());
+  auto refused = check_profile(*listed, "https://ca/dir", "tlsserver");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.err().detail.find("offers no certificate profiles"), std::string::npos)
+      << refused.err().detail;
 }
 
 TEST(acme_parsers, directory_needs_its_three_urls_as_strings) {
