@@ -35,6 +35,18 @@ std::shared_ptr<const private_key> shared_key(private_key key) {
   return std::make_shared<const private_key>(std::move(key));
 }
 
+// A new account key (ECDSA P-256) and its PEM (key material), to register or roll over to.
+struct fresh_key {
+  std::shared_ptr<const private_key> key;
+  std::string pem;
+};
+result<fresh_key> new_account_key() {
+  auto key = private_key::generate(key_type::ec_p256);
+  if (!key) return std::move(key).err();
+  std::string pem = key->to_pem();
+  return fresh_key{shared_key(std::move(key.value())), std::move(pem)};
+}
+
 // The stored account in `acme`, with the key the CA knows it by (after a rollover whose
 // outcome was not stored, the CA is asked). Returns the account as it is now.
 asio::awaitable<result<account_credentials>> use_stored_account(acme_client& acme,
@@ -230,19 +242,17 @@ void asio_io_engine::account(ca_role role, std::optional<account_credentials> st
           done(co_await use_stored_account(ca->acme, *stored));
           co_return;
         }
-        auto key = private_key::generate(key_type::ec_p256);
-        if (!key) {
-          done(std::move(key).err());
+        auto fresh = new_account_key();
+        if (!fresh) {
+          done(std::move(fresh).err());
           co_return;
         }
-        const std::string key_pem = key->to_pem();
-        auto shared = std::make_shared<const private_key>(std::move(key.value()));
-        auto url = co_await ca->acme.new_account(shared, email, agree_to_terms, binding);
+        auto url = co_await ca->acme.new_account(fresh->key, email, agree_to_terms, binding);
         if (!url) {
           done(std::move(url).err());
           co_return;
         }
-        done(account_credentials{*url, key_pem});
+        done(account_credentials{*url, fresh->pem});
       },
       asio::detached);
 }
@@ -264,25 +274,23 @@ void asio_io_engine::roll_over_key(
           done(error{error_kind::internal, "a key rollover before the account is known (a bug)"});
           co_return;
         }
-        auto key = private_key::generate(key_type::ec_p256);
-        if (!key) {
-          done(std::move(key).err());
+        auto fresh = new_account_key();
+        if (!fresh) {
+          done(std::move(fresh).err());
           co_return;
         }
-        const std::string key_pem = key->to_pem();
         auto stored = co_await impl_->wait_for_ack(
-            [&](ack a) { before_change(key_pem, std::move(a)); }, "storing the new account key");
+            [&](ack a) { before_change(fresh->pem, std::move(a)); }, "storing the new account key");
         if (!stored) {
           done(std::move(stored).err());
           co_return;
         }
-        auto changed =
-            co_await ca->acme.change_key(std::make_shared<const private_key>(std::move(*key)));
+        auto changed = co_await ca->acme.change_key(fresh->key);
         if (!changed) {
           done(std::move(changed).err());
           co_return;
         }
-        done(account_credentials{ca->acme.account_url(), key_pem});
+        done(account_credentials{ca->acme.account_url(), fresh->pem});
       },
       asio::detached);
 }

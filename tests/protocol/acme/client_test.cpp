@@ -4,6 +4,8 @@
 // order. (The parsers alone are in types_test.cpp.)
 #include <gtest/gtest.h>
 
+#include "protocol/acme/jwk.hpp"
+#include "tests/support/key_change_ca.hpp"
 #include "tests/support/net_test_support.hpp"
 
 #include "protocol/acme/client.hpp"
@@ -532,6 +534,63 @@ TEST(acme_client_revoke, no_certificate_or_no_revoke_url_is_an_error_without_a_r
   ASSERT_FALSE(no_url);
   EXPECT_NE(no_url.err().detail.find("has no revokeCert"), std::string::npos)
       << no_url.err().detail;
+}
+
+// ---- RFC 8555 §7.3.5: account key rollover ----------------------------------------------
+
+asio::awaitable<result<void>> change(acme_client& client, std::shared_ptr<const private_key> key) {
+  co_return co_await client.change_key(std::move(key));
+}
+asio::awaitable<result<bool>> settle(acme_client& client,
+                                     std::shared_ptr<const private_key> old_key,
+                                     std::shared_ptr<const private_key> new_key, std::string url) {
+  co_return co_await client.settle_key_change(std::move(old_key), std::move(new_key),
+                                              std::move(url));
+}
+std::shared_ptr<const private_key> new_key() {
+  auto key = private_key::generate(key_type::ec_p256);
+  if (!key) throw std::runtime_error(key.err().detail);
+  return std::make_shared<const private_key>(std::move(key.value()));
+}
+
+TEST(acme_client_key_change, the_new_key_signs_account_and_old_key_and_the_old_key_signs_that) {
+  io_thread io;
+  key_change_ca ca;
+  http_client http(io.executor(), {.timeout = 2000ms});
+  acme_client client(http, ca.directory_url());
+  const auto old_key = new_key(), next = new_key();
+  client.use_account(old_key, ca.account_url());
+
+  auto before = io.run(settle(client, old_key, next, ca.account_url()));
+  ASSERT_TRUE(before) << before.err().detail;
+  EXPECT_FALSE(*before) << "the CA knows no account by the new key yet";
+
+  auto changed = io.run(change(client, next));
+  ASSERT_TRUE(changed) << changed.err().detail;
+  EXPECT_EQ(ca.last_outer_header.at("kid"), ca.account_url()) << "signed by the account (old key)";
+  EXPECT_EQ(ca.last_inner_header.at("jwk"), jwk_json(*next));
+  EXPECT_EQ(ca.last_inner_header.at("url"), ca.last_outer_header.at("url"));
+  EXPECT_FALSE(ca.last_inner_header.contains("nonce"));
+  EXPECT_EQ(ca.last_inner_payload.at("account"), ca.account_url());
+  EXPECT_EQ(ca.last_inner_payload.at("oldKey"), jwk_json(*old_key));
+
+  auto after = io.run(settle(client, old_key, next, ca.account_url()));
+  ASSERT_TRUE(after) << after.err().detail;
+  EXPECT_TRUE(*after);
+  EXPECT_EQ(client.account_url(), ca.account_url());
+}
+
+TEST(acme_client_key_change, a_ca_without_key_change_is_an_error_without_a_request) {
+  io_thread io;
+  fake_peer peer(answer_every_request(http_reply("200 OK", "application/json", good_directory)));
+  http_client http(io.executor(), {.timeout = 2000ms});
+  acme_client client(http, peer.url("/dir"));
+  client.use_account(new_key(), peer.url("/acct/1"));
+  auto changed = io.run(change(client, new_key()));
+  ASSERT_FALSE(changed);
+  EXPECT_NE(changed.err().detail.find("offers no account key rollover"), std::string::npos)
+      << changed.err().detail;
+  EXPECT_EQ(peer.accepted(), 1) << "only the directory was fetched";
 }
 
 }  // namespace

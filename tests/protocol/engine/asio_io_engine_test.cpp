@@ -8,6 +8,7 @@
 #include <future>
 
 #include "protocol/crypto/certificate.hpp"
+#include "tests/support/key_change_ca.hpp"
 #include "tests/support/net_test_support.hpp"
 
 namespace certfleet::protocol {
@@ -80,6 +81,31 @@ TEST_F(asio_io_engine_test, requests_after_use_ca_go_to_the_new_ca) {
   EXPECT_NE(asked().find(first_.url("/dir")), std::string::npos);
   engine->use_ca(ca_role::primary, second_.url("/dir"), "");
   EXPECT_NE(asked().find(second_.url("/dir")), std::string::npos) << "asked the old CA";
+}
+
+// Issue #19: the fallback CA is a second link; the first stays in use for its own requests.
+TEST_F(asio_io_engine_test, the_fallback_ca_answers_for_its_role_only) {
+  auto engine = start(first_.url("/dir"));
+  ASSERT_TRUE(engine);
+  const auto asked = [&](ca_role role) {
+    auto r = answer<result<void>>([&](auto done) { engine->revoke(role, "chain", 1, done); });
+    return r ? std::string("no error") : r.err().detail;
+  };
+  EXPECT_NE(asked(ca_role::fallback).find("no fallback CA is configured"), std::string::npos);
+  engine->use_ca(ca_role::fallback, second_.url("/dir"), "");
+  auto key = private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(key);
+  auto cert = make_self_signed_pem(*key, "a.example", std::chrono::hours(1), wall_clock{}.now());
+  ASSERT_TRUE(cert);
+  const auto revoked_at = [&](ca_role role) {
+    auto r = answer<result<void>>([&](auto done) { engine->revoke(role, *cert, 1, done); });
+    return r ? std::string("no error") : r.err().detail;
+  };
+  EXPECT_NE(revoked_at(ca_role::fallback).find(second_.url("/dir")), std::string::npos);
+  EXPECT_NE(revoked_at(ca_role::primary).find(first_.url("/dir")), std::string::npos);
+  EXPECT_TRUE(profile(*engine, "second-only", second_.url("/dir"))) << "the fallback's link";
+  engine->use_ca(ca_role::fallback, "", "");
+  EXPECT_NE(asked(ca_role::fallback).find("no fallback CA is configured"), std::string::npos);
 }
 
 // A reload is judged before it applies: the profile is asked of the CA it names.
@@ -159,6 +185,60 @@ TEST_F(asio_io_engine_test, revocation_and_windows_go_through_the_stored_account
       [&](auto done) { engine->renewal_info(ca_role::primary, "x", done); });
   ASSERT_FALSE(window) << "not a certificate";
   EXPECT_EQ(window.err().kind, error_kind::invalid_input) << window.err().detail;
+}
+
+// RFC 8555 §7.3.5 through the engine: the new key is handed over to be stored before the CA
+// hears of it, and a stored rollover whose end was lost is settled by asking the CA.
+TEST(asio_io_engine_rollover, the_key_is_stored_first_and_a_lost_end_is_settled_at_the_next_use) {
+  key_change_ca ca;
+  io_engine_options options;
+  options.directory_url = ca.directory_url();
+  options.http_listen = "127.0.0.1:0";
+  options.dns_servers = {"127.0.0.1:1"};
+  options.http.timeout = 2000ms;
+  auto engine = asio_io_engine::start(options);
+  ASSERT_TRUE(engine) << engine.err().detail;
+  auto old_key = private_key::generate(key_type::ec_p256);
+  ASSERT_TRUE(old_key);
+  const account_credentials stored{ca.account_url(), old_key->to_pem()};
+  ASSERT_TRUE(answer<result<account_credentials>>([&](auto done) {
+    (*engine)->account(ca_role::primary, stored, "", true, std::nullopt, done);
+  }));
+
+  // A key that cannot be stored never reaches the CA.
+  auto refused = answer<result<account_credentials>>([&](auto done) {
+    (*engine)->roll_over_key(
+        [](const std::string&, io_engine::ack ack) {
+          ack(error{error_kind::storage, "disk full"});
+        },
+        done);
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(ca.key_changes(), 0);
+
+  std::string handed_over;
+  auto rolled = answer<result<account_credentials>>([&](auto done) {
+    (*engine)->roll_over_key(
+        [&](const std::string& key_pem, io_engine::ack ack) {
+          handed_over = key_pem;
+          ack({});
+        },
+        done);
+  });
+  ASSERT_TRUE(rolled) << rolled.err().detail;
+  EXPECT_EQ(ca.key_changes(), 1);
+  EXPECT_EQ(rolled->url, ca.account_url());
+  EXPECT_TRUE(rolled->key_pem == handed_over) << "the account's key is the one stored";
+
+  // A restart that found both keys stored: the CA knows the new one.
+  const account_credentials unsettled{ca.account_url(), old_key->to_pem(), handed_over};
+  auto settled = answer<result<account_credentials>>([&](auto done) {
+    (*engine)->account(ca_role::primary, unsettled, "", true, std::nullopt, done);
+  });
+  ASSERT_TRUE(settled) << settled.err().detail;
+  EXPECT_TRUE(settled->key_pem == handed_over);
+  EXPECT_TRUE(settled->next_key_pem.empty());
+  EXPECT_FALSE((*engine)->tls_alpn_answer("a.example")) << "nothing published";
 }
 
 }  // namespace
