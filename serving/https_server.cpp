@@ -18,6 +18,7 @@
 #include "protocol/net/accept_loop.hpp"
 #include "protocol/net/asio_names.hpp"
 #include "protocol/net/http_client.hpp"
+#include "serving/client_hello.hpp"
 
 namespace certfleet::serving {
 
@@ -62,28 +63,8 @@ int challenge_marker() {
   return index;
 }
 
-// Whether an ALPN extension's protocol list (RFC 7301 §3.1) names `wanted`.
-bool offers_protocol(const unsigned char* ext, std::size_t len, std::string_view wanted) {
-  if (len < 2) return false;
-  std::size_t list = (std::size_t{ext[0]} << 8) | ext[1];
-  if (list + 2 != len) return false;
-  for (std::size_t at = 2; at < len;) {
-    const std::size_t n = ext[at];
-    if (at + 1 + n > len) return false;
-    if (std::string_view(reinterpret_cast<const char*>(ext + at + 1), n) == wanted) return true;
-    at += 1 + n;
-  }
-  return false;
-}
-
-// The host name of a server_name extension (RFC 6066 §3), lower case; "" when none.
-std::string server_name_of(const unsigned char* ext, std::size_t len) {
-  if (len < 5 || ext[2] != 0) return {};
-  const std::size_t n = (std::size_t{ext[3]} << 8) | ext[4];
-  if (5 + n > len) return {};
-  std::string name(reinterpret_cast<const char*>(ext + 5), n);
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
+std::string_view as_view(const unsigned char* bytes, std::size_t len) {
+  return {reinterpret_cast<const char*>(bytes), len};
 }
 
 int select_acme_tls(SSL*, const unsigned char** out, unsigned char* out_len,
@@ -149,10 +130,10 @@ struct https_server::impl {
     std::size_t sni_len = 0;
     if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &alpn,
                                   &alpn_len) != 1 ||
-        !offers_protocol(alpn, alpn_len, acme_tls_protocol) ||
+        !offers_protocol(as_view(alpn, alpn_len), acme_tls_protocol) ||
         SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &sni, &sni_len) != 1)
       return SSL_CLIENT_HELLO_SUCCESS;
-    auto answer = self->options.tls_alpn_answers(server_name_of(sni, sni_len));
+    auto answer = self->options.tls_alpn_answers(server_name_of(as_view(sni, sni_len)));
     if (!answer) return SSL_CLIENT_HELLO_SUCCESS;
     ctx_ptr ctx = make_ctx(pem_pair{answer->cert_pem, answer->key_pem});
     if (!ctx) return SSL_CLIENT_HELLO_SUCCESS;
