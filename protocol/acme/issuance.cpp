@@ -1,8 +1,5 @@
 #include "protocol/acme/issuance.hpp"
 
-#include <memory>
-#include <variant>
-
 #include "core/log.hpp"
 
 namespace certfleet::protocol {
@@ -11,58 +8,20 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Withdraws a published token when the validation is over, whatever the outcome.
-class published_token {
- public:
-  published_token(challenge_publisher& p, std::string token, const std::string& key_auth)
-      : publisher_(p), token_(std::move(token)) {
-    publisher_.publish(token_, key_auth);
-  }
-  ~published_token() { publisher_.withdraw(token_); }
-  published_token(const published_token&) = delete;
-  published_token& operator=(const published_token&) = delete;
-
- private:
-  challenge_publisher& publisher_;
-  std::string token_;
-};
-
-// The TLS-ALPN-01 certificate served for a domain while the CA validates (RFC 8737 §3).
-class published_alpn {
- public:
-  published_alpn(challenge_publisher& p, std::string domain, const std::string& cert_pem,
-                 const std::string& key_pem)
-      : publisher_(p), domain_(std::move(domain)) {
-    publisher_.publish_alpn(domain_, cert_pem, key_pem);
-  }
-  ~published_alpn() { publisher_.withdraw_alpn(domain_); }
-  published_alpn(const published_alpn&) = delete;
-  published_alpn& operator=(const published_alpn&) = delete;
-
- private:
-  challenge_publisher& publisher_;
-  std::string domain_;
-};
-
-// What the CA checks, served from when the challenge is answered until it is decided.
-using served_answer =
-    std::variant<std::monostate, std::unique_ptr<published_token>, std::unique_ptr<published_alpn>>;
-
-result<served_answer> serve_answer(challenge_publisher& publisher, const acme_client& client,
-                                   const acme_challenge& challenge, const std::string& identifier,
-                                   challenge_kind kind) {
+// What the CA checks, published from when the challenge is answered until it is decided.
+result<publication> serve_answer(challenge_publisher& publisher, const acme_client& client,
+                                 const acme_challenge& challenge, const std::string& identifier,
+                                 challenge_kind kind) {
   const std::string key_authorization = client.key_authorization(challenge.token);
   if (kind == challenge_kind::http_01)
-    return served_answer{
-        std::make_unique<published_token>(publisher, challenge.token, key_authorization)};
+    return publication::token(publisher, challenge.token, key_authorization);
   // A throwaway key: the certificate only proves the key authorization.
   auto key = private_key::generate(key_type::ec_p256);
   if (!key) return std::move(key).err();
   auto cert = make_self_signed_pem(*key, identifier, std::chrono::hours(24), wall_clock{}.now(),
                                    tls_alpn_digest(key_authorization));
   if (!cert) return std::move(cert).err();
-  return served_answer{
-      std::make_unique<published_alpn>(publisher, identifier, *cert, key->to_pem())};
+  return publication::alpn(publisher, identifier, *cert, key->to_pem());
 }
 
 asio::awaitable<result<void>> authorize(acme_client& client, challenge_publisher& publisher,

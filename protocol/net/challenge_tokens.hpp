@@ -3,11 +3,13 @@
 // whoever publishes them (the issuance flow, the self-check) and the port-80 responder or
 // the HTTPS listener.
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 namespace certfleet::protocol {
 
@@ -23,6 +25,34 @@ class challenge_publisher {
   virtual void publish_alpn(const std::string& domain, const std::string& cert_pem,
                             const std::string& key_pem) = 0;
   virtual void withdraw_alpn(const std::string& domain) = 0;
+};
+
+/// Something published for the CA (or the self-check) to find: withdrawn when this goes out
+/// of scope, whatever the outcome of the validation.
+class publication {
+ public:
+  /// HTTP-01: `key_authorization` served at /.well-known/acme-challenge/`token`.
+  static publication token(challenge_publisher& p, std::string token,
+                           const std::string& key_authorization) {
+    p.publish(token, key_authorization);
+    return publication([&p, token = std::move(token)] { p.withdraw(token); });
+  }
+  /// TLS-ALPN-01: the certificate an acme-tls/1 handshake for `domain` gets.
+  static publication alpn(challenge_publisher& p, std::string domain, const std::string& cert_pem,
+                          const std::string& key_pem) {
+    p.publish_alpn(domain, cert_pem, key_pem);
+    return publication([&p, domain = std::move(domain)] { p.withdraw_alpn(domain); });
+  }
+  publication(publication&& other) noexcept : withdraw_(std::exchange(other.withdraw_, {})) {}
+  publication& operator=(publication&&) = delete;
+  publication(const publication&) = delete;
+  ~publication() {
+    if (withdraw_) withdraw_();
+  }
+
+ private:
+  explicit publication(std::function<void()> withdraw) : withdraw_(std::move(withdraw)) {}
+  std::function<void()> withdraw_;
 };
 
 /// A TLS-ALPN-01 answer: a certificate and its key, PEM. The key is key material.

@@ -44,9 +44,11 @@ asio::awaitable<result<void>> check_tls_alpn(const std::string& domain, const st
   if (!key) co_return std::move(key).err();
   auto cert = make_self_signed_pem(*key, domain, std::chrono::hours(1), wall_clock{}.now(), digest);
   if (!cert) co_return std::move(cert).err();
-  tokens.publish_alpn(domain, *cert, key->to_pem());
-  auto shown = co_await fetch_tls_alpn_certificate(ip, port, domain, std::chrono::seconds(10));
-  tokens.withdraw_alpn(domain);
+  result<std::string> shown;
+  {
+    const auto served = publication::alpn(tokens, domain, *cert, key->to_pem());
+    shown = co_await fetch_tls_alpn_certificate(ip, port, domain, std::chrono::seconds(10));
+  }
   const std::string where =
       "\"" + domain + "\" (" + url_host(ip) + ") on port " + std::to_string(port);
   if (!shown) {
@@ -111,13 +113,13 @@ asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_reso
 
   const std::string token = random_token();
   const std::string expected = random_token();
-  tokens.publish(token, expected);
+  auto served = std::make_optional(publication::token(tokens, token, expected));
   const std::string url = "http://" + domain + ":" + std::to_string(options.port) +
                           "/.well-known/acme-challenge/" + token;
   // Kept alive: the next domain's self-check on the same address reuses the connection.
   http_request req{.method = "GET", .url = url, .connect_address = *ours};
   auto res = co_await http.request(std::move(req));
-  tokens.withdraw(token);
+  served.reset();
   const std::string where =
       "\"" + domain + "\" (" + url_host(*ours) + ") on port " + std::to_string(options.port);
   if (!res) {
