@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "protocol/crypto/base64url.hpp"
 #include "protocol/crypto/crypto.hpp"
@@ -68,7 +69,11 @@ asio::awaitable<result<void>> check_tls_alpn(const std::string& domain, const st
 
 local_addresses::local_addresses() { refresh(); }
 
+local_addresses::local_addresses(std::vector<std::string> addresses)
+    : addresses_(std::move(addresses)), from_interfaces_(false) {}
+
 void local_addresses::refresh() {
+  if (!from_interfaces_) return;
   addresses_.clear();
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return;
@@ -89,9 +94,38 @@ void local_addresses::refresh() {
 }
 
 bool local_addresses::contains(const std::string& ip) const {
-  if (ip.starts_with("127.")) return true;  // all of 127.0.0.0/8 is this host
+  if (from_interfaces_ && ip.starts_with("127.")) return true;  // all of 127.0.0.0/8 is this host
   return std::find(addresses_.begin(), addresses_.end(), ip) != addresses_.end();
 }
+
+namespace {
+
+// Step 3 over HTTP through one address: the published test token must come back.
+asio::awaitable<result<void>> fetch_token_through(const std::string& domain, const std::string& ip,
+                                                  http_client& http, const std::string& token,
+                                                  const std::string& expected,
+                                                  unsigned short port) {
+  const std::string url =
+      "http://" + domain + ":" + std::to_string(port) + "/.well-known/acme-challenge/" + token;
+  // Kept alive: the next domain's self-check on the same address reuses the connection.
+  http_request req{.method = "GET", .url = url, .connect_address = ip};
+  auto res = co_await http.request(std::move(req));
+  const std::string where =
+      "\"" + domain + "\" (" + url_host(ip) + ") on port " + std::to_string(port);
+  if (!res) {
+    co_return failed("could not fetch a test token from " + where + ": " + res.err().detail +
+                     ". Check that certfleet's HTTP server listens on port " +
+                     std::to_string(port) + " and that no firewall blocks it.");
+  }
+  if (res->status != 200 || res->body != expected) {
+    co_return failed(where + " answered HTTP " + std::to_string(res->status) +
+                     " without the test token. Check that port " + std::to_string(port) + " of \"" +
+                     domain + "\" reaches certfleet and not another web server.");
+  }
+  co_return result<void>{};
+}
+
+}  // namespace
 
 asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_resolver& resolver,
                                              http_client& http, token_store& tokens,
@@ -99,38 +133,27 @@ asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_reso
                                              self_check_options options) {
   auto resolved = co_await resolver.async_resolve(domain);
   if (!resolved) co_return failed("DNS lookup failed. " + check_dns_hint(domain));
+  if (resolved->size() > max_self_check_addresses) resolved->resize(max_self_check_addresses);
 
-  auto ours = std::find_if(resolved->begin(), resolved->end(),
-                           [&](const std::string& ip) { return local.contains(ip); });
-  if (ours == resolved->end()) {
-    std::string list;
-    for (const auto& ip : *resolved) list += (list.empty() ? "" : ", ") + ip;
-    co_return failed("\"" + domain + "\" resolves to " + list +
-                     ", which is not an address of this host. " + check_dns_hint(domain));
-  }
-
-  if (options.tls_alpn) co_return co_await check_tls_alpn(domain, *ours, tokens, options.tls_port);
-
+  // One test token for all the addresses, withdrawn when the check ends.
   const std::string token = random_token();
   const std::string expected = random_token();
-  auto served = std::make_optional(publication::token(tokens, token, expected));
-  const std::string url = "http://" + domain + ":" + std::to_string(options.port) +
-                          "/.well-known/acme-challenge/" + token;
-  // Kept alive: the next domain's self-check on the same address reuses the connection.
-  http_request req{.method = "GET", .url = url, .connect_address = *ours};
-  auto res = co_await http.request(std::move(req));
-  served.reset();
-  const std::string where =
-      "\"" + domain + "\" (" + url_host(*ours) + ") on port " + std::to_string(options.port);
-  if (!res) {
-    co_return failed("could not fetch a test token from " + where + ": " + res.err().detail +
-                     ". Check that certfleet's HTTP server listens on port " +
-                     std::to_string(options.port) + " and that no firewall blocks it.");
-  }
-  if (res->status != 200 || res->body != expected) {
-    co_return failed(where + " answered HTTP " + std::to_string(res->status) +
-                     " without the test token. Check that port " + std::to_string(options.port) +
-                     " of \"" + domain + "\" reaches certfleet and not another web server.");
+  std::optional<publication> served;
+  if (!options.tls_alpn) served.emplace(publication::token(tokens, token, expected));
+  for (const std::string& ip : *resolved) {
+    // Not a conditional expression: GCC 12 miscompiles co_await in one (a double free).
+    result<void> reached;
+    if (options.tls_alpn)
+      reached = co_await check_tls_alpn(domain, ip, tokens, options.tls_port);
+    else
+      reached = co_await fetch_token_through(domain, ip, http, token, expected, options.port);
+    if (reached) continue;
+    if (!local.contains(ip)) {
+      // Behind NAT the fetch would have passed; it failed, so the address is the likely cause.
+      co_return failed("\"" + domain + "\" resolves to " + ip +
+                       ", which is not an address of this host. " + check_dns_hint(domain));
+    }
+    co_return std::move(reached).err();
   }
   co_return result<void>{};
 }

@@ -105,18 +105,52 @@ TEST_F(self_check_test, servfail_is_a_dns_error_and_the_seed_message) {
   EXPECT_EQ(tokens_.size(), 0u) << "nothing published when DNS fails";
 }
 
-TEST_F(self_check_test, a_name_pointing_elsewhere_is_not_an_address_of_this_host) {
-  manage("/add-a", R"({"host":"elsewhere.certfleet.test.","addresses":["192.0.2.1"]})");
-  auto checked = check("elsewhere.certfleet.test", 80);
+// This host is 127.0.0.1 alone here; 127.0.0.2 plays a public address elsewhere (a NAT
+// gateway's, a load balancer's), so no test traffic leaves loopback.
+TEST_F(self_check_test,
+       a_name_pointing_elsewhere_that_does_not_reach_us_is_not_an_address_of_this_host) {
+  local_ = local_addresses({"127.0.0.1"});
+  manage("/add-a", R"({"host":"elsewhere.certfleet.test.","addresses":["127.0.0.2"]})");
+  auto checked = check("elsewhere.certfleet.test", closed_port());
   ASSERT_FALSE(checked);
   EXPECT_EQ(checked.err().kind, error_kind::self_check);
   EXPECT_EQ(checked.err().detail,
-            "Self-check failed: \"elsewhere.certfleet.test\" resolves to 192.0.2.1, which is not "
-            "an address "
-            "of this host. Check DNS and verify that \"elsewhere.certfleet.test\" resolves to an "
-            "IP address on "
-            "this host.");
+            "Self-check failed: \"elsewhere.certfleet.test\" resolves to 127.0.0.2, which is not "
+            "an address of this host. Check DNS and verify that \"elsewhere.certfleet.test\" "
+            "resolves to an IP address on this host.");
   EXPECT_EQ(tokens_.size(), 0u);
+}
+
+// Behind NAT the domain's address is not on any interface, yet it reaches certfleet: the
+// fetched token proves it, as the CA's validation will.
+TEST_F(self_check_test, an_address_elsewhere_that_reaches_us_passes_as_behind_nat) {
+  local_ = local_addresses({"127.0.0.1"});
+  http01_server server(io_.executor(), tokens_);
+  ASSERT_TRUE(server.listen("127.0.0.2:0"));
+  manage("/add-a", R"({"host":"nat.certfleet.test.","addresses":["127.0.0.2"]})");
+  auto checked = check("nat.certfleet.test", server.port());
+  EXPECT_TRUE(checked) << checked.err().detail;
+  EXPECT_EQ(server.requests_served(), 1u);
+  server.stop();
+}
+
+// The CA may validate over any of the A and AAAA addresses: one that does not reach
+// certfleet fails the check, though another does.
+TEST_F(self_check_test, every_address_must_reach_us_including_the_ipv6_one) {
+  http01_server server(io_.executor(), tokens_);
+  ASSERT_TRUE(server.listen("127.0.0.1:0"));
+  manage("/add-aaaa", R"({"host":"dual.certfleet.test.","addresses":["::1"]})");
+  auto addresses = io_.run(lookup(*resolver_, "dual.certfleet.test"));
+  ASSERT_TRUE(addresses) << addresses.err().detail;
+  std::sort(addresses->begin(), addresses->end());
+  EXPECT_EQ(*addresses, (dns_resolver::addresses{"127.0.0.1", "::1"}));
+  auto checked = check("dual.certfleet.test", server.port());
+  ASSERT_FALSE(checked) << "nothing listens on [::1]";
+  EXPECT_NE(checked.err().detail.find("::1"), std::string::npos) << checked.err().detail;
+  EXPECT_TRUE(checked.err().detail.starts_with("Self-check failed: ")) << checked.err().detail;
+  EXPECT_EQ(tokens_.size(), 0u);
+  server.stop();
+  manage("/clear-aaaa", R"({"host":"dual.certfleet.test."})");
 }
 
 TEST_F(self_check_test, nothing_listening_on_the_port_is_the_connection_message) {
@@ -222,14 +256,15 @@ TEST_F(self_check_test, an_unreachable_dns_server_fails_as_a_dns_lookup_in_bound
 
 TEST_F(self_check_test, every_failure_starts_with_self_check_failed) {
   manage("/set-servfail", R"({"host":"sf2.certfleet.test."})");
-  manage("/add-a", R"({"host":"far2.certfleet.test","addresses":["198.51.100.7"]})");
+  local_ = local_addresses({"127.0.0.1"});
+  manage("/add-a", R"({"host":"far2.certfleet.test","addresses":["127.0.0.3"]})");
   fake_peer wrong([](tcp::socket& s, int) {
     std::string buffer;
     if (read_request(s, buffer)) send(s, "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
   });
   const std::vector<std::pair<std::string, unsigned short>> cases = {
       {"sf2.certfleet.test", 80},
-      {"far2.certfleet.test", 80},
+      {"far2.certfleet.test", closed_port()},
       {"refused.certfleet.test", closed_port()},
       {"wrong.certfleet.test", wrong.port()},
       {"bad name with spaces", 80}};
