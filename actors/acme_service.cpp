@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <caf/all.hpp>
 
+#include "actors/domain_fsm.hpp"
 #include "config/registered_domain.hpp"
 #include "core/log.hpp"
 
@@ -46,13 +47,6 @@ std::string origin_of(std::string_view url) {
 
 std::span<const ca_limit> limits_of(const acme_settings& s) {
   return s.lets_encrypt_limits ? lets_encrypt_limits() : std::span<const ca_limit>{};
-}
-
-error not_enabled_error() {
-  return error{error_kind::not_enabled,
-               "Let's Encrypt is not enabled: set lets_encrypt_agree_to_terms_of_service yes and "
-               "lets_encrypt_registration_email in certfleet.conf, then run certfleet reload",
-               true};
 }
 
 void schedule_pump(self_ptr self, std::chrono::milliseconds delay) {

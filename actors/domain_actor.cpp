@@ -129,7 +129,7 @@ void hold_back(self_ptr self, domain_env* env, storage::domain_record stored, co
 void apply(self_ptr self, domain_env* env, const event& ev, storage::write_batch extra = {},
            std::function<void(bool)> then = {}) {
   context ctx{env->clock->now(), env->pol, env->self_check_enabled.load(),
-              env->fallback_after.load()};
+              env->fallback_after.load(), env->acme_enabled.load()};
   step next = transition(self->state.record, ev, ctx);
   if (!extra.put_certs.empty() && !next.takes_certificate) {
     // Only the state machine makes a certificate current: the store and the record agree.
@@ -254,6 +254,7 @@ void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
                  [&](renewal_info_received& w) { apply(self, env, std::move(w)); },
                  [&](renewal_info_failed& w) { apply(self, env, std::move(w)); },
                  [&](certificate_revoked& r) { apply(self, env, r); },
+                 [&](acme_enabled& e) { apply(self, env, e); },
              },
              msg);
 }

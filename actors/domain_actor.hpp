@@ -32,6 +32,7 @@ struct domain_env {
   const policy* pol = nullptr;
   std::atomic<bool> self_check_enabled{true};
   std::atomic<std::uint32_t> fallback_after{0};  ///< context::fallback_after
+  std::atomic<bool> acme_enabled{true};          ///< context::acme_enabled
 };
 
 /// A step whose write failed and that carries news nothing else would bring back (a

@@ -43,6 +43,7 @@ struct builder {
   // after a crash. next_attempt becomes the self-check's deadline, so a lost reply ends in
   // a wake that fails the attempt instead of leaving the domain in flight forever.
   void begin_attempt(bool resume_order) {
+    if (!ctx.acme_enabled) return wait_until_enabled();
     domain_record& r = rec();
     const bool resume = resume_order && !r.order_url.empty();
     if (ctx.self_check_enabled && !resume) {
@@ -58,12 +59,51 @@ struct builder {
   // Asks the ACME service for the order and waits for its turn, re-asking now and then
   // (the queue keeps one entry per domain). No deadline runs while the order waits.
   void queue_order() {
+    if (!ctx.acme_enabled) return wait_until_enabled();
     domain_record& r = rec();
     r.phase = phase::queued;
     r.next_attempt = ctx.now + pol.queued_recheck;
     emit(start_order{r.order_url.empty() ? std::nullopt : std::optional{r.order_url},
                      ari_window_begun(), at_fallback()});
     emit(schedule_wake{r.next_attempt});
+  }
+
+  // Let's Encrypt is not enabled: no attempt, no failure, no retry; a reload that enables it
+  // starts the domain (acme_enabled). The stored order stays, to be resumed then.
+  void wait_until_enabled() {
+    domain_record& r = rec();
+    if (r.phase == phase::disabled) return;
+    if (r.phase == phase::queued) emit(cancel_order{});
+    r.phase = phase::disabled;
+    r.next_attempt = no_time;
+    r.failure_count = 0;
+    r.first_failure = no_time;
+    r.ca_failures = 0;
+    r.last_error.clear();
+    // One line per domain would be 100k lines at start: the daemon says it once.
+    log(log_level::debug, "waiting until Let's Encrypt is enabled");
+  }
+
+  // The operator's retry: an attempt now, unless Let's Encrypt is not enabled.
+  void retry_now() {
+    if (!ctx.acme_enabled) {
+      wait_until_enabled();
+      return reply(retry_outcome::not_enabled);
+    }
+    begin_attempt(false);
+    reply(retry_outcome::retrying);
+  }
+
+  // A disabled domain's start once Let's Encrypt is enabled: renews when due, or gets its
+  // first certificate (resuming a stored order).
+  void start_enabled() {
+    log(log_level::info, "Let's Encrypt is enabled; starting");
+    if (rec().has_cert()) {
+      spread_ari_check();
+      settle_valid();
+    } else {
+      begin_attempt(true);
+    }
   }
 
   bool at_fallback() const {
@@ -284,10 +324,7 @@ void on_pending(builder& b, const event& ev) {
   std::visit(overloaded{
                  [&](const started&) { b.begin_attempt(false); },
                  [&](const wake&) { b.begin_attempt(false); },
-                 [&](const retry_requested&) {
-                   b.begin_attempt(false);
-                   b.reply(retry_outcome::retrying);
-                 },
+                 [&](const retry_requested&) { b.retry_now(); },
                  [&](const deconfigured&) { b.retire(); },
                  [&](const auto&) { b.ignore(ev); },
              },
@@ -306,61 +343,65 @@ void on_in_progress(builder& b, const event& ev) {
     b.order_begins();
     p = phase::ordering;
   }
-  std::visit(overloaded{
-                 [&](const started&) {
-                   b.log(log_level::info, "resuming the attempt interrupted by a restart");
-                   b.begin_attempt(true);
-                 },
-                 [&](const wake&) {
-                   if (!b.due()) return b.rearm_if_early();
-                   if (p == phase::queued) return b.queue_order();  // still waiting: ask again
-                   const error e = attempt_timeout_error(b.pol);
-                   b.fail(e, false, e.detail);
-                 },
-                 [&](const self_check_passed&) {
-                   if (p != phase::self_checking) return b.ignore(ev);
-                   b.queue_order();
-                 },
-                 [&](const order_started&) {
-                   if (p != phase::queued) return b.ignore(ev);
-                   b.order_begins();
-                 },
-                 [&](const self_check_failed& e) {
-                   if (p != phase::self_checking) return b.ignore(ev);
-                   b.fail(e.err, false, self_check_message(e.err));
-                 },
-                 [&](const order_created& e) {
-                   if (p != phase::ordering) return b.ignore(ev);
-                   b.rec().order_url = e.order_url;
-                 },
-                 [&](const challenge_submitted&) {
-                   if (p != phase::ordering) return b.ignore(ev);
-                   b.rec().phase = phase::validating;
-                 },
-                 [&](const csr_submitted&) {
-                   // Straight from ordering when the CA reuses valid authorizations.
-                   if (p != phase::ordering && p != phase::validating) return b.ignore(ev);
-                   b.rec().phase = phase::finalizing;
-                 },
-                 // Straight from ordering when a resumed order is already valid; in
-                 // self_checking or queued, late from an attempt that timed out: a good
-                 // certificate either way, and ordering another would spend the CA's limits.
-                 [&](const issued& e) { b.succeed(e); },
-                 [&](const order_failed& e) {
-                   b.fail(e.err, e.order_contacted && invalidates_order(e.err), e.err.detail);
-                 },
-                 [&](const retry_requested&) { b.reply(retry_outcome::already_in_progress); },
-                 // Kept for the certificate it is about; the attempt goes on.
-                 [&](const renewal_info_received&) { b.window_news(ev); },
-                 [&](const renewal_info_failed&) { b.window_news(ev); },
-                 // The attempt in flight replaces it already.
-                 [&](const certificate_revoked& e) {
-                   if (!b.revoked(e)) b.ignore(ev);
-                 },
-                 [&](const deconfigured&) { b.retire(); },
-                 [&](const reconfigured&) { b.ignore(ev); },
-             },
-             ev);
+  std::visit(
+      overloaded{
+          [&](const started&) {
+            b.log(log_level::info, "resuming the attempt interrupted by a restart");
+            b.begin_attempt(true);
+          },
+          [&](const wake&) {
+            if (!b.due()) return b.rearm_if_early();
+            if (p == phase::queued) return b.queue_order();  // still waiting: ask again
+            const error e = attempt_timeout_error(b.pol);
+            b.fail(e, false, e.detail);
+          },
+          [&](const self_check_passed&) {
+            if (p != phase::self_checking) return b.ignore(ev);
+            b.queue_order();
+          },
+          [&](const order_started&) {
+            if (p != phase::queued) return b.ignore(ev);
+            b.order_begins();
+          },
+          [&](const self_check_failed& e) {
+            if (p != phase::self_checking) return b.ignore(ev);
+            b.fail(e.err, false, self_check_message(e.err));
+          },
+          [&](const order_created& e) {
+            if (p != phase::ordering) return b.ignore(ev);
+            b.rec().order_url = e.order_url;
+          },
+          [&](const challenge_submitted&) {
+            if (p != phase::ordering) return b.ignore(ev);
+            b.rec().phase = phase::validating;
+          },
+          [&](const csr_submitted&) {
+            // Straight from ordering when the CA reuses valid authorizations.
+            if (p != phase::ordering && p != phase::validating) return b.ignore(ev);
+            b.rec().phase = phase::finalizing;
+          },
+          // Straight from ordering when a resumed order is already valid; in
+          // self_checking or queued, late from an attempt that timed out: a good
+          // certificate either way, and ordering another would spend the CA's limits.
+          [&](const issued& e) { b.succeed(e); },
+          [&](const order_failed& e) {
+            // Disabled by a reload while the order waited: not a failure.
+            if (e.err.kind == error_kind::not_enabled && !b.ctx.acme_enabled)
+              return b.wait_until_enabled();
+            b.fail(e.err, e.order_contacted && invalidates_order(e.err), e.err.detail);
+          },
+          [&](const retry_requested&) { b.reply(retry_outcome::already_in_progress); },
+          // Kept for the certificate it is about; the attempt goes on.
+          [&](const renewal_info_received&) { b.window_news(ev); },
+          [&](const renewal_info_failed&) { b.window_news(ev); },
+          // The attempt in flight replaces it already.
+          [&](const certificate_revoked& e) {
+            if (!b.revoked(e)) b.ignore(ev);
+          },
+          [&](const deconfigured&) { b.retire(); }, [&](const reconfigured&) { b.ignore(ev); },
+          [&](const acme_enabled&) { b.ignore(ev); },  // the attempt goes on
+      },
+      ev);
 }
 
 void on_valid(builder& b, const event& ev) {
@@ -386,8 +427,7 @@ void on_valid(builder& b, const event& ev) {
                    const timestamp point = renewal_due(b.rec(), b.ctx.now);
                    // Never an early renewal: the seed's `retry` leaves such certificates alone.
                    if (b.ctx.now < point) return b.reply(retry_outcome::not_in_renewal_window);
-                   b.begin_attempt(false);
-                   b.reply(retry_outcome::retrying);
+                   b.retry_now();
                  },
                  [&](const certificate_revoked& e) {
                    if (!b.revoked(e)) return b.ignore(ev);
@@ -402,6 +442,8 @@ void on_valid(builder& b, const event& ev) {
 void on_failing(builder& b, const event& ev) {
   std::visit(overloaded{
                  [&](const started&) {
+                   // Its failures are moot while nothing can be attempted.
+                   if (!b.ctx.acme_enabled) return b.wait_until_enabled();
                    if (!b.due()) return b.rearm_if_early();
                    b.begin_attempt(false);
                  },
@@ -409,16 +451,38 @@ void on_failing(builder& b, const event& ev) {
                    if (!b.due()) return b.rearm_if_early();
                    b.begin_attempt(false);
                  },
-                 [&](const retry_requested&) {
-                   b.begin_attempt(false);
-                   b.reply(retry_outcome::retrying);
-                 },
+                 [&](const retry_requested&) { b.retry_now(); },
                  // Late, from an attempt that timed out while its order went on.
                  [&](const issued& e) { b.succeed(e); },
                  // A renewal that keeps failing: the next attempt may not wait for its retry.
                  [&](const certificate_revoked& e) {
                    if (!b.revoked(e)) return b.ignore(ev);
                    b.begin_attempt(false);
+                 },
+                 [&](const deconfigured&) { b.retire(); },
+                 [&](const auto&) { b.ignore(ev); },
+             },
+             ev);
+}
+
+void on_disabled(builder& b, const event& ev) {
+  const auto start_if_enabled = [&] {
+    if (b.ctx.acme_enabled) b.start_enabled();
+  };
+  std::visit(overloaded{
+                 [&](const started&) { start_if_enabled(); },
+                 [&](const wake&) { start_if_enabled(); },
+                 [&](const acme_enabled&) { start_if_enabled(); },
+                 [&](const retry_requested&) {
+                   if (!b.ctx.acme_enabled) return b.reply(retry_outcome::not_enabled);
+                   b.start_enabled();
+                   b.reply(retry_outcome::retrying);
+                 },
+                 // Late, from an attempt that was under way when a reload disabled it.
+                 [&](const issued& e) { b.succeed(e); },
+                 [&](const certificate_revoked& e) {
+                   if (!b.revoked(e)) return b.ignore(ev);
+                   start_if_enabled();
                  },
                  [&](const deconfigured&) { b.retire(); },
                  [&](const auto&) { b.ignore(ev); },
@@ -474,6 +538,9 @@ step transition(const storage::domain_record& state, const event& ev, const cont
     case phase::retired:
       on_retired(b, ev);
       break;
+    case phase::disabled:
+      on_disabled(b, ev);
+      break;
     default:
       // An unknown phase byte cannot be decoded by storage; treat it like pending.
       on_pending(b, ev);
@@ -499,7 +566,14 @@ bool needs_warning(const storage::domain_record& r, timestamp now, const policy&
 }
 
 bool is_error(const storage::domain_record& r) {
-  return r.phase == phase::pending || r.failure_count > 0;
+  return r.phase == phase::pending || r.phase == phase::disabled || r.failure_count > 0;
+}
+
+error not_enabled_error() {
+  return error{error_kind::not_enabled,
+               "Let's Encrypt is not enabled: set lets_encrypt_agree_to_terms_of_service yes and "
+               "lets_encrypt_registration_email in certfleet.conf, then run certfleet reload",
+               true};
 }
 
 bool must_persist(const storage::domain_record& before, const storage::domain_record& after) {
@@ -542,6 +616,8 @@ std::string_view phase_name(storage::domain_phase p) {
       return "retired";
     case phase::queued:
       return "queued";
+    case phase::disabled:
+      return "disabled";
   }
   return "unknown";
 }
@@ -564,6 +640,7 @@ std::string_view event_name(const event& ev) {
                         [](const renewal_info_received&) { return "renewal_info_received"; },
                         [](const renewal_info_failed&) { return "renewal_info_failed"; },
                         [](const certificate_revoked&) { return "certificate_revoked"; },
+                        [](const acme_enabled&) { return "acme_enabled"; },
                     },
                     ev);
 }

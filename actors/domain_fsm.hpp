@@ -18,6 +18,9 @@
 //   (also self_checking, queued, failing: a late certificate of an attempt that timed out)
 //   in flight --self_check_failed | order_failed | wake past the deadline--> failing
 //   any phase --deconfigured--> retired --reconfigured--> valid, or a new attempt
+//   any start of an attempt while Let's Encrypt is not enabled (context.acme_enabled) -->
+//   disabled: nothing is attempted, nothing fails, no retry is scheduled
+//   disabled --acme_enabled (the reload that enables it), started, wake--> an attempt at once
 //   valid | failing --certificate_revoked--> a new attempt at once (stored first)
 //
 // Attempts that fail by the CA's fault (core/error.hpp ca_fault) are counted in a row
@@ -110,11 +113,13 @@ struct reconfigured {};
 struct certificate_revoked {
   timestamp cert_not_after;
 };
+/// A reload enabled Let's Encrypt: a disabled domain starts its attempt now.
+struct acme_enabled {};
 
 using event = std::variant<started, wake, self_check_passed, self_check_failed, order_started,
                            order_created, challenge_submitted, csr_submitted, issued, order_failed,
                            retry_requested, deconfigured, reconfigured, renewal_info_received,
-                           renewal_info_failed, certificate_revoked>;
+                           renewal_info_failed, certificate_revoked, acme_enabled>;
 
 // ---- effects ------------------------------------------------------------------------
 
@@ -124,6 +129,7 @@ enum class retry_outcome : std::uint8_t {
   already_in_progress,    ///< an attempt is running; it was left alone
   not_configured,         ///< the domain is retired
   not_saved,              ///< the state could not be stored: nothing was done (the actor)
+  not_enabled,            ///< Let's Encrypt is not enabled: nothing was done
 };
 
 /// Check that the domain reaches this host over HTTP; answer with self_check_passed/failed.
@@ -182,6 +188,8 @@ struct context {
   bool self_check_enabled = true;
   /// acme_fallback_after when a fallback CA is configured; 0 when none is.
   std::uint32_t fallback_after = 0;
+  /// Let's Encrypt is enabled (terms agreed, e-mail set): attempts may start.
+  bool acme_enabled = true;
 };
 
 /// The next state and effects of a domain for `ev` at `ctx.now`. Pure and total: every
@@ -195,8 +203,13 @@ step transition(const storage::domain_record& state, const event& ev, const cont
 /// to register at least once.
 bool needs_warning(const storage::domain_record& r, timestamp now, const policy& pol);
 
-/// `status --only-errors`: never attempted yet (pending) or failing (failure_count > 0).
+/// `status --only-errors`: never attempted yet (pending), waiting for Let's Encrypt to be
+/// enabled (disabled), or failing (failure_count > 0).
 bool is_error(const storage::domain_record& r);
+
+/// Why nothing is attempted while Let's Encrypt is not enabled, and what to do: the answer to
+/// an order, a retry, and a disabled domain's line in status.
+error not_enabled_error();
 
 /// When the current certificate is due for renewal: the fallback rule (renewal_point), or
 /// earlier, at this domain's moment of the CA's suggested window (ari_renewal_point).

@@ -98,11 +98,11 @@ struct self_check_result {
 /// supervisor (retry_command, retire_command), anyone (get_command), the acme service
 /// (self_check_result, order_started, stage_report, issued_certificate, order_failed,
 /// renewal_info_received, renewal_info_failed), the supervisor after a revocation
-/// (certificate_revoked).
+/// (certificate_revoked) or after a reload that enabled Let's Encrypt (acme_enabled).
 using domain_msg =
     std::variant<wake_command, retry_command, retire_command, get_command, self_check_result,
                  order_started, stage_report, protocol::issued_certificate, order_failed,
-                 renewal_info_received, renewal_info_failed, certificate_revoked>;
+                 renewal_info_received, renewal_info_failed, certificate_revoked, acme_enabled>;
 
 // ---- payloads of the typed actors -----------------------------------------------------
 

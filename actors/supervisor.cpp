@@ -30,6 +30,8 @@ control::retry_outcome to_control(retry_outcome outcome) {
       return control::retry_outcome::unknown_domain;
     case retry_outcome::not_saved:
       return control::retry_outcome::not_saved;
+    case retry_outcome::not_enabled:
+      return control::retry_outcome::not_enabled;
   }
   return control::retry_outcome::no_answer;
 }
@@ -72,7 +74,7 @@ std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& d
   st.domains.reserve(desired.size());  // no rehash between the spawns
   storage::write_batch retire;
   const context retire_context{st.env->clock->now(), st.env->pol, st.env->self_check_enabled,
-                               st.env->fallback_after};
+                               st.env->fallback_after, st.env->acme_enabled};
   auto scanned = st.store->for_each_domain([&](const storage::domain_record& r) {
     const auto it = std::lower_bound(desired.begin(), desired.end(), r.name);
     if (it == desired.end() || *it != r.name) {
@@ -116,6 +118,14 @@ reload_report apply_configuration(self_ptr self, const config::shared_configurat
   {
     const auto desired = config::desired_domains(*config);  // sorted
     st.env->self_check_enabled = config->settings.lets_encrypt_certs_self_check;
+    const bool was_enabled = st.env->acme_enabled.exchange(config::lets_encrypt_enabled(*config));
+    if (was_enabled && !st.env->acme_enabled)
+      log_warning("supervisor: " + not_enabled_error().detail);
+    if (!was_enabled && st.env->acme_enabled) {
+      // Every domain waiting for it starts now, not at a retry hours away; the new settings
+      // reached the ACME service first (apply_reload).
+      for (const auto& entry : st.domains) caf::anon_send(entry.second, domain_msg{acme_enabled{}});
+    }
     const auto& fallback = config->settings.acme_fallback;
     st.env->fallback_after = fallback.directory_url.empty() ? 0 : fallback.after;
 
@@ -232,6 +242,7 @@ supervisor_actor::behavior_type supervisor_behavior(
   st.on_applied = std::move(on_applied);
   auto first = apply_configuration(self, initial);
   log_info("supervisor: managing " + std::to_string(self->state.domains.size()) + " domains");
+  if (!env->acme_enabled) log_warning("supervisor: " + not_enabled_error().detail);
 
   self->set_down_handler([=](caf::down_msg& msg) {
     // Only crashes arrive here (retired actors are demonitored), so a scan is fine.

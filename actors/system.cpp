@@ -250,6 +250,19 @@ control::retry_response request_retry(caf::actor_system& sys, const supervisor_a
   return out;
 }
 
+// The stored domains `retry --all` or `retry --failing` stands for: the configured ones, and
+// of those the ones whose last attempt failed.
+std::vector<std::string> domains_in_scope(const storage::store& store, control::retry_scope scope) {
+  std::vector<std::string> out;
+  auto scanned = store.for_each_domain([&](const storage::domain_record& r) {
+    if (!r.configured) return;
+    if (scope == control::retry_scope::failing && r.failure_count == 0) return;
+    out.push_back(r.name);
+  });
+  if (!scanned) log_error("control: reading the stored domains failed: " + scanned.err().detail);
+  return out;
+}
+
 control::save_problems_response request_save_problems(caf::actor_system& sys,
                                                       const storage_actor& storage) {
   caf::scoped_actor self{sys};
@@ -372,7 +385,9 @@ control::response daemon::impl::handle_control(const control::request& request) 
           return request_rollover(*system, acme);
         } else {
           static_assert(std::is_same_v<kind, control::retry_request>);
-          return request_retry(*system, supervisor_handle, r.domains);
+          if (r.scope == control::retry_scope::named)
+            return request_retry(*system, supervisor_handle, r.domains);
+          return request_retry(*system, supervisor_handle, domains_in_scope(*store, r.scope));
         }
       },
       request);

@@ -549,6 +549,13 @@ diagnosed<settings> parse_config_text(std::string_view text, std::string_view fi
          "lets_encrypt_agree_to_terms_of_service is yes but lets_encrypt_registration_email is "
          "not set; Let's Encrypt stays disabled until you set both"});
   }
+  if (!s.lets_encrypt_agree_to_terms_of_service && !s.lets_encrypt_registration_email.empty()) {
+    out.warnings.push_back(
+        {std::string(file_name), first_line["lets_encrypt_registration_email"],
+         "lets_encrypt_registration_email is set but lets_encrypt_agree_to_terms_of_service is "
+         "not yes; Let's Encrypt stays disabled until you agree to the CA's terms (set it to "
+         "yes, then run certfleet reload)"});
+  }
   if (out.errors.empty()) out.value = std::move(s);
   return out;
 }

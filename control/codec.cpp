@@ -31,6 +31,7 @@ constexpr std::array all_outcomes = {
     retry_outcome::invalid_domain,
     retry_outcome::no_answer,
     retry_outcome::not_saved,
+    retry_outcome::not_enabled,
 };
 
 std::optional<retry_outcome> outcome_named(std::string_view name) {
@@ -139,6 +140,13 @@ result<request> read_request(const json& j) {
   }
   if (command == "retry") {
     retry_request r{in.domains("domains")};
+    const std::string scope = in.string("scope", false);
+    if (scope == "all")
+      r.scope = retry_scope::all;
+    else if (scope == "failing")
+      r.scope = retry_scope::failing;
+    else if (!scope.empty())
+      in.fail("\"scope\" is " + shown(json(scope)) + "; use \"all\" or \"failing\"");
     if (!in.problem().empty()) return error{error_kind::invalid_input, in.problem()};
     return request{std::move(r)};
   }
@@ -271,7 +279,10 @@ std::string encode(const request& r) {
             return json{{"command", "reload"}};
           },
           [](const retry_request& q) {
-            return json{{"command", "retry"}, {"domains", q.domains}};
+            json j{{"command", "retry"}, {"domains", q.domains}};
+            if (q.scope == retry_scope::all) j["scope"] = "all";
+            if (q.scope == retry_scope::failing) j["scope"] = "failing";
+            return j;
           },
           [](const save_problems_request&) {
             return json{{"command", "save_problems"}};

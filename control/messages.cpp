@@ -20,6 +20,8 @@ std::string_view to_string(retry_outcome outcome) {
       return "no_answer";
     case retry_outcome::not_saved:
       return "not_saved";
+    case retry_outcome::not_enabled:
+      return "not_enabled";
   }
   return "no_answer";
 }
@@ -39,6 +41,10 @@ std::string describe(const retry_result& result) {
     case retry_outcome::not_saved:
       return "not retried: its state could not be saved (see certfleetd's log); free space in "
              "the state directory and try again";
+    case retry_outcome::not_enabled:
+      return "not retried: Let's Encrypt is not enabled; set "
+             "lets_encrypt_agree_to_terms_of_service "
+             "yes and lets_encrypt_registration_email in certfleet.conf, then run certfleet reload";
     case retry_outcome::no_answer:
       break;
   }
@@ -49,7 +55,7 @@ std::string describe(const retry_result& result) {
 
 bool is_problem(retry_outcome outcome) {
   return outcome == retry_outcome::unknown_domain || outcome == retry_outcome::invalid_domain ||
-         outcome == retry_outcome::not_saved;
+         outcome == retry_outcome::not_saved || outcome == retry_outcome::not_enabled;
 }
 
 std::string describe(const queue_response& q) {

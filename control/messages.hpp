@@ -23,9 +23,16 @@ struct ping_request {
 struct reload_request {
   bool operator==(const reload_request&) const = default;
 };
+/// Which domains a retry is for.
+enum class retry_scope : std::uint8_t {
+  named,    ///< the domains of the request
+  all,      ///< every configured domain (`retry --all`)
+  failing,  ///< every configured domain whose last attempt failed (`retry --failing`)
+};
 /// Retry registration or renewal of these domains now (as the operator typed them).
 struct retry_request {
-  std::vector<std::string> domains;
+  std::vector<std::string> domains;  ///< for retry_scope::named; empty otherwise
+  retry_scope scope = retry_scope::named;
   bool operator==(const retry_request&) const = default;
 };
 /// Which domains have a change the daemon could not store (e.g. a full disk)?
@@ -78,6 +85,7 @@ enum class retry_outcome : std::uint8_t {
   invalid_domain,         ///< not a domain name; detail says why
   no_answer,              ///< the daemon's part for this domain did not answer; detail says which
   not_saved,              ///< the retry could not be stored (e.g. a full disk); nothing started
+  not_enabled,            ///< Let's Encrypt is not enabled in the configuration; nothing started
 };
 
 /// retry's answer for one domain.

@@ -114,7 +114,7 @@ void encode_domain_fields(const domain_record& r, std::string& out) {
 
 void decode_domain_fields(reader& in, domain_record& r) {
   std::uint8_t phase = in.u8();
-  if (phase > static_cast<std::uint8_t>(domain_phase::queued)) in.fail("unknown phase");
+  if (phase > static_cast<std::uint8_t>(domain_phase::disabled)) in.fail("unknown phase");
   r.phase = static_cast<domain_phase>(phase);
   std::uint8_t flags = in.u8();
   if ((flags & ~1u) != 0) in.fail("unknown flags");

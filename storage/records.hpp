@@ -22,6 +22,9 @@ enum class domain_phase : std::uint8_t {
   failing = 6,        ///< the last attempt failed, waiting to retry
   retired = 7,        ///< no longer configured; no work is done for it
   queued = 8,         ///< self-check passed; waiting for the order budget or a free order slot
+  /// Let's Encrypt is not enabled (terms not agreed or no e-mail): nothing is attempted until a
+  /// reload enables it.
+  disabled = 9,
 };
 
 /// Registration/renewal state of one domain (the domain state machine's state).

@@ -40,7 +40,7 @@ std::vector<control::save_problem> save_problems_of(const global_options& g) {
   return cli::ask_save_problems(control::socket_in(state_dir_of(g)));
 }
 
-int cmd_status(const global_options& g, bool only_errors, bool as_json) {
+int cmd_status(const global_options& g, bool only_errors, bool as_json, bool exit_code) {
   auto domains = read_domains(g);
   if (!domains) {
     std::cerr << "certfleet: " << domains.err().detail << "\n";
@@ -49,7 +49,7 @@ int cmd_status(const global_options& g, bool only_errors, bool as_json) {
   cli::mark_unsaved(*domains, save_problems_of(g));
   std::cout << (as_json ? cli::format_status_json(*domains, only_errors)
                         : cli::format_status_table(*domains, only_errors));
-  return exit_ok;
+  return exit_code && cli::any_failing(*domains) ? exit_problem : exit_ok;
 }
 
 int cmd_warnings(const global_options& g) {
@@ -81,11 +81,24 @@ int main(int argc, char** argv) {
   status->alias("lets_encrypt_status");
   status->add_flag("--only-errors", only_errors, "only domains not yet attempted or failing");
   status->add_flag("--json", as_json, "JSON output");
+  bool status_exit_code = false;
+  status->add_flag("--exit-code", status_exit_code,
+                   "for scripts: exit 1 when any configured domain is failing (its last attempt "
+                   "failed), else 0");
 
   std::vector<std::string> retry_domains;
   auto* retry = app.add_subcommand("retry", "retry registration or renewal of domains now");
   retry->alias("lets_encrypt_retry");
-  retry->add_option("DOMAIN", retry_domains, "domain names")->required();
+  bool retry_all = false, retry_failing = false;
+  auto* named = retry->add_option("DOMAIN", retry_domains, "domain names");
+  auto* all = retry->add_flag("--all", retry_all,
+                              "every configured domain (valid certificates outside their renewal "
+                              "window are still left alone)");
+  auto* failing =
+      retry->add_flag("--failing", retry_failing, "every domain whose last attempt failed");
+  named->excludes(all)->excludes(failing);
+  all->excludes(failing);
+  retry->require_option(1);
 
   auto* reload = app.add_subcommand("reload", "validate and apply the configuration");
   bool queue_json = false;
@@ -129,9 +142,12 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? exit_ok : exit_usage;
   }
-  if (*status) return cmd_status(g, only_errors, as_json);
+  if (*status) return cmd_status(g, only_errors, as_json, status_exit_code);
   if (*retry) {
     const auto socket = control::socket_in(state_dir_of(g));
+    if (retry_all) return cli::retry_scope(socket, control::retry_scope::all, std::cout, std::cerr);
+    if (retry_failing)
+      return cli::retry_scope(socket, control::retry_scope::failing, std::cout, std::cerr);
     return cli::retry_domains(socket, retry_domains, std::cout, std::cerr);
   }
   if (*reload) {

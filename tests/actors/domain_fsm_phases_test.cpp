@@ -252,78 +252,87 @@ TEST(domain_fsm, reconfigured_while_configured_is_ignored) {
 
 TEST(domain_fsm, every_phase_and_event_keeps_the_invariants) {
   const std::array nows = {t0, t0 + 1min, t0 + days{70}, t0 + days{100}};
-  for (const bool self_check : {true, false}) {
-    for (const timestamp now : nows) {
-      for (const domain_phase p : all_phases) {
-        const domain_record r = record_in(p);
-        for (const event& ev : all_events()) {
-          const std::string where = std::string{phase_name(p)} + " + " +
-                                    std::string{event_name(ev)} + " at " + format_rfc3339(now);
-          const step s = transition(r, ev, at(now, self_check));
-          const bool operators_word = std::holds_alternative<retry_requested>(ev) ||
-                                      std::holds_alternative<certificate_revoked>(ev);
-          EXPECT_EQ(s.persist, must_persist(r, s.state) || (operators_word && !(s.state == r)))
-              << where;
-          if (!s.persist && !(s.state == r)) {
-            // Only an attempt's steps and a valid domain's schedule go unstored: a restart
-            // redoes them.
-            const bool schedule_only =
-                r.phase == domain_phase::valid && s.state.phase == domain_phase::valid;
-            EXPECT_TRUE(in_progress(s.state.phase) || schedule_only) << where;
-            EXPECT_EQ(s.state.order_url, r.order_url) << where;
-          }
-          EXPECT_EQ(s.state.name, r.name) << where;
-          // The store keeps a certificate only when the record takes it.
-          if (const auto* cert = std::get_if<issued>(&ev)) {
-            EXPECT_EQ(s.takes_certificate, s.state.phase == domain_phase::valid &&
-                                               s.state.cert_not_after == cert->not_after &&
-                                               !(s.state == r))
+  for (const bool enabled : {true, false}) {
+    for (const bool self_check : {true, false}) {
+      for (const timestamp now : nows) {
+        for (const domain_phase p : all_phases) {
+          const domain_record r = record_in(p);
+          for (const event& ev : all_events()) {
+            const std::string where = std::string{phase_name(p)} + " + " +
+                                      std::string{event_name(ev)} + " at " + format_rfc3339(now) +
+                                      (enabled ? "" : ", Let's Encrypt not enabled");
+            const step s = transition(r, ev, at(now, self_check, enabled));
+            const bool operators_word = std::holds_alternative<retry_requested>(ev) ||
+                                        std::holds_alternative<certificate_revoked>(ev);
+            EXPECT_EQ(s.persist, must_persist(r, s.state) || (operators_word && !(s.state == r)))
                 << where;
-          } else {
-            EXPECT_FALSE(s.takes_certificate) << where;
-          }
-          EXPECT_EQ(s.state.configured, s.state.phase != domain_phase::retired) << where;
-          EXPECT_LE(all_of<reply_retry>(s).size(),
-                    std::holds_alternative<retry_requested>(ev) ? 1u : 0u)
-              << where;
-          if (std::holds_alternative<retry_requested>(ev)) {
-            EXPECT_TRUE(reply_of(s)) << where;
-          }
-          if (p == domain_phase::retired && !std::holds_alternative<reconfigured>(ev)) {
-            EXPECT_EQ(s.state, r) << where;
-            EXPECT_FALSE(starts_work(s)) << where;
-          }
-          if (starts_work(s)) {
-            EXPECT_TRUE(in_progress(s.state.phase)) << where;
-          }
-          if (!self_check) {
-            EXPECT_TRUE(all_of<run_self_check>(s).empty()) << where;
-          }
-          switch (s.state.phase) {
-            case domain_phase::valid:
-              EXPECT_TRUE(s.state.has_cert()) << where;
-              EXPECT_EQ(s.state.failure_count, 0u) << where;
-              break;
-            case domain_phase::failing:
-              EXPECT_GT(s.state.failure_count, 0u) << where;
-              EXPECT_FALSE(s.state.last_error.empty()) << where;
-              if (r.phase != domain_phase::failing) {
-                EXPECT_GT(s.state.next_attempt, now) << where;
-              }
-              break;
-            default:
-              break;
-          }
-          // Whenever the domain starts waiting for a time (renewal point, retry, attempt
-          // deadline), a wake is armed for it.
-          const bool starts_waiting =
-              (s.state.phase != r.phase &&
-               (s.state.phase == domain_phase::valid || s.state.phase == domain_phase::failing)) ||
-              // A new attempt (not the next step of a running one) arms its deadline.
-              (starts_work(s) && (!in_progress(r.phase) || std::holds_alternative<started>(ev)));
-          if (starts_waiting) {
-            ASSERT_TRUE(only<schedule_wake>(s)) << where;
-            EXPECT_EQ(only<schedule_wake>(s)->at, s.state.next_attempt) << where;
+            if (!s.persist && !(s.state == r)) {
+              // Only an attempt's steps and a valid domain's schedule go unstored: a restart
+              // redoes them.
+              const bool schedule_only =
+                  r.phase == domain_phase::valid && s.state.phase == domain_phase::valid;
+              EXPECT_TRUE(in_progress(s.state.phase) || schedule_only) << where;
+              EXPECT_EQ(s.state.order_url, r.order_url) << where;
+            }
+            EXPECT_EQ(s.state.name, r.name) << where;
+            // The store keeps a certificate only when the record takes it.
+            if (const auto* cert = std::get_if<issued>(&ev)) {
+              EXPECT_EQ(s.takes_certificate, s.state.phase == domain_phase::valid &&
+                                                 s.state.cert_not_after == cert->not_after &&
+                                                 !(s.state == r))
+                  << where;
+            } else {
+              EXPECT_FALSE(s.takes_certificate) << where;
+            }
+            EXPECT_EQ(s.state.configured, s.state.phase != domain_phase::retired) << where;
+            EXPECT_LE(all_of<reply_retry>(s).size(),
+                      std::holds_alternative<retry_requested>(ev) ? 1u : 0u)
+                << where;
+            if (std::holds_alternative<retry_requested>(ev)) {
+              EXPECT_TRUE(reply_of(s)) << where;
+            }
+            if (p == domain_phase::retired && !std::holds_alternative<reconfigured>(ev)) {
+              EXPECT_EQ(s.state, r) << where;
+              EXPECT_FALSE(starts_work(s)) << where;
+            }
+            if (starts_work(s)) {
+              EXPECT_TRUE(in_progress(s.state.phase)) << where;
+            }
+            if (!self_check) {
+              EXPECT_TRUE(all_of<run_self_check>(s).empty()) << where;
+            }
+            if (!enabled) {
+              // Disabled means idle: nothing starts, nothing fails, no retry is armed.
+              EXPECT_FALSE(starts_work(s)) << where;
+              if (!in_progress(r.phase) && r.phase != domain_phase::failing)
+                EXPECT_NE(s.state.phase, domain_phase::failing) << where;
+            }
+            switch (s.state.phase) {
+              case domain_phase::valid:
+                EXPECT_TRUE(s.state.has_cert()) << where;
+                EXPECT_EQ(s.state.failure_count, 0u) << where;
+                break;
+              case domain_phase::failing:
+                EXPECT_GT(s.state.failure_count, 0u) << where;
+                EXPECT_FALSE(s.state.last_error.empty()) << where;
+                if (r.phase != domain_phase::failing) {
+                  EXPECT_GT(s.state.next_attempt, now) << where;
+                }
+                break;
+              default:
+                break;
+            }
+            // Whenever the domain starts waiting for a time (renewal point, retry, attempt
+            // deadline), a wake is armed for it.
+            const bool starts_waiting =
+                (s.state.phase != r.phase && (s.state.phase == domain_phase::valid ||
+                                              s.state.phase == domain_phase::failing)) ||
+                // A new attempt (not the next step of a running one) arms its deadline.
+                (starts_work(s) && (!in_progress(r.phase) || std::holds_alternative<started>(ev)));
+            if (starts_waiting) {
+              ASSERT_TRUE(only<schedule_wake>(s)) << where;
+              EXPECT_EQ(only<schedule_wake>(s)->at, s.state.next_attempt) << where;
+            }
           }
         }
       }

@@ -19,10 +19,11 @@ using storage::domain_record;
 inline const timestamp t0 = from_unix_us(1'704'067'200'000'000);  // 2024-01-01T00:00:00Z
 inline const std::string order1 = "https://ca.example/acme/order/1";
 
-inline constexpr std::array all_phases = {
-    domain_phase::pending,  domain_phase::self_checking, domain_phase::queued,
-    domain_phase::ordering, domain_phase::validating,    domain_phase::finalizing,
-    domain_phase::valid,    domain_phase::failing,       domain_phase::retired};
+inline constexpr std::array all_phases = {domain_phase::pending,    domain_phase::self_checking,
+                                          domain_phase::queued,     domain_phase::ordering,
+                                          domain_phase::validating, domain_phase::finalizing,
+                                          domain_phase::valid,      domain_phase::failing,
+                                          domain_phase::retired,    domain_phase::disabled};
 inline constexpr std::array in_flight_phases = {domain_phase::self_checking, domain_phase::queued,
                                                 domain_phase::ordering, domain_phase::validating,
                                                 domain_phase::finalizing};
@@ -43,11 +44,12 @@ inline std::vector<event> all_events() {
           reconfigured{},
           renewal_info_received{t0 + days{90}, t0 + days{50}, t0 + days{52}, "", 6h},
           renewal_info_failed{t0 + days{90}, true, error{error_kind::network, "no route", true}},
-          certificate_revoked{t0 + days{90}}};
+          certificate_revoked{t0 + days{90}},
+          acme_enabled{}};
 }
 
-inline context at(timestamp now, bool self_check = true) {
-  return {now, &default_policy(), self_check};
+inline context at(timestamp now, bool self_check = true, bool acme_enabled = true) {
+  return {now, &default_policy(), self_check, 0, acme_enabled};
 }
 
 // ---- records in each phase ------------------------------------------------------------
@@ -93,6 +95,10 @@ inline domain_record record_in(domain_phase p) {
       r.phase = domain_phase::retired;
       r.configured = false;
       r.next_attempt = no_time;
+      return r;
+    case domain_phase::disabled:
+      r = pending_record();
+      r.phase = domain_phase::disabled;
       return r;
     default:
       r = pending_record();

@@ -92,6 +92,31 @@ TEST_F(supervisor_test, reload_spawns_the_added_and_retires_the_removed) {
       << ::testing::PrintToString(written);
 }
 
+// The seed: Let's Encrypt is "disabled by default". Disabled domains wait without a self-check
+// or an order; the reload that enables it starts them at once, not at a retry hours away.
+TEST_F(supervisor_test, disabled_domains_wait_and_the_reload_that_enables_starts_them) {
+  std::ofstream(config_.path() / "certfleet.conf")
+      << "tls_certificate_auto_generate a.example b.example\n"
+         "lets_encrypt_registration_email ops@example.com\n";
+  start();
+  const auto written = written_phases();
+  EXPECT_NE(std::find(written.begin(), written.end(), "a.example disabled"), written.end())
+      << ::testing::PrintToString(written);
+  EXPECT_FALSE(log_->contains("check a.example")) << "no self-check while disabled";
+  EXPECT_FALSE(log_->contains("order a.example"));
+
+  std::ofstream(config_.path() / "certfleet.conf")
+      << "tls_certificate_auto_generate a.example b.example\n"
+         "lets_encrypt_registration_email ops@example.com\n"
+         "lets_encrypt_agree_to_terms_of_service yes\n";
+  auto [ok, report, errors] = ask<bool, reload_report, std::string>(reload_atom::value);
+  ASSERT_TRUE(ok) << errors;
+  EXPECT_TRUE(log_->contains("check a.example")) << ::testing::PrintToString(log_->events);
+  EXPECT_TRUE(log_->contains("check b.example"));
+  EXPECT_LT(log_->position("acme reload"), log_->position("check a.example"))
+      << "the ACME service is enabled before the domains start";
+}
+
 TEST_F(supervisor_test, an_unchanged_reload_changes_nothing) {
   configure("a.example");
   start();

@@ -62,6 +62,34 @@ TEST(cli_retry, prints_one_line_per_domain_and_fails_when_any_is_unknown) {
   EXPECT_EQ(p.err, "");
 }
 
+// `retry --all` at 100k domains: a line for each domain that could not be retried, a summary.
+TEST(cli_retry, a_scope_prints_what_went_wrong_and_a_summary) {
+  std::ostringstream out, err;
+  const int rc =
+      report_retry_summary(result<control::response>(control::response{control::retry_response{{
+                               {"a.example.com", retry_outcome::retrying, ""},
+                               {"b.example.com", retry_outcome::not_in_renewal_window, ""},
+                               {"c.example.com", retry_outcome::not_in_renewal_window, ""},
+                               {"d.example.com", retry_outcome::already_in_progress, ""},
+                               {"e.example.com", retry_outcome::not_enabled, ""},
+                           }}}),
+                           out, err);
+  EXPECT_EQ(rc, exit_problem) << "Let's Encrypt not enabled is the operator's to fix";
+  EXPECT_EQ(out.str(),
+            "e.example.com: not retried: Let's Encrypt is not enabled; set "
+            "lets_encrypt_agree_to_terms_of_service yes and lets_encrypt_registration_email in "
+            "certfleet.conf, then run certfleet reload\n"
+            "Retrying 1 of 5 domains; 2 valid and not in their renewal window; 1 already in "
+            "progress.\n");
+
+  std::ostringstream quiet, none;
+  EXPECT_EQ(
+      report_retry_summary(result<control::response>(control::response{control::retry_response{}}),
+                           quiet, none),
+      exit_ok);
+  EXPECT_EQ(quiet.str(), "Retrying 0 of 0 domains.\n");
+}
+
 TEST(cli_retry, no_daemon_or_an_unreadable_answer_is_unavailable) {
   const auto down = retry(error{error_kind::network, "certfleetd is not running (no answer on x)"});
   EXPECT_EQ(down.exit_code, exit_unavailable);

@@ -1,5 +1,7 @@
 #include "tools/cli/status_format.hpp"
 
+#include "actors/domain_fsm.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -171,6 +173,37 @@ TEST_F(status_format, retired_domains_are_never_listed) {
     EXPECT_THAT(format_status_json(all, only_errors), ::testing::Not(HasSubstr("old.")));
   }
   EXPECT_THAT(format_status_table(all, false), HasSubstr("working.example.com"));
+}
+
+// Let's Encrypt not enabled: one line per domain says so and what to do, with no failure
+// time and no retry time (nothing failed, nothing is retried).
+TEST_F(status_format, a_disabled_domain_says_lets_encrypt_is_not_enabled_in_one_line) {
+  domain_record d = pending("new.example.com");
+  d.phase = domain_phase::disabled;
+  const std::string why = actors::not_enabled_error().detail;
+  EXPECT_EQ(format_status_table({d}, true),
+            header +
+                "new.example.com                                     no\n"
+                "  Error message:     " +
+                why + "\n");
+  const auto json = nlohmann::json::parse(format_status_json({d}, false));
+  EXPECT_EQ(json["domains"][0]["last_failure_error_message"], why);
+  EXPECT_TRUE(json["domains"][0]["last_failure_time"].is_null());
+  EXPECT_TRUE(json["domains"][0]["next_retry_time"].is_null());
+  EXPECT_THAT(why, HasSubstr("lets_encrypt_agree_to_terms_of_service yes"));
+  EXPECT_TRUE(renewal_warnings({d}, from_unix_us(1'600'000'000'000'000)).empty())
+      << "waiting is not a failure";
+}
+
+TEST_F(status_format, any_failing_counts_configured_failures_only) {
+  domain_record disabled = pending("new.example.com");
+  disabled.phase = domain_phase::disabled;
+  EXPECT_FALSE(any_failing({working(expires_table), pending("p.example.com"), disabled}));
+  EXPECT_TRUE(any_failing({working(expires_table), broken()}));
+  domain_record retired = broken();
+  retired.configured = false;
+  retired.phase = domain_phase::retired;
+  EXPECT_FALSE(any_failing({retired})) << "removed from the configuration";
 }
 
 TEST_F(status_format, failing_renewal_says_renewal_failed) {

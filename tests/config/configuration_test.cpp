@@ -153,6 +153,27 @@ TEST_F(config_dir, empty_directory_gives_the_defaults) {
   EXPECT_THAT(desired_domains(c), IsEmpty());
 }
 
+// Half of what enables Let's Encrypt gives a hint: nothing else would say why it stays off.
+TEST_F(config_dir, an_email_without_the_terms_agreed_says_what_is_missing) {
+  write("certfleet.conf", "lets_encrypt_registration_email ops@example.com\n");
+  auto loaded = load();
+  ASSERT_TRUE(loaded.ok()) << format_diagnostics(loaded.errors);
+  EXPECT_FALSE(lets_encrypt_enabled(*loaded.value));
+  ASSERT_EQ(loaded.warnings.size(), 1u) << format_diagnostics(loaded.warnings);
+  EXPECT_THAT(loaded.warnings[0].message,
+              HasSubstr("lets_encrypt_agree_to_terms_of_service is not yes; Let's Encrypt stays "
+                        "disabled until you agree"));
+  EXPECT_EQ(loaded.warnings[0].line, 1);
+
+  write("certfleet.conf", "lets_encrypt_agree_to_terms_of_service yes\n");
+  loaded = load();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded.warnings.size(), 1u);
+  EXPECT_THAT(
+      loaded.warnings[0].message,
+      HasSubstr("lets_encrypt_registration_email is not set; Let's Encrypt stays disabled"));
+}
+
 TEST_F(config_dir, missing_directory_is_an_error) {
   auto loaded = load_configuration(dir_.path() / "nope");
   ASSERT_FALSE(loaded.ok());

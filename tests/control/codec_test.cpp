@@ -29,6 +29,8 @@ INSTANTIATE_TEST_SUITE_P(
                       request{revoke_request{"a.example.com", "keyCompromise"}},
                       request{account_rollover_request{}},
                       request{retry_request{{"a.example.com"}}},
+                      request{retry_request{{}, retry_scope::all}},
+                      request{retry_request{{}, retry_scope::failing}},
                       request{retry_request{{"a.example.com", "B.Example.COM.", "bücher.example",
                                              "line\nbreak \"quoted\""}}}));
 
@@ -57,6 +59,7 @@ INSTANTIATE_TEST_SUITE_P(
             {"-bad-", retry_outcome::invalid_domain, "a label starts with \"-\""},
             {"e.example.com", retry_outcome::no_answer, "the domain's actor did not answer"},
             {"f.example.com", retry_outcome::not_saved, ""},
+            {"g.example.com", retry_outcome::not_enabled, ""},
         }}},
         response{save_problems_response{}},
         response{save_problems_response{{
@@ -112,6 +115,13 @@ TEST(control_wire_format, requests_as_older_clients_sent_them_decode) {
   EXPECT_EQ(*retry, request{retry_request{{"a.example.com"}}});
 }
 
+TEST(control_wire_format, an_unknown_retry_scope_is_refused) {
+  auto bad = decode_request(R"({"command":"retry","domains":[],"scope":"some"})");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.err().detail.find("use \"all\" or \"failing\""), std::string::npos)
+      << bad.err().detail;
+}
+
 TEST(control_wire_format, bytes_that_are_not_utf8_are_replaced_not_thrown) {
   const std::string bad = "caf\xe9.example";
   const std::string line = encode(retry_request{{bad}});
@@ -139,6 +149,10 @@ TEST(control_text, every_outcome_has_its_sentence_and_exit_meaning) {
   EXPECT_EQ(text(retry_outcome::not_saved),
             "not retried: its state could not be saved (see certfleetd's log); free space in the "
             "state directory and try again");
+  EXPECT_EQ(text(retry_outcome::not_enabled),
+            "not retried: Let's Encrypt is not enabled; set lets_encrypt_agree_to_terms_of_service "
+            "yes and lets_encrypt_registration_email in certfleet.conf, then run certfleet reload");
+  EXPECT_TRUE(is_problem(retry_outcome::not_enabled));
   EXPECT_TRUE(is_problem(retry_outcome::not_saved));
   EXPECT_TRUE(is_problem(retry_outcome::unknown_domain));
   EXPECT_TRUE(is_problem(retry_outcome::invalid_domain));

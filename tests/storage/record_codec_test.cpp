@@ -228,9 +228,9 @@ TEST(record_codec, rejects_trailing_bytes_unknown_version_phase_and_flags) {
   ASSERT_FALSE(res.ok());
   EXPECT_NE(res.err().detail.find("unknown format version"), std::string::npos);
   bad = bytes;
-  bad[1] = 9;  // one past the last phase (queued)
+  bad[1] = 10;  // one past the last phase (disabled)
   EXPECT_FALSE(decode_domain(bad).ok());
-  bad[1] = 8;
+  bad[1] = 9;
   EXPECT_TRUE(decode_domain(bad).ok());
   bad = bytes;
   bad[2] = 2;

@@ -43,6 +43,36 @@ int report_retry(const result<control::response>& answer, std::ostream& out, std
   return rc;
 }
 
+int report_retry_summary(const result<control::response>& answer, std::ostream& out,
+                         std::ostream& err) {
+  int rc = exit_ok;
+  const auto* retried = expect<control::retry_response>(answer, err, rc);
+  if (!retried) return rc;
+  std::size_t retrying = 0, not_due = 0, in_progress = 0;
+  for (const auto& r : retried->results) {
+    switch (r.outcome) {
+      case control::retry_outcome::retrying:
+        ++retrying;
+        break;
+      case control::retry_outcome::not_in_renewal_window:
+        ++not_due;
+        break;
+      case control::retry_outcome::already_in_progress:
+        ++in_progress;
+        break;
+      default:
+        // At 100k domains only what went wrong is worth a line.
+        out << r.domain << ": " << control::describe(r) << "\n";
+        if (control::is_problem(r.outcome)) rc = exit_problem;
+    }
+  }
+  out << "Retrying " << retrying << " of " << retried->results.size() << " domains";
+  if (not_due > 0) out << "; " << not_due << " valid and not in their renewal window";
+  if (in_progress > 0) out << "; " << in_progress << " already in progress";
+  out << ".\n";
+  return rc;
+}
+
 int report_reload(const result<control::response>& answer, std::ostream& out, std::ostream& err) {
   if (answer) {
     if (const auto* rejected = std::get_if<control::reload_rejected>(&*answer)) {
@@ -80,6 +110,11 @@ int show_queue(const std::filesystem::path& socket, bool as_json, std::ostream& 
 int retry_domains(const std::filesystem::path& socket, const std::vector<std::string>& domains,
                   std::ostream& out, std::ostream& err) {
   return report_retry(control::ask(socket, control::retry_request{domains}), out, err);
+}
+
+int retry_scope(const std::filesystem::path& socket, control::retry_scope scope, std::ostream& out,
+                std::ostream& err) {
+  return report_retry_summary(control::ask(socket, control::retry_request{{}, scope}), out, err);
 }
 
 int report_done(const result<control::response>& answer, std::ostream& out, std::ostream& err) {

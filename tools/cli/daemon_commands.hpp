@@ -17,6 +17,12 @@ namespace certfleet::cli {
 /// request, else 0.
 int report_retry(const result<control::response>& answer, std::ostream& out, std::ostream& err);
 
+/// `retry --all` / `--failing`: one line per domain that could not be retried, then a summary
+/// ("Retrying 3 of 120 domains; 117 are valid and not in their renewal window."). Exit as for
+/// report_retry.
+int report_retry_summary(const result<control::response>& answer, std::ostream& out,
+                         std::ostream& err);
+
 /// Prints the domains added (+) and removed (-) to `out`, or the diagnostics of a rejected
 /// configuration to `err`. Exit: 3 as for retry, 1 when the reload was rejected or failed.
 int report_reload(const result<control::response>& answer, std::ostream& out, std::ostream& err);
@@ -33,6 +39,10 @@ int show_queue(const std::filesystem::path& socket, bool as_json, std::ostream& 
 /// `certfleet retry DOMAIN...` against the daemon listening on `socket`.
 int retry_domains(const std::filesystem::path& socket, const std::vector<std::string>& domains,
                   std::ostream& out, std::ostream& err);
+
+/// `certfleet retry --all` or `--failing` (`scope`) against the daemon listening on `socket`.
+int retry_scope(const std::filesystem::path& socket, control::retry_scope scope, std::ostream& out,
+                std::ostream& err);
 
 /// Prints what the daemon did (a revocation, a key rollover). Exit: 3 as for retry, 1 when
 /// the action was refused or failed (the message on `err` says why).

@@ -1,5 +1,6 @@
 #include "tools/cli/status_format.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -82,6 +83,11 @@ std::string format_status_table(const std::vector<domain_record>& domains, bool 
       out += "no";
     }
     out += "\n";
+    if (d.phase == storage::domain_phase::disabled) {
+      // Not a failure: one line says why nothing happens, and what to do.
+      out += "  Error message:     " + actors::not_enabled_error().detail + "\n";
+      continue;
+    }
     if (d.failure_count == 0) continue;
     out += "  Error message:     " + failure_message(d) + "\n";
     if (d.last_failure != no_time) {
@@ -109,7 +115,10 @@ std::string format_status_json(const std::vector<domain_record>& domains, bool o
     out += d.has_cert() ? "true" : "false";
     out += ",\n            \"cert_expiration_time\": " + time_or_null(d.cert_not_after, false);
     out += ",\n            \"last_failure_error_message\": ";
-    out += failing ? json_string(failure_message(d)) : "null";
+    if (d.phase == storage::domain_phase::disabled)
+      out += json_string(actors::not_enabled_error().detail);
+    else
+      out += failing ? json_string(failure_message(d)) : "null";
     out += ",\n            \"last_failure_time\": " +
            time_or_null(failing ? d.last_failure : no_time, true);
     out += ",\n            \"next_retry_time\": " +
@@ -118,6 +127,11 @@ std::string format_status_json(const std::vector<domain_record>& domains, bool o
   }
   out += first ? "]\n}\n" : "\n    ]\n}\n";
   return out;
+}
+
+bool any_failing(const std::vector<domain_record>& domains) {
+  return std::any_of(domains.begin(), domains.end(),
+                     [](const domain_record& d) { return d.configured && d.failure_count > 0; });
 }
 
 std::vector<std::string> renewal_warnings(const std::vector<domain_record>& domains,

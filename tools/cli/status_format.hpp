@@ -12,7 +12,8 @@
 namespace certfleet::cli {
 
 /// The status table. Retired domains (configured == false) are never listed. With
-/// only_errors, only domains never attempted (phase pending) or failing (failure_count > 0).
+/// only_errors, only domains never attempted (phase pending), waiting for Let's Encrypt to be
+/// enabled (phase disabled: one line says so) or failing (failure_count > 0).
 /// Failure times are shown in the local time zone (TZ), e.g. "2020-03-06 06:48:04 -0600".
 /// Every line ends with "\n".
 std::string format_status_table(const std::vector<storage::domain_record>& domains,
@@ -28,6 +29,9 @@ std::string format_status_json(const std::vector<storage::domain_record>& domain
 /// The error message a user sees for a failing domain: "Registration failed: ..." when it has
 /// no certificate yet, "Renewal failed: ..." when it has one.
 std::string failure_message(const storage::domain_record& domain);
+
+/// `status --exit-code`: some configured domain is failing (its last attempt failed).
+bool any_failing(const std::vector<storage::domain_record>& domains);
 
 /// One sentence per domain that needs attention: still configured, and either it has a
 /// certificate but renewal has been failing for at least an hour, or it has no certificate and
