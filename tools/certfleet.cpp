@@ -107,12 +107,15 @@ int main(int argc, char** argv) {
   queue->add_flag("--json", queue_json, "JSON output");
   auto* warnings = app.add_subcommand("warnings", "renewal warnings; exit 1 when there are any");
 
-  std::string csr_domain, csr_key_type = "ecdsa-p256", csr_out = ".";
+  std::string csr_domain, csr_key_type = cli::default_csr_key_type, csr_out = ".", csr_subject;
   auto* csr = app.add_subcommand("csr", "write a private key (server.key) and a CSR (server.csr)");
   csr->add_option("--domain", csr_domain, "the certificate's name")->required();
   csr->add_option("--key-type", csr_key_type, "ecdsa-p256, ecdsa-p384, rsa2048, rsa3072 or rsa4096")
       ->capture_default_str();
   csr->add_option("--out", csr_out, "directory to write the files to")->capture_default_str();
+  csr->add_option("--subject", csr_subject,
+                  "the subject, as openssl req -subj takes it: /C=US/ST=Utah/O=Example Inc "
+                  "(CN is the domain unless given)");
 
   std::string cert_for_name, cert_for_service = "https";
   auto* cert_for =
@@ -191,7 +194,7 @@ int main(int argc, char** argv) {
     return exit_ok;
   }
   if (*csr) {
-    auto written = cli::write_csr_files(csr_domain, csr_key_type, csr_out);
+    auto written = cli::write_csr_files(csr_domain, csr_key_type, csr_out, csr_subject);
     if (!written) {
       std::cerr << "certfleet: " << written.err().detail << "\n";
       return exit_problem;

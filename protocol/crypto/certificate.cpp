@@ -176,7 +176,8 @@ std::string printable(std::string_view text, std::size_t max) {
 
 }  // namespace
 
-result<std::string> make_csr_der(const private_key& key, const std::vector<std::string>& domains) {
+result<std::string> make_csr_der(const private_key& key, const std::vector<std::string>& domains,
+                                 const std::vector<subject_entry>& subject) {
   if (domains.empty())
     return error{error_kind::invalid_input, "a CSR needs at least one domain name"};
   for (const auto& domain : domains)
@@ -184,9 +185,21 @@ result<std::string> make_csr_der(const private_key& key, const std::vector<std::
 
   ossl::x509_req_ptr req{X509_REQ_new()};
   if (!req) return ossl::make_error(error_kind::internal, "allocating a CSR failed");
+  X509_NAME* name = X509_REQ_get_subject_name(req.get());
+  bool has_cn = false;
+  for (const auto& entry : subject) {
+    has_cn = has_cn || entry.field == "CN";
+    if (X509_NAME_add_entry_by_txt(name, entry.field.c_str(), MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(entry.value.data()),
+                                   static_cast<int>(entry.value.size()), -1, 0) != 1) {
+      ERR_clear_error();
+      return error{error_kind::invalid_input,
+                   "the subject field " + entry.field + "=" + entry.value +
+                       " was refused; use C (2 letters), ST, L, O, OU, CN or emailAddress"};
+    }
+  }
   if (X509_REQ_set_version(req.get(), 0) != 1 ||  // PKCS#10 v1 is encoded as 0
-      (domains.front().size() <= max_cn_length &&
-       !add_cn(X509_REQ_get_subject_name(req.get()), domains.front())) ||
+      (!has_cn && domains.front().size() <= max_cn_length && !add_cn(name, domains.front())) ||
       !set_csr_public_key(req.get(), key))
     return ossl::make_error(error_kind::internal, "building the CSR failed");
 

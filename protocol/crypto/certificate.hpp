@@ -16,12 +16,21 @@
 
 namespace certfleet::protocol {
 
-/// A DER-encoded PKCS#10 CSR for `domains`, signed with `key` (SHA-256). The subject
-/// CN is the first domain (left out when it is longer than the 64 characters X.509
-/// allows); every domain is a dNSName SAN. Errors (invalid_input): no domains, or a
-/// name that is empty, longer than 253 characters or has characters other than
-/// letters, digits, '-', '.', '_' and a leading "*." wildcard.
-result<std::string> make_csr_der(const private_key& key, const std::vector<std::string>& domains);
+/// One attribute of a certificate subject, as openssl's -subj names it: "C", "ST", "L", "O",
+/// "OU", "CN" or "emailAddress", and its value.
+struct subject_entry {
+  std::string field;
+  std::string value;
+};
+
+/// A DER-encoded PKCS#10 CSR for `domains`, signed with `key` (SHA-256). The subject is
+/// `subject` in order, with CN = the first domain unless `subject` has a CN (the CN is left
+/// out when longer than the 64 characters X.509 allows); every domain is a dNSName SAN.
+/// Errors (invalid_input): no domains, a name that is empty, longer than 253 characters or
+/// has characters other than letters, digits, '-', '.', '_' and a leading "*." wildcard, or a
+/// subject field OpenSSL does not know or whose value it refuses (a C of other than 2 letters).
+result<std::string> make_csr_der(const private_key& key, const std::vector<std::string>& domains,
+                                 const std::vector<subject_entry>& subject = {});
 
 namespace detail {
 struct x509_fields;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -54,15 +55,37 @@ result<void> write_new_file(const std::filesystem::path& path, const std::string
 
 }  // namespace
 
+result<std::vector<protocol::subject_entry>> parse_subject(const std::string& text) {
+  std::vector<protocol::subject_entry> out;
+  if (text.empty()) return out;
+  if (text.front() != '/')
+    return error{error_kind::invalid_input,
+                 "--subject \"" + text + "\" must start with \"/\", as in /C=US/O=Example Inc"};
+  std::size_t at = 1;
+  while (at <= text.size()) {
+    const std::size_t end = std::min(text.find('/', at), text.size());
+    const std::string part = text.substr(at, end - at);
+    const std::size_t eq = part.find('=');
+    if (eq == 0 || eq == std::string::npos || eq + 1 == part.size())
+      return error{error_kind::invalid_input,
+                   "--subject part \"" + part + "\" is not FIELD=VALUE, as in /O=Example Inc"};
+    out.push_back({part.substr(0, eq), part.substr(eq + 1)});
+    at = end + 1;
+  }
+  return out;
+}
+
 result<std::string> write_csr_files(const std::string& domain, const std::string& key_type,
-                                    const std::filesystem::path& dir) {
+                                    const std::filesystem::path& dir, const std::string& subject) {
+  auto entries = parse_subject(subject);
+  if (!entries) return std::move(entries).err();
   auto name = config::normalize_domain(domain);
   if (!name) return std::move(name).err();
   auto type = parse_key_type(key_type);
   if (!type) return std::move(type).err();
   auto key = protocol::private_key::generate(*type);
   if (!key) return std::move(key).err();
-  auto der = protocol::make_csr_der(*key, {*name});
+  auto der = protocol::make_csr_der(*key, {*name}, *entries);
   if (!der) return std::move(der).err();
   const auto key_path = dir / "server.key";
   const auto csr_path = dir / "server.csr";

@@ -92,6 +92,32 @@ TEST(Csr, LongFirstNameIsLeftOutOfCn) {
   expect_valid_csr(ec_key(), {longname, "short.example.com"}, "");
 }
 
+// `certfleet csr --subject`: the subject's attributes in order, the CN from the domain unless
+// the subject names one.
+TEST(Csr, CarriesTheSubjectGivenInOrder) {
+  auto der = make_csr_der(ec_key(), {"mail.example.com"}, {{"C", "US"}, {"O", "Example Inc"}});
+  ASSERT_TRUE(der.ok()) << der.err().detail;
+  auto req = parse_csr(*der);
+  ASSERT_TRUE(req);
+  char line[256];
+  X509_NAME_oneline(X509_REQ_get_subject_name(req.get()), line, sizeof line);
+  EXPECT_STREQ(line, "/C=US/O=Example Inc/CN=mail.example.com");
+
+  auto own = make_csr_der(ec_key(), {"mail.example.com"}, {{"CN", "Mail"}});
+  ASSERT_TRUE(own.ok());
+  auto own_req = parse_csr(*own);
+  EXPECT_EQ(csr_cn(own_req.get()), "Mail");
+  EXPECT_EQ(csr_sans(own_req.get()), std::vector<std::string>{"mail.example.com"});
+
+  for (const subject_entry& bad : {subject_entry{"C", "USA"}, subject_entry{"Colour", "blue"}}) {
+    auto refused = make_csr_der(ec_key(), {"mail.example.com"}, {bad});
+    ASSERT_FALSE(refused.ok()) << bad.field;
+    EXPECT_EQ(refused.err().kind, error_kind::invalid_input);
+    EXPECT_NE(refused.err().detail.find(bad.field + "=" + bad.value + " was refused"),
+              std::string::npos);
+  }
+}
+
 TEST(Csr, RejectsBadInput) {
   for (const std::vector<std::string>& domains :
        std::vector<std::vector<std::string>>{{},
