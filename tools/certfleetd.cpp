@@ -12,6 +12,7 @@
 #include "config/configuration.hpp"
 #include "core/log.hpp"
 #include "core/process_guard.hpp"
+#include "tools/service_notify.hpp"
 
 using namespace certfleet;
 
@@ -98,15 +99,21 @@ int main(int argc, char** argv) {
     std::cerr << "certfleetd: " << engine.err().detail << "\n";
     return 1;
   }
+  service::notify_ready("running");
 
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
+      service::notify_reloading();
       auto r = (*engine)->reload();
       if (!r) log_error("reload: " + r.err().detail);
+      service::notify_ready(r ? "running"
+                              : "running on the previous configuration: the last reload was "
+                                "rejected (journalctl -u certfleetd says why)");
       continue;
     }
+    service::notify_stopping();
     log_info("certfleetd: stopping on signal " + std::to_string(sig));
     (*engine)->stop();
     // Everything is durable; CAF would wait for the domain actors' pending timers.
