@@ -71,6 +71,13 @@ int main(int argc, char** argv) {
   explain_fatal_signals("certfleet");
   CLI::App app{"certfleet: status and control of certfleetd's certificates"};
   app.require_subcommand(1);
+  app.footer(
+      "Run `certfleet COMMAND --help` for a command's options.\n"
+      "status, warnings, account and cert-for read the state and configuration directly; "
+      "retry, reload, queue, revoke and account rollover ask the running certfleetd.\n"
+      "Exit codes: 0 success, 1 a problem (warnings, unknown domains, a rejected reload), "
+      "2 usage, 3 no state or daemon not running. See certfleet(1) and certfleetd(8).");
+  app.set_version_flag("--version", std::string("certfleet ") + CERTFLEET_VERSION);
   global_options g;
   app.add_option("--config-dir", g.config_dir, "configuration directory")->capture_default_str();
   app.add_option("--state-dir", g.state_dir,

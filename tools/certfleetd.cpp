@@ -49,6 +49,14 @@ int main(int argc, char** argv) {
   explain_fatal_signals("certfleetd");
   CLI::App app{
       "certfleetd: obtains and renews TLS certificates over ACME for every configured domain"};
+  app.footer(
+      "Reads certfleet.conf, me, url_domains and httpd.ssl.listen from the configuration "
+      "directory; a bad configuration stops the start with file:line messages (exit 2).\n"
+      "SIGHUP reloads the configuration (rejected with the same messages in the log, the last "
+      "good one kept); SIGTERM and SIGINT stop cleanly. Logs go to stderr with syslog level "
+      "prefixes; under systemd (Type=notify) it reports READY=1 once its listeners are bound.\n"
+      "See certfleetd(8), certfleet(1) and the README.");
+  app.set_version_flag("--version", std::string("certfleetd ") + CERTFLEET_VERSION);
   std::string config_dir = "/etc/certfleet";
   std::string state_dir;
   std::string log_level = "info";
@@ -64,7 +72,12 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "actor scheduler threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a usage error 2, as a configuration error (certfleetd(8)).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   certfleet::log_level severity;
   if (!parse_log_level(log_level, severity)) {
