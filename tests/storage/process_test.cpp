@@ -218,7 +218,9 @@ TEST(storage_process, read_only_process_sees_consistent_snapshots_while_map_grow
               &resizes);
   EXPECT_GT(generations, 3) << out;
   EXPECT_GT(resizes, 0) << "the reader adopted a map grown by the writer: " << out;
-  EXPECT_GT(s->env().map_size(), std::size_t{4} << 20) << "the map was resized during the run";
+  // Past its initial size; how far depends on how fast the writer ran while the reader read
+  // (under coverage instrumentation it reached 4 MiB and no further).
+  EXPECT_GT(s->env().map_size(), opts.initial_map_size) << "the map was resized during the run";
   std::printf("reader: %s", out.c_str());
 }
 
