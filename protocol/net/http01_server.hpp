@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "protocol/net/accept_loop.hpp"
 #include "protocol/net/challenge_tokens.hpp"
+#include "protocol/net/http_server.hpp"
 
 namespace certfleet::protocol {
 
@@ -34,25 +35,22 @@ class http01_server {
  public:
   http01_server(boost::asio::any_io_executor executor, const token_store& tokens,
                 http01_options options = {});
-  ~http01_server();
 
   /// Binds "host:port" (IPv6 as "[::]:80") and starts accepting. The error names
   /// the address and says what to do (e.g. another server already uses the port).
   result<void> listen(const std::string& address);
   /// The port actually bound (useful with port 0).
-  unsigned short port() const;
-  void stop();
+  unsigned short port() const { return server_.port(); }
+  void stop() { server_.stop(); }
 
-  std::uint64_t requests_served() const { return served_->load(); }
+  std::uint64_t requests_served() const { return server_.requests_served(); }
   /// Connections open now; only on the executor's thread (tests).
-  std::size_t open_connections() const;
+  std::size_t open_connections() const { return server_.open_connections(); }
   /// The connection cap in force.
-  std::size_t max_connections() const;
+  std::size_t max_connections() const { return server_.max_connections(); }
 
  private:
-  struct impl;
-  std::shared_ptr<impl> impl_;
-  std::shared_ptr<std::atomic<std::uint64_t>> served_;
+  http_server server_;
 };
 
 }  // namespace certfleet::protocol
