@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 
 namespace certfleet::actors {
 
@@ -123,6 +124,13 @@ void hold_back(self_ptr self, domain_env* env, storage::domain_record stored, co
               ")");
 }
 
+// The renewals and failures counters (core/metrics.hpp), once a step is stored.
+void count_outcome(const storage::domain_record& before, const step& next) {
+  auto& m = metrics::global();
+  if (next.takes_certificate) (before.has_cert() ? m.renewals : m.certificates_issued)++;
+  if (next.state.failure_count > before.failure_count) m.attempt_failures++;
+}
+
 // Runs the state machine; persists the new state (with `extra` in the same
 // transaction) before carrying out the effects, and carries out none of them when
 // the write fails. `then` runs last, with whether the step was stored.
@@ -153,9 +161,10 @@ void apply(self_ptr self, domain_env* env, const event& ev, storage::write_batch
   self->request(env->storage, caf::infinite, persist_atom::value, std::move(extra))
       .await(
           [=](bool ok, std::string& why) {
-            if (ok)
+            if (ok) {
+              count_outcome(stored, next);
               carry_out(self, env, next.effects);
-            else
+            } else
               hold_back(self, env, stored, next, ev, kept, why);
             if (then) then(ok);
           },

@@ -1,5 +1,7 @@
 #include "storage/group_writer.hpp"
 
+#include "core/metrics.hpp"
+
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -100,6 +102,12 @@ void group_writer::run() {
     lk.unlock();
 
     auto outcome = store_.commit(changes);
+    if (outcome)
+      metrics::global().last_save_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count();
+    else
+      metrics::global().save_failures++;
     for (auto& cb : callbacks)
       if (cb) cb(outcome);
 

@@ -37,7 +37,7 @@ asio::awaitable<void> acme_client::sleep(std::chrono::milliseconds delay) {
 asio::awaitable<result<acme_directory>> acme_client::directory() {
   if (directory_) co_return *directory_;
   http_request req{.method = "GET", .url = directory_url_};
-  auto res = co_await http_.request(std::move(req));
+  auto res = co_await send(metrics::ca_endpoint::directory, std::move(req));
   if (!res) co_return std::move(res).err();
   nonces_.add(res->replay_nonce);
   if (res->status != 200) {
@@ -66,7 +66,7 @@ asio::awaitable<result<std::string>> acme_client::take_nonce() {
   if (!dir) co_return std::move(dir).err();
   // RFC 8555 §7.2: HEAD newNonce
   http_request req{.method = "HEAD", .url = dir->new_nonce};
-  auto res = co_await http_.request(std::move(req));
+  auto res = co_await send(metrics::ca_endpoint::new_nonce, std::move(req));
   if (!res) co_return std::move(res).err();
   if (res->replay_nonce.empty()) {
     co_return error{error_kind::bad_response, "the CA's newNonce answered without a Replay-Nonce",
@@ -75,7 +75,18 @@ asio::awaitable<result<std::string>> acme_client::take_nonce() {
   co_return res->replay_nonce;
 }
 
-asio::awaitable<result<http_response>> acme_client::post(const std::string& url,
+asio::awaitable<result<http_response>> acme_client::send(metrics::ca_endpoint endpoint,
+                                                         http_request req) {
+  const auto begin = std::chrono::steady_clock::now();
+  auto res = co_await http_.request(std::move(req));
+  metrics::count_ca_request(endpoint, res ? res->status : 0,
+                            std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - begin));
+  co_return res;
+}
+
+asio::awaitable<result<http_response>> acme_client::post(metrics::ca_endpoint endpoint,
+                                                         const std::string& url,
                                                          const std::optional<json>& payload,
                                                          bool with_jwk, const std::string& accept) {
   if (!signer_) {
@@ -90,7 +101,7 @@ asio::awaitable<result<http_response>> acme_client::post(const std::string& url,
     if (!body) co_return std::move(body).err();
     http_request req{
         .method = "POST", .url = url, .content_type = jose_json, .body = *body, .accept = accept};
-    auto res = co_await http_.request(std::move(req));
+    auto res = co_await send(endpoint, std::move(req));
     pacing_->wake_due();
     if (!res) co_return std::move(res).err();
     nonces_.add(res->replay_nonce);
@@ -114,7 +125,8 @@ asio::awaitable<result<std::string>> acme_client::account_request(
   if (!dir) co_return std::move(dir).err();
   signer_.emplace(*key);
   account_url_.clear();
-  auto res = co_await post(dir->new_account, payload, /*with_jwk=*/true);
+  auto res = co_await post(metrics::ca_endpoint::new_account, dir->new_account, payload,
+                           /*with_jwk=*/true);
   if (!res) co_return std::move(res).err();
   if (res->location.empty()) {
     co_return error{error_kind::bad_response, "the CA created an account but sent no Location",
@@ -168,7 +180,7 @@ asio::awaitable<result<void>> acme_client::update_contact(std::string email) {
     co_return error{error_kind::internal, "no ACME account to update (a bug)"};
   json payload;
   payload["contact"] = email.empty() ? json::array() : json::array({"mailto:" + email});
-  auto res = co_await post(account_url_, payload);
+  auto res = co_await post(metrics::ca_endpoint::account, account_url_, payload);
   if (!res) co_return std::move(res).err();
   co_return result<void>{};
 }
@@ -184,7 +196,7 @@ asio::awaitable<result<void>> acme_client::revoke_certificate(std::string chain_
   json payload;
   payload["certificate"] = base64url::encode(leaf->der());
   payload["reason"] = reason;
-  auto res = co_await post(dir->revoke_cert, payload);
+  auto res = co_await post(metrics::ca_endpoint::revoke, dir->revoke_cert, payload);
   if (!res) co_return std::move(res).err();
   co_return result<void>{};
 }
@@ -204,7 +216,7 @@ asio::awaitable<result<void>> acme_client::change_key(std::shared_ptr<const priv
   const json binding{{"account", account_url_}, {"oldKey", signer_->jwk()}};
   auto inner = next.sign_key_change(dir->key_change, binding);
   if (!inner) co_return std::move(inner).err();
-  auto res = co_await post(dir->key_change, json::parse(*inner));
+  auto res = co_await post(metrics::ca_endpoint::key_change, dir->key_change, json::parse(*inner));
   if (!res) co_return std::move(res).err();
   signer_.emplace(std::move(next));
   co_return result<void>{};
@@ -243,7 +255,7 @@ asio::awaitable<result<acme_order>> acme_client::new_order(const std::vector<std
   if (!profile.empty()) payload["profile"] = std::move(profile);
   const auto pass = co_await ca_pacing::enter_gate(pacing_);
   if (auto held = new_orders_held()) co_return std::move(*held);
-  auto res = co_await post(dir->new_order, payload);
+  auto res = co_await post(metrics::ca_endpoint::new_order, dir->new_order, payload);
   if (!res) {
     if (res.err().kind == error_kind::rate_limited) hold_new_orders(res.err());
     co_return std::move(res).err();
@@ -270,7 +282,7 @@ std::optional<error> acme_client::new_orders_held() const {
 }
 
 asio::awaitable<result<acme_order>> acme_client::fetch_order(const std::string& url) {
-  auto res = co_await post(url, post_as_get);
+  auto res = co_await post(metrics::ca_endpoint::order, url, post_as_get);
   if (!res) co_return std::move(res).err();
   co_return parse_order(url, res->body);
 }
@@ -278,7 +290,7 @@ asio::awaitable<result<acme_order>> acme_client::fetch_order(const std::string& 
 asio::awaitable<result<acme_authorization>> acme_client::fetch_authorization(
     const std::string& url) {
   const auto pass = co_await ca_pacing::enter_gate(pacing_);
-  auto res = co_await post(url, post_as_get);
+  auto res = co_await post(metrics::ca_endpoint::authorization, url, post_as_get);
   if (!res) co_return std::move(res).err();
   co_return parse_authorization(url, res->body);
 }
@@ -287,7 +299,7 @@ asio::awaitable<result<acme_challenge>> acme_client::respond_to_challenge(
     const acme_challenge& challenge) {
   // RFC 8555 §7.5.1: the payload is an empty JSON object.
   const std::optional<json> empty_object = json::object();
-  auto res = co_await post(challenge.url, empty_object);
+  auto res = co_await post(metrics::ca_endpoint::challenge, challenge.url, empty_object);
   if (!res) co_return std::move(res).err();
   co_return parse_challenge(challenge.url, res->body);
 }
@@ -297,7 +309,7 @@ asio::awaitable<result<renewal_info_answer>> acme_client::renewal_info(const std
   if (!dir) co_return std::move(dir).err();
   if (dir->renewal_info.empty()) co_return renewal_info_answer{.offered = false};
   http_request req{.method = "GET", .url = dir->renewal_info + "/" + cert_id};
-  auto res = co_await http_.request(std::move(req));
+  auto res = co_await send(metrics::ca_endpoint::renewal_info, std::move(req));
   if (!res) co_return std::move(res).err();
   if (res->status != 200) {
     co_return error{error_kind::bad_response,
@@ -326,13 +338,14 @@ std::chrono::milliseconds acme_client::next_poll_delay(std::chrono::milliseconds
 // RFC 8555 §7.5.1: a resource still "pending" or "processing" is fetched again
 // (POST-as-GET) after a growing delay; `settle` decides when it is done.
 template <class T>
-asio::awaitable<result<T>> acme_client::poll(const std::string& url, resource_parser<T> parse,
-                                             settle_check<T> settle, std::string too_slow) {
+asio::awaitable<result<T>> acme_client::poll(metrics::ca_endpoint endpoint, const std::string& url,
+                                             resource_parser<T> parse, settle_check<T> settle,
+                                             std::string too_slow) {
   const auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
   auto delay = options_.first_poll_delay;
   while (true) {
     co_await sleep(delay);
-    auto res = co_await post(url, post_as_get);
+    auto res = co_await post(endpoint, url, post_as_get);
     if (!res) co_return std::move(res).err();
     auto resource = parse(url, res->body);
     if (!resource) co_return resource;
@@ -358,7 +371,8 @@ asio::awaitable<result<acme_challenge>> acme_client::wait_for_challenge(
         true};
   };
   std::string too_slow = "the CA did not finish validating " + identifier + " in time";
-  co_return co_await poll<acme_challenge>(url, parse_challenge, settle, std::move(too_slow));
+  co_return co_await poll<acme_challenge>(metrics::ca_endpoint::challenge, url, parse_challenge,
+                                          settle, std::move(too_slow));
 }
 
 asio::awaitable<result<acme_order>> acme_client::finalize(const acme_order& order,
@@ -366,7 +380,7 @@ asio::awaitable<result<acme_order>> acme_client::finalize(const acme_order& orde
   // RFC 8555 §7.4: the CSR is base64url DER
   json payload;
   payload["csr"] = base64url::encode(csr_der);
-  auto res = co_await post(order.finalize, payload);
+  auto res = co_await post(metrics::ca_endpoint::finalize, order.finalize, payload);
   if (!res) co_return std::move(res).err();
   co_return parse_order(order.url, res->body);
 }
@@ -386,11 +400,13 @@ asio::awaitable<result<acme_order>> acme_client::wait_for_order(const std::strin
     return std::nullopt;  // pending, ready or processing
   };
   std::string too_slow = "the CA did not issue the certificate in time";
-  co_return co_await poll<acme_order>(url, parse_order, settle, std::move(too_slow));
+  co_return co_await poll<acme_order>(metrics::ca_endpoint::order, url, parse_order, settle,
+                                      std::move(too_slow));
 }
 
 asio::awaitable<result<pem_chain>> acme_client::download_certificate(const std::string& url) {
-  auto res = co_await post(url, post_as_get, false, "application/pem-certificate-chain");
+  auto res = co_await post(metrics::ca_endpoint::certificate, url, post_as_get, false,
+                           "application/pem-certificate-chain");
   if (!res) co_return std::move(res).err();
   co_return split_pem_chain(res->body);
 }

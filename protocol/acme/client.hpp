@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/metrics.hpp"
 #include "protocol/acme/ca_pacing.hpp"
 #include "protocol/acme/issuance_types.hpp"
 #include "protocol/acme/jws.hpp"
@@ -132,9 +133,13 @@ class acme_client {
   const http_client& http() const { return http_; }
 
  private:
+  /// Every request to the CA: counted and timed by endpoint (core/metrics.hpp).
+  boost::asio::awaitable<result<http_response>> send(metrics::ca_endpoint endpoint,
+                                                     http_request req);
   /// A signed POST (payload nullopt: POST-as-GET) with badNonce retries. Answers
   /// with status >= 400 become errors.
-  boost::asio::awaitable<result<http_response>> post(const std::string& url,
+  boost::asio::awaitable<result<http_response>> post(metrics::ca_endpoint endpoint,
+                                                     const std::string& url,
                                                      const std::optional<nlohmann::json>& payload,
                                                      bool with_jwk = false,
                                                      const std::string& accept = {});
@@ -148,8 +153,9 @@ class acme_client {
   /// Fetches `url` until `settle` gives a result, backing off between polls (honouring
   /// Retry-After); after poll_timeout, a timeout error saying `too_slow`.
   template <class T>
-  boost::asio::awaitable<result<T>> poll(const std::string& url, resource_parser<T> parse,
-                                         settle_check<T> settle, std::string too_slow);
+  boost::asio::awaitable<result<T>> poll(metrics::ca_endpoint endpoint, const std::string& url,
+                                         resource_parser<T> parse, settle_check<T> settle,
+                                         std::string too_slow);
   std::chrono::milliseconds next_poll_delay(std::chrono::milliseconds current,
                                             const http_response& res) const;
   boost::asio::awaitable<result<std::string>> account_request(

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/metrics.hpp"
 #include "protocol/crypto/base64url.hpp"
 #include "protocol/crypto/crypto.hpp"
 #include "protocol/net/tls_alpn_probe.hpp"
@@ -26,6 +27,26 @@ error failed(std::string what) {
   return error{error_kind::self_check, "Self-check failed: " + std::move(what), true};
 }
 
+// Why one address did not pass, for the error and the metrics; nullopt when it passed.
+struct address_failure {
+  metrics::self_check_failure why;
+  error err;
+};
+using address_check = std::optional<address_failure>;
+
+address_check unreachable(std::string what) {
+  return address_failure{metrics::self_check_failure::unreachable, failed(std::move(what))};
+}
+address_check wrong_answer(std::string what) {
+  return address_failure{metrics::self_check_failure::wrong_answer, failed(std::move(what))};
+}
+
+// The check's failure, counted by reason.
+error counted(metrics::self_check_failure why, error err) {
+  metrics::count_self_check_failure(why);
+  return err;
+}
+
 std::string random_token() {
   unsigned char bytes[24];
   RAND_bytes(bytes, sizeof bytes);
@@ -38,13 +59,13 @@ std::string url_host(const std::string& ip) {
 
 // The TLS-ALPN-01 form of step 3: the HTTPS listener shows a test certificate published
 // for the domain to a handshake offering acme-tls/1.
-asio::awaitable<result<void>> check_tls_alpn(const std::string& domain, const std::string& ip,
-                                             token_store& tokens, unsigned short port) {
+asio::awaitable<address_check> check_tls_alpn(const std::string& domain, const std::string& ip,
+                                              token_store& tokens, unsigned short port) {
   const std::string digest = tls_alpn_digest(random_token());
   auto key = private_key::generate(key_type::ec_p256);
-  if (!key) co_return std::move(key).err();
+  if (!key) co_return address_failure{metrics::self_check_failure::unreachable, key.err()};
   auto cert = make_self_signed_pem(*key, domain, std::chrono::hours(1), wall_clock{}.now(), digest);
-  if (!cert) co_return std::move(cert).err();
+  if (!cert) co_return address_failure{metrics::self_check_failure::unreachable, cert.err()};
   result<std::string> shown;
   {
     const auto served = publication::alpn(tokens, domain, *cert, key->to_pem());
@@ -53,16 +74,17 @@ asio::awaitable<result<void>> check_tls_alpn(const std::string& domain, const st
   const std::string where =
       "\"" + domain + "\" (" + url_host(ip) + ") on port " + std::to_string(port);
   if (!shown) {
-    co_return failed("could not make a TLS-ALPN-01 handshake with " + where + ": " +
-                     shown.err().detail + ". Check that certfleet's https_listen is on port " +
-                     std::to_string(port) + " and that no firewall blocks it.");
+    co_return unreachable("could not make a TLS-ALPN-01 handshake with " + where + ": " +
+                          shown.err().detail + ". Check that certfleet's https_listen is on port " +
+                          std::to_string(port) + " and that no firewall blocks it.");
   }
   if (acme_identifier_of(*shown) != digest) {
-    co_return failed(where + " showed another certificate to an acme-tls/1 handshake. Check " +
-                     "that port " + std::to_string(port) + " of \"" + domain +
-                     "\" reaches certfleet's https_listen and not another TLS server.");
+    co_return wrong_answer(where +
+                           " showed another certificate to an acme-tls/1 handshake. Check " +
+                           "that port " + std::to_string(port) + " of \"" + domain +
+                           "\" reaches certfleet's https_listen and not another TLS server.");
   }
-  co_return result<void>{};
+  co_return std::nullopt;
 }
 
 }  // namespace
@@ -101,10 +123,10 @@ bool local_addresses::contains(const std::string& ip) const {
 namespace {
 
 // Step 3 over HTTP through one address: the published test token must come back.
-asio::awaitable<result<void>> fetch_token_through(const std::string& domain, const std::string& ip,
-                                                  http_client& http, const std::string& token,
-                                                  const std::string& expected,
-                                                  unsigned short port) {
+asio::awaitable<address_check> fetch_token_through(const std::string& domain, const std::string& ip,
+                                                   http_client& http, const std::string& token,
+                                                   const std::string& expected,
+                                                   unsigned short port) {
   const std::string url =
       "http://" + domain + ":" + std::to_string(port) + "/.well-known/acme-challenge/" + token;
   // Kept alive: the next domain's self-check on the same address reuses the connection.
@@ -113,16 +135,16 @@ asio::awaitable<result<void>> fetch_token_through(const std::string& domain, con
   const std::string where =
       "\"" + domain + "\" (" + url_host(ip) + ") on port " + std::to_string(port);
   if (!res) {
-    co_return failed("could not fetch a test token from " + where + ": " + res.err().detail +
-                     ". Check that certfleet's HTTP server listens on port " +
-                     std::to_string(port) + " and that no firewall blocks it.");
+    co_return unreachable("could not fetch a test token from " + where + ": " + res.err().detail +
+                          ". Check that certfleet's HTTP server listens on port " +
+                          std::to_string(port) + " and that no firewall blocks it.");
   }
   if (res->status != 200 || res->body != expected) {
-    co_return failed(where + " answered HTTP " + std::to_string(res->status) +
-                     " without the test token. Check that port " + std::to_string(port) + " of \"" +
-                     domain + "\" reaches certfleet and not another web server.");
+    co_return wrong_answer(where + " answered HTTP " + std::to_string(res->status) +
+                           " without the test token. Check that port " + std::to_string(port) +
+                           " of \"" + domain + "\" reaches certfleet and not another web server.");
   }
-  co_return result<void>{};
+  co_return std::nullopt;
 }
 
 }  // namespace
@@ -132,7 +154,9 @@ asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_reso
                                              const local_addresses& local,
                                              self_check_options options) {
   auto resolved = co_await resolver.async_resolve(domain);
-  if (!resolved) co_return failed("DNS lookup failed. " + check_dns_hint(domain));
+  if (!resolved)
+    co_return counted(metrics::self_check_failure::dns,
+                      failed("DNS lookup failed. " + check_dns_hint(domain)));
   if (resolved->size() > max_self_check_addresses) resolved->resize(max_self_check_addresses);
 
   // One test token for all the addresses, withdrawn when the check ends.
@@ -142,18 +166,20 @@ asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_reso
   if (!options.tls_alpn) served.emplace(publication::token(tokens, token, expected));
   for (const std::string& ip : *resolved) {
     // Not a conditional expression: GCC 12 miscompiles co_await in one (a double free).
-    result<void> reached;
+    address_check missed;
     if (options.tls_alpn)
-      reached = co_await check_tls_alpn(domain, ip, tokens, options.tls_port);
+      missed = co_await check_tls_alpn(domain, ip, tokens, options.tls_port);
     else
-      reached = co_await fetch_token_through(domain, ip, http, token, expected, options.port);
-    if (reached) continue;
+      missed = co_await fetch_token_through(domain, ip, http, token, expected, options.port);
+    if (!missed) continue;
     if (!local.contains(ip)) {
       // Behind NAT the fetch would have passed; it failed, so the address is the likely cause.
-      co_return failed("\"" + domain + "\" resolves to " + ip +
-                       ", which is not an address of this host. " + check_dns_hint(domain));
+      co_return counted(
+          metrics::self_check_failure::not_this_host,
+          failed("\"" + domain + "\" resolves to " + ip +
+                 ", which is not an address of this host. " + check_dns_hint(domain)));
     }
-    co_return std::move(reached).err();
+    co_return counted(missed->why, std::move(missed->err));
   }
   co_return result<void>{};
 }
