@@ -1,5 +1,8 @@
 #include "actors/system.hpp"
 
+#include "admin/admin_listener.hpp"
+#include "admin/token_file.hpp"
+
 #include <caf/all.hpp>
 #include <future>
 #include <string_view>
@@ -75,6 +78,7 @@ struct daemon::impl {
   supervisor_actor supervisor_handle;
   std::unique_ptr<serving::https_server> https;
   std::unique_ptr<control::server> control_channel;
+  std::unique_ptr<admin::admin_listener> admin;
   std::mutex config_mutex;
   bool stopped = false;
 
@@ -82,6 +86,8 @@ struct daemon::impl {
 };
 
 namespace {
+
+result<void> start_admin(daemon::impl& i);
 
 // The HTTPS listener (https_listen), serving what the precedence rules choose.
 result<void> start_https(daemon::impl& i) {
@@ -204,6 +210,7 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
                              [raw](const control::request& r) { return raw->handle_control(r); });
   if (!control) return std::move(control).err();
   i->control_channel = std::move(control.value());
+  if (auto admin = start_admin(*raw); !admin) return std::move(admin).err();
   log_info("certfleetd: started; state in " + i->state_dir.string() + ", HTTP-01 on port " +
            std::to_string(i->io->http_port()));
   return std::unique_ptr<daemon>(new daemon(std::move(i)));
@@ -283,6 +290,43 @@ control::response request_queue(caf::actor_system& sys, const acme_actor& acme) 
   return out;
 }
 
+// The admin listener (admin_listen): metrics from the stored records, the ACME service's queue
+// and the process's counters.
+result<void> start_admin(daemon::impl& i) {
+  const auto& s = i.config->settings;
+  if (!s.admin_listen) return {};
+  admin::admin_sources sources;
+  if (!s.admin_token_file.empty()) {
+    auto token = admin::read_token_file(s.admin_token_file);
+    if (!token) return std::move(token).err();
+    sources.token = std::move(*token);
+  }
+  sources.now = [&i] { return i.clock.now(); };
+  sources.fleet = [&i] {
+    admin::fleet_summary fleet;
+    const auto now = i.clock.now();
+    auto scanned =
+        i.store->for_each_domain([&](const storage::domain_record& r) { fleet.add(r, now); });
+    if (!scanned) log_error("admin: reading the stored domains failed: " + scanned.err().detail);
+    return fleet;
+  };
+  sources.orders = [&i] {
+    admin::order_gauges gauges;
+    const auto answer = request_queue(*i.system, i.acme);
+    if (const auto* q = std::get_if<control::queue_response>(&answer)) {
+      gauges = {q->in_flight,        q->max_in_flight,  q->waiting_new + q->waiting_renewals,
+                q->budget_available, q->paused_seconds, true};
+    }
+    return gauges;
+  };
+  auto listener = admin::admin_listener::start(s.admin_listen->to_string(), std::move(sources));
+  if (!listener) return std::move(listener).err();
+  i.admin = std::move(*listener);
+  log_info("certfleetd: metrics at http://" + s.admin_listen->to_string() + "/metrics" +
+           (s.admin_token_file.empty() ? "" : " (token required)"));
+  return {};
+}
+
 control::response request_revoke(caf::actor_system& sys, const supervisor_actor& supervisor,
                                  const control::revoke_request& r) {
   const auto reason = revocation_reason_code(r.reason);
@@ -357,7 +401,8 @@ void daemon::stop() {
   impl_->stopped = true;
   impl_->control_channel.reset();
   if (impl_->https) impl_->https->stop();
-  impl_->io.reset();  // no more network results
+  impl_->admin.reset();  // its pages ask the actors
+  impl_->io.reset();     // no more network results
   impl_->writer->flush();
   log_info("certfleetd: stopped; state is saved");
 }

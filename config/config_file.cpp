@@ -294,6 +294,12 @@ const std::vector<directive_spec>& specs() {
        [](settings& s, std::string_view v) {
          return set_optional_address(s.https_listen, v, parse_listen_address);
        }},
+      {"admin_listen", false,
+       [](settings& s, std::string_view v) {
+         return set_optional_address(s.admin_listen, v, parse_listen_address);
+       }},
+      {"admin_token_file", false,
+       [](settings& s, std::string_view v) { return set_path(s.admin_token_file, v, true); }},
       {"challenge_type", false,
        [](settings& s, std::string_view v) {
          auto text = scalar(v);
@@ -543,6 +549,11 @@ diagnosed<settings> parse_config_text(std::string_view text, std::string_view fi
     fail(first_line["acme_fallback_directory_url"],
          "acme_fallback_directory_url is the same CA as acme_directory_url; name another CA");
   }
+  if (s.admin_listen && !is_loopback(s.admin_listen->host) && s.admin_token_file.empty())
+    fail(first_line["admin_listen"],
+         "admin_listen " + s.admin_listen->to_string() +
+             " is reachable from other hosts: set admin_token_file to a file (mode 0600) holding "
+             "the token clients must send, or listen on 127.0.0.1");
   if (s.lets_encrypt_agree_to_terms_of_service && s.lets_encrypt_registration_email.empty()) {
     out.warnings.push_back(
         {std::string(file_name), first_line["lets_encrypt_agree_to_terms_of_service"],

@@ -59,6 +59,11 @@ struct settings {
   std::filesystem::path acme_ca_bundle;  ///< empty: the system trust store
   host_port http_listen{"0.0.0.0", 80};
   std::optional<host_port> https_listen;  ///< unset: no HTTPS listener
+  /// Where Prometheus metrics (/metrics) are served; unset: nowhere. Beyond loopback it needs
+  /// admin_token_file.
+  std::optional<host_port> admin_listen;
+  /// A 0600 file holding the bearer token the admin listener requires; empty: none.
+  std::filesystem::path admin_token_file;
   std::uint16_t self_check_port = 80;
   /// How domains prove control to the CA: HTTP-01 on port 80 (the seed's), or TLS-ALPN-01
   /// (RFC 8737) on https_listen, for installations whose port 80 is closed.

@@ -219,4 +219,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+bool is_loopback(const std::string& ip) { return ip.starts_with("127.") || ip == "::1"; }
+
 }  // namespace certfleet::config

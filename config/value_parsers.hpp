@@ -26,6 +26,9 @@ struct host_port {
 /// "yes" or "no" (any case). nullopt for anything else.
 std::optional<bool> parse_yes_no(std::string_view text);
 
+/// An IP address of this host alone: 127.0.0.0/8 or ::1.
+bool is_loopback(const std::string& ip);
+
 /// An address to listen on: "IPV4:PORT" or "[IPV6]:PORT", port 1-65535.
 result<host_port> parse_listen_address(std::string_view text);
 

@@ -221,8 +221,24 @@ TEST(config_file, challenge_type_tls_alpn_01_needs_the_https_listener) {
   EXPECT_THAT(typo.errors[0].message, HasSubstr("expected http-01 or tls-alpn-01"));
 }
 
+// The metrics listener is off by default; beyond loopback it needs a token.
+TEST(config_file, admin_listen_beyond_loopback_needs_a_token_file) {
+  EXPECT_FALSE(parse_ok("").admin_listen);
+  const settings local = parse_ok("admin_listen 127.0.0.1:9180\n");
+  ASSERT_TRUE(local.admin_listen);
+  EXPECT_EQ(local.admin_listen->to_string(), "127.0.0.1:9180");
+  EXPECT_TRUE(parse_ok("admin_listen [::1]:9180\n").admin_listen);
+  const auto open = parse_config_text("\nadmin_listen 0.0.0.0:9180\n", "certfleet.conf");
+  ASSERT_EQ(open.errors.size(), 1u);
+  EXPECT_EQ(open.errors[0].line, 2);
+  EXPECT_THAT(open.errors[0].message, HasSubstr("set admin_token_file"));
+  const settings guarded =
+      parse_ok("admin_listen 0.0.0.0:9180\nadmin_token_file /etc/certfleet/admin.token\n");
+  EXPECT_EQ(guarded.admin_token_file, "/etc/certfleet/admin.token");
+}
+
 TEST(config_file, every_directive_name_is_known) {
-  EXPECT_EQ(directive_names().size(), 33u);  // 7 of GreenArrow, 26 of certfleet
+  EXPECT_EQ(directive_names().size(), 35u);  // 7 of GreenArrow, 28 of certfleet
   for (const auto name : directive_names()) {
     // A bare directive is "needs a value", never "unknown directive".
     auto parsed = parse_config_text(std::string(name), "certfleet.conf");

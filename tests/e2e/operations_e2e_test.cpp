@@ -1,0 +1,111 @@
+// What an operator of a large installation relies on, against the real daemon and pebble:
+// Let's Encrypt disabled means idle until a reload enables it; the metrics on admin_listen
+// pass Debian's promtool; scripts get exit codes from status and retry --failing.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "tests/support/certfleetd_process.hpp"
+#include "tests/support/net_test_support.hpp"
+
+namespace certfleet::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<std::string> names(int n, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i) + ".e2e.test");
+  return out;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// The ACME account's creation is the first thing any order needs: none means no order.
+bool any_account_at(const certfleetd_process& d) {
+  return d.cli("account").out.find("/my-account/") != std::string::npos;
+}
+
+// The seed: Let's Encrypt is disabled until the terms are agreed to and an email is set.
+TEST(operations_e2e, disabled_lets_encrypt_is_idle_and_the_enabling_reload_starts_at_once) {
+  pebble_harness pebble;
+  certfleetd_process d(pebble, names(5, "idle"));
+  const auto conf = d.conf_dir() / "certfleet.conf";
+  std::string text = read_file(conf);
+  const std::string terms = "lets_encrypt_agree_to_terms_of_service yes\n";
+  text.erase(text.find(terms), terms.size());
+  std::ofstream(conf, std::ios::trunc) << text;
+
+  d.start();
+  ASSERT_TRUE(d.wait_until(
+      [&] { return d.cli("status").out.find("Let's Encrypt is not enabled") != std::string::npos; },
+      20s))
+      << d.log();
+  std::this_thread::sleep_for(2s);
+  const auto status = d.cli("status");
+  EXPECT_EQ(status.exit_code, 0);
+  const std::string line =
+      "  Error message:     Let's Encrypt is not enabled: set "
+      "lets_encrypt_agree_to_terms_of_service yes";
+  int lines = 0;
+  for (auto at = status.out.find(line); at != std::string::npos;
+       at = status.out.find(line, at + line.size()))
+    ++lines;
+  EXPECT_EQ(lines, 5) << status.out;
+  EXPECT_EQ(status.out.find("Next retry time"), std::string::npos) << "nothing is retried";
+  EXPECT_EQ(d.cli("warnings").exit_code, 0) << "waiting is not a failure";
+  EXPECT_EQ(d.cli("status --exit-code").exit_code, 0);
+  EXPECT_FALSE(any_account_at(d)) << "nothing was asked of the CA while disabled";
+  for (const auto& r : d.records()) EXPECT_EQ(r.phase, storage::domain_phase::disabled) << r.name;
+  EXPECT_NE(d.log().find("lets_encrypt_agree_to_terms_of_service is not yes"), std::string::npos)
+      << "the email without the terms gets a hint";
+  const auto retry = d.cli("retry idle0.e2e.test");
+  EXPECT_EQ(retry.exit_code, 1);
+  EXPECT_NE(retry.out.find("Let's Encrypt is not enabled"), std::string::npos) << retry.out;
+
+  std::ofstream(conf, std::ios::app) << terms;
+  const auto reload = d.cli("reload");
+  ASSERT_EQ(reload.exit_code, 0) << reload.out;
+  // At once: not after a back-off, which would be minutes to hours.
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+  EXPECT_EQ(d.cli("status").out.find("not enabled"), std::string::npos);
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(operations_e2e, metrics_on_admin_listen_pass_promtool_and_count_the_fleet) {
+  pebble_harness pebble;
+  const auto port = std::to_string(net::closed_port());
+  certfleetd_process d(pebble, names(4, "metric"), "admin_listen 127.0.0.1:" + port + "\n");
+  d.start();
+  ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
+
+  const std::string url = "http://127.0.0.1:" + port + "/metrics";
+  const std::string page = run_command("curl -sf --max-time 10 " + url);
+  EXPECT_NE(page.find("certfleet_domains{phase=\"valid\"} 4\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("certfleet_certificates_issued_total 4\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("certfleet_ca_requests_total{endpoint=\"newOrder\",result=\"ok\"} 4\n"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("certfleet_acme_service_up 1\n"), std::string::npos);
+  EXPECT_EQ(page.find("metric0.e2e.test"), std::string::npos) << "no per-domain label";
+  const std::string verdict =
+      run_command("curl -sf --max-time 10 " + url + " | promtool check metrics 2>&1; echo rc=$?");
+  EXPECT_NE(verdict.find("rc=0"), std::string::npos) << verdict;
+  EXPECT_EQ(verdict.find("rc=0"), 0u) << "promtool printed findings: " << verdict;
+
+  EXPECT_EQ(d.cli("status --exit-code").exit_code, 0);
+  const auto failing = d.cli("retry --failing");
+  EXPECT_EQ(failing.exit_code, 0) << failing.out;
+  EXPECT_EQ(failing.out, "Retrying 0 of 0 domains.\n");
+  const auto all = d.cli("retry --all");
+  EXPECT_EQ(all.exit_code, 0) << all.out;
+  EXPECT_EQ(all.out, "Retrying 0 of 4 domains; 4 valid and not in their renewal window.\n");
+  EXPECT_EQ(d.stop(), 0);
+}
+
+}  // namespace
+}  // namespace certfleet::testing
