@@ -192,8 +192,10 @@ choice choose_certificate(const config::configuration& config, service svc,
                           const std::string& server_name, const le_lookup& lets_encrypt,
                           const self_signed_source& self_signed, timestamp now) {
   chooser c(now);
-  if (svc == service::https && !server_name.empty()) {
-    for (std::size_t i = 0; i < config.listen_rules.size(); ++i) {
+  if (svc == service::https) {
+    // A client that sends no name (no SNI) matches no server_name, but the listen address's
+    // default certificate (a rule without server_name) is still its certificate.
+    for (std::size_t i = 0; i < config.listen_rules.size() && !server_name.empty(); ++i) {
       const auto& rule = config.listen_rules[i];
       for (const auto& pattern : rule.server_names) {
         if (!name_matches(pattern, server_name)) continue;
@@ -202,7 +204,7 @@ choice choose_certificate(const config::configuration& config, service svc,
             rule.cert_file, rule.key_file);
       }
     }
-    c.try_lets_encrypt(server_name, lets_encrypt);
+    if (!server_name.empty()) c.try_lets_encrypt(server_name, lets_encrypt);
     for (std::size_t i = 0; i < config.listen_rules.size(); ++i) {
       const auto& rule = config.listen_rules[i];
       if (!rule.server_names.empty()) continue;

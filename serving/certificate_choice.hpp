@@ -11,7 +11,7 @@
 // HTTPS for a name (SNI):
 //   a. httpd.ssl.listen rules WITH server_name matching the name
 //   b. the name's Let's Encrypt certificate
-//   c. httpd.ssl.listen rules WITHOUT server_name
+//   c. httpd.ssl.listen rules WITHOUT server_name (also for a client that sends no SNI)
 //   d. then as https above (deprecated files, Server-Default)
 // A candidate that is missing, unreadable, expired or whose key does not match is
 // skipped with its reason, and the next one is tried.

@@ -95,6 +95,18 @@ TEST_F(choice_test, lets_encrypt_beats_a_rule_without_server_name) {
   EXPECT_EQ(chosen_cn(choose(service::https, "other.example.com")), "rule.default");
 }
 
+// A client that sends no SNI gets the listen address's default certificate (a rule without
+// server_name), not the Server-Default one; other services never look at the rules.
+TEST_F(choice_test, no_sni_gets_the_rule_without_server_name) {
+  add_rule("named", make("rule.www"), {"www.example.com"});
+  add_rule("default", make("rule.default"), {});
+  const auto c = choose(service::https, "");
+  EXPECT_EQ(chosen_cn(c), "rule.default");
+  ASSERT_TRUE(c.winner());
+  EXPECT_NE(c.winner()->rule.find("no server_name"), std::string::npos) << c.winner()->rule;
+  EXPECT_EQ(chosen_cn(choose(service::smtp, "")), "self-signed.me.example.com");
+}
+
 TEST_F(choice_test, server_default_chain_in_order) {
   // 4. nothing else: self-signed for me
   EXPECT_EQ(chosen_cn(choose(service::ftp, "")), "self-signed.me.example.com");
