@@ -23,13 +23,16 @@ result<void> export_domain(const std::filesystem::path& dir, const std::string& 
   return out->replace_file(domain + ".pem", pair.chain_pem + pair.key_pem, 0600);
 }
 
-result<void> export_service(const std::filesystem::path& dir, service svc, const pem_pair& pair) {
+result<bool> export_service(const std::filesystem::path& dir, service svc, const pem_pair& pair) {
   auto out = private_dir::open(dir, "export_dir");
   if (!out) return std::move(out).err();
   auto services = out->subdir("services");
   if (!services) return std::move(services).err();
-  return services->replace_file(std::string(to_string(svc)) + ".pem", pair.chain_pem + pair.key_pem,
-                                0600);
+  const std::string file = std::string(to_string(svc)) + ".pem";
+  const std::string content = pair.chain_pem + pair.key_pem;
+  if (services->read_file(file) == content) return false;
+  if (auto r = services->replace_file(file, content, 0600); !r) return std::move(r).err();
+  return true;
 }
 
 result<void> run_deploy_hook(const std::string& command, const std::vector<std::string>& names,

@@ -18,7 +18,8 @@ namespace certfleet::serving {
 result<void> export_domain(const std::filesystem::path& dir, const std::string& domain,
                            const pem_pair& pair);
 /// Writes services/<service>.pem (chain + key).
-result<void> export_service(const std::filesystem::path& dir, service svc, const pem_pair& pair);
+/// True when the file changed (it was missing or held another certificate).
+result<bool> export_service(const std::filesystem::path& dir, service svc, const pem_pair& pair);
 
 /// Runs `command` (through /bin/sh) with the changed names as arguments; kills it
 /// (SIGKILL) when it runs longer than `timeout`. Errors say what happened.

@@ -130,6 +130,19 @@ private_dir::~private_dir() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+std::optional<std::string> private_dir::read_file(const std::string& name) const {
+  const int fd = ::openat(fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string data;
+  char buf[16384];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 && data.size() <= (1u << 20))
+    data.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (n < 0 || data.size() > (1u << 20)) return std::nullopt;
+  return data;
+}
+
 result<void> private_dir::replace_file(const std::string& name, const std::string& data,
                                        mode_t mode) const {
   const std::string tmp = "." + name + "." + random_suffix() + ".tmp";

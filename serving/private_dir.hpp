@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "core/error.hpp"
@@ -30,6 +31,10 @@ class private_dir {
   /// Replaces `name` in the directory with `data`, mode `mode`, atomically: readers see
   /// the old file or the new one. A symlink planted at `name` is replaced, not followed.
   result<void> replace_file(const std::string& name, const std::string& data, mode_t mode) const;
+
+  /// The content of the regular file `name` (up to 1 MiB; a symlink is not followed), or
+  /// nullopt when it cannot be read: whether a replace would change anything.
+  std::optional<std::string> read_file(const std::string& name) const;
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "protocol/crypto/crypto.hpp"
 #include "tests/support/certfleetd_process.hpp"
 #include "tests/support/net_test_support.hpp"
 
@@ -73,6 +74,39 @@ TEST(operations_e2e, disabled_lets_encrypt_is_idle_and_the_enabling_reload_start
   // At once: not after a back-off, which would be minutes to hours.
   ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
   EXPECT_EQ(d.cli("status").out.find("not enabled"), std::string::npos);
+  EXPECT_EQ(d.stop(), 0);
+}
+
+// services/*.pem follow the precedence rules without any issuance: a setup with only
+// tls_certificate_files, and a reload that changes which certificate wins.
+TEST(operations_e2e, service_files_are_written_at_start_and_when_a_reload_changes_them) {
+  pebble_harness pebble;
+  certfleetd_process d(pebble, {});
+  const auto pair_of = [&](const std::string& name) {
+    auto key = protocol::private_key::generate(key_type::ec_p256);
+    auto cert =
+        protocol::make_self_signed_pem(*key, name, std::chrono::hours(24 * 30), wall_clock{}.now());
+    std::ofstream(d.conf_dir() / (name + ".crt")) << *cert;
+    std::ofstream(d.conf_dir() / (name + ".key")) << key->to_pem();
+    return *cert + key->to_pem();
+  };
+  const std::string first = pair_of("first.example"), second = pair_of("second.example");
+  const auto exports = d.conf_dir().parent_path() / "export";
+  const auto conf = d.conf_dir() / "certfleet.conf";
+  const std::string base = read_file(conf) + "export_dir " + exports.string() + "\n";
+  std::ofstream(conf, std::ios::trunc)
+      << base << "tls_certificate_files " << (d.conf_dir() / "first.example.crt").string() << " "
+      << (d.conf_dir() / "first.example.key").string() << "\n";
+  d.start();
+  const auto smtp = exports / "services" / "smtp.pem";
+  ASSERT_TRUE(d.wait_until([&] { return read_file(smtp) == first; }, 20s)) << d.log();
+  EXPECT_EQ(read_file(exports / "services" / "ftp.pem"), first);
+
+  std::ofstream(conf, std::ios::trunc)
+      << base << "tls_certificate_files " << (d.conf_dir() / "second.example.crt").string() << " "
+      << (d.conf_dir() / "second.example.key").string() << "\n";
+  ASSERT_EQ(d.cli("reload").exit_code, 0);
+  EXPECT_TRUE(d.wait_until([&] { return read_file(smtp) == second; }, 20s)) << d.log();
   EXPECT_EQ(d.stop(), 0);
 }
 

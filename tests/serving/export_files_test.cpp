@@ -50,9 +50,19 @@ TEST(export_files, domain_files_have_the_right_contents_and_modes) {
 
 TEST(export_files, service_file) {
   testing::temp_dir dir;
-  ASSERT_TRUE(export_service(dir.path(), service::smtp, {"C\n", "K\n"}));
+  auto first = export_service(dir.path(), service::smtp, {"C\n", "K\n"});
+  ASSERT_TRUE(first) << first.err().detail;
+  EXPECT_TRUE(*first) << "a new file is a change";
   EXPECT_EQ(slurp(dir.path() / "services" / "smtp.pem"), "C\nK\n");
   EXPECT_EQ(mode_of(dir.path() / "services" / "smtp.pem"), 0600u);
+  // At every start and reload: the same certificate is no change, another one is.
+  auto same = export_service(dir.path(), service::smtp, {"C\n", "K\n"});
+  ASSERT_TRUE(same);
+  EXPECT_FALSE(*same);
+  auto other = export_service(dir.path(), service::smtp, {"C2\n", "K2\n"});
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(*other);
+  EXPECT_EQ(slurp(dir.path() / "services" / "smtp.pem"), "C2\nK2\n");
 }
 
 TEST(export_files, unwritable_directory_is_a_clear_error) {
