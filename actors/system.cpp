@@ -65,6 +65,9 @@ protocol::io_engine_options io_options(const config::configuration& config,
 
 struct daemon::impl {
   config::shared_configuration config;  ///< swapped under config_mutex on reload
+  /// As at start: what the listeners and the io engine were made from (reload does not
+  /// change them; a reload names the differences).
+  config::shared_configuration started_with;
   std::filesystem::path state_dir;
   std::unique_ptr<storage::store> store;
   std::unique_ptr<storage::group_writer> writer;
@@ -155,6 +158,7 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
                                               daemon_options options) {
   auto i = std::make_unique<impl>();
   i->config = std::make_shared<const config::configuration>(std::move(config));
+  i->started_with = i->config;
   i->state_dir = options.state_dir.empty() ? i->config->settings.state_dir : options.state_dir;
 
   storage::open_options store_options;
@@ -377,10 +381,31 @@ std::size_t request_count(caf::actor_system& sys, const supervisor_actor& superv
   return n;
 }
 
+// A reload, naming the directives whose new values wait for the next start (in the answer and
+// in the log), so "Configuration reloaded" never hides a port that did not change.
+control::response reload_naming_restarts(daemon::impl& i) {
+  auto answer = request_reload(*i.system, i.supervisor_handle);
+  auto* applied = std::get_if<control::reload_response>(&answer);
+  if (!applied) return answer;
+  config::shared_configuration now;
+  {
+    std::lock_guard lock(i.config_mutex);
+    now = i.config;
+  }
+  applied->restart_needed = config::changes_needing_restart(*i.started_with, *now);
+  if (!applied->restart_needed.empty()) {
+    std::string names;
+    for (const auto& d : applied->restart_needed) names += (names.empty() ? "" : ", ") + d;
+    log_warning("config: reloaded, but " + names +
+                " take effect only when certfleetd restarts (systemctl restart certfleetd)");
+  }
+  return answer;
+}
+
 }  // namespace
 
 result<reload_report> daemon::reload() {
-  auto answer = request_reload(*impl_->system, impl_->supervisor_handle);
+  auto answer = reload_naming_restarts(*impl_);
   if (auto* applied = std::get_if<control::reload_response>(&answer))
     return reload_report{std::move(applied->added), std::move(applied->removed)};
   if (auto* rejected = std::get_if<control::reload_rejected>(&answer))
@@ -419,7 +444,7 @@ control::response daemon::impl::handle_control(const control::request& request) 
         if constexpr (std::is_same_v<kind, control::ping_request>) {
           return control::ping_response{request_count(*system, supervisor_handle)};
         } else if constexpr (std::is_same_v<kind, control::reload_request>) {
-          return request_reload(*system, supervisor_handle);
+          return reload_naming_restarts(*this);
         } else if constexpr (std::is_same_v<kind, control::save_problems_request>) {
           return request_save_problems(*system, storage_actor_handle);
         } else if constexpr (std::is_same_v<kind, control::queue_request>) {

@@ -45,4 +45,11 @@ std::vector<std::string> desired_domains(const configuration& config);
 /// Let's Encrypt integration is on: the terms of service are agreed to and an e-mail is set.
 bool lets_encrypt_enabled(const configuration& config);
 
+/// The directives whose value differs between the running configuration and a reloaded one
+/// but that the daemon reads only at start (listeners, DNS servers, the self-check's ports,
+/// the upstream, redirects, the admin listener, state_dir), in the order of that list. A
+/// reload names them; they take effect at the next start.
+std::vector<std::string> changes_needing_restart(const configuration& running,
+                                                 const configuration& loaded);
+
 }  // namespace certfleet::config

@@ -90,6 +90,8 @@ class reader {
     return &*it;
   }
 
+  bool has(const char* key) const { return object_.contains(key); }
+
   std::vector<std::string> domains(const char* key) {
     std::vector<std::string> out;
     const json* list = array(key);
@@ -215,6 +217,7 @@ result<response> read_response(const json& j) {
     reload_response r;
     r.added = in.domains("added");
     r.removed = in.domains("removed");
+    if (in.has("restart_needed")) r.restart_needed = in.domains("restart_needed");
     out = std::move(r);
   } else if (type == "reload_rejected") {
     out = reload_rejected{in.string("error")};
@@ -307,8 +310,11 @@ std::string encode(const response& r) {
             return json{{"ok", true}, {"type", "ping"}, {"domains", p.domains}};
           },
           [](const reload_response& p) {
-            return json{
-                {"ok", true}, {"type", "reload"}, {"added", p.added}, {"removed", p.removed}};
+            return json{{"ok", true},
+                        {"type", "reload"},
+                        {"added", p.added},
+                        {"removed", p.removed},
+                        {"restart_needed", p.restart_needed}};
           },
           [](const reload_rejected& p) {
             return json{{"ok", false}, {"type", "reload_rejected"}, {"error", p.errors}};

@@ -68,6 +68,8 @@ struct ping_response {
 struct reload_response {
   std::vector<std::string> added;
   std::vector<std::string> removed;
+  /// Directives whose new values take effect only at the next start (e.g. http_listen).
+  std::vector<std::string> restart_needed;
   bool operator==(const reload_response&) const = default;
 };
 /// Answer to a reload whose configuration was refused; the daemon keeps the running one.

@@ -155,6 +155,16 @@ TEST(cli_reload, applied_prints_the_changes) {
             "  - old.example.com\n");
 }
 
+// A reload never hides a directive that waits for a restart.
+TEST(cli_reload, names_what_needs_a_restart) {
+  const auto p = reload(control::reload_response{{}, {}, {"http_listen", "dns_servers"}});
+  EXPECT_EQ(p.exit_code, exit_ok);
+  EXPECT_EQ(p.out,
+            "Configuration reloaded: 0 domain(s) added, 0 removed.\n"
+            "Needs a restart of certfleetd to take effect (systemctl restart certfleetd): "
+            "http_listen dns_servers\n");
+}
+
 TEST(cli_reload, rejected_prints_the_diagnostics_and_fails) {
   const auto p = reload(control::reload_rejected{"/etc/certfleet/certfleet.conf:4: bad\n"});
   EXPECT_EQ(p.exit_code, exit_problem);

@@ -174,6 +174,23 @@ TEST_F(config_dir, an_email_without_the_terms_agreed_says_what_is_missing) {
       HasSubstr("lets_encrypt_registration_email is not set; Let's Encrypt stays disabled"));
 }
 
+// What a reload cannot change live is named, in a fixed order; the rest is applied.
+TEST_F(config_dir, changes_needing_restart_names_the_directives_read_only_at_start) {
+  configuration running;
+  configuration loaded = running;
+  EXPECT_TRUE(changes_needing_restart(running, loaded).empty());
+  loaded.settings.dns_servers = {{"127.0.0.1", 53}};
+  loaded.settings.http_listen = {"127.0.0.1", 8080};
+  loaded.settings.lets_encrypt_registration_email = "new@example.com";  // applied live
+  loaded.url_domains = {"a.example.com"};                               // applied live
+  EXPECT_EQ(changes_needing_restart(running, loaded),
+            (std::vector<std::string>{"http_listen", "dns_servers"}));
+  running.settings.url_domains_always_use_tls = loaded.settings.url_domains_always_use_tls = true;
+  EXPECT_EQ(changes_needing_restart(running, loaded),
+            (std::vector<std::string>{"http_listen", "dns_servers", "url_domains_always_use_tls"}))
+      << "the redirect reads the URL domains of the start";
+}
+
 TEST_F(config_dir, missing_directory_is_an_error) {
   auto loaded = load_configuration(dir_.path() / "nope");
   ASSERT_FALSE(loaded.ok());

@@ -49,6 +49,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         response{ping_response{}}, response{ping_response{100000}}, response{reload_response{}},
         response{reload_response{{"new.example.com", "other.example.com"}, {"old.example.com"}}},
+        response{reload_response{{}, {}, {"http_listen", "dns_servers"}}},
         response{reload_rejected{"/etc/certfleet/certfleet.conf:3: unknown directive\n"}},
         response{retry_response{}},
         response{retry_response{{

@@ -102,10 +102,19 @@ TEST(operations_e2e, service_files_are_written_at_start_and_when_a_reload_change
   ASSERT_TRUE(d.wait_until([&] { return read_file(smtp) == first; }, 20s)) << d.log();
   EXPECT_EQ(read_file(exports / "services" / "ftp.pem"), first);
 
+  // The same reload adds a listener, which only a restart opens: the answer says so.
   std::ofstream(conf, std::ios::trunc)
       << base << "tls_certificate_files " << (d.conf_dir() / "second.example.crt").string() << " "
-      << (d.conf_dir() / "second.example.key").string() << "\n";
-  ASSERT_EQ(d.cli("reload").exit_code, 0);
+      << (d.conf_dir() / "second.example.key").string() << "\n"
+      << "admin_listen 127.0.0.1:" << net::closed_port() << "\n";
+  const auto reload = d.cli("reload");
+  ASSERT_EQ(reload.exit_code, 0) << reload.out;
+  EXPECT_NE(reload.out.find("Needs a restart of certfleetd to take effect (systemctl restart "
+                            "certfleetd): admin_listen\n"),
+            std::string::npos)
+      << reload.out;
+  EXPECT_NE(d.log().find("admin_listen take effect only when certfleetd restarts"),
+            std::string::npos);
   EXPECT_TRUE(d.wait_until([&] { return read_file(smtp) == second; }, 20s)) << d.log();
   EXPECT_EQ(d.stop(), 0);
 }

@@ -87,6 +87,11 @@ int report_reload(const result<control::response>& answer, std::ostream& out, st
       << reloaded->removed.size() << " removed.\n";
   for (const auto& d : reloaded->added) out << "  + " << d << "\n";
   for (const auto& d : reloaded->removed) out << "  - " << d << "\n";
+  if (!reloaded->restart_needed.empty()) {
+    out << "Needs a restart of certfleetd to take effect (systemctl restart certfleetd):";
+    for (const auto& d : reloaded->restart_needed) out << " " << d;
+    out << "\n";
+  }
   return exit_ok;
 }
 
