@@ -1,15 +1,6 @@
 #include "serving/export_files.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <thread>
-
+#include "core/run_hook.hpp"
 #include "serving/private_dir.hpp"
 
 namespace certfleet::serving {
@@ -37,41 +28,12 @@ result<bool> export_service(const std::filesystem::path& dir, service svc, const
 
 result<void> run_deploy_hook(const std::string& command, const std::vector<std::string>& names,
                              std::chrono::seconds timeout) {
-  std::vector<std::string> args{"/bin/sh", "-c", command + " \"$@\"", "deploy_hook"};
-  args.insert(args.end(), names.begin(), names.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) return error{error_kind::internal, "cannot start the deploy hook: fork failed"};
-  if (pid == 0) {
-    ::setpgid(0, 0);  // its own group, so a timeout kills its children too
-    // Only stdin, stdout and stderr: an inherited port-80 socket or LMDB descriptor
-    // would outlive the daemon in a hook's background process.
-    ::close_range(3, ~0U, 0);
-    ::execv("/bin/sh", argv.data());
-    ::_exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(-pid, SIGKILL);
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return error{error_kind::timeout,
-                   "deploy_hook \"" + command + "\" ran longer than " +
-                       std::to_string(timeout.count()) +
-                       " s and was killed; make it faster or raise deploy_hook_timeout"};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  return error{error_kind::internal,
-               "deploy_hook \"" + command + "\" failed (" +
-                   (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                                      : std::string("killed by a signal")) +
-                   "); the certificates were still issued and exported; check the hook"};
+  auto ran =
+      run_hook({.directive = "deploy_hook", .command = command, .args = names, .timeout = timeout});
+  if (ran || ran.err().kind == error_kind::timeout) return ran;
+  return error{ran.err().kind, ran.err().detail +
+                                   "; the certificates were still issued and exported; "
+                                   "check the hook"};
 }
 
 }  // namespace certfleet::serving
