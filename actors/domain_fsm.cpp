@@ -569,6 +569,11 @@ bool is_error(const storage::domain_record& r) {
   return r.phase == phase::pending || r.phase == phase::disabled || r.failure_count > 0;
 }
 
+std::string failure_message(const storage::domain_record& r) {
+  const std::string what = r.has_cert() ? "Renewal failed: " : "Registration failed: ";
+  return what + (r.last_error.empty() ? "no error message was recorded" : r.last_error);
+}
+
 error not_enabled_error() {
   return error{error_kind::not_enabled,
                "Let's Encrypt is not enabled: set lets_encrypt_agree_to_terms_of_service yes and "

@@ -211,6 +211,10 @@ bool is_error(const storage::domain_record& r);
 /// an order, a retry, and a disabled domain's line in status.
 error not_enabled_error();
 
+/// The error message a user sees for a failing domain (status, alerts, the status page):
+/// "Registration failed: ..." when it has no certificate yet, "Renewal failed: ..." when it has.
+std::string failure_message(const storage::domain_record& r);
+
 /// When the current certificate is due for renewal: the fallback rule (renewal_point), or
 /// earlier, at this domain's moment of the CA's suggested window (ari_renewal_point).
 timestamp renewal_due(const storage::domain_record& r, timestamp now);

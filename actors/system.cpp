@@ -2,6 +2,9 @@
 
 #include "admin/admin_listener.hpp"
 #include "admin/token_file.hpp"
+#include "admin/warning_alerts.hpp"
+
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <future>
@@ -16,6 +19,7 @@
 #include "actors/wake_timer.hpp"
 #include "control/server.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "core/revocation_reason.hpp"
 #include "protocol/engine/asio_io_engine.hpp"
 #include "serving/certificate_choice.hpp"
@@ -82,7 +86,13 @@ struct daemon::impl {
   std::unique_ptr<serving::https_server> https;
   std::unique_ptr<control::server> control_channel;
   std::unique_ptr<admin::admin_listener> admin;
+  std::unique_ptr<admin::warning_alerts> alerts;
   std::mutex config_mutex;
+
+  config::shared_configuration current_config() {
+    std::lock_guard lock(config_mutex);
+    return config;
+  }
   bool stopped = false;
 
   control::response handle_control(const control::request& request);
@@ -91,6 +101,39 @@ struct daemon::impl {
 namespace {
 
 result<void> start_admin(daemon::impl& i);
+
+// This host in warning_hook's document: the server's own hostname (file `me`), else the
+// system's.
+std::string node_name(const config::configuration& config) {
+  if (!config.me.empty()) return config.me;
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+// warning_hook's scans: settings as reloaded, the stored records, and the counters of ended
+// attempts as the sign that something may have changed.
+std::unique_ptr<admin::warning_alerts> start_alerts(daemon::impl& i) {
+  admin::alert_sources sources;
+  sources.settings = [&i] {
+    const auto c = i.current_config();
+    return admin::alert_settings{c->settings.warning_hook, c->settings.warning_hook_timeout,
+                                 c->settings.expiry_alert_days};
+  };
+  sources.for_each_domain = [&i](const std::function<void(const storage::domain_record&)>& fn) {
+    return i.store->for_each_domain(fn);
+  };
+  sources.now = [&i] { return i.clock.now(); };
+  sources.activity = [] {
+    const auto& m = metrics::global();
+    return m.certificates_issued.load(std::memory_order_relaxed) +
+           m.renewals.load(std::memory_order_relaxed) +
+           m.attempt_failures.load(std::memory_order_relaxed);
+  };
+  sources.state_dir = i.state_dir;
+  sources.node = node_name(*i.config);
+  return admin::warning_alerts::start(std::move(sources), {});
+}
 
 // The HTTPS listener (https_listen), serving what the precedence rules choose.
 result<void> start_https(daemon::impl& i) {
@@ -103,11 +146,7 @@ result<void> start_https(daemon::impl& i) {
     return io->tls_alpn_answer(name);
   };
   auto provider = [&i](const std::string& name) -> std::optional<serving::pem_pair> {
-    config::shared_configuration config;
-    {
-      std::lock_guard lock(i.config_mutex);
-      config = i.config;
-    }
+    const config::shared_configuration config = i.current_config();
     const auto now = i.clock.now();
     const auto lets_encrypt = serving::stored_certificates(*i.store);
     auto self_signed = [&](const std::string& me) {
@@ -215,6 +254,7 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   if (!control) return std::move(control).err();
   i->control_channel = std::move(control.value());
   if (auto admin = start_admin(*raw); !admin) return std::move(admin).err();
+  i->alerts = start_alerts(*raw);
   log_info("certfleetd: started; state in " + i->state_dir.string() + ", HTTP-01 on port " +
            std::to_string(i->io->http_port()));
   return std::unique_ptr<daemon>(new daemon(std::move(i)));
@@ -285,11 +325,12 @@ control::save_problems_response request_save_problems(caf::actor_system& sys,
   return out;
 }
 
-control::response request_queue(caf::actor_system& sys, const acme_actor& acme) {
+control::response request_queue(caf::actor_system& sys, const acme_actor& acme,
+                                std::chrono::seconds timeout) {
   caf::scoped_actor self{sys};
   control::response out =
       control::error_response{"the ACME service did not answer; check certfleetd's log"};
-  self->request(acme, std::chrono::seconds(10), queue_atom::value)
+  self->request(acme, timeout, queue_atom::value)
       .receive([&](control::queue_response& q) { out = q; }, [&](caf::error&) {});
   return out;
 }
@@ -306,17 +347,16 @@ result<void> start_admin(daemon::impl& i) {
     sources.token = std::move(*token);
   }
   sources.now = [&i] { return i.clock.now(); };
-  sources.fleet = [&i] {
-    admin::fleet_summary fleet;
-    const auto now = i.clock.now();
-    auto scanned =
-        i.store->for_each_domain([&](const storage::domain_record& r) { fleet.add(r, now); });
+  sources.node = node_name(*i.config);
+  sources.for_each_domain = [&i](const std::function<void(const storage::domain_record&)>& fn) {
+    auto scanned = i.store->for_each_domain(fn);
     if (!scanned) log_error("admin: reading the stored domains failed: " + scanned.err().detail);
-    return fleet;
   };
   sources.orders = [&i] {
     admin::order_gauges gauges;
-    const auto answer = request_queue(*i.system, i.acme);
+    // A page or a scrape does not wait long for a busy ACME service: it shows "no answer"
+    // (certfleet_acme_service_up 0) instead.
+    const auto answer = request_queue(*i.system, i.acme, std::chrono::seconds(2));
     if (const auto* q = std::get_if<control::queue_response>(&answer)) {
       gauges = {q->in_flight,        q->max_in_flight,  q->waiting_new + q->waiting_renewals,
                 q->budget_available, q->paused_seconds, true};
@@ -326,8 +366,8 @@ result<void> start_admin(daemon::impl& i) {
   auto listener = admin::admin_listener::start(s.admin_listen->to_string(), std::move(sources));
   if (!listener) return std::move(listener).err();
   i.admin = std::move(*listener);
-  log_info("certfleetd: metrics at http://" + s.admin_listen->to_string() + "/metrics" +
-           (s.admin_token_file.empty() ? "" : " (token required)"));
+  log_info("certfleetd: status page at http://" + s.admin_listen->to_string() +
+           "/, metrics at /metrics" + (s.admin_token_file.empty() ? "" : " (token required)"));
   return {};
 }
 
@@ -387,11 +427,7 @@ control::response reload_naming_restarts(daemon::impl& i) {
   auto answer = request_reload(*i.system, i.supervisor_handle);
   auto* applied = std::get_if<control::reload_response>(&answer);
   if (!applied) return answer;
-  config::shared_configuration now;
-  {
-    std::lock_guard lock(i.config_mutex);
-    now = i.config;
-  }
+  const config::shared_configuration now = i.current_config();
   applied->restart_needed = config::changes_needing_restart(*i.started_with, *now);
   if (!applied->restart_needed.empty()) {
     std::string names;
@@ -426,8 +462,9 @@ void daemon::stop() {
   impl_->stopped = true;
   impl_->control_channel.reset();
   if (impl_->https) impl_->https->stop();
-  impl_->admin.reset();  // its pages ask the actors
-  impl_->io.reset();     // no more network results
+  impl_->admin.reset();   // its pages ask the actors
+  impl_->alerts.reset();  // waits for a running warning_hook, up to its timeout
+  impl_->io.reset();      // no more network results
   impl_->writer->flush();
   log_info("certfleetd: stopped; state is saved");
 }
@@ -448,7 +485,7 @@ control::response daemon::impl::handle_control(const control::request& request) 
         } else if constexpr (std::is_same_v<kind, control::save_problems_request>) {
           return request_save_problems(*system, storage_actor_handle);
         } else if constexpr (std::is_same_v<kind, control::queue_request>) {
-          return request_queue(*system, acme);
+          return request_queue(*system, acme, std::chrono::seconds(10));
         } else if constexpr (std::is_same_v<kind, control::revoke_request>) {
           return request_revoke(*system, supervisor_handle, r);
         } else if constexpr (std::is_same_v<kind, control::account_rollover_request>) {

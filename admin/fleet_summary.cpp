@@ -19,8 +19,14 @@ void fleet_summary::add(const storage::domain_record& r, timestamp now) {
     ++expired;
     return;
   }
+  const auto left = r.cert_not_after - now;
   for (std::size_t i = 0; i < expiry_windows_days.size(); ++i)
-    if (r.cert_not_after - now <= std::chrono::days(expiry_windows_days[i])) ++expiring_within[i];
+    if (left <= std::chrono::days(expiry_windows_days[i])) ++expiring_within[i];
+  std::size_t bin = 0;
+  while (bin < expiry_histogram_days.size() &&
+         left >= std::chrono::days(expiry_histogram_days[bin]))
+    ++bin;
+  ++expiry_histogram[bin];
 }
 
 }  // namespace certfleet::admin

@@ -14,6 +14,9 @@ namespace certfleet::admin {
 /// Days before expiry the metrics count certificates within (7, 14 and 30 days).
 inline constexpr std::array<int, 3> expiry_windows_days = {7, 14, 30};
 inline constexpr std::size_t phase_count = 10;  ///< storage::domain_phase values
+/// The status page's expiry histogram: bin i holds certificates expiring in less than
+/// expiry_histogram_days[i] days (and not in an earlier bin); one more bin holds the rest.
+inline constexpr std::array<int, 8> expiry_histogram_days = {7, 14, 21, 30, 45, 60, 75, 90};
 
 struct fleet_summary {
   std::uint64_t domains = 0;  ///< configured domains (retired ones are not counted anywhere)
@@ -25,6 +28,8 @@ struct fleet_summary {
   /// Certificates not yet expired that expire within expiry_windows_days[i].
   std::array<std::uint64_t, expiry_windows_days.size()> expiring_within{};
   timestamp soonest_expiry = no_time;  ///< of the configured domains' certificates
+  /// Certificates not yet expired, by expiry_histogram_days.
+  std::array<std::uint64_t, expiry_histogram_days.size() + 1> expiry_histogram{};
 
   /// Adds one stored record.
   void add(const storage::domain_record& r, timestamp now);

@@ -127,6 +127,15 @@ void outcomes(writer& w, const metrics::registry& m) {
   w.one("state_last_save_timestamp_seconds", "gauge",
         "Unix time of the last durable commit of the state; 0 before the first.",
         static_cast<double>(m.last_save_unix.load(std::memory_order_relaxed)));
+  w.family("warning_hook_runs_total", "counter", "Runs of warning_hook by how they ended.");
+  for (std::size_t r = 0; r < metrics::hook_result_count; ++r)
+    w.sample(
+        "warning_hook_runs_total",
+        "result=\"" + std::string(metrics::name_of(static_cast<metrics::hook_result>(r))) + "\"",
+        load(m.warning_hook_runs[r]));
+  w.one("alerting_domains", "gauge",
+        "Domains in warning or within expiry_alert_days at warning_hook's last scan.",
+        load(m.alerting_domains));
 }
 
 }  // namespace

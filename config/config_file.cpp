@@ -148,6 +148,22 @@ reason set_order_budget(settings& s, std::string_view value) {
   return std::nullopt;
 }
 
+reason set_command(std::string& out, std::string_view value) {
+  auto text = scalar(value);
+  if (!text) return text.err().detail;
+  out = *text;
+  return std::nullopt;
+}
+
+reason set_hook_timeout(std::chrono::seconds& out, std::string_view value) {
+  return set_parsed(out, value, [](std::string_view t) -> result<std::chrono::seconds> {
+    auto d = parse_duration(t);
+    if (d && *d > std::chrono::hours(24))
+      return error{error_kind::config, "expected at most one day (86400 seconds)"};
+    return d;
+  });
+}
+
 reason set_rate_limits(settings& s, std::string_view value) {
   auto text = scalar(value);
   if (!text) return text.err().detail;
@@ -365,22 +381,21 @@ const std::vector<directive_spec>& specs() {
       {"export_dir", false,
        [](settings& s, std::string_view v) { return set_path(s.export_dir, v, true); }},
       {"deploy_hook", false,
-       [](settings& s, std::string_view v) {
-         auto text = scalar(v);
-         if (!text) return reason(text.err().detail);
-         s.deploy_hook = *text;
-         return reason();
-       }},
+       [](settings& s, std::string_view v) { return set_command(s.deploy_hook, v); }},
       {"deploy_hook_timeout", false,
+       [](settings& s, std::string_view v) { return set_hook_timeout(s.deploy_hook_timeout, v); }},
+      {"warning_hook", false,
+       [](settings& s, std::string_view v) { return set_command(s.warning_hook, v); }},
+      {"warning_hook_timeout", false,
+       [](settings& s, std::string_view v) { return set_hook_timeout(s.warning_hook_timeout, v); }},
+      {"expiry_alert_days", false,
        [](settings& s, std::string_view v) {
-         return set_parsed(
-             s.deploy_hook_timeout, v, [](std::string_view t) -> result<std::chrono::seconds> {
-               auto d = parse_duration(t);
-               if (d && *d > std::chrono::hours(24)) {
-                 return error{error_kind::config, "expected at most one day (86400 seconds)"};
-               }
-               return d;
-             });
+         return set_parsed(s.expiry_alert_days, v,
+                           [](std::string_view t) -> result<std::chrono::days> {
+                             auto n = parse_bounded(t, 0, 365);
+                             if (!n) return std::move(n).err();
+                             return std::chrono::days(*n);
+                           });
        }},
       {"http_upstream", false,
        [](settings& s, std::string_view v) {

@@ -99,6 +99,12 @@ struct settings {
   std::filesystem::path export_dir;  ///< empty: certificates are not exported as files
   std::string deploy_hook;           ///< empty: no hook
   std::chrono::seconds deploy_hook_timeout{60};
+  /// Run when domains enter or leave the warning state (or expiry_alert_days), with a JSON
+  /// document on stdin; empty: no hook.
+  std::string warning_hook;
+  std::chrono::seconds warning_hook_timeout{60};
+  /// Alert for any certificate expiring within this many days, whatever its state; 0: off.
+  std::chrono::days expiry_alert_days{0};
   std::optional<host_port> http_upstream;  ///< unset: no proxying of other HTTP requests
 
   bool operator==(const settings&) const = default;

@@ -11,6 +11,12 @@ std::string_view name_of(ca_endpoint e) {
   return names.at(static_cast<std::size_t>(e));
 }
 
+std::string_view name_of(hook_result r) {
+  static constexpr std::array<std::string_view, hook_result_count> names = {"ok", "failed",
+                                                                            "timeout"};
+  return names.at(static_cast<std::size_t>(r));
+}
+
 std::string_view name_of(ca_result r) {
   static constexpr std::array<std::string_view, ca_result_count> names = {
       "ok", "client_error", "server_error", "no_answer"};

@@ -42,7 +42,12 @@ enum class self_check_failure : std::uint8_t {
 };
 inline constexpr std::size_t self_check_failure_count = 4;
 
+/// How a warning_hook run ended.
+enum class hook_result : std::uint8_t { ok, failed, timeout };
+inline constexpr std::size_t hook_result_count = 3;
+
 std::string_view name_of(ca_endpoint e);
+std::string_view name_of(hook_result r);
 std::string_view name_of(ca_result r);
 std::string_view name_of(self_check_failure f);
 
@@ -69,6 +74,9 @@ struct registry {
   std::atomic<std::uint64_t> attempt_failures{0};     ///< attempts that ended failing
   std::atomic<std::uint64_t> save_failures{0};        ///< state commits that failed
   std::atomic<std::int64_t> last_save_unix{0};        ///< last durable state commit; 0: none
+  std::array<std::atomic<std::uint64_t>, hook_result_count> warning_hook_runs{};
+  /// Domains in an alert state at warning_hook's last scan.
+  std::atomic<std::uint64_t> alerting_domains{0};
 };
 
 /// The process's registry.

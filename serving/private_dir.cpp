@@ -130,16 +130,17 @@ private_dir::~private_dir() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::optional<std::string> private_dir::read_file(const std::string& name) const {
+std::optional<std::string> private_dir::read_file(const std::string& name,
+                                                  std::size_t max_bytes) const {
   const int fd = ::openat(fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::string data;
   char buf[16384];
   ssize_t n = 0;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0 && data.size() <= (1u << 20))
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 && data.size() <= max_bytes)
     data.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
-  if (n < 0 || data.size() > (1u << 20)) return std::nullopt;
+  if (n < 0 || data.size() > max_bytes) return std::nullopt;
   return data;
 }
 

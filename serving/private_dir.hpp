@@ -32,9 +32,10 @@ class private_dir {
   /// the old file or the new one. A symlink planted at `name` is replaced, not followed.
   result<void> replace_file(const std::string& name, const std::string& data, mode_t mode) const;
 
-  /// The content of the regular file `name` (up to 1 MiB; a symlink is not followed), or
+  /// The content of the regular file `name` (up to max_bytes; a symlink is not followed), or
   /// nullopt when it cannot be read: whether a replace would change anything.
-  std::optional<std::string> read_file(const std::string& name) const;
+  std::optional<std::string> read_file(const std::string& name,
+                                       std::size_t max_bytes = std::size_t{1} << 20) const;
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -123,6 +123,7 @@ http_handler plain_handler(std::function<plain_response(const plain_request&)> p
     res.set("X-Frame-Options", "DENY");
     if (answer.status == 405) res.set(http::field::allow, "GET, HEAD");
     if (answer.status == 401) res.set(http::field::www_authenticate, "Bearer");
+    for (const auto& [name, value] : answer.headers) res.insert(name, value);
     res.keep_alive(req.keep_alive());
     const std::size_t length = answer.body.size();
     if (!head) res.body() = std::move(answer.body);

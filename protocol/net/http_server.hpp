@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "protocol/net/accept_loop.hpp"
@@ -68,6 +69,8 @@ struct plain_response {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  /// Added to the answer's headers (a page's Content-Security-Policy, a Basic challenge).
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 /// An http_handler for `page`: 405 for methods other than GET and HEAD, no body for HEAD,

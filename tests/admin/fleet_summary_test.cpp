@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/admin/admin_samples.hpp"
+
 namespace certfleet::admin {
 namespace {
 
@@ -11,15 +13,10 @@ using std::chrono::days;
 using storage::domain_phase;
 using storage::domain_record;
 
-const timestamp now = from_unix_us(1'800'000'000'000'000);
+using samples::now;
 
 domain_record with_cert(const std::string& name, std::chrono::hours left) {
-  domain_record r;
-  r.name = name;
-  r.phase = domain_phase::valid;
-  r.cert_not_before = now - days{60};
-  r.cert_not_after = now + left;
-  return r;
+  return samples::valid(name, left);
 }
 
 TEST(fleet_summary, counts_phases_failures_and_expiry_windows_of_configured_domains) {
@@ -51,6 +48,8 @@ TEST(fleet_summary, counts_phases_failures_and_expiry_windows_of_configured_doma
   EXPECT_EQ(f.expired, 1u);
   EXPECT_EQ(f.expiring_within, (std::array<std::uint64_t, 3>{1, 2, 2}));
   EXPECT_EQ(f.soonest_expiry, now - 1h);
+  // 5 days, 10 days and 60 days; the expired one is in no bin.
+  EXPECT_EQ(f.expiry_histogram, (std::array<std::uint64_t, 9>{1, 1, 0, 0, 0, 0, 1, 0, 0}));
 }
 
 TEST(fleet_summary, nothing_stored_is_all_zero) {

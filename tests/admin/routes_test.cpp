@@ -14,7 +14,7 @@ namespace {
 admin_sources sources(std::string token = "") {
   admin_sources s;
   s.token = std::move(token);
-  s.fleet = [] { return fleet_summary{}; };
+  s.for_each_domain = [](const std::function<void(const storage::domain_record&)>&) {};
   s.orders = [] { return order_gauges{}; };
   s.now = [] { return from_unix_us(1'800'000'000'000'000); };
   return s;

@@ -55,6 +55,9 @@ TEST(config_file, empty_file_gives_the_defaults) {
   EXPECT_EQ(s.export_dir, "");
   EXPECT_EQ(s.deploy_hook, "");
   EXPECT_EQ(s.deploy_hook_timeout, 60s);
+  EXPECT_EQ(s.warning_hook, "");
+  EXPECT_EQ(s.warning_hook_timeout, 60s);
+  EXPECT_EQ(s.expiry_alert_days, std::chrono::days{0}) << "off unless set";
   EXPECT_FALSE(s.http_upstream.has_value());
 }
 
@@ -86,6 +89,9 @@ TEST(config_file, every_directive) {
       "export_dir /srv/certs\n"
       "deploy_hook /usr/local/bin/reload --all\n"
       "deploy_hook_timeout 2m\n"
+      "warning_hook /usr/local/bin/page-oncall --certificates\n"
+      "warning_hook_timeout 30s\n"
+      "expiry_alert_days 14\n"
       "http_upstream backend.internal:8080\n");
   EXPECT_TRUE(s.lets_encrypt_agree_to_terms_of_service);
   EXPECT_EQ(s.lets_encrypt_registration_email, "admin@example.com");
@@ -112,6 +118,9 @@ TEST(config_file, every_directive) {
   EXPECT_EQ(s.export_dir, "/srv/certs");
   EXPECT_EQ(s.deploy_hook, "/usr/local/bin/reload --all");
   EXPECT_EQ(s.deploy_hook_timeout, 120s);
+  EXPECT_EQ(s.warning_hook, "/usr/local/bin/page-oncall --certificates");
+  EXPECT_EQ(s.warning_hook_timeout, 30s);
+  EXPECT_EQ(s.expiry_alert_days, std::chrono::days{14});
   EXPECT_EQ(s.http_upstream, (host_port{"backend.internal", 8080}));
 }
 
@@ -238,7 +247,7 @@ TEST(config_file, admin_listen_beyond_loopback_needs_a_token_file) {
 }
 
 TEST(config_file, every_directive_name_is_known) {
-  EXPECT_EQ(directive_names().size(), 35u);  // 7 of GreenArrow, 28 of certfleet
+  EXPECT_EQ(directive_names().size(), 38u);  // 7 of GreenArrow, 31 of certfleet
   for (const auto name : directive_names()) {
     // A bare directive is "needs a value", never "unknown directive".
     auto parsed = parse_config_text(std::string(name), "certfleet.conf");
@@ -357,6 +366,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         bad_value_case{"lets_encrypt_agree_to_terms_of_service true", "expected \"yes\" or \"no\""},
         bad_value_case{"lets_encrypt_agree_to_terms_of_service", "needs a value"},
+        bad_value_case{"expiry_alert_days 400", "from 0 to 365"},
+        bad_value_case{"expiry_alert_days soon", "expected a whole number"},
+        bad_value_case{"warning_hook_timeout 2d", "expected at most one day"},
         bad_value_case{"lets_encrypt_registration_email admin", "expected an e-mail address"},
         bad_value_case{"lets_encrypt_registration_email admin@localhost", "not a valid domain"},
         bad_value_case{"lets_encrypt_registration_email a b@example.com", "space"},

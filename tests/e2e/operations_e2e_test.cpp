@@ -1,10 +1,14 @@
 // What an operator of a large installation relies on, against the real daemon and pebble:
 // Let's Encrypt disabled means idle until a reload enables it; the metrics on admin_listen
-// pass Debian's promtool; scripts get exit codes from status and retry --failing.
+// pass Debian's promtool; scripts get exit codes from status and retry --failing; warning_hook
+// is told when a domain enters and leaves the warning state.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 
 #include "protocol/crypto/crypto.hpp"
 #include "tests/support/certfleetd_process.hpp"
@@ -147,6 +151,133 @@ TEST(operations_e2e, metrics_on_admin_listen_pass_promtool_and_count_the_fleet) 
   const auto all = d.cli("retry --all");
   EXPECT_EQ(all.exit_code, 0) << all.out;
   EXPECT_EQ(all.out, "Retrying 0 of 4 domains; 4 valid and not in their renewal window.\n");
+  EXPECT_EQ(d.stop(), 0);
+}
+
+// The seed's warning (no certificate, failed once) reaches the hook a few seconds after the
+// failure, with the seed's message; the certificate issued after DNS is fixed clears it.
+TEST(operations_e2e, warning_hook_is_told_when_a_domain_enters_and_leaves_the_warning) {
+  pebble_harness pebble;
+  const std::string broken = "alarm.e2e.test";
+  pebble.set_servfail(broken);
+  temp_dir out;
+  const auto told = out.path() / "told.json";
+  // One document per run, appended; a marker line between them for the split below.
+  certfleetd_process d(
+      pebble, {"calm.e2e.test", broken},
+      "warning_hook cat >> " + told.string() + "; echo -- >> " + told.string() + "\n");
+  d.start();
+  auto documents = [&] {
+    std::vector<nlohmann::json> docs;
+    const std::string text = read_file(told);
+    std::size_t start = 0;
+    for (std::size_t end; (end = text.find("--\n", start)) != std::string::npos; start = end + 3)
+      docs.push_back(nlohmann::json::parse(text.substr(start, end - start)));
+    return docs;
+  };
+  ASSERT_TRUE(d.wait_until([&] { return !documents().empty(); }, 60s)) << d.log();
+  auto first = documents().front();
+  EXPECT_EQ(first["alerting"], 1) << first.dump(2);
+  ASSERT_EQ(first["changes"].size(), 1u) << first.dump(2);
+  const auto& entered = first["changes"][0];
+  EXPECT_EQ(entered["domain"], broken);
+  EXPECT_EQ(entered["state"], "warning");
+  EXPECT_EQ(entered["previous_state"], "ok");
+  EXPECT_EQ(entered["error"],
+            "Registration failed: Self-check failed: DNS lookup failed. Check DNS and verify that "
+            "\"" +
+                broken + "\" resolves to an IP address on this host.");
+  EXPECT_FALSE(entered["last_failure_time"].is_null());
+  EXPECT_FALSE(entered["next_retry_time"].is_null());
+  EXPECT_TRUE(entered["cert_expiration_time"].is_null());
+
+  pebble.clear_servfail(broken);
+  EXPECT_EQ(d.cli("retry " + broken).exit_code, 0);
+  ASSERT_TRUE(d.wait_until([&] { return documents().size() >= 2; }, 60s)) << d.log();
+  const auto second = documents()[1];
+  ASSERT_EQ(second["changes"].size(), 1u) << second.dump(2);
+  EXPECT_EQ(second["changes"][0]["domain"], broken);
+  EXPECT_EQ(second["changes"][0]["state"], "ok");
+  EXPECT_EQ(second["changes"][0]["previous_state"], "warning");
+  EXPECT_FALSE(second["changes"][0]["cert_expiration_time"].is_null());
+  EXPECT_EQ(second["alerting"], 0);
+  std::cout << "warning_hook's first document:\n" << first.dump(2) << "\n";
+  EXPECT_EQ(d.stop(), 0);
+  EXPECT_EQ(documents().size(), 2u) << "each change told once";
+}
+
+// Debian's chromium, headless, with nothing of its own on the network (no updates, sync or
+// prefetch: the page is the only thing it loads). Runs as root in CI, hence --no-sandbox.
+std::string chromium(const temp_dir& profile, const std::string& what, const std::string& url) {
+  return run_command(
+      "chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-sync "
+      "--disable-background-networking --disable-component-update --dns-prefetch-disable "
+      "--disable-default-apps --user-data-dir=" +
+      profile.path().string() + " " + what + " '" + url + "' 2>/dev/null");
+}
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+// The status page as a browser renders it: the fleet's numbers, the histogram's bars, the
+// failing domain with the seed's message, a search; and a screenshot (the README's, when
+// CERTFLEET_SCREENSHOT_DIR names where to put it).
+TEST(operations_e2e, the_status_page_renders_in_headless_chromium) {
+  pebble_options options;
+  options.validity_seconds = 90 * 86400;  // Let's Encrypt's lifetime, not pebble's 5 years
+  pebble_harness pebble(options);
+  const std::string broken = "unreachable.e2e.test";
+  pebble.set_servfail(broken);
+  const auto port = std::to_string(net::closed_port());
+  auto domains = names(4, "page");
+  domains.push_back(broken);
+  certfleetd_process d(pebble, domains, "admin_listen 127.0.0.1:" + port + "\n");
+  d.start();
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        int valid = 0, failing = 0;
+        for (const auto& r : d.records()) {
+          if (r.has_cert())
+            ++valid;
+          else if (r.failure_count > 0)
+            ++failing;
+        }
+        return valid == 4 && failing == 1;
+      },
+      60s))
+      << d.log();
+
+  temp_dir profile;
+  const std::string base = "http://127.0.0.1:" + port + "/";
+  const std::string dom = chromium(profile, "--dump-dom", base);
+  EXPECT_NE(dom.find("id=\"summary-domains\">5<"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("id=\"summary-valid\">4<"), std::string::npos);
+  EXPECT_NE(dom.find("id=\"summary-warning\">1<"), std::string::npos);
+  EXPECT_EQ(count_of(dom, "<rect class=\"bar\""), 9u) << "the expiry histogram's bins";
+  EXPECT_NE(dom.find("data-bin=\"75-90d\" data-count=\"4\""), std::string::npos)
+      << "pebble's 90-day certificates (less a few seconds)";
+  EXPECT_NE(dom.find("data-matching=\"1\""), std::string::npos) << "one problem";
+  EXPECT_NE(dom.find("<td class=\"name\">" + broken + "</td>"), std::string::npos);
+  EXPECT_NE(dom.find("Registration failed: Self-check failed: DNS lookup failed. Check DNS and "
+                     "verify that \"" +
+                     broken + "\" resolves"),
+            std::string::npos);
+
+  const std::string search = chromium(profile, "--dump-dom", base + "?q=page2&show=all");
+  EXPECT_NE(search.find("data-matching=\"1\""), std::string::npos) << search;
+  EXPECT_NE(search.find(">page2.e2e.test<"), std::string::npos);
+
+  const auto shot = profile.path() / "status-page.png";
+  chromium(profile, "--hide-scrollbars --window-size=1100,720 --screenshot=" + shot.string(), base);
+  const std::string png = read_file(shot);
+  ASSERT_GT(png.size(), 10000u) << "no screenshot";
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  if (const char* keep = std::getenv("CERTFLEET_SCREENSHOT_DIR"))
+    std::filesystem::copy_file(shot, std::filesystem::path(keep) / "status-page.png",
+                               std::filesystem::copy_options::overwrite_existing);
   EXPECT_EQ(d.stop(), 0);
 }
 

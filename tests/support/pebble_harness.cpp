@@ -98,6 +98,11 @@ void pebble_harness::set_servfail(const std::string& name) const {
               "/set-servfail");
 }
 
+void pebble_harness::clear_servfail(const std::string& name) const {
+  run_command("curl -sf -X POST -d '{\"host\":\"" + name + "\"}' " + challtest_url() +
+              "/clear-servfail");
+}
+
 void pebble_harness::point_to(const std::string& name, const std::string& address) const {
   run_command("curl -sf -X POST -d '{\"host\":\"" + name + "\",\"addresses\":[\"" + address +
               "\"]}' " + challtest_url() + "/add-a");

@@ -44,6 +44,8 @@ class pebble_harness {
 
   /// Makes challtestsrv answer SERVFAIL for name (POST /set-servfail).
   void set_servfail(const std::string& name) const;
+  /// Undoes set_servfail (POST /clear-servfail).
+  void clear_servfail(const std::string& name) const;
   /// challtestsrv answers A queries for `name` with `address` (instead of 127.0.0.1).
   void point_to(const std::string& name, const std::string& address) const;
   /// Pebble's word on the certificate with this serial (lower-case hex): the JSON of its

@@ -66,11 +66,6 @@ std::string time_or_null(timestamp t, bool with_microseconds) {
 
 }  // namespace
 
-std::string failure_message(const domain_record& d) {
-  const std::string what = d.has_cert() ? "Renewal failed: " : "Registration failed: ";
-  return what + (d.last_error.empty() ? "no error message was recorded" : d.last_error);
-}
-
 std::string format_status_table(const std::vector<domain_record>& domains, bool only_errors) {
   std::string out = pad("Domain", header_domain_width) + pad("Cert Exists", exists_width) +
                     "Cert Expiration\n" + std::string(rule_width, '-') + "\n";
@@ -89,7 +84,7 @@ std::string format_status_table(const std::vector<domain_record>& domains, bool 
       continue;
     }
     if (d.failure_count == 0) continue;
-    out += "  Error message:     " + failure_message(d) + "\n";
+    out += "  Error message:     " + actors::failure_message(d) + "\n";
     if (d.last_failure != no_time) {
       out += "  Last failure time: " + format_local(d.last_failure) + "\n";
     }
@@ -118,7 +113,7 @@ std::string format_status_json(const std::vector<domain_record>& domains, bool o
     if (d.phase == storage::domain_phase::disabled)
       out += json_string(actors::not_enabled_error().detail);
     else
-      out += failing ? json_string(failure_message(d)) : "null";
+      out += failing ? json_string(actors::failure_message(d)) : "null";
     out += ",\n            \"last_failure_time\": " +
            time_or_null(failing ? d.last_failure : no_time, true);
     out += ",\n            \"next_retry_time\": " +

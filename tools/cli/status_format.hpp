@@ -26,10 +26,6 @@ std::string format_status_table(const std::vector<storage::domain_record>& domai
 std::string format_status_json(const std::vector<storage::domain_record>& domains,
                                bool only_errors);
 
-/// The error message a user sees for a failing domain: "Registration failed: ..." when it has
-/// no certificate yet, "Renewal failed: ..." when it has one.
-std::string failure_message(const storage::domain_record& domain);
-
 /// `status --exit-code`: some configured domain is failing (its last attempt failed).
 bool any_failing(const std::vector<storage::domain_record>& domains);
 
