@@ -23,6 +23,7 @@
 #include "core/revocation_reason.hpp"
 #include "protocol/engine/asio_io_engine.hpp"
 #include "serving/certificate_choice.hpp"
+#include "serving/https_redirect.hpp"
 #include "serving/https_server.hpp"
 #include "serving/stored_certificate.hpp"
 #include "storage/group_writer.hpp"
@@ -43,7 +44,8 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, std::size_t t
 }
 
 protocol::io_engine_options io_options(const config::configuration& config,
-                                       const storage::store* store) {
+                                       const storage::store* store,
+                                       std::shared_ptr<const serving::https_redirect> redirect) {
   const auto& s = config.settings;
   protocol::io_engine_options o;
   o.directory_url = s.acme_directory_url;
@@ -52,17 +54,16 @@ protocol::io_engine_options io_options(const config::configuration& config,
   for (const auto& d : s.dns_servers) o.dns_servers.push_back(d.to_string());
   o.self_check_port = s.self_check_port;
   o.self_check_tls_port = s.self_check_tls_port;
-  if (s.url_domains_always_use_tls) {
-    // url_domains_always_use_tls: only for URL domains that have a valid certificate.
-    auto url_domains = std::make_shared<std::unordered_set<std::string>>(config.url_domains.begin(),
-                                                                         config.url_domains.end());
-    o.responder.redirect_to_https = [url_domains, store](const std::string& host) {
-      if (!url_domains->count(host)) return false;
-      auto rec = store->get_domain(host);
-      return rec && *rec && (*rec)->has_cert() && (*rec)->cert_not_after > wall_clock{}.now();
-    };
-  }
+  o.responder.redirect_to_https = [redirect = std::move(redirect), store](const std::string& host) {
+    return redirect->wants(host, *store, wall_clock{}.now());
+  };
   return o;
+}
+
+protocol::self_check_settings self_check_settings_of(const config::settings& s) {
+  protocol::self_check_settings out{.port = s.self_check_port, .tls_port = s.self_check_tls_port};
+  for (const auto& d : s.dns_servers) out.dns_servers.push_back(d.to_string());
+  return out;
 }
 
 }  // namespace
@@ -87,7 +88,10 @@ struct daemon::impl {
   std::unique_ptr<control::server> control_channel;
   std::unique_ptr<admin::admin_listener> admin;
   std::unique_ptr<admin::warning_alerts> alerts;
+  /// url_domains_always_use_tls as last loaded (the HTTP-01 responder asks it).
+  std::shared_ptr<serving::https_redirect> redirect = std::make_shared<serving::https_redirect>();
   std::mutex config_mutex;
+  std::mutex reload_mutex;  ///< one reload at a time (the control socket and daemon::reload)
 
   config::shared_configuration current_config() {
     std::lock_guard lock(config_mutex);
@@ -100,7 +104,7 @@ struct daemon::impl {
 
 namespace {
 
-result<void> start_admin(daemon::impl& i);
+result<void> start_admin(daemon::impl& i, const config::configuration& config);
 
 // This host in warning_hook's document: the server's own hostname (file `me`), else the
 // system's.
@@ -208,7 +212,8 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   i->store = std::make_unique<storage::store>(std::move(opened.value()));
   i->writer = std::make_unique<storage::group_writer>(*i->store);
 
-  auto io = protocol::asio_io_engine::start(io_options(*i->config, i->store.get()));
+  i->redirect->use(i->config->settings.url_domains_always_use_tls, i->config->url_domains);
+  auto io = protocol::asio_io_engine::start(io_options(*i->config, i->store.get(), i->redirect));
   if (!io) return std::move(io).err();
   i->io = std::move(io.value());
   if (auto profile = check_profiles_at_start(*i); !profile) return std::move(profile).err();
@@ -253,7 +258,7 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
                              [raw](const control::request& r) { return raw->handle_control(r); });
   if (!control) return std::move(control).err();
   i->control_channel = std::move(control.value());
-  if (auto admin = start_admin(*raw); !admin) return std::move(admin).err();
+  if (auto admin = start_admin(*raw, *raw->config); !admin) return std::move(admin).err();
   i->alerts = start_alerts(*raw);
   log_info("certfleetd: started; state in " + i->state_dir.string() + ", HTTP-01 on port " +
            std::to_string(i->io->http_port()));
@@ -335,10 +340,12 @@ control::response request_queue(caf::actor_system& sys, const acme_actor& acme,
   return out;
 }
 
-// The admin listener (admin_listen): metrics from the stored records, the ACME service's queue
-// and the process's counters.
-result<void> start_admin(daemon::impl& i) {
-  const auto& s = i.config->settings;
+// The admin listener (admin_listen) of `config`: the status page and metrics from the stored
+// records, the ACME service's queue and the process's counters. Replaces a running one (at a
+// reload that changed it); off when admin_listen is not set.
+result<void> start_admin(daemon::impl& i, const config::configuration& config) {
+  i.admin.reset();  // first: the new one may want the same port
+  const auto& s = config.settings;
   if (!s.admin_listen) return {};
   admin::admin_sources sources;
   if (!s.admin_token_file.empty()) {
@@ -347,7 +354,7 @@ result<void> start_admin(daemon::impl& i) {
     sources.token = std::move(*token);
   }
   sources.now = [&i] { return i.clock.now(); };
-  sources.node = node_name(*i.config);
+  sources.node = node_name(config);
   sources.for_each_domain = [&i](const std::function<void(const storage::domain_record&)>& fn) {
     auto scanned = i.store->for_each_domain(fn);
     if (!scanned) log_error("admin: reading the stored domains failed: " + scanned.err().detail);
@@ -421,14 +428,51 @@ std::size_t request_count(caf::actor_system& sys, const supervisor_actor& superv
   return n;
 }
 
-// A reload, naming the directives whose new values wait for the next start (in the answer and
-// in the log), so "Configuration reloaded" never hides a port that did not change.
+// What a reload changes outside the actors, at once: the self-check's DNS servers and ports,
+// the HTTPS listener's upstream, the redirect to https:// and the admin listener. Returns the
+// directives that could not be applied (each logged with why); they wait for a restart.
+std::vector<std::string> apply_live(daemon::impl& i, const config::configuration& before,
+                                    const config::configuration& now) {
+  const auto& a = before.settings;
+  const auto& b = now.settings;
+  std::vector<std::string> failed;
+  i.redirect->use(b.url_domains_always_use_tls, now.url_domains);
+  if (i.https && a.http_upstream != b.http_upstream)
+    i.https->set_upstream(b.http_upstream ? b.http_upstream->to_string() : "");
+  if (a.dns_servers != b.dns_servers || a.self_check_port != b.self_check_port ||
+      a.self_check_tls_port != b.self_check_tls_port) {
+    auto answer = std::make_shared<std::promise<result<void>>>();
+    auto applied = answer->get_future();
+    i.io->use_self_check_settings(self_check_settings_of(b),
+                                  [answer](result<void> r) { answer->set_value(std::move(r)); });
+    result<void> r = error{error_kind::timeout, "the network thread did not answer within 10 s"};
+    if (applied.wait_for(std::chrono::seconds(10)) == std::future_status::ready) r = applied.get();
+    if (!r) {
+      log_error("config: dns_servers not applied: " + r.err().detail);
+      failed.emplace_back("dns_servers");
+    }
+  }
+  if (a.admin_listen != b.admin_listen || a.admin_token_file != b.admin_token_file) {
+    if (auto started = start_admin(i, now); !started) {
+      log_error("config: the admin listener is off until it can start: " + started.err().detail);
+      failed.emplace_back("admin_listen");
+    }
+  }
+  return failed;
+}
+
+// A reload, applying what can change live and naming the directives whose new values wait for
+// the next start (in the answer and in the log), so "Configuration reloaded" never hides a port
+// that did not change.
 control::response reload_naming_restarts(daemon::impl& i) {
+  std::lock_guard one_at_a_time(i.reload_mutex);
+  const config::shared_configuration before = i.current_config();
   auto answer = request_reload(*i.system, i.supervisor_handle);
   auto* applied = std::get_if<control::reload_response>(&answer);
   if (!applied) return answer;
   const config::shared_configuration now = i.current_config();
   applied->restart_needed = config::changes_needing_restart(*i.started_with, *now);
+  for (auto& d : apply_live(i, *before, *now)) applied->restart_needed.push_back(std::move(d));
   if (!applied->restart_needed.empty()) {
     std::string names;
     for (const auto& d : applied->restart_needed) names += (names.empty() ? "" : ", ") + d;

@@ -81,16 +81,6 @@ std::vector<std::string> changes_needing_restart(const configuration& running,
   };
   note(a.http_listen != b.http_listen, "http_listen");
   note(a.https_listen != b.https_listen, "https_listen");
-  note(a.http_upstream != b.http_upstream, "http_upstream");
-  note(a.dns_servers != b.dns_servers, "dns_servers");
-  note(a.self_check_port != b.self_check_port, "self_check_port");
-  note(a.self_check_tls_port != b.self_check_tls_port, "self_check_tls_port");
-  // The redirect reads the URL domains as they were at start.
-  note(a.url_domains_always_use_tls != b.url_domains_always_use_tls ||
-           (b.url_domains_always_use_tls && running.url_domains != loaded.url_domains),
-       "url_domains_always_use_tls");
-  note(a.admin_listen != b.admin_listen, "admin_listen");
-  note(a.admin_token_file != b.admin_token_file, "admin_token_file");
   note(a.state_dir != b.state_dir, "state_dir");
   return out;
 }

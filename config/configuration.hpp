@@ -46,9 +46,9 @@ std::vector<std::string> desired_domains(const configuration& config);
 bool lets_encrypt_enabled(const configuration& config);
 
 /// The directives whose value differs between the running configuration and a reloaded one
-/// but that the daemon reads only at start (listeners, DNS servers, the self-check's ports,
-/// the upstream, redirects, the admin listener, state_dir), in the order of that list. A
-/// reload names them; they take effect at the next start.
+/// but that the daemon reads only at start (the HTTP and HTTPS listeners, state_dir), in the
+/// order of that list. A reload names them; they take effect at the next start. (DNS servers,
+/// self-check ports, the upstream, the redirect and the admin listener change live.)
 std::vector<std::string> changes_needing_restart(const configuration& running,
                                                  const configuration& loaded);
 

@@ -97,6 +97,8 @@ struct https_server::impl {
   https_options options;
   asio::ssl::context base;
   protocol::accept_loop listener;
+  /// Kept for the server's life: a request forwarding through it may still be running when a
+  /// reload changes options.upstream.
   std::unique_ptr<protocol::http_client> upstream;
   // LRU of loaded certificates by name; touched only on the io thread.
   std::list<std::string> order;
@@ -170,7 +172,7 @@ struct https_server::impl {
       res.prepare_payload();
       co_return res;
     }
-    if (!upstream) {
+    if (options.upstream.empty()) {
       res.body() = "Not found\n";
       res.prepare_payload();
       co_return res;
@@ -252,10 +254,8 @@ https_server::https_server(asio::any_io_executor executor, certificate_provider 
   SSL_CTX_set_client_hello_cb(base, &impl::on_client_hello, impl_.get());
   SSL_CTX_set_tlsext_servername_callback(base, &impl::on_server_name);
   SSL_CTX_set_tlsext_servername_arg(base, impl_.get());
-  if (!impl_->options.upstream.empty()) {
-    impl_->upstream =
-        std::make_unique<protocol::http_client>(impl_->executor, protocol::http_client_options{});
-  }
+  impl_->upstream =
+      std::make_unique<protocol::http_client>(impl_->executor, protocol::http_client_options{});
 }
 
 https_server::~https_server() { stop(); }
@@ -276,6 +276,11 @@ result<void> https_server::listen(const std::string& address) {
 }
 
 unsigned short https_server::port() const { return impl_->listener.port(); }
+
+void https_server::set_upstream(std::string upstream) {
+  asio::post(impl_->executor,
+             [i = impl_, upstream = std::move(upstream)] { i->options.upstream = upstream; });
+}
 
 void https_server::invalidate(std::vector<std::string> names) {
   asio::post(impl_->executor, [i = impl_, names = std::move(names)] {

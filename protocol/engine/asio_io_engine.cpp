@@ -120,7 +120,9 @@ struct asio_io_engine::impl {
   std::uint64_t old_ca_connections = 0;  ///< opened by CAs used before this one
   token_store tokens;
   http01_server responder;
-  std::unique_ptr<dns_resolver> resolver;
+  /// Shared with each self-check that uses it: a reload's new resolver replaces it while
+  /// running checks finish on the old one (destroyed on the io thread by the last of them).
+  std::shared_ptr<dns_resolver> resolver;
   local_addresses local;
   std::thread thread;
 
@@ -200,6 +202,25 @@ result<std::unique_ptr<asio_io_engine>> asio_io_engine::start(io_engine_options 
   return std::unique_ptr<asio_io_engine>(new asio_io_engine(std::move(i)));
 }
 
+void asio_io_engine::use_self_check_settings(self_check_settings settings,
+                                             std::function<void(result<void>)> done) {
+  asio::post(impl_->io, [this, settings = std::move(settings), done = std::move(done)] {
+    if (settings.dns_servers != impl_->options.dns_servers) {
+      auto resolver = dns_resolver::create(impl_->io.get_executor(), settings.dns_servers,
+                                           std::chrono::seconds(5));
+      if (!resolver) {
+        done(std::move(resolver).err());
+        return;
+      }
+      impl_->resolver = std::move(resolver.value());
+      impl_->options.dns_servers = settings.dns_servers;
+    }
+    impl_->options.self_check_port = settings.port;
+    impl_->options.self_check_tls_port = settings.tls_port;
+    done({});
+  });
+}
+
 unsigned short asio_io_engine::http_port() const { return impl_->responder.port(); }
 asio::any_io_executor asio_io_engine::executor() const { return impl_->io.get_executor(); }
 std::uint64_t asio_io_engine::http_requests_served() const {
@@ -218,7 +239,8 @@ void asio_io_engine::self_check(std::string domain, challenge_kind how,
         self_check_options opts{.port = impl_->options.self_check_port,
                                 .tls_alpn = how == challenge_kind::tls_alpn_01,
                                 .tls_port = impl_->options.self_check_tls_port};
-        auto r = co_await run_self_check(domain, *impl_->resolver, impl_->http, impl_->tokens,
+        const std::shared_ptr<dns_resolver> resolver = impl_->resolver;
+        auto r = co_await run_self_check(domain, *resolver, impl_->http, impl_->tokens,
                                          impl_->local, opts);
         done(std::move(r));
       },

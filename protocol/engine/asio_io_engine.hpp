@@ -28,6 +28,13 @@ struct io_engine_options {
   http01_options responder;
 };
 
+/// What a reload may change in the self-check without a restart.
+struct self_check_settings {
+  std::vector<std::string> dns_servers;  ///< empty: the system's resolver
+  unsigned short port = 80;
+  unsigned short tls_port = 443;
+};
+
 class asio_io_engine final : public io_engine {
  public:
   /// Binds the responder and starts the io thread. Errors: the listen address is
@@ -55,6 +62,11 @@ class asio_io_engine final : public io_engine {
                       std::function<void(result<void>)> done) override;
   void roll_over_key(std::function<void(const std::string& key_pem, ack)> before_change,
                      std::function<void(result<account_credentials>)> done) override;
+
+  /// A reload's DNS servers and self-check ports, from the next self-check on; `done` (on the
+  /// io thread) has the error when the new DNS servers are unusable, and the old ones stay.
+  void use_self_check_settings(self_check_settings settings,
+                               std::function<void(result<void>)> done);
 
   unsigned short http_port() const;
   /// The io thread's executor, for other servers that share it (the HTTPS listener).

@@ -183,12 +183,12 @@ TEST_F(config_dir, changes_needing_restart_names_the_directives_read_only_at_sta
   loaded.settings.http_listen = {"127.0.0.1", 8080};
   loaded.settings.lets_encrypt_registration_email = "new@example.com";  // applied live
   loaded.url_domains = {"a.example.com"};                               // applied live
+  loaded.settings.admin_listen = {"127.0.0.1", 9180};                   // applied live
+  loaded.settings.url_domains_always_use_tls = true;                    // applied live
+  loaded.settings.state_dir = "/srv/elsewhere";
   EXPECT_EQ(changes_needing_restart(running, loaded),
-            (std::vector<std::string>{"http_listen", "dns_servers"}));
-  running.settings.url_domains_always_use_tls = loaded.settings.url_domains_always_use_tls = true;
-  EXPECT_EQ(changes_needing_restart(running, loaded),
-            (std::vector<std::string>{"http_listen", "dns_servers", "url_domains_always_use_tls"}))
-      << "the redirect reads the URL domains of the start";
+            (std::vector<std::string>{"http_listen", "state_dir"}))
+      << "DNS servers, the redirect and the admin listener change live";
 }
 
 TEST_F(config_dir, missing_directory_is_an_error) {

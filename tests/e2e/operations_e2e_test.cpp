@@ -106,19 +106,29 @@ TEST(operations_e2e, service_files_are_written_at_start_and_when_a_reload_change
   ASSERT_TRUE(d.wait_until([&] { return read_file(smtp) == first; }, 20s)) << d.log();
   EXPECT_EQ(read_file(exports / "services" / "ftp.pem"), first);
 
-  // The same reload adds a listener, which only a restart opens: the answer says so.
+  // The same reload opens the admin listener at once, and moves the HTTP-01 responder, which
+  // only a restart does: the answer says so.
+  const auto admin_port = std::to_string(net::closed_port());
+  std::string moved = base;
+  const auto http_listen = moved.find("http_listen ");
+  ASSERT_NE(http_listen, std::string::npos) << moved;
+  moved.replace(http_listen, moved.find('\n', http_listen) - http_listen,
+                "http_listen 127.0.0.1:" + std::to_string(net::closed_port()));
   std::ofstream(conf, std::ios::trunc)
-      << base << "tls_certificate_files " << (d.conf_dir() / "second.example.crt").string() << " "
+      << moved << "tls_certificate_files " << (d.conf_dir() / "second.example.crt").string() << " "
       << (d.conf_dir() / "second.example.key").string() << "\n"
-      << "admin_listen 127.0.0.1:" << net::closed_port() << "\n";
+      << "admin_listen 127.0.0.1:" << admin_port << "\n";
   const auto reload = d.cli("reload");
   ASSERT_EQ(reload.exit_code, 0) << reload.out;
   EXPECT_NE(reload.out.find("Needs a restart of certfleetd to take effect (systemctl restart "
-                            "certfleetd): admin_listen\n"),
+                            "certfleetd): http_listen\n"),
             std::string::npos)
       << reload.out;
-  EXPECT_NE(d.log().find("admin_listen take effect only when certfleetd restarts"),
+  EXPECT_NE(d.log().find("http_listen take effect only when certfleetd restarts"),
             std::string::npos);
+  const std::string page =
+      run_command("curl -sf --max-time 10 http://127.0.0.1:" + admin_port + "/api/summary");
+  EXPECT_NE(page.find("\"domains\": 0"), std::string::npos) << "the admin listener is up: " << page;
   EXPECT_TRUE(d.wait_until([&] { return read_file(smtp) == second; }, 20s)) << d.log();
   EXPECT_EQ(d.stop(), 0);
 }
@@ -151,6 +161,39 @@ TEST(operations_e2e, metrics_on_admin_listen_pass_promtool_and_count_the_fleet) 
   const auto all = d.cli("retry --all");
   EXPECT_EQ(all.exit_code, 0) << all.out;
   EXPECT_EQ(all.out, "Retrying 0 of 4 domains; 4 valid and not in their renewal window.\n");
+  EXPECT_EQ(d.stop(), 0);
+}
+
+// dns_servers changes at a reload, for the next self-check: no restart.
+TEST(operations_e2e, a_reload_gives_the_self_check_new_dns_servers) {
+  pebble_harness pebble;
+  const std::string name = "resolved.e2e.test";
+  certfleetd_process d(pebble, {name});
+  const auto conf = d.conf_dir() / "certfleet.conf";
+  const std::string good = read_file(conf);
+  const auto line = good.find("dns_servers ");
+  ASSERT_NE(line, std::string::npos) << good;
+  std::string dead = good;
+  dead.replace(line, dead.find('\n', line) - line,
+               "dns_servers 127.0.0.1:" + std::to_string(net::closed_port()));
+  std::ofstream(conf, std::ios::trunc) << dead;
+  d.start();
+  ASSERT_TRUE(d.wait_until(
+      [&] {
+        const auto r = d.records();
+        return !r.empty() && r[0].failure_count > 0;
+      },
+      60s))
+      << d.log();
+  EXPECT_NE(d.records()[0].last_error.find("DNS lookup failed"), std::string::npos)
+      << d.records()[0].last_error;
+
+  std::ofstream(conf, std::ios::trunc) << good;
+  const auto reload = d.cli("reload");
+  EXPECT_EQ(reload.exit_code, 0) << reload.out;
+  EXPECT_EQ(reload.out.find("Needs a restart"), std::string::npos) << reload.out;
+  EXPECT_EQ(d.cli("retry " + name).exit_code, 0);
+  EXPECT_TRUE(d.wait_until([&] { return d.all_issued(); }, 60s)) << d.log();
   EXPECT_EQ(d.stop(), 0);
 }
 

@@ -222,6 +222,21 @@ TEST_F(https_server_test, forwards_with_the_clients_host_and_x_forwarded_headers
   EXPECT_NE(seen[0].find("\r\nX-Forwarded-Proto: https\r\n"), std::string::npos) << seen[0];
 }
 
+// A reload sets, changes or removes http_upstream without a restart of the listener.
+TEST_F(https_server_test, a_reload_changes_the_upstream_for_the_requests_that_follow) {
+  fake_peer* self = nullptr;
+  fake_peer upstream(recording_upstream(self));
+  self = &upstream;
+  EXPECT_EQ(client(server_->port(), "a.example.com").get("/", "a.example.com").result_int(), 404u);
+  server_->set_upstream("127.0.0.1:" + std::to_string(upstream.port()));
+  const auto res = client(server_->port(), "a.example.com").get("/x", "a.example.com");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(upstream.requests().size(), 1u);
+  server_->set_upstream("");
+  EXPECT_EQ(client(server_->port(), "a.example.com").get("/", "a.example.com").result_int(), 404u);
+  EXPECT_EQ(upstream.requests().size(), 1u);
+}
+
 TEST_F(https_server_test, a_target_not_starting_with_a_slash_is_refused_not_forwarded) {
   fake_peer* self = nullptr;
   fake_peer upstream(recording_upstream(self));
