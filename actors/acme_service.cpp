@@ -573,6 +573,17 @@ acme_actor::behavior_type acme_service_behavior(self_ptr self, protocol::io_engi
           if (auto& orders = self->state.ca(role).orders) orders->cancel(domain);
       },
       [=](queue_atom) { return queue_status(self); },
+      [=](places_atom, const std::vector<std::string>& domains) {
+        std::vector<std::int64_t> places;
+        for (const auto& d : domains) {
+          std::int64_t place = -1;
+          for (auto& ca : self->state.cas)
+            if (ca.orders)
+              if (auto p = ca.orders->place_of(d)) place = static_cast<std::int64_t>(*p);
+          places.push_back(place);
+        }
+        return places;
+      },
       [=](pump_atom) {
         self->state.pump_scheduled = false;
         pump(self);

@@ -42,6 +42,7 @@ using check_done_atom = caf::atom_constant<caf::atom("chk_done")>;
 using order_atom = caf::atom_constant<caf::atom("order")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using queue_atom = caf::atom_constant<caf::atom("queue")>;
+using places_atom = caf::atom_constant<caf::atom("places")>;
 using order_done_atom = caf::atom_constant<caf::atom("order_done")>;
 using account_done_atom = caf::atom_constant<caf::atom("acct_done")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
@@ -200,6 +201,9 @@ using acme_actor = caf::typed_actor<
     caf::reacts_to<cancel_atom, std::string>,
     /// How the order queue stands (certfleet queue).
     caf::replies_to<queue_atom>::with<control::queue_response>,
+    /// Where each domain waits for an order (order_queue::place_of): its place from 1, 0 when
+    /// a limit holds it, -1 when it is not waiting (the status page).
+    caf::replies_to<places_atom, std::vector<std::string>>::with<std::vector<std::int64_t>>,
     caf::reacts_to<reload_atom, acme_settings>,
     /// Internal: a self-check, an order or the account registration ended; the queue
     /// may move on.

@@ -237,6 +237,14 @@ class order_queue {
   std::size_t waiting() const { return waiting_.size() + held_.size(); }
   /// Waiting orders held by a scoped limit (or behind their domain's order in flight).
   std::size_t held() const { return held_.size(); }
+  /// Where `domain` waits: 1 for the next order to start, 2 after it...; 0 when a scoped
+  /// limit or a pause holds it; nullopt when it is not waiting. Linear in the orders ahead.
+  std::optional<std::size_t> place_of(std::string_view domain) const {
+    const auto found = index_.find(domain);
+    if (found == index_.end()) return std::nullopt;
+    if (found->second.held) return 0;
+    return static_cast<std::size_t>(std::distance(waiting_.begin(), found->second.w)) + 1;
+  }
   std::size_t waiting_new() const { return waiting_new_; }
   std::uint32_t max_in_flight() const { return max_in_flight_; }
   const order_budget& budget() const { return budget_; }

@@ -359,6 +359,14 @@ result<void> start_admin(daemon::impl& i, const config::configuration& config) {
     auto scanned = i.store->for_each_domain(fn);
     if (!scanned) log_error("admin: reading the stored domains failed: " + scanned.err().detail);
   };
+  sources.queue_places = [&i](const std::vector<std::string>& domains) {
+    caf::scoped_actor self{*i.system};
+    std::vector<std::int64_t> out(domains.size(), -1);
+    self->request(i.acme, std::chrono::seconds(2), places_atom::value, domains)
+        .receive([&](std::vector<std::int64_t>& places) { out = std::move(places); },
+                 [&](caf::error&) {});
+    return out;
+  };
   sources.orders = [&i] {
     admin::order_gauges gauges;
     // A page or a scrape does not wait long for a busy ACME service: it shows "no answer"
@@ -428,14 +436,25 @@ std::size_t request_count(caf::actor_system& sys, const supervisor_actor& superv
   return n;
 }
 
-// What a reload changes outside the actors, at once: the self-check's DNS servers and ports,
-// the HTTPS listener's upstream, the redirect to https:// and the admin listener. Returns the
-// directives that could not be applied (each logged with why); they wait for a restart.
+// What a reload changes outside the actors, at once: the listeners' addresses, the
+// self-check's DNS servers and ports, the HTTPS listener's upstream, the redirect to https://
+// and the admin listener. Returns the directives that could not be applied (each logged with
+// why; the old value stays in force); they wait for a restart.
 std::vector<std::string> apply_live(daemon::impl& i, const config::configuration& before,
                                     const config::configuration& now) {
   const auto& a = before.settings;
   const auto& b = now.settings;
   std::vector<std::string> failed;
+  const auto moved = [&](result<void> r, const char* directive) {
+    if (r) return;
+    log_error(std::string("config: ") + directive + " not applied: " + r.err().detail);
+    failed.emplace_back(directive);
+  };
+  if (a.http_listen != b.http_listen)
+    moved(i.io->use_http_listen(b.http_listen.to_string()), "http_listen");
+  // Turning the HTTPS listener on or off waits for a restart (changes_needing_restart).
+  if (i.https && a.https_listen && b.https_listen && a.https_listen != b.https_listen)
+    moved(i.https->rebind(b.https_listen->to_string()), "https_listen");
   i.redirect->use(b.url_domains_always_use_tls, now.url_domains);
   if (i.https && a.http_upstream != b.http_upstream)
     i.https->set_upstream(b.http_upstream ? b.http_upstream->to_string() : "");
@@ -447,10 +466,7 @@ std::vector<std::string> apply_live(daemon::impl& i, const config::configuration
                                   [answer](result<void> r) { answer->set_value(std::move(r)); });
     result<void> r = error{error_kind::timeout, "the network thread did not answer within 10 s"};
     if (applied.wait_for(std::chrono::seconds(10)) == std::future_status::ready) r = applied.get();
-    if (!r) {
-      log_error("config: dns_servers not applied: " + r.err().detail);
-      failed.emplace_back("dns_servers");
-    }
+    moved(std::move(r), "dns_servers");
   }
   if (a.admin_listen != b.admin_listen || a.admin_token_file != b.admin_token_file) {
     if (auto started = start_admin(i, now); !started) {

@@ -126,7 +126,8 @@ bool matches(const domain_query& q, const storage::domain_record& r, timestamp n
     case domain_filter::expiring:
       return expiring;
     case domain_filter::problems:
-      return failing || warning || (r.has_cert() && r.cert_not_after <= now);
+      return failing || warning || (r.has_cert() && r.cert_not_after <= now) ||
+             r.phase == storage::domain_phase::disabled;
   }
   return false;
 }

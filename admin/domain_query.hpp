@@ -14,7 +14,7 @@
 namespace certfleet::admin {
 
 enum class domain_filter : std::uint8_t {
-  problems,  ///< failing, in the renewal warning, or expired
+  problems,  ///< failing, in the renewal warning, expired, or waiting for Let's Encrypt
   all,
   failing,   ///< the last attempt failed
   warning,   ///< the seed's renewal warning is due

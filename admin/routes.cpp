@@ -58,6 +58,7 @@ const std::pair<std::string, std::string> page_policy = {
 struct scanned {
   fleet_summary fleet;
   domain_page page;
+  std::map<std::string, std::int64_t> places;  ///< of the page's queued rows
 };
 
 scanned scan(const admin_sources& sources, const domain_query& query, timestamp now) {
@@ -66,6 +67,14 @@ scanned scan(const admin_sources& sources, const domain_query& query, timestamp 
     out.fleet.add(r, now);
     out.page.add(query, r, now);
   });
+  std::vector<std::string> queued;
+  for (const auto& r : out.page.rows)
+    if (r.phase == storage::domain_phase::queued) queued.push_back(r.name);
+  if (!queued.empty() && sources.queue_places) {
+    const auto places = sources.queue_places(queued);
+    for (std::size_t i = 0; i < queued.size() && i < places.size(); ++i)
+      out.places[queued[i]] = places[i];
+  }
   return out;
 }
 
@@ -95,11 +104,11 @@ protocol::plain_response answer_admin(const protocol::plain_request& request,
     const domain_query query = parse_domain_query(request.target);
     const scanned s = scan(sources, query, now);
     if (path == "/api/domains")
-      return {200, "application/json", render_domains_json(query, s.page, now)};
+      return {200, "application/json", render_domains_json(query, s.page, now, s.places)};
     const order_gauges orders = sources.orders();
     return {200,
             "text/html; charset=utf-8",
-            render_status_html({s.fleet, orders, query, s.page, now, sources.node}),
+            render_status_html({s.fleet, orders, query, s.page, now, sources.node, s.places}),
             {page_policy}};
   }
   if (path == "/api/summary")

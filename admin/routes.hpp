@@ -19,6 +19,9 @@ struct admin_sources {
   std::function<void(const std::function<void(const storage::domain_record&)>&)> for_each_domain;
   std::function<order_gauges()> orders;
   std::function<timestamp()> now;
+  /// Each queued domain's place in the order queue (1: next; 0: held by a CA limit; -1: not
+  /// waiting), asked for the rows of one page only. Unset: places are not shown.
+  std::function<std::vector<std::int64_t>(const std::vector<std::string>&)> queue_places;
   std::string node;  ///< this host, in the page's title
 };
 

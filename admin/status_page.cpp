@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "actors/domain_fsm.hpp"
 
@@ -112,13 +113,29 @@ bool in_progress(storage::domain_phase p) {
 
 // What the domain is doing (an attempt in progress, queued for the order budget, waiting to
 // retry), then the warning or expiry that makes it a problem.
-std::string state_cell(const storage::domain_record& r, timestamp now) {
+std::string queued_text(std::int64_t place, std::uint64_t queued) {
+  if (place == 0) return "queued: held by a CA rate limit";
+  if (place > 0)
+    return "queued for the order budget: " + std::to_string(place) + " of " +
+           std::to_string(std::max<std::uint64_t>(queued, static_cast<std::uint64_t>(place)));
+  return "queued for the order budget";
+}
+
+std::optional<std::int64_t> place_in(const std::map<std::string, std::int64_t>& places,
+                                     const std::string& name) {
+  const auto it = places.find(name);
+  if (it == places.end() || it->second < 0) return std::nullopt;
+  return it->second;
+}
+
+std::string state_cell(const storage::domain_record& r, timestamp now,
+                       const std::map<std::string, std::int64_t>& places, std::uint64_t queued) {
   std::string doing;
   if (in_progress(r.phase))
     doing = std::string(r.failure_count > 0 ? "retrying: " : "in progress: ") +
             std::string(actors::phase_name(r.phase));
   else if (r.phase == storage::domain_phase::queued)
-    doing = "queued for the order budget";
+    doing = queued_text(place_in(places, r.name).value_or(-1), queued);
   else if (r.phase == storage::domain_phase::failing)
     doing = "waiting to retry";
   else
@@ -130,14 +147,17 @@ std::string state_cell(const storage::domain_record& r, timestamp now) {
   return out;
 }
 
-std::string domain_rows(const domain_page& page, timestamp now) {
+std::string domain_rows(const status_view& v) {
+  const auto& page = v.page;
+  const timestamp now = v.now;
   std::string out;
   for (const auto& r : page.rows) {
     out += "<tr><td class=\"name\">" + escape(r.name) + "</td><td>";
     out += r.has_cert() ? day_of(r.cert_not_after) + " <small>(" + relative(r.cert_not_after, now) +
                               ")</small>"
                         : "<small>none</small>";
-    out += "</td><td>" + state_cell(r, now) + "</td><td class=\"error\">";
+    out +=
+        "</td><td>" + state_cell(r, now, v.places, v.orders.queued) + "</td><td class=\"error\">";
     if (r.phase == storage::domain_phase::disabled) {
       out += escape(actors::not_enabled_error().detail);
     } else if (r.failure_count > 0) {
@@ -225,7 +245,7 @@ std::string render_status_html(const status_view& v) {
   out +=
       "<table id=\"domains\"><thead><tr><th>Domain</th><th>Certificate expires</th>"
       "<th>State</th><th>Error</th></tr></thead><tbody>" +
-      domain_rows(v.page, v.now) + "</tbody></table></body></html>\n";
+      domain_rows(v) + "</tbody></table></body></html>\n";
   return out;
 }
 
@@ -261,7 +281,8 @@ std::string render_summary_json(const fleet_summary& f, const order_gauges& orde
   return doc.dump(2) + "\n";
 }
 
-std::string render_domains_json(const domain_query& q, const domain_page& page, timestamp now) {
+std::string render_domains_json(const domain_query& q, const domain_page& page, timestamp now,
+                                const std::map<std::string, std::int64_t>& places) {
   json list = json::array();
   for (const auto& r : page.rows) {
     const bool failing = r.failure_count > 0;
@@ -278,7 +299,10 @@ std::string render_domains_json(const domain_query& q, const domain_page& page, 
                     {"warning", actors::needs_warning(r, now, actors::default_policy())},
                     {"error", std::move(error)},
                     {"last_failure_time", time_or_null(failing ? r.last_failure : no_time)},
-                    {"next_retry_time", time_or_null(failing ? r.next_attempt : no_time)}});
+                    {"next_retry_time", time_or_null(failing ? r.next_attempt : no_time)},
+                    {"queue_place", r.phase == storage::domain_phase::queued
+                                        ? json(place_in(places, r.name).value_or(-1))
+                                        : json(nullptr)}});
   }
   const json doc = {{"matching", page.matching},       {"page", q.page},
                     {"pages", page.pages(q.per_page)}, {"per_page", q.per_page},

@@ -4,6 +4,8 @@
 // API behind it. Server-rendered HTML with inline CSS and SVG and no script: it works offline,
 // and nothing on it runs in the reader's browser. Pure functions of their inputs.
 
+#include <cstdint>
+#include <map>
 #include <string>
 
 #include "admin/domain_query.hpp"
@@ -19,6 +21,8 @@ struct status_view {
   const domain_page& page;
   timestamp now;
   std::string node;  ///< this host, in the title
+  /// The queued rows' places in the order queue (admin_sources::queue_places).
+  std::map<std::string, std::int64_t> places = {};
 };
 
 /// The page: every text from a record (names, CA errors) is HTML-escaped.
@@ -30,7 +34,9 @@ std::string render_summary_json(const fleet_summary& fleet, const order_gauges& 
 
 /// GET /api/domains: {"matching", "page", "pages", "per_page", "domains": [{"domain",
 /// "phase", "has_cert", "cert_expiration_time", "failing", "warning", "error",
-/// "last_failure_time", "next_retry_time"}]}.
-std::string render_domains_json(const domain_query& query, const domain_page& page, timestamp now);
+/// "last_failure_time", "next_retry_time", "queue_place"}]}; queue_place is null unless the
+/// domain waits in the order queue (0: held by a CA limit).
+std::string render_domains_json(const domain_query& query, const domain_page& page, timestamp now,
+                                const std::map<std::string, std::int64_t>& places);
 
 }  // namespace certfleet::admin

@@ -79,8 +79,7 @@ std::vector<std::string> changes_needing_restart(const configuration& running,
   const auto note = [&](bool differs, const char* directive) {
     if (differs) out.emplace_back(directive);
   };
-  note(a.http_listen != b.http_listen, "http_listen");
-  note(a.https_listen != b.https_listen, "https_listen");
+  note(a.https_listen.has_value() != b.https_listen.has_value(), "https_listen");
   note(a.state_dir != b.state_dir, "state_dir");
   return out;
 }

@@ -45,10 +45,10 @@ std::vector<std::string> desired_domains(const configuration& config);
 /// Let's Encrypt integration is on: the terms of service are agreed to and an e-mail is set.
 bool lets_encrypt_enabled(const configuration& config);
 
-/// The directives whose value differs between the running configuration and a reloaded one
-/// but that the daemon reads only at start (the HTTP and HTTPS listeners, state_dir), in the
-/// order of that list. A reload names them; they take effect at the next start. (DNS servers,
-/// self-check ports, the upstream, the redirect and the admin listener change live.)
+/// The directives whose value differs between the configuration the daemon started with and a
+/// reloaded one but that only a start applies: https_listen turned on or off, and state_dir.
+/// A reload names them; they take effect at the next start. (The listeners' addresses, DNS
+/// servers, self-check ports, the upstream, the redirect and the admin listener change live.)
 std::vector<std::string> changes_needing_restart(const configuration& running,
                                                  const configuration& loaded);
 

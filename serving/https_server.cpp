@@ -277,6 +277,10 @@ result<void> https_server::listen(const std::string& address) {
 
 unsigned short https_server::port() const { return impl_->listener.port(); }
 
+result<void> https_server::rebind(const std::string& address) {
+  return impl_->listener.rebind(address, "HTTPS", "https_listen");
+}
+
 void https_server::set_upstream(std::string upstream) {
   asio::post(impl_->executor,
              [i = impl_, upstream = std::move(upstream)] { i->options.upstream = upstream; });

@@ -51,6 +51,8 @@ class https_server {
   unsigned short port() const;
   /// Forget the loaded certificates of these names (all when empty); thread-safe.
   void invalidate(std::vector<std::string> names);
+  /// Moves to another address (a reload's https_listen); nothing changes on error.
+  result<void> rebind(const std::string& address);
   /// A reload's http_upstream ("host:port"; empty: none), for the requests that follow.
   void set_upstream(std::string upstream);
   void stop();

@@ -221,6 +221,10 @@ void asio_io_engine::use_self_check_settings(self_check_settings settings,
   });
 }
 
+result<void> asio_io_engine::use_http_listen(const std::string& address) {
+  return impl_->responder.rebind(address);
+}
+
 unsigned short asio_io_engine::http_port() const { return impl_->responder.port(); }
 asio::any_io_executor asio_io_engine::executor() const { return impl_->io.get_executor(); }
 std::uint64_t asio_io_engine::http_requests_served() const {

@@ -68,6 +68,10 @@ class asio_io_engine final : public io_engine {
   void use_self_check_settings(self_check_settings settings,
                                std::function<void(result<void>)> done);
 
+  /// A reload's http_listen: the HTTP-01 responder moves there (bound before the old
+  /// address closes); on error it stays where it was.
+  result<void> use_http_listen(const std::string& address);
+
   unsigned short http_port() const;
   /// The io thread's executor, for other servers that share it (the HTTPS listener).
   boost::asio::any_io_executor executor() const;

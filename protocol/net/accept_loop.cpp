@@ -84,9 +84,41 @@ accept_loop::~accept_loop() { stop(); }
 result<void> accept_loop::listen(const std::string& address, const std::string& purpose,
                                  const std::string& directive, connection_handler serve,
                                  std::shared_ptr<void> owner) {
-  auto bound = bind_and_listen(state_->acceptor, address, purpose, directive);
+  const auto s = current();
+  auto bound = bind_and_listen(s->acceptor, address, purpose, directive);
   if (!bound) return bound;
-  asio::co_spawn(state_->executor, run(state_, std::move(serve), std::move(owner)), asio::detached);
+  {
+    std::lock_guard lock(mutex_);
+    serve_ = serve;
+    owner_ = owner;
+  }
+  asio::co_spawn(s->executor, run(s, std::move(serve), std::move(owner)), asio::detached);
+  return {};
+}
+
+result<void> accept_loop::rebind(const std::string& address, const std::string& purpose,
+                                 const std::string& directive) {
+  const auto old = current();
+  auto next = std::make_shared<state>(old->executor, old->limits);
+  connection_handler serve;
+  std::shared_ptr<void> owner;
+  {
+    std::lock_guard lock(mutex_);
+    serve = serve_;
+    owner = owner_.lock();
+  }
+  if (!serve || !owner)
+    return error{error_kind::internal, purpose + ": rebind before listen; this is a bug"};
+  // Bound before the old address closes: a failure (the port is taken) leaves the server
+  // where it was.
+  auto bound = bind_and_listen(next->acceptor, address, purpose, directive);
+  if (!bound) return bound;
+  {
+    std::lock_guard lock(mutex_);
+    state_ = next;
+  }
+  asio::co_spawn(next->executor, run(next, std::move(serve), std::move(owner)), asio::detached);
+  stop(old);
   return {};
 }
 
@@ -146,18 +178,25 @@ asio::awaitable<void> accept_loop::serve_tracked(std::shared_ptr<state> s, conne
   conn->fd = -1;  // the server has closed the socket by now
 }
 
-unsigned short accept_loop::port() const {
-  error_code ec;
-  return state_->acceptor.local_endpoint(ec).port();
+std::shared_ptr<accept_loop::state> accept_loop::current() const {
+  std::lock_guard lock(mutex_);
+  return state_;
 }
 
-std::size_t accept_loop::open_connections() const { return state_->connections.size(); }
-std::size_t accept_loop::max_connections() const { return state_->limits.max_connections; }
+unsigned short accept_loop::port() const {
+  error_code ec;
+  return current()->acceptor.local_endpoint(ec).port();
+}
 
-void accept_loop::stop() {
-  if (state_->stopped.exchange(true)) return;
+std::size_t accept_loop::open_connections() const { return current()->connections.size(); }
+std::size_t accept_loop::max_connections() const { return current()->limits.max_connections; }
+
+void accept_loop::stop() { stop(current()); }
+
+void accept_loop::stop(const std::shared_ptr<state>& s) {
+  if (s->stopped.exchange(true)) return;
   // The acceptor belongs to the io thread: close it there.
-  asio::post(state_->executor, [s = state_] {
+  asio::post(s->executor, [s] {
     error_code ec;
     s->acceptor.close(ec);
   });

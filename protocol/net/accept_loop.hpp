@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/error.hpp"
@@ -59,6 +60,11 @@ class accept_loop {
   std::size_t open_connections() const;
   /// The total cap in force (after resolving 0 from RLIMIT_NOFILE).
   std::size_t max_connections() const;
+  /// Moves to another address (a reload's new listen directive): binds it, then closes the
+  /// old one; connections already accepted run to their end. On error (the address is taken)
+  /// nothing changes. After listen; any thread.
+  result<void> rebind(const std::string& address, const std::string& purpose,
+                      const std::string& directive);
   /// Stops accepting; connections already accepted run to their end. Any thread; idempotent.
   void stop();
 
@@ -71,7 +77,13 @@ class accept_loop {
                                                     connection_handler serve,
                                                     boost::asio::ip::tcp::socket socket,
                                                     std::string address);
-  std::shared_ptr<state> state_;
+  std::shared_ptr<state> current() const;
+  static void stop(const std::shared_ptr<state>& s);
+
+  mutable std::mutex mutex_;      ///< guards state_ (swapped by rebind) and what listen kept
+  std::shared_ptr<state> state_;  ///< of the address listened on now
+  connection_handler serve_;
+  std::weak_ptr<void> owner_;  ///< weak: the owner holds this loop
 };
 
 }  // namespace certfleet::protocol

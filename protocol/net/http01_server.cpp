@@ -28,4 +28,8 @@ result<void> http01_server::listen(const std::string& address) {
   return server_.listen(address, "HTTP-01 challenges", "http_listen");
 }
 
+result<void> http01_server::rebind(const std::string& address) {
+  return server_.rebind(address, "HTTP-01 challenges", "http_listen");
+}
+
 }  // namespace certfleet::protocol

@@ -39,6 +39,8 @@ class http01_server {
   /// Binds "host:port" (IPv6 as "[::]:80") and starts accepting. The error names
   /// the address and says what to do (e.g. another server already uses the port).
   result<void> listen(const std::string& address);
+  /// Moves to another address (a reload's http_listen); nothing changes on error.
+  result<void> rebind(const std::string& address);
   /// The port actually bound (useful with port 0).
   unsigned short port() const { return server_.port(); }
   void stop() { server_.stop(); }

@@ -98,6 +98,11 @@ result<void> http_server::listen(const std::string& address, const std::string& 
   return impl_->listener.listen(address, what, directive, serve, impl_);
 }
 
+result<void> http_server::rebind(const std::string& address, const std::string& what,
+                                 const std::string& directive) {
+  return impl_->listener.rebind(address, what, directive);
+}
+
 unsigned short http_server::port() const { return impl_->listener.port(); }
 std::size_t http_server::open_connections() const { return impl_->listener.open_connections(); }
 std::size_t http_server::max_connections() const { return impl_->listener.max_connections(); }

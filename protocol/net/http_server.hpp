@@ -43,6 +43,9 @@ class http_server {
   /// `directive` the setting that chose the address, in the error (e.g. the port is in use).
   result<void> listen(const std::string& address, const std::string& what,
                       const std::string& directive);
+  /// Moves to another address after listen (accept_loop::rebind): nothing changes on error.
+  result<void> rebind(const std::string& address, const std::string& what,
+                      const std::string& directive);
   /// The port actually bound (useful with port 0).
   unsigned short port() const;
   void stop();

@@ -109,6 +109,9 @@ inline acme_actor::behavior_type fake_acme(acme_actor::pointer, std::shared_ptr<
       },
       [=](cancel_atom, std::string& domain) { log->events.push_back("cancel " + domain); },
       [=](queue_atom) { return control::queue_response{}; },
+      [=](places_atom, const std::vector<std::string>& domains) {
+        return std::vector<std::int64_t>(domains.size(), -1);
+      },
       [=](reload_atom, acme_settings&) { log->events.push_back("acme reload"); },
       [=](check_done_atom) { ADD_FAILURE() << "internal message"; },
       [=](order_done_atom, std::string&, bool, error&, protocol::ca_role) {

@@ -359,5 +359,26 @@ TEST(order_queue, held_entries_count_as_waiting_and_can_be_cancelled_or_drained)
   EXPECT_EQ(q.waiting_new(), 0u);
 }
 
+// The status page shows a queued domain's place: the next order to start is 1.
+TEST(order_queue, a_waiting_domain_knows_its_place) {
+  queue q({1, 3h}, 10, t0);
+  q.push(fresh("new1"));
+  q.push(fresh("new2"));
+  q.push(renewal("soon", from_unix_us(1'000'000)));
+  EXPECT_EQ(q.place_of("soon"), 1u) << "renewals first";
+  EXPECT_EQ(q.place_of("new1"), 2u);
+  EXPECT_EQ(q.place_of("new2"), 3u);
+  EXPECT_FALSE(q.place_of("unknown"));
+  EXPECT_EQ(q.pop(t0)->domain, "soon");  // the one token
+  EXPECT_FALSE(q.place_of("soon")) << "in flight, not waiting";
+  EXPECT_EQ(q.place_of("new1"), 1u);
+
+  queue limited({1000, 1h}, 100, t0, lets_encrypt_limits());
+  for (int i = 0; i < 52; ++i) limited.push(fresh_under("n" + std::to_string(i), "shop.test"));
+  while (limited.pop(t0)) {
+  }
+  EXPECT_EQ(limited.place_of("n51"), 0u) << "held by the registered domain's limit";
+}
+
 }  // namespace
 }  // namespace certfleet::actors

@@ -123,12 +123,36 @@ TEST(status_page, says_what_each_domain_is_doing) {
   const std::vector<domain_record> records = {queued, retrying, waiting};
   const auto body = get(sources_over(records), "/").body;
   EXPECT_NE(body.find("retrying: ordering</span>"), std::string::npos) << body;
-  EXPECT_NE(body.find("queued for the order budget</span>"), std::string::npos);
+  EXPECT_NE(body.find("queued for the order budget</span>"), std::string::npos)
+      << "no place without an ACME service to ask";
   EXPECT_NE(body.find("waiting to retry</span> <span class=\"tag bad\">warning</span>"),
             std::string::npos);
   const auto retry = body.find("next retry");
   ASSERT_NE(retry, std::string::npos);
   EXPECT_EQ(retry, body.rfind("next retry")) << "only the waiting one: no retry time in the past";
+}
+
+// Queued rows of the page shown are asked for their place; no other domain is.
+TEST(status_page, a_queued_domain_shows_its_place_in_the_order_queue) {
+  domain_record first = broken("first.example", "x");
+  first.phase = domain_phase::queued;
+  domain_record held = broken("held.example", "x");
+  held.phase = domain_phase::queued;
+  const std::vector<domain_record> records = {first, held, broken("other.example", "x")};
+  auto s = sources_over(records);
+  std::vector<std::string> asked;
+  s.queue_places = [&](const std::vector<std::string>& names) {
+    asked = names;
+    return std::vector<std::int64_t>{12, 0};
+  };
+  const auto body = get(s, "/").body;
+  EXPECT_EQ(asked, (std::vector<std::string>{"first.example", "held.example"}));
+  EXPECT_NE(body.find("queued for the order budget: 12 of 40</span>"), std::string::npos) << body;
+  EXPECT_NE(body.find("queued: held by a CA rate limit</span>"), std::string::npos);
+  const auto api = nlohmann::json::parse(get(s, "/api/domains").body);
+  EXPECT_EQ(api["domains"][0]["queue_place"], 12);
+  EXPECT_EQ(api["domains"][1]["queue_place"], 0);
+  EXPECT_TRUE(api["domains"][2]["queue_place"].is_null());
 }
 
 TEST(status_page, escapes_what_a_ca_wrote) {

@@ -186,9 +186,15 @@ TEST_F(config_dir, changes_needing_restart_names_the_directives_read_only_at_sta
   loaded.settings.admin_listen = {"127.0.0.1", 9180};                   // applied live
   loaded.settings.url_domains_always_use_tls = true;                    // applied live
   loaded.settings.state_dir = "/srv/elsewhere";
+  EXPECT_EQ(changes_needing_restart(running, loaded), (std::vector<std::string>{"state_dir"}))
+      << "listeners, DNS servers, the redirect and the admin listener change live";
+  loaded.settings.https_listen = {"127.0.0.1", 8443};
   EXPECT_EQ(changes_needing_restart(running, loaded),
-            (std::vector<std::string>{"http_listen", "state_dir"}))
-      << "DNS servers, the redirect and the admin listener change live";
+            (std::vector<std::string>{"https_listen", "state_dir"}))
+      << "the HTTPS listener turned on";
+  running.settings.https_listen = {"127.0.0.1", 443};
+  EXPECT_EQ(changes_needing_restart(running, loaded), (std::vector<std::string>{"state_dir"}))
+      << "moved, not turned on";
 }
 
 TEST_F(config_dir, missing_directory_is_an_error) {

@@ -5,6 +5,7 @@
 #include "tests/protocol/net/http01_test_support.hpp"
 
 #include <boost/asio/post.hpp>
+#include <thread>
 
 #include "protocol/net/http01_server.hpp"
 
@@ -12,6 +13,7 @@ namespace certfleet::protocol {
 namespace {
 
 using namespace certfleet::testing::net;
+using namespace std::chrono_literals;
 
 using http01_server_test = http01_fixture;
 
@@ -28,6 +30,45 @@ TEST_F(http01_server_test, serves_the_key_authorization_on_get_and_head) {
   EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n")) << head;
   EXPECT_EQ(body_of(head), "") << "HEAD has no body";
   EXPECT_EQ(server_->requests_served(), 2u);
+}
+
+// A reload's http_listen: the responder binds the new address, then closes the old one; a
+// connection accepted before goes on; a taken address changes nothing.
+TEST_F(http01_server_test, rebind_moves_to_a_new_address_and_a_taken_one_changes_nothing) {
+  start();
+  tokens_.publish("tok", "tok.thumb");
+  const std::string path = "/.well-known/acme-challenge/tok";
+  const unsigned short first = server_->port();
+  raw_client before(first);
+  before.write(get_keep_alive(path));
+  ASSERT_TRUE(before.read_response()) << "accepted before the move";
+
+  const unsigned short next = closed_port();
+  auto moved = server_->rebind("127.0.0.1:" + std::to_string(next));
+  ASSERT_TRUE(moved) << moved.err().detail;
+  EXPECT_EQ(server_->port(), next);
+  EXPECT_EQ(body_of(exchange(server_->port(), get(path))), "tok.thumb");
+  before.write(get(path));
+  EXPECT_EQ(body_of(before.read_to_end()), "tok.thumb") << "the old connection is still served";
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {  // the old acceptor closes on the io thread
+    try {
+      raw_client probe(first);
+    } catch (const std::exception&) {
+      closed = true;
+    }
+    if (!closed) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(closed) << "the old address still accepts";
+
+  http01_server other(io_.executor(), tokens_);
+  ASSERT_TRUE(other.listen("127.0.0.1:0"));
+  auto taken = server_->rebind("127.0.0.1:" + std::to_string(other.port()));
+  ASSERT_FALSE(taken);
+  EXPECT_NE(taken.err().detail.find("http_listen"), std::string::npos) << taken.err().detail;
+  EXPECT_EQ(server_->port(), next);
+  EXPECT_EQ(body_of(exchange(server_->port(), get(path))), "tok.thumb") << "still where it was";
+  other.stop();
 }
 
 TEST_F(http01_server_test, unknown_tokens_and_other_paths_get_404_without_echo) {
