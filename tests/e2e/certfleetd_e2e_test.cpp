@@ -152,13 +152,13 @@ TEST(certfleetd_e2e, domains_waiting_for_the_order_budget_are_listed_by_status) 
 }
 
 // Issue #18: at a budget that makes domains wait, none fails while it waits and each is
-// ordered once (pebble's own count). 10 per 20 s: ten at once, then one every 2 s (the same
+// ordered once (pebble's own count). 10 per 10 s: ten at once, then one a second (the same
 // token bucket as the default 300 per 3h, on a window a test can wait for). The waits here are
 // shorter than the 30-minute attempt deadline the old rule started too early; domain_fsm_test waits
 // 42 days in the queue in virtual time.
 TEST(certfleetd_e2e, a_small_budget_orders_each_domain_once_and_fails_none) {
   pebble_harness pebble;
-  certfleetd_process d(pebble, names(20, "b"), "order_budget 10 per 20s\n");
+  certfleetd_process d(pebble, names(20, "b"), "order_budget 10 per 10s\n");
   d.start();
   ASSERT_TRUE(d.wait_until([&] { return d.all_issued(); }, 180s)) << d.log();
   EXPECT_EQ(certificates_issued_by(pebble), 20) << "one order per domain";
