@@ -227,42 +227,45 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   }
 
   i->system = std::make_unique<caf::actor_system>(configure(i->cfg, options.worker_threads));
-  auto& sys = *i->system;
-  i->storage_actor_handle = sys.spawn(storage_behavior, i->store.get(), i->writer.get());
-  i->acme =
-      sys.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(i->io.get()),
-                i->store.get(), i->storage_actor_handle, &i->clock, acme_settings_from(*i->config));
-  i->env.storage = i->storage_actor_handle;
-  i->env.acme = i->acme;
-  i->env.timer = sys.spawn(wake_timer_behavior);
+  // From here on a failure shuts down through ~daemon: destroying a running actor system
+  // would wait for its actors forever.
   impl* raw = i.get();
+  std::unique_ptr<daemon> started_daemon(new daemon(std::move(i)));
+  auto& sys = *raw->system;
+  raw->storage_actor_handle = sys.spawn(storage_behavior, raw->store.get(), raw->writer.get());
+  raw->acme = sys.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(raw->io.get()),
+                        raw->store.get(), raw->storage_actor_handle, &raw->clock,
+                        acme_settings_from(*raw->config));
+  raw->env.storage = raw->storage_actor_handle;
+  raw->env.acme = raw->acme;
+  raw->env.timer = sys.spawn(wake_timer_behavior);
   if (auto started = start_https(*raw); !started) return std::move(started).err();
-  i->env.exporter = sys.spawn<caf::detached>(export_behavior, i->store.get(), i->state_dir,
-                                             i->config, [raw](std::vector<std::string> names) {
-                                               if (raw->https)
-                                                 raw->https->invalidate(std::move(names));
-                                             });
-  i->env.clock = &i->clock;
-  i->env.pol = &default_policy();
-  i->env.self_check_enabled = i->config->settings.lets_encrypt_certs_self_check;
-  i->supervisor_handle = sys.spawn(supervisor_behavior, i->store.get(), &i->env, i->acme, i->config,
-                                   [raw](const config::shared_configuration& c) {
-                                     caf::anon_send(raw->env.exporter, reload_atom::value, c);
-                                     if (raw->https) raw->https->invalidate({});
-                                     std::lock_guard lock(raw->config_mutex);
-                                     raw->config = c;
-                                   });
+  raw->env.exporter = sys.spawn<caf::detached>(export_behavior, raw->store.get(), raw->state_dir,
+                                               raw->config, [raw](std::vector<std::string> names) {
+                                                 if (raw->https)
+                                                   raw->https->invalidate(std::move(names));
+                                               });
+  raw->env.clock = &raw->clock;
+  raw->env.pol = &default_policy();
+  raw->env.self_check_enabled = raw->config->settings.lets_encrypt_certs_self_check;
+  raw->supervisor_handle = sys.spawn(supervisor_behavior, raw->store.get(), &raw->env, raw->acme,
+                                     raw->config, [raw](const config::shared_configuration& c) {
+                                       caf::anon_send(raw->env.exporter, reload_atom::value, c);
+                                       if (raw->https) raw->https->invalidate({});
+                                       std::lock_guard lock(raw->config_mutex);
+                                       raw->config = c;
+                                     });
 
   auto control =
-      control::server::start(control::socket_in(i->state_dir),
+      control::server::start(control::socket_in(raw->state_dir),
                              [raw](const control::request& r) { return raw->handle_control(r); });
   if (!control) return std::move(control).err();
-  i->control_channel = std::move(control.value());
+  raw->control_channel = std::move(control.value());
   if (auto admin = start_admin(*raw, *raw->config); !admin) return std::move(admin).err();
-  i->alerts = start_alerts(*raw);
-  log_info("certfleetd: started; state in " + i->state_dir.string() + ", HTTP-01 on port " +
-           std::to_string(i->io->http_port()));
-  return std::unique_ptr<daemon>(new daemon(std::move(i)));
+  raw->alerts = start_alerts(*raw);
+  log_info("certfleetd: started; state in " + raw->state_dir.string() + ", HTTP-01 on port " +
+           std::to_string(raw->io->http_port()));
+  return {std::move(started_daemon)};
 }
 
 namespace {

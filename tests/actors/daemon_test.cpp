@@ -17,9 +17,12 @@ namespace certfleet::actors {
 namespace {
 
 using namespace std::chrono_literals;
+using certfleet::testing::free_loopback_port;
 using certfleet::testing::run_command;
 using certfleet::testing::temp_dir;
-using certfleet::testing::net::closed_port;
+
+// Ports below the ephemeral range (free_loopback_port): other tests run meanwhile, and their
+// outgoing connections take ephemeral ports.
 
 // The HTTP status of GET url, or "000" when nothing answers.
 std::string status_of(const std::string& url) {
@@ -39,9 +42,9 @@ bool eventually(const std::function<bool()>& done) {
 }
 
 struct ports {
-  std::string http = std::to_string(closed_port());
-  std::string https = std::to_string(closed_port());
-  std::string admin = std::to_string(closed_port());
+  std::string http = std::to_string(free_loopback_port());
+  std::string https = std::to_string(free_loopback_port());
+  std::string admin = std::to_string(free_loopback_port());
 };
 
 class daemon_test : public ::testing::Test {
@@ -50,11 +53,11 @@ class daemon_test : public ::testing::Test {
     std::filesystem::create_directories(conf_);
     std::ofstream(conf_ / "certfleet.conf", std::ios::trunc)
         << "lets_encrypt_registration_email ops@example.com\n"  // terms not agreed: idle
-        << "acme_directory_url https://127.0.0.1:" << closed_port() << "/dir\n"
+        << "acme_directory_url https://127.0.0.1:" << ca_port_ << "/dir\n"
         << "http_listen 127.0.0.1:" << p.http << "\n"
         << "https_listen 127.0.0.1:" << p.https << "\n"
         << "admin_listen 127.0.0.1:" << p.admin << "\n"
-        << "dns_servers 127.0.0.1:" << closed_port() << "\n"
+        << "dns_servers 127.0.0.1:" << free_loopback_port() << "\n"
         << "warning_hook cat >> " << (dir_.path() / "told").string() << "\n"
         << "state_dir " << (dir_.path() / "state").string() << "\n"
         << extra;
@@ -73,7 +76,24 @@ class daemon_test : public ::testing::Test {
 
   temp_dir dir_;
   std::filesystem::path conf_ = dir_.path() / "conf";
+  // No CA answers there; the same in every configuration, so a reload does not switch CAs.
+  int ca_port_ = free_loopback_port();
 };
+
+// A start that fails after the actors are up (here: the admin port is taken) returns its
+// error and leaves nothing running; it used to wait for the actors forever.
+TEST_F(daemon_test, a_failed_start_returns_its_error) {
+  ports taken;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor holder(io, {boost::asio::ip::make_address("127.0.0.1"),
+                                             static_cast<unsigned short>(std::stoi(taken.admin))});
+  write_config(taken);
+  auto loaded = config::load_configuration(conf_);
+  ASSERT_TRUE(loaded.ok());
+  auto started = daemon::start(std::move(*loaded.value), {.allow_new_state = true});
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.err().detail.find("admin_listen"), std::string::npos) << started.err().detail;
+}
 
 TEST_F(daemon_test, serves_its_pages_idle_and_a_reload_moves_every_listener_live) {
   const ports first;
@@ -90,7 +110,7 @@ TEST_F(daemon_test, serves_its_pages_idle_and_a_reload_moves_every_listener_live
   EXPECT_EQ(d->running_domains(), 2u);
 
   const ports second;
-  write_config(second, "http_upstream 127.0.0.1:" + std::to_string(closed_port()) +
+  write_config(second, "http_upstream 127.0.0.1:" + std::to_string(free_loopback_port()) +
                            "\nurl_domains_always_use_tls yes\n");
   auto reloaded = d->reload();
   ASSERT_TRUE(reloaded) << reloaded.err().detail;
