@@ -164,6 +164,18 @@ http_client::http_client(asio::any_io_executor executor, http_client_options opt
         (options_.ca_bundle.empty() ? std::string("system store") : options_.ca_bundle) +
         "\": " + ec.message() + "; check the acme_ca_bundle setting");
   }
+  if (options_.client_certificate.empty() != options_.client_key.empty())
+    throw std::runtime_error("a client certificate needs its key, and a key its certificate");
+  if (!options_.client_certificate.empty()) {
+    tls_->use_certificate_chain_file(options_.client_certificate, ec);
+    if (ec)
+      throw std::runtime_error("cannot load the client certificate \"" +
+                               options_.client_certificate + "\": " + ec.message());
+    tls_->use_private_key_file(options_.client_key, asio::ssl::context::pem, ec);
+    if (ec)
+      throw std::runtime_error("cannot load the client key \"" + options_.client_key + "\": " +
+                               ec.message() + "; it must be a PEM key of that certificate");
+  }
 }
 
 http_client::~http_client() = default;
@@ -263,6 +275,78 @@ asio::awaitable<result<http_response>> http_client::exchange(connection& conn,
   // Bytes after the response are nothing this client asked for: do not pool.
   if (!res.keep_alive() || !req.keep_alive || conn.buffer.size() != 0 || conn.stream.has_unread())
     conn.key.clear();
+  co_return out;
+}
+
+asio::awaitable<result<http_response>> http_client::stream(
+    http_request req, std::function<bool(std::string_view)> on_data,
+    std::chrono::milliseconds idle_timeout) {
+  auto url = parse_url(req.url);
+  if (!url) co_return url.err();
+  req.keep_alive = false;
+  auto conn = co_await connect(*url, req.connect_address);
+  if (!conn) co_return std::move(conn).err();
+  http_transport& stream = (*conn)->stream;
+  beast::flat_buffer& buffer = (*conn)->buffer;
+  auto text = request_text(req, *url, options_.user_agent);
+  if (!text) co_return std::move(text).err();
+  error_code ec;
+  {
+    auto deadline = stream.deadline(options_.timeout);
+    ec = co_await stream.write_all(*text);
+    if (deadline.timed_out()) ec = beast::error::timeout;
+  }
+  if (ec) co_return network_error("sending to", *url, ec);
+
+  response_parser parser;
+  parser.header_limit(64 * 1024);
+  bool header_seen = false;
+  bool streaming = false;
+  bool stopped = false;
+  // Until the header is in, the answer may be an error whose body is kept; after it, a
+  // 2xx answer's chunks go to on_data and nothing is kept.
+  // Beast keeps a reference to the callback: it must outlive the parser's use.
+  auto take_chunk = [&](std::uint64_t, beast::string_view chunk, error_code&) -> std::size_t {
+    const std::string_view data(chunk.data(), chunk.size());
+    if (streaming && !stopped && !on_data(data)) stopped = true;
+    if (!streaming) parser.get().body().append(data);
+    return data.size();
+  };
+  parser.on_chunk_body(take_chunk);
+  while (!parser.is_done() && !stopped) {
+    if (buffer.size() != 0) {
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec && ec != http::error::need_more) break;
+      ec = {};
+      if (parser.is_header_done() && !header_seen) {
+        header_seen = true;
+        streaming = parser.get().result_int() / 100 == 2;
+        parser.body_limit(streaming ? boost::optional<std::uint64_t>() : options_.max_body_bytes);
+        parser.eager(true);
+      }
+      if (used != 0) continue;
+    }
+    const auto space = buffer.prepare(16 * 1024);
+    auto deadline =
+        stream.deadline(parser.is_header_done() && streaming ? idle_timeout : options_.timeout);
+    const std::size_t n =
+        co_await stream.read_some(static_cast<char*>(space.data()), space.size(), ec);
+    if (deadline.timed_out()) ec = beast::error::timeout;
+    if (ec == asio::error::eof && parser.got_some()) {
+      parser.put_eof(ec);
+      break;
+    }
+    if (ec) break;
+    buffer.commit(n);
+  }
+  if (ec && !stopped) co_return network_error("reading from", *url, ec);
+  http_response out;
+  out.status = parser.get().result_int();
+  out.content_type = std::string(parser.get()[http::field::content_type]);
+  // A 2xx answer with a Content-Length is a stream of one piece.
+  if (streaming && !stopped && !parser.get().body().empty()) on_data(parser.get().body());
+  if (!streaming) out.body = std::move(parser.get().body());
   co_return out;
 }
 

@@ -14,9 +14,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -61,6 +63,10 @@ struct http_response {
 struct http_client_options {
   /// PEM file of CAs to trust instead of the system store (tests trust pebble's CA).
   std::string ca_bundle;
+  /// PEM files of a client certificate (chain) and its key, shown when a server asks
+  /// (etcd with client authentication). Both or neither.
+  std::string client_certificate;
+  std::string client_key;
   std::chrono::milliseconds timeout{30000};  ///< per connect, TLS handshake, and exchange
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_idle_per_endpoint = 32;
@@ -69,8 +75,8 @@ struct http_client_options {
 
 class http_client {
  public:
-  /// Fails (throws std::runtime_error) only if the CA bundle cannot be loaded:
-  /// that is a start-up configuration error.
+  /// Fails (throws std::runtime_error) only if the CA bundle or the client certificate
+  /// cannot be loaded: that is a start-up configuration error.
   http_client(boost::asio::any_io_executor executor, http_client_options options);
   ~http_client();
   http_client(const http_client&) = delete;
@@ -80,6 +86,15 @@ class http_client {
   /// retried once on a fresh connection. Network failures and timeouts come back as
   /// retryable errors (network, timeout, tls); any HTTP status is a success here.
   boost::asio::awaitable<result<http_response>> request(http_request req);
+
+  /// Sends one request whose answer is a stream (etcd's watch) on a connection of its
+  /// own: the bytes of a 2xx answer's body go to on_data as they arrive, until the body
+  /// ends (the response comes back without a body), on_data returns false (likewise),
+  /// or nothing arrives for idle_timeout (a timeout error). Any other status is read
+  /// whole and returned with its body, as request() does.
+  boost::asio::awaitable<result<http_response>> stream(
+      http_request req, std::function<bool(std::string_view)> on_data,
+      std::chrono::milliseconds idle_timeout);
 
   /// Connections currently idle in the pool (for tests).
   std::size_t idle_connections() const;

@@ -380,3 +380,75 @@ TEST(http_client, truncated_or_garbled_answers_are_errors_not_crashes) {
 
 }  // namespace
 }  // namespace certfleet::protocol
+
+namespace certfleet::protocol {
+namespace {
+
+using namespace certfleet::testing::net;
+
+// A stream answer (etcd's watch): chunks arrive one by one, and a line may span two.
+TEST(http_client_stream, gives_each_chunk_as_it_arrives_until_told_to_stop) {
+  io_thread io;
+  fake_peer peer([](tcp::socket& s, int) {
+    std::string buffer;
+    if (!read_request(s, buffer)) return;
+    send(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\none\ntw\r\n");
+    std::this_thread::sleep_for(50ms);
+    send(s, "3\r\no\nt\r\n");
+    send(s, "5\r\nhree\n\r\n");
+    std::this_thread::sleep_for(500ms);  // does not end by itself
+  });
+  http_client client(io.executor(), {.timeout = 2000ms});
+  std::string seen;
+  auto r = io.run(client.stream(
+      {.method = "POST", .url = peer.url("/watch"), .body = "{}"},
+      [&](std::string_view data) {
+        seen += data;
+        return seen.find("three\n") == std::string::npos;
+      },
+      5000ms));
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_TRUE(r->body.empty());
+  EXPECT_EQ(seen, "one\ntwo\nthree\n");
+}
+
+TEST(http_client_stream, returns_an_error_answer_whole) {
+  io_thread io;
+  fake_peer peer([](tcp::socket& s, int) {
+    std::string buffer;
+    if (!read_request(s, buffer)) return;
+    send(s,
+         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 20\r\n\r\n{\"error\":\"no leader\"");
+  });
+  http_client client(io.executor(), {.timeout = 2000ms});
+  bool called = false;
+  auto r = io.run(client.stream(
+      {.method = "POST", .url = peer.url("/watch")},
+      [&](std::string_view) { return called = true; }, 5000ms));
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(r->status, 503u);
+  EXPECT_EQ(r->body, "{\"error\":\"no leader\"");
+  EXPECT_FALSE(called);
+}
+
+TEST(http_client_stream, ends_with_a_timeout_when_the_stream_goes_quiet) {
+  io_thread io;
+  fake_peer peer([](tcp::socket& s, int) {
+    std::string buffer;
+    if (!read_request(s, buffer)) return;
+    send(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nx\n\r\n");
+    std::this_thread::sleep_for(2s);
+  });
+  http_client client(io.executor(), {.timeout = 2000ms});
+  int calls = 0;
+  auto r = io.run(client.stream(
+      {.method = "POST", .url = peer.url("/watch")}, [&](std::string_view) { return ++calls > 0; },
+      200ms));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().kind, error_kind::timeout);
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace certfleet::protocol
