@@ -9,6 +9,9 @@ namespace certfleet::protocol::etcd {
 
 namespace asio = boost::asio;
 
+// Every coroutine argument is a named object: GCC 12 destroys temporaries built inside
+// a co_await expression twice.
+
 namespace {
 
 http_client_options http_options(const client_options& o) {
@@ -83,43 +86,50 @@ asio::awaitable<result<std::string>> client::call(std::string_view path, std::st
 }
 
 asio::awaitable<result<range_result>> client::range(range_request request) {
-  auto body = co_await call(range_path, range_body(request));
+  std::string text = range_body(request);
+  auto body = co_await call(range_path, std::move(text));
   if (!body) co_return body.err();
   co_return parse_range(*body);
 }
 
 asio::awaitable<result<std::int64_t>> client::put(put_request request) {
-  auto body = co_await call(put_path, put_body(request));
+  std::string text = put_body(request);
+  auto body = co_await call(put_path, std::move(text));
   if (!body) co_return body.err();
   co_return parse_revision(*body);
 }
 
 asio::awaitable<result<std::int64_t>> client::remove(delete_request request) {
-  auto body = co_await call(delete_path, delete_body(request));
+  std::string text = delete_body(request);
+  auto body = co_await call(delete_path, std::move(text));
   if (!body) co_return body.err();
   co_return parse_revision(*body);
 }
 
 asio::awaitable<result<txn_result>> client::txn(txn_request request) {
-  auto body = co_await call(txn_path, txn_body(request));
+  std::string text = txn_body(request);
+  auto body = co_await call(txn_path, std::move(text));
   if (!body) co_return body.err();
   co_return parse_txn(*body);
 }
 
 asio::awaitable<result<lease_grant>> client::grant(std::int64_t ttl_seconds) {
-  auto body = co_await call(grant_path, grant_body(ttl_seconds));
+  std::string text = grant_body(ttl_seconds);
+  auto body = co_await call(grant_path, std::move(text));
   if (!body) co_return body.err();
   co_return parse_grant(*body);
 }
 
 asio::awaitable<result<std::int64_t>> client::keep_alive(std::int64_t lease) {
-  auto body = co_await call(keep_alive_path, lease_id_body(lease));
+  std::string text = lease_id_body(lease);
+  auto body = co_await call(keep_alive_path, std::move(text));
   if (!body) co_return body.err();
   co_return parse_keep_alive(*body);
 }
 
 asio::awaitable<result<bool>> client::revoke(std::int64_t lease) {
-  auto body = co_await call(revoke_path, lease_id_body(lease));
+  std::string text = lease_id_body(lease);
+  auto body = co_await call(revoke_path, std::move(text));
   if (!body) co_return body.err();
   co_return true;
 }
@@ -136,31 +146,28 @@ asio::awaitable<result<bool>> client::watch(watch_request request,
   std::string pending;
   std::optional<error> broken;
   bool ended = false;
-  auto res = co_await http_->stream(
-      std::move(req),
-      [&](std::string_view data) {
-        pending.append(data);
-        std::size_t start = 0;
-        for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos;
-             start = nl + 1) {
-          auto message = parse_watch_message(std::string_view(pending).substr(start, nl - start));
-          if (!message) {
-            broken = message.err();
-            return false;
-          }
-          if (!on_message(*message) || message->canceled) {
-            ended = true;
-            return false;
-          }
-        }
-        pending.erase(0, start);
-        if (pending.size() > options_.max_answer_bytes) {
-          broken = error{error_kind::bad_response, "an etcd watch message is too large", true};
-          return false;
-        }
-        return true;
-      },
-      idle_timeout);
+  std::function<bool(std::string_view)> on_data = [&](std::string_view data) {
+    pending.append(data);
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      auto message = parse_watch_message(std::string_view(pending).substr(start, nl - start));
+      if (!message) {
+        broken = message.err();
+        return false;
+      }
+      if (!on_message(*message) || message->canceled) {
+        ended = true;
+        return false;
+      }
+    }
+    pending.erase(0, start);
+    if (pending.size() > options_.max_answer_bytes) {
+      broken = error{error_kind::bad_response, "an etcd watch message is too large", true};
+      return false;
+    }
+    return true;
+  };
+  auto res = co_await http_->stream(std::move(req), std::move(on_data), idle_timeout);
   if (broken) co_return *broken;
   if (ended) co_return true;
   if (!res) {
