@@ -249,6 +249,11 @@ void on_message(self_ptr self, domain_env* env, domain_msg& msg) {
                  [&](retire_command&) {
                    apply(self, env, deconfigured{}, {}, [=](bool) { self->quit(); });
                  },
+                 [&](hand_over_command&) {
+                   // Its place in the order queue goes too; an order in flight ends unheard.
+                   self->send(env->acme, cancel_atom::value, self->state.record.name);
+                   self->quit();
+                 },
                  [&](get_command&) { self->make_response_promise().deliver(self->state.record); },
                  [&](self_check_result& r) {
                    if (r.ok)

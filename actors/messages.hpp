@@ -42,6 +42,7 @@ using check_done_atom = caf::atom_constant<caf::atom("chk_done")>;
 using order_atom = caf::atom_constant<caf::atom("order")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using queue_atom = caf::atom_constant<caf::atom("queue")>;
+using ownership_atom = caf::atom_constant<caf::atom("owners")>;
 using places_atom = caf::atom_constant<caf::atom("places")>;
 using order_done_atom = caf::atom_constant<caf::atom("order_done")>;
 using account_done_atom = caf::atom_constant<caf::atom("acct_done")>;
@@ -90,7 +91,10 @@ struct wake_command {
 };
 struct retry_command {};   ///< request: answered with retry_outcome
 struct retire_command {};  ///< left the configuration
-struct get_command {};     ///< request: answered with the domain_record
+/// Another node of the cluster owns the domain now: stop, storing nothing (the new owner
+/// carries on from the stored record).
+struct hand_over_command {};
+struct get_command {};  ///< request: answered with the domain_record
 struct self_check_result {
   bool ok = false;
   error err;
@@ -100,10 +104,10 @@ struct self_check_result {
 /// (self_check_result, order_started, stage_report, issued_certificate, order_failed,
 /// renewal_info_received, renewal_info_failed), the supervisor after a revocation
 /// (certificate_revoked) or after a reload that enabled Let's Encrypt (acme_enabled).
-using domain_msg =
-    std::variant<wake_command, retry_command, retire_command, get_command, self_check_result,
-                 order_started, stage_report, protocol::issued_certificate, order_failed,
-                 renewal_info_received, renewal_info_failed, certificate_revoked, acme_enabled>;
+using domain_msg = std::variant<wake_command, retry_command, retire_command, hand_over_command,
+                                get_command, self_check_result, order_started, stage_report,
+                                protocol::issued_certificate, order_failed, renewal_info_received,
+                                renewal_info_failed, certificate_revoked, acme_enabled>;
 
 // ---- payloads of the typed actors -----------------------------------------------------
 
@@ -237,7 +241,9 @@ using supervisor_actor = caf::typed_actor<
     /// Running domain actors.
     caf::replies_to<count_atom>::with<std::size_t>,
     /// Internal: give memory back after a large reload.
-    caf::reacts_to<trim_atom>>;
+    caf::reacts_to<trim_atom>,
+    /// The cluster's membership changed: hand over and take over domains.
+    caf::reacts_to<ownership_atom>>;
 
 }  // namespace certfleet::actors
 

@@ -68,7 +68,8 @@ bool contains(const std::vector<std::string>& sorted, const std::string& name) {
 // small holes between the long-lived actors that malloc_trim cannot give back.
 // Streams the store instead of copying it for the same reason.
 std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& desired,
-                                const std::vector<std::string>& retiring) {
+                                const std::vector<std::string>& retiring,
+                                const ownership_predicate& runs_here) {
   auto& st = self->state;
   std::vector<bool> stored(desired.size()), spawned(desired.size());
   st.domains.reserve(desired.size());  // no rehash between the spawns
@@ -90,7 +91,7 @@ std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& d
     }
     const auto i = static_cast<std::size_t>(it - desired.begin());
     stored[i] = true;
-    if (st.domains.count(r.name)) return;
+    if (st.domains.count(r.name) || (runs_here && !runs_here(r.name))) return;
     spawn_domain(self, r, !r.configured);
     spawned[i] = true;
   });
@@ -101,6 +102,7 @@ std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& d
   storage::write_batch fresh;
   for (std::size_t i = 0; i < desired.size(); ++i) {
     if (stored[i] || st.domains.count(desired[i])) continue;
+    if (runs_here && !runs_here(desired[i])) continue;  // its owner stores it
     storage::domain_record record;
     record.name = desired[i];
     fresh.put_domains.push_back(std::move(record));
@@ -112,9 +114,45 @@ std::vector<bool> spawn_missing(self_ptr self, const std::vector<std::string>& d
   return spawned;
 }
 
+// Stops the running actors of domains this node no longer owns; they store nothing, and
+// the new owner carries on from the stored record.
+void hand_over(self_ptr self, const ownership_predicate& runs_here) {
+  if (!runs_here) return;
+  auto& st = self->state;
+  std::size_t handed = 0;
+  for (auto it = st.domains.begin(); it != st.domains.end();) {
+    if (runs_here(it->first)) {
+      ++it;
+      continue;
+    }
+    self->demonitor(it->second);  // its exit is expected, not a crash
+    caf::anon_send(it->second, domain_msg{hand_over_command{}});
+    it = st.domains.erase(it);
+    ++handed;
+  }
+  if (handed != 0)
+    log_info("supervisor: handed " + std::to_string(handed) + " domains over to other nodes");
+}
+
+// The cluster's membership changed: hand over what another node owns now, take over
+// what this node gained.
+void apply_ownership(self_ptr self) {
+  auto& st = self->state;
+  if (!st.ownership || !st.applied) return;
+  const ownership_predicate runs_here = st.ownership();
+  hand_over(self, runs_here);
+  const std::size_t before = st.domains.size();
+  spawn_missing(self, config::desired_domains(*st.applied), {}, runs_here);
+  if (st.domains.size() != before)
+    log_info("supervisor: took over " + std::to_string(st.domains.size() - before) +
+             " domains; running " + std::to_string(st.domains.size()));
+}
+
 reload_report apply_configuration(self_ptr self, const config::shared_configuration& config) {
   auto& st = self->state;
   reload_report report;
+  st.applied = config;
+  const ownership_predicate runs_here = st.ownership ? st.ownership() : nullptr;
   {
     const auto desired = config::desired_domains(*config);  // sorted
     st.env->self_check_enabled = config->settings.lets_encrypt_certs_self_check;
@@ -140,7 +178,8 @@ reload_report apply_configuration(self_ptr self, const config::shared_configurat
       it = st.domains.erase(it);
     }
     std::sort(report.removed.begin(), report.removed.end());
-    const auto spawned = spawn_missing(self, desired, report.removed);
+    hand_over(self, runs_here);
+    const auto spawned = spawn_missing(self, desired, report.removed, runs_here);
     // Collected after the spawns (see spawn_missing), already sorted.
     for (std::size_t i = 0; i < desired.size(); ++i)
       if (spawned[i]) report.added.push_back(desired[i]);
@@ -233,8 +272,10 @@ acme_settings acme_settings_from(const config::configuration& config) {
 supervisor_actor::behavior_type supervisor_behavior(
     self_ptr self, storage::store* store, domain_env* env, acme_actor acme,
     config::shared_configuration initial,
-    std::function<void(const config::shared_configuration&)> on_applied) {
+    std::function<void(const config::shared_configuration&)> on_applied,
+    ownership_source ownership) {
   auto& st = self->state;
+  st.ownership = std::move(ownership);
   st.store = store;
   st.env = env;
   st.acme = std::move(acme);
@@ -280,6 +321,10 @@ supervisor_actor::behavior_type supervisor_behavior(
           if (--*remaining == 0) rp.deliver(*reports);
         };
         if (names.empty()) rp.deliver(*reports);
+        // In a cluster, a configured domain not running here is another node's.
+        const auto& st = self->state;
+        const auto desired = st.ownership && st.applied ? config::desired_domains(*st.applied)
+                                                        : std::vector<std::string>{};
         for (std::size_t i = 0; i < names.size(); ++i) {
           (*reports)[i].domain = names[i];
           auto normal = config::normalize_domain(names[i]);
@@ -288,6 +333,12 @@ supervisor_actor::behavior_type supervisor_behavior(
             (*reports)[i].outcome = normal ? control::retry_outcome::unknown_domain
                                            : control::retry_outcome::invalid_domain;
             if (!normal) (*reports)[i].detail = normal.err().detail;
+            if (normal && contains(desired, *normal)) {
+              (*reports)[i].outcome = control::retry_outcome::no_answer;
+              (*reports)[i].detail =
+                  "another node of the cluster owns it (or this node is not active in the "
+                  "cluster); run certfleet retry on its owner";
+            }
             finish();
             continue;
           }
@@ -362,6 +413,7 @@ supervisor_actor::behavior_type supervisor_behavior(
         self->state.store->release_resident_pages();
         ::malloc_trim(0);
       },
+      [=](ownership_atom) { apply_ownership(self); },
   };
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// Keeps one domain actor per desired domain: spawns them at start from the stored
-// records, and on every reload diffs the desired set against the running one
-// (spawning the added, retiring the removed, leaving the rest untouched). Restarts
+// Keeps one domain actor per desired domain (in a cluster: per desired domain this node
+// owns): spawns them at start from the stored records, and on every reload diffs the
+// desired set against the running one (spawning the added, retiring the removed, leaving
+// the rest untouched); when the cluster's membership changes, hands over the domains it
+// no longer owns (their actors stop without storing anything) and spawns those it gained. Restarts
 // a crashed domain actor from its stored state, within a restart budget. Routes
 // the operator's retry to the domain actors.
 
@@ -23,6 +25,10 @@ namespace certfleet::actors {
 /// The engine-wide settings derived from a configuration.
 acme_settings acme_settings_from(const config::configuration& config);
 
+/// Which domains run on this node: asked once per change of the cluster's membership.
+using ownership_predicate = std::function<bool(const std::string&)>;
+using ownership_source = std::function<ownership_predicate()>;
+
 struct supervisor_state {
   storage::store* store = nullptr;
   domain_env* env = nullptr;
@@ -34,6 +40,11 @@ struct supervisor_state {
   std::unordered_map<std::string, std::vector<std::chrono::steady_clock::time_point>> restarts;
   /// Called with each configuration the supervisor applies (the daemon keeps it).
   std::function<void(const config::shared_configuration&)> on_applied;
+  /// The configuration applied last (for the ownership changes between reloads).
+  config::shared_configuration applied;
+  /// In a cluster: returns which domains this node owns now (a snapshot); null when this
+  /// node is alone and runs every desired domain.
+  ownership_source ownership;
   static inline const char* name = "supervisor";
 };
 
@@ -42,6 +53,7 @@ struct supervisor_state {
 supervisor_actor::behavior_type supervisor_behavior(
     supervisor_actor::stateful_pointer<supervisor_state> self, storage::store* store,
     domain_env* env, acme_actor acme, config::shared_configuration initial,
-    std::function<void(const config::shared_configuration&)> on_applied);
+    std::function<void(const config::shared_configuration&)> on_applied,
+    ownership_source ownership);
 
 }  // namespace certfleet::actors

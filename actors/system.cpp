@@ -3,6 +3,8 @@
 #include "admin/admin_listener.hpp"
 #include "admin/token_file.hpp"
 #include "admin/warning_alerts.hpp"
+#include "cluster/cluster_node.hpp"
+#include "protocol/crypto/sealed.hpp"
 
 #include <unistd.h>
 
@@ -88,6 +90,10 @@ struct daemon::impl {
   std::unique_ptr<control::server> control_channel;
   std::unique_ptr<admin::admin_listener> admin;
   std::unique_ptr<admin::warning_alerts> alerts;
+  /// This node's membership of its cluster (cluster_etcd_endpoints); null when alone.
+  std::unique_ptr<cluster::cluster_node> cluster;
+  /// Set once the supervisor exists: the cluster's changes go to it from then on.
+  std::atomic<bool> supervisor_ready{false};
   /// url_domains_always_use_tls as last loaded (the HTTP-01 responder asks it).
   std::shared_ptr<serving::https_redirect> redirect = std::make_shared<serving::https_redirect>();
   std::mutex config_mutex;
@@ -105,6 +111,38 @@ struct daemon::impl {
 namespace {
 
 result<void> start_admin(daemon::impl& i, const config::configuration& config);
+
+// Joins the cluster of cluster_etcd_endpoints, if any. The cluster key is checked now,
+// so a node with a wrong key file never starts.
+result<void> join_cluster(daemon::impl& i) {
+  const auto& c = i.config->settings.cluster;
+  if (c.etcd_endpoints.empty()) return {};
+  auto key = protocol::sealing_key::load(c.key_file);
+  if (!key) return std::move(key).err();
+  auto name = cluster::resolve_node_name(c);
+  if (!name) return std::move(name).err();
+  daemon::impl* raw = &i;
+  auto node = cluster::cluster_node::start(c, *name, [raw](const cluster::membership_view&) {
+    if (raw->supervisor_ready.load(std::memory_order_acquire))
+      caf::anon_send(raw->supervisor_handle, ownership_atom::value);
+  });
+  if (!node) return std::move(node).err();
+  i.cluster = std::move(node.value());
+  log_info("certfleetd: node " + *name + " joining cluster " + c.name + " at " +
+           c.etcd_endpoints.front() + (c.etcd_endpoints.size() > 1 ? " and others" : ""));
+  return {};
+}
+
+// Which domains run here: all when alone; in a cluster, those this node owns in the
+// membership it sees now (none until it has joined).
+ownership_source ownership_of(daemon::impl& i) {
+  if (!i.cluster) return nullptr;
+  cluster::cluster_node* node = i.cluster.get();
+  return [node]() -> ownership_predicate {
+    return
+        [node, view = node->view()](const std::string& domain) { return node->owns(view, domain); };
+  };
+}
 
 // This host in warning_hook's document: the server's own hostname (file `me`), else the
 // system's.
@@ -248,13 +286,19 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   raw->env.clock = &raw->clock;
   raw->env.pol = &default_policy();
   raw->env.self_check_enabled = raw->config->settings.lets_encrypt_certs_self_check;
-  raw->supervisor_handle = sys.spawn(supervisor_behavior, raw->store.get(), &raw->env, raw->acme,
-                                     raw->config, [raw](const config::shared_configuration& c) {
-                                       caf::anon_send(raw->env.exporter, reload_atom::value, c);
-                                       if (raw->https) raw->https->invalidate({});
-                                       std::lock_guard lock(raw->config_mutex);
-                                       raw->config = c;
-                                     });
+  if (auto joined = join_cluster(*raw); !joined) return std::move(joined).err();
+  raw->supervisor_handle = sys.spawn(
+      supervisor_behavior, raw->store.get(), &raw->env, raw->acme, raw->config,
+      [raw](const config::shared_configuration& c) {
+        caf::anon_send(raw->env.exporter, reload_atom::value, c);
+        if (raw->https) raw->https->invalidate({});
+        std::lock_guard lock(raw->config_mutex);
+        raw->config = c;
+      },
+      ownership_of(*raw));
+  raw->supervisor_ready.store(true, std::memory_order_release);
+  // A change the cluster saw before the supervisor existed.
+  if (raw->cluster) caf::anon_send(raw->supervisor_handle, ownership_atom::value);
 
   auto control =
       control::server::start(control::socket_in(raw->state_dir),
@@ -525,9 +569,10 @@ void daemon::stop() {
   impl_->stopped = true;
   impl_->control_channel.reset();
   if (impl_->https) impl_->https->stop();
-  impl_->admin.reset();   // its pages ask the actors
-  impl_->alerts.reset();  // waits for a running warning_hook, up to its timeout
-  impl_->io.reset();      // no more network results
+  impl_->admin.reset();    // its pages ask the actors
+  impl_->alerts.reset();   // waits for a running warning_hook, up to its timeout
+  impl_->io.reset();       // no more network results
+  impl_->cluster.reset();  // leaves: the others take this node's domains over now
   impl_->writer->flush();
   log_info("certfleetd: stopped; state is saved");
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "config/value_parsers.hpp"
+
 namespace certfleet::cluster {
 
 std::uint64_t rendezvous_weight(std::string_view member, std::string_view domain) {
@@ -37,20 +39,6 @@ std::string_view owner_of(std::string_view domain, const std::vector<std::string
   return best;
 }
 
-result<std::string> check_node_name(std::string_view name) {
-  const auto allowed = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-  };
-  const bool starts_well =
-      !name.empty() && ((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9'));
-  if (name.size() > 64 || !starts_well || !std::all_of(name.begin(), name.end(), allowed))
-    return error{error_kind::config,
-                 "node name \"" + std::string(name) +
-                     "\" is not usable; give node_name 1-64 characters of a-z, 0-9, '.', '_' or "
-                     "'-', starting with a letter or digit"};
-  return std::string(name);
-}
-
 std::string encode_members(std::vector<std::string> members) {
   std::sort(members.begin(), members.end());
   std::string out;
@@ -64,7 +52,7 @@ result<std::vector<std::string>> decode_members(std::string_view text) {
   while (start < text.size()) {
     const std::size_t nl = text.find('\n', start);
     const std::size_t end = nl == std::string_view::npos ? text.size() : nl;
-    auto name = check_node_name(text.substr(start, end - start));
+    auto name = config::parse_node_name(text.substr(start, end - start));
     if (!name)
       return error{error_kind::bad_response,
                    "the cluster's member list in etcd is damaged: " + name.err().detail};

@@ -26,13 +26,9 @@ std::uint64_t rendezvous_weight(std::string_view member, std::string_view domain
 /// (never seen in practice) go to the member whose name sorts first.
 std::string_view owner_of(std::string_view domain, const std::vector<std::string>& members);
 
-/// A node name as the cluster keys and the epoch list carry it: 1-64 characters of
-/// [a-z0-9._-], starting with a letter or digit. The error says what to change.
-result<std::string> check_node_name(std::string_view name);
-
 /// The epoch's value in etcd: the sorted member names, one per line.
 std::string encode_members(std::vector<std::string> members);
-/// Refuses a name that check_node_name refuses, and duplicates.
+/// Refuses a name that node_name would refuse (config::parse_node_name), and duplicates.
 result<std::vector<std::string>> decode_members(std::string_view text);
 
 }  // namespace certfleet::cluster

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 
 #include "config/domain_name.hpp"
@@ -216,6 +217,20 @@ reason set_dns_servers(settings& s, std::string_view value) {
   return std::nullopt;
 }
 
+reason set_etcd_endpoints(settings& s, std::string_view value) {
+  auto parts = words(value);
+  if (!parts) return parts.err().detail;
+  std::vector<std::string> endpoints;
+  for (const std::string& raw : *parts) {
+    auto endpoint = parse_etcd_endpoint(raw);
+    if (!endpoint) return endpoint.err().detail;
+    endpoints.push_back(*endpoint);
+  }
+  if (endpoints.empty()) return std::string("expected one or more etcd client URLs");
+  s.cluster.etcd_endpoints = std::move(endpoints);
+  return std::nullopt;
+}
+
 // Profile names are the CA's (Let's Encrypt: classic, tlsserver, shortlived): a token, so a
 // typo with a blank or a quote is caught here rather than by the CA.
 reason set_profile_name(std::string& out, std::string_view value) {
@@ -401,6 +416,36 @@ const std::vector<directive_spec>& specs() {
        [](settings& s, std::string_view v) {
          return set_optional_address(s.http_upstream, v, parse_host_port);
        }},
+      {"cluster_etcd_endpoints", false, set_etcd_endpoints},
+      {"cluster_name", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(s.cluster.name, v, parse_node_name);
+       }},
+      {"node_name", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(s.cluster.node_name, v, parse_node_name);
+       }},
+      {"cluster_etcd_ca_file", false,
+       [](settings& s, std::string_view v) { return set_path(s.cluster.etcd_ca_file, v, true); }},
+      {"cluster_etcd_cert_file", false,
+       [](settings& s, std::string_view v) { return set_path(s.cluster.etcd_cert_file, v, true); }},
+      {"cluster_etcd_key_file", false,
+       [](settings& s, std::string_view v) { return set_path(s.cluster.etcd_key_file, v, true); }},
+      {"cluster_key_file", false,
+       [](settings& s, std::string_view v) { return set_path(s.cluster.key_file, v, false); }},
+      {"cluster_lease_ttl", false,
+       [](settings& s, std::string_view v) {
+         return set_parsed(
+             s.cluster.lease_ttl, v, [](std::string_view t) -> result<std::chrono::seconds> {
+               auto d = parse_duration(t);
+               if (d && (*d < std::chrono::seconds(2) || *d > std::chrono::seconds(60)))
+                 return error{
+                     error_kind::config,
+                     "expected 2 to 60 seconds (etcd's shortest lease is about 2 s; a long "
+                     "one delays taking over a dead node's domains)"};
+               return d;
+             });
+       }},
   };
   return table;
 }
@@ -473,6 +518,36 @@ const std::vector<std::string_view>& directive_names() {
     return out;
   }();
   return names;
+}
+
+// The cluster directives belong together: endpoints make a cluster, which needs the
+// cluster key; without endpoints the others would do nothing, so they are refused.
+void check_cluster(const settings& s, std::map<std::string_view, int>& first_line, bool lines_read,
+                   const std::function<void(int, std::string)>& fail) {
+  if (!lines_read) return;
+  const auto& c = s.cluster;
+  if (c.etcd_endpoints.empty()) {
+    for (const char* name :
+         {"cluster_name", "node_name", "cluster_etcd_ca_file", "cluster_etcd_cert_file",
+          "cluster_etcd_key_file", "cluster_key_file", "cluster_lease_ttl"}) {
+      if (auto at = first_line.find(name); at != first_line.end())
+        fail(at->second, std::string(name) +
+                             " is set without cluster_etcd_endpoints; set the etcd members' URLs "
+                             "too (docs/cluster.md), or remove this line");
+    }
+    return;
+  }
+  if (c.key_file.empty())
+    fail(first_line["cluster_etcd_endpoints"],
+         "cluster_etcd_endpoints needs cluster_key_file: the private keys kept in etcd are "
+         "encrypted with it; create it on one node with `openssl rand -hex 32 > FILE && chmod "
+         "600 FILE` and copy it to every node");
+  if (c.etcd_cert_file.empty() != c.etcd_key_file.empty()) {
+    const char* set = c.etcd_cert_file.empty() ? "cluster_etcd_key_file" : "cluster_etcd_cert_file";
+    fail(first_line[set], std::string(set) +
+                              " needs its pair: give both cluster_etcd_cert_file and "
+                              "cluster_etcd_key_file, or neither");
+  }
 }
 
 diagnosed<settings> parse_config_text(std::string_view text, std::string_view file_name) {
@@ -564,6 +639,7 @@ diagnosed<settings> parse_config_text(std::string_view text, std::string_view fi
     fail(first_line["acme_fallback_directory_url"],
          "acme_fallback_directory_url is the same CA as acme_directory_url; name another CA");
   }
+  check_cluster(s, first_line, lines_read, fail);
   if (s.admin_listen && !is_loopback(s.admin_listen->host) && s.admin_token_file.empty())
     fail(first_line["admin_listen"],
          "admin_listen " + s.admin_listen->to_string() +

@@ -106,6 +106,19 @@ struct settings {
   /// Alert for any certificate expiring within this many days, whatever its state; 0: off.
   std::chrono::days expiry_alert_days{0};
   std::optional<host_port> http_upstream;  ///< unset: no proxying of other HTTP requests
+  /// Several nodes sharing one fleet through etcd (docs/cluster.md). Without endpoints this
+  /// node is alone, as by default, and the other fields must stay unset.
+  struct cluster_settings {
+    std::vector<std::string> etcd_endpoints;  ///< client URLs of the etcd members
+    std::string name = "certfleet";           ///< the keys' prefix: /certfleet/NAME/
+    std::string node_name;                    ///< empty: this host's name
+    std::filesystem::path etcd_ca_file;       ///< for https endpoints
+    std::filesystem::path etcd_cert_file;     ///< client certificate, when etcd asks for one
+    std::filesystem::path etcd_key_file;
+    std::filesystem::path key_file;  ///< the cluster key (sealing secrets in etcd)
+    std::chrono::seconds lease_ttl{5};
+    bool operator==(const cluster_settings&) const = default;
+  } cluster;
 
   bool operator==(const settings&) const = default;
 };

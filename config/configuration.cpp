@@ -81,6 +81,16 @@ std::vector<std::string> changes_needing_restart(const configuration& running,
   };
   note(a.https_listen.has_value() != b.https_listen.has_value(), "https_listen");
   note(a.state_dir != b.state_dir, "state_dir");
+  // A node joins its cluster once, at start.
+  note(a.cluster.etcd_endpoints != b.cluster.etcd_endpoints, "cluster_etcd_endpoints");
+  note(a.cluster.name != b.cluster.name, "cluster_name");
+  note(a.cluster.node_name != b.cluster.node_name, "node_name");
+  note(a.cluster.etcd_ca_file != b.cluster.etcd_ca_file ||
+           a.cluster.etcd_cert_file != b.cluster.etcd_cert_file ||
+           a.cluster.etcd_key_file != b.cluster.etcd_key_file,
+       "cluster_etcd_ca_file/cert_file/key_file");
+  note(a.cluster.key_file != b.cluster.key_file, "cluster_key_file");
+  note(a.cluster.lease_ttl != b.cluster.lease_ttl, "cluster_lease_ttl");
   return out;
 }
 

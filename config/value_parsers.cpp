@@ -183,6 +183,38 @@ result<std::chrono::seconds> parse_duration(std::string_view text) {
   return std::chrono::seconds(total);
 }
 
+result<std::string> parse_node_name(std::string_view text) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  };
+  const bool starts_well =
+      !text.empty() && ((text[0] >= 'a' && text[0] <= 'z') || (text[0] >= '0' && text[0] <= '9'));
+  if (text.size() > 64 || !starts_well || !std::all_of(text.begin(), text.end(), allowed))
+    return error{error_kind::config,
+                 "node name \"" + std::string(text) +
+                     "\" is not usable; give node_name 1-64 characters of a-z, 0-9, '.', '_' or "
+                     "'-', starting with a letter or digit"};
+  return std::string(text);
+}
+
+result<std::string> parse_etcd_endpoint(std::string_view text) {
+  const std::string form =
+      "expected an etcd member's client URL, e.g. http://10.0.0.1:2379 or https://etcd1:2379";
+  std::string_view rest = text;
+  if (rest.rfind("http://", 0) == 0) {
+    rest.remove_prefix(7);
+  } else if (rest.rfind("https://", 0) == 0) {
+    rest.remove_prefix(8);
+  } else {
+    return bad(form);
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find('/') != std::string_view::npos) return bad(form + " (no path)");
+  auto address = parse_host_port(rest);
+  if (!address) return bad(form);
+  return std::string(text.substr(0, text.size() - (text.back() == '/' ? 1 : 0)));
+}
+
 result<std::string> parse_email(std::string_view text) {
   static const std::string form = "expected an e-mail address such as \"admin@example.com\"";
   const auto at = text.rfind('@');

@@ -55,6 +55,13 @@ using certfleet::format_duration;
 /// Returns the address with its domain lower-cased.
 result<std::string> parse_email(std::string_view text);
 
+/// A cluster node's name (node_name): 1-64 characters of [a-z0-9._-], starting with a
+/// letter or digit; the same on every node's view of the cluster.
+result<std::string> parse_node_name(std::string_view text);
+
+/// An etcd member's client URL: http:// or https://, HOST:PORT, no path.
+result<std::string> parse_etcd_endpoint(std::string_view text);
+
 /// Levenshtein distance between two strings (for "did you mean" suggestions).
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -4,6 +4,7 @@
 #include "actors/supervisor.hpp"
 
 #include <fstream>
+#include <set>
 
 #include "storage/store.hpp"
 #include "tests/actors/fakes.hpp"
@@ -32,8 +33,9 @@ class supervisor_test : public actor_fixture {
     auto loaded = config::load_configuration(config_.path());
     ASSERT_TRUE(loaded.ok()) << config::format_diagnostics(loaded.errors);
     auto initial = std::make_shared<const config::configuration>(std::move(*loaded.value));
-    supervisor_ = sys_.spawn(supervisor_behavior, store_.get(), &env_, env_.acme, initial,
-                             [this](const config::shared_configuration&) { ++applied_; });
+    supervisor_ = sys_.spawn(
+        supervisor_behavior, store_.get(), &env_, env_.acme, initial,
+        [this](const config::shared_configuration&) { ++applied_; }, ownership_);
     run();
   }
 
@@ -67,7 +69,52 @@ class supervisor_test : public actor_fixture {
   domain_env env_;
   supervisor_actor supervisor_;
   int applied_ = 0;
+  ownership_source ownership_;  ///< null: alone, every domain runs here
 };
+
+// In a cluster the supervisor runs only what this node owns, and follows ownership as the
+// membership changes: what another node owns now is handed over (stopped, nothing stored,
+// not retired); what this node gained is started.
+TEST_F(supervisor_test, in_a_cluster_only_owned_domains_run_and_they_follow_ownership) {
+  auto owned = std::make_shared<std::set<std::string>>(std::set<std::string>{"a.example"});
+  ownership_ = [owned] {
+    return ownership_predicate([set = *owned](const std::string& d) { return set.count(d) > 0; });
+  };
+  std::ofstream(config_.path() / "certfleet.conf")
+      << "tls_certificate_auto_generate a.example b.example c.example\n"
+         "lets_encrypt_registration_email ops@example.com\n"
+         "lets_encrypt_agree_to_terms_of_service yes\n";
+  start();
+  EXPECT_EQ(running(), 1u);
+  EXPECT_TRUE(log_->contains("check a.example"));
+  EXPECT_FALSE(log_->contains("check b.example")) << "b.example is another node's";
+  const auto stored_at_start = written_phases();
+  EXPECT_EQ(std::count(stored_at_start.begin(), stored_at_start.end(), "b.example pending"), 0)
+      << "its owner stores it";
+  script_->batches.clear();
+
+  *owned = {"b.example", "c.example"};  // a.example moved away, b and c came here
+  caf::anon_send(supervisor_, ownership_atom::value);
+  run();
+  EXPECT_EQ(running(), 2u);
+  EXPECT_TRUE(log_->contains("check b.example"));
+  EXPECT_TRUE(log_->contains("cancel a.example")) << "its place in the order queue goes";
+  const auto written = written_phases();
+  EXPECT_EQ(std::count(written.begin(), written.end(), "a.example retired"), 0)
+      << "handed over, not retired: " << ::testing::PrintToString(written);
+
+  // A retry of a configured domain another node runs says so.
+  auto [reports] = ask<std::vector<control::retry_result>>(retry_atom::value,
+                                                           std::vector<std::string>{"a.example"});
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].outcome, control::retry_outcome::no_answer);
+  EXPECT_NE(reports[0].detail.find("another node of the cluster owns it"), std::string::npos);
+
+  *owned = {};  // etcd lost: nothing runs here
+  caf::anon_send(supervisor_, ownership_atom::value);
+  run();
+  EXPECT_EQ(running(), 0u);
+}
 
 TEST_F(supervisor_test, reload_spawns_the_added_and_retires_the_removed) {
   configure("a.example b.example");

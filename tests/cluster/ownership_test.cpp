@@ -73,21 +73,6 @@ TEST(Ownership, AJoiningMemberTakesItsShareFromEveryone) {
   EXPECT_LT(taken, 10600);
 }
 
-TEST(Ownership, NodeNamesAreCheckedWithAReason) {
-  for (const std::string& good :
-       {std::string("a"), std::string("node-1"), std::string("mx1.example.com"), std::string("n_2"),
-        std::string(64, 'x')})
-    EXPECT_TRUE(check_node_name(good)) << good;
-  for (const std::string& bad :
-       {std::string(), std::string("-a"), std::string(".a"), std::string("Node"),
-        std::string("a b"), std::string("a/b"), std::string("a\n"), std::string(65, 'x')}) {
-    auto checked = check_node_name(bad);
-    ASSERT_FALSE(checked) << bad;
-    EXPECT_EQ(checked.err().kind, error_kind::config);
-    EXPECT_NE(checked.err().detail.find("node_name"), std::string::npos);
-  }
-}
-
 TEST(Ownership, MemberListsRoundTripSortedAndRefuseDamage) {
   const std::string text = encode_members({"node-b", "node-a"});
   EXPECT_EQ(text, "node-a\nnode-b\n");

@@ -246,8 +246,49 @@ TEST(config_file, admin_listen_beyond_loopback_needs_a_token_file) {
   EXPECT_EQ(guarded.admin_token_file, "/etc/certfleet/admin.token");
 }
 
+TEST(config_file, cluster_directives_belong_together) {
+  const settings alone = parse_ok("");
+  EXPECT_TRUE(alone.cluster.etcd_endpoints.empty());
+  EXPECT_EQ(alone.cluster.name, "certfleet");
+  EXPECT_EQ(alone.cluster.lease_ttl, 5s);
+
+  const settings node = parse_ok(
+      "cluster_etcd_endpoints http://10.0.0.1:2379 http://10.0.0.2:2379\n"
+      "cluster_name mail\nnode_name mx1\ncluster_key_file /etc/certfleet/cluster.key\n"
+      "cluster_lease_ttl 10s\n");
+  EXPECT_EQ(node.cluster.etcd_endpoints,
+            (std::vector<std::string>{"http://10.0.0.1:2379", "http://10.0.0.2:2379"}));
+  EXPECT_EQ(node.cluster.name, "mail");
+  EXPECT_EQ(node.cluster.node_name, "mx1");
+  EXPECT_EQ(node.cluster.key_file, "/etc/certfleet/cluster.key");
+  EXPECT_EQ(node.cluster.lease_ttl, 10s);
+
+  const auto no_key = parse_config_text("cluster_etcd_endpoints http://a:2379\n", "certfleet.conf");
+  ASSERT_EQ(no_key.errors.size(), 1u);
+  EXPECT_EQ(no_key.errors[0].line, 1);
+  EXPECT_THAT(no_key.errors[0].message, HasSubstr("openssl rand -hex 32"));
+
+  const auto no_endpoints = parse_config_text("\nnode_name mx1\n", "certfleet.conf");
+  ASSERT_EQ(no_endpoints.errors.size(), 1u);
+  EXPECT_EQ(no_endpoints.errors[0].line, 2);
+  EXPECT_THAT(no_endpoints.errors[0].message, HasSubstr("without cluster_etcd_endpoints"));
+
+  const auto half_tls = parse_config_text(
+      "cluster_etcd_endpoints https://a:2379\ncluster_key_file /k\ncluster_etcd_cert_file /c\n",
+      "certfleet.conf");
+  ASSERT_EQ(half_tls.errors.size(), 1u);
+  EXPECT_EQ(half_tls.errors[0].line, 3);
+  EXPECT_THAT(half_tls.errors[0].message, HasSubstr("cluster_etcd_key_file"));
+
+  for (const char* bad : {"cluster_etcd_endpoints a:2379", "node_name MX1", "cluster_lease_ttl 1s",
+                          "cluster_lease_ttl 2m", "cluster_name \"\""}) {
+    const auto parsed = parse_config_text(bad, "certfleet.conf");
+    EXPECT_FALSE(parsed.errors.empty()) << bad;
+  }
+}
+
 TEST(config_file, every_directive_name_is_known) {
-  EXPECT_EQ(directive_names().size(), 38u);  // 7 of GreenArrow, 31 of certfleet
+  EXPECT_EQ(directive_names().size(), 46u);  // 7 of GreenArrow, 39 of certfleet
   for (const auto name : directive_names()) {
     // A bare directive is "needs a value", never "unknown directive".
     auto parsed = parse_config_text(std::string(name), "certfleet.conf");

@@ -195,6 +195,11 @@ TEST_F(config_dir, changes_needing_restart_names_the_directives_read_only_at_sta
   running.settings.https_listen = {"127.0.0.1", 443};
   EXPECT_EQ(changes_needing_restart(running, loaded), (std::vector<std::string>{"state_dir"}))
       << "moved, not turned on";
+  loaded.settings.cluster.etcd_endpoints = {"http://10.0.0.1:2379"};
+  loaded.settings.cluster.node_name = "mx2";
+  EXPECT_EQ(changes_needing_restart(running, loaded),
+            (std::vector<std::string>{"state_dir", "cluster_etcd_endpoints", "node_name"}))
+      << "a node joins its cluster at start";
 }
 
 TEST_F(config_dir, missing_directory_is_an_error) {

@@ -82,5 +82,32 @@ TEST(value_parsers, edit_distance) {
   EXPECT_EQ(edit_distance("state_dir", "state_dir"), 0u);
 }
 
+TEST(value_parsers, node_names_are_checked_with_a_reason) {
+  for (const std::string& good :
+       {std::string("a"), std::string("node-1"), std::string("mx1.example.com"), std::string("n_2"),
+        std::string(64, 'x')})
+    EXPECT_TRUE(parse_node_name(good)) << good;
+  for (const std::string& bad :
+       {std::string(), std::string("-a"), std::string(".a"), std::string("Node"),
+        std::string("a b"), std::string("a/b"), std::string("a\n"), std::string(65, 'x')}) {
+    auto checked = parse_node_name(bad);
+    ASSERT_FALSE(checked) << bad;
+    EXPECT_EQ(checked.err().kind, error_kind::config);
+    EXPECT_NE(checked.err().detail.find("node_name"), std::string::npos);
+  }
+}
+
+TEST(value_parsers, etcd_endpoints_are_client_urls) {
+  EXPECT_EQ(*parse_etcd_endpoint("http://10.0.0.1:2379"), "http://10.0.0.1:2379");
+  EXPECT_EQ(*parse_etcd_endpoint("https://etcd1.example:2379/"), "https://etcd1.example:2379");
+  EXPECT_EQ(*parse_etcd_endpoint("http://[::1]:2379"), "http://[::1]:2379");
+  for (const char* bad : {"10.0.0.1:2379", "ftp://a:1", "http://", "http://a:1/v3", "http://a b:1",
+                          "https://a:99999"}) {
+    auto parsed = parse_etcd_endpoint(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_NE(parsed.err().detail.find("etcd member's client URL"), std::string::npos) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace certfleet::config

@@ -26,7 +26,8 @@ const std::string cli_binary = CERTFLEET_BINARY;
 certfleetd_process::certfleetd_process(const pebble_harness& pebble,
                                        const std::vector<std::string>& domains,
                                        const std::string& extra_conf,
-                                       const std::string& directory_url)
+                                       const std::string& directory_url,
+                                       const std::string& listen_host)
     : conf_(dir_.path() / "conf"), state_(dir_.path() / "state"), domain_count_(domains.size()) {
   std::filesystem::create_directories(conf_);
   const std::string port = std::to_string(pebble.http01_port());
@@ -36,7 +37,7 @@ certfleetd_process::certfleetd_process(const pebble_harness& pebble,
       << "acme_directory_url " << (directory_url.empty() ? pebble.directory_url() : directory_url)
       << "\n"
       << "acme_ca_bundle " << pebble.ca_bundle() << "\n"
-      << "http_listen 127.0.0.1:" << port << "\n"
+      << "http_listen " << listen_host << ":" << port << "\n"
       << "self_check_port " << port << "\n"
       << "dns_servers " << pebble.dns_server() << "\n"
       << "state_dir " << state_.string() << "\n"
@@ -178,6 +179,14 @@ bool certfleetd_process::all_issued() const {
   for (const auto& r : records())
     if (r.configured && r.has_cert()) ++issued;
   return issued == domain_count_;
+}
+
+long certfleetd_process::running_domains() const {
+  auto answer =
+      control::ask(state_ / "control.sock", control::ping_request{}, std::chrono::seconds(5));
+  if (!answer) return -1;
+  const auto* ping = std::get_if<control::ping_response>(&*answer);
+  return ping ? static_cast<long>(ping->domains) : -1;
 }
 
 std::vector<std::string> certfleetd_process::inheritable_descriptors() const {

@@ -24,8 +24,11 @@ class certfleetd_process {
  public:
   /// Writes a configuration for `domains` (the first is also `me`) against pebble, or
   /// against `directory_url` (a front of pebble's, trusted by pebble's CA bundle) when set.
+  /// `listen_host`: the loopback address its HTTP-01 responder binds (pebble's HTTP-01
+  /// port), so that several daemons (a cluster's nodes) can run side by side.
   certfleetd_process(const pebble_harness& pebble, const std::vector<std::string>& domains,
-                     const std::string& extra_conf = "", const std::string& directory_url = "");
+                     const std::string& extra_conf = "", const std::string& directory_url = "",
+                     const std::string& listen_host = "127.0.0.1");
   /// Stops the daemon; fails the running test if its log ever held key material.
   ~certfleetd_process();
 
@@ -52,6 +55,8 @@ class certfleetd_process {
   std::string stored_serial(const std::string& domain) const;
   /// True once every configured domain has a certificate.
   bool all_issued() const;
+  /// How many domains the daemon runs now (its answer to a ping; -1 without an answer).
+  long running_domains() const;
 
   const std::filesystem::path& conf_dir() const { return conf_; }
   const std::filesystem::path& state_dir() const { return state_; }
