@@ -4,6 +4,7 @@
 #include "admin/token_file.hpp"
 #include "admin/warning_alerts.hpp"
 #include "cluster/cluster_node.hpp"
+#include "cluster/shared_challenge_tokens.hpp"
 #include "protocol/crypto/sealed.hpp"
 
 #include <unistd.h>
@@ -47,7 +48,8 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, std::size_t t
 
 protocol::io_engine_options io_options(const config::configuration& config,
                                        const storage::store* store,
-                                       std::shared_ptr<const serving::https_redirect> redirect) {
+                                       std::shared_ptr<const serving::https_redirect> redirect,
+                                       const cluster::cluster_node* node) {
   const auto& s = config.settings;
   protocol::io_engine_options o;
   o.directory_url = s.acme_directory_url;
@@ -59,6 +61,17 @@ protocol::io_engine_options io_options(const config::configuration& config,
   o.responder.redirect_to_https = [redirect = std::move(redirect), store](const std::string& host) {
     return redirect->wants(host, *store, wall_clock{}.now());
   };
+  if (node != nullptr) {
+    // Any node answers any challenge: the tokens go through etcd, on the node's lease.
+    const auto& c = s.cluster;
+    o.share_tokens = [node, c](boost::asio::any_io_executor executor) {
+      protocol::etcd::client_options etcd{c.etcd_endpoints, c.etcd_ca_file.string(),
+                                          c.etcd_cert_file.string(), c.etcd_key_file.string()};
+      return std::make_unique<cluster::etcd_shared_tokens>(std::move(executor), std::move(etcd),
+                                                           "/certfleet/" + c.name + "/",
+                                                           [node] { return node->view().lease; });
+    };
+  }
   return o;
 }
 
@@ -251,7 +264,10 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   i->writer = std::make_unique<storage::group_writer>(*i->store);
 
   i->redirect->use(i->config->settings.url_domains_always_use_tls, i->config->url_domains);
-  auto io = protocol::asio_io_engine::start(io_options(*i->config, i->store.get(), i->redirect));
+  // Before the io engine: its HTTP-01 tokens are shared through the node's lease.
+  if (auto joined = join_cluster(*i); !joined) return std::move(joined).err();
+  auto io = protocol::asio_io_engine::start(
+      io_options(*i->config, i->store.get(), i->redirect, i->cluster.get()));
   if (!io) return std::move(io).err();
   i->io = std::move(io.value());
   if (auto profile = check_profiles_at_start(*i); !profile) return std::move(profile).err();
@@ -286,7 +302,6 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   raw->env.clock = &raw->clock;
   raw->env.pol = &default_policy();
   raw->env.self_check_enabled = raw->config->settings.lets_encrypt_certs_self_check;
-  if (auto joined = join_cluster(*raw); !joined) return std::move(joined).err();
   raw->supervisor_handle = sys.spawn(
       supervisor_behavior, raw->store.get(), &raw->env, raw->acme, raw->config,
       [raw](const config::shared_configuration& c) {

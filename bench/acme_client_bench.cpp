@@ -34,6 +34,7 @@ struct no_publisher final : challenge_publisher {
   void withdraw(const std::string&) override {}
   void publish_alpn(const std::string&, const std::string&, const std::string&) override {}
   void withdraw_alpn(const std::string&) override {}
+  boost::asio::awaitable<void> shared(std::string, std::string) override { co_return; }
 };
 
 double cpu_seconds() {

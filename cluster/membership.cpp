@@ -62,11 +62,14 @@ struct membership::state : std::enable_shared_from_this<membership::state> {
     }
     if (next == view) return;
     const bool was_active = view.active;
+    const bool members_changed = view.members != next.members;
     view = std::move(next);
-    if (view.active != was_active)
+    // One line when the node starts or stops taking part, or the member list changes.
+    if (view.active && (!was_active || members_changed))
       log_info("cluster: node " + options.node +
-               (view.active ? " is active; members: " + join_names(view.members)
-                            : " is not active: " + view.problem));
+               " is active; members: " + join_names(view.members));
+    else if (!view.active && was_active)
+      log_info("cluster: node " + options.node + " is not active: " + view.problem);
     if (on_change) on_change(view);
   }
 

@@ -48,6 +48,12 @@ asio::awaitable<result<void>> authorize(acme_client& client, challenge_publisher
   }
   auto served = serve_answer(publisher, client, *chosen, authz->identifier, kind);
   if (!served) co_return std::move(served).err();
+  // In a cluster the CA's request may reach another node: it must find the token there.
+  if (kind == challenge_kind::http_01) {
+    std::string token = chosen->token;
+    std::string key_authorization = client.key_authorization(chosen->token);
+    co_await publisher.shared(std::move(token), std::move(key_authorization));
+  }
   std::string status = chosen->status;
   if (status == "pending") {
     auto responded = co_await client.respond_to_challenge(*chosen);

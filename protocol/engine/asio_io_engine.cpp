@@ -103,7 +103,9 @@ struct asio_io_engine::impl {
         cas{std::make_shared<ca_link>(io.get_executor(), options.http, options.directory_url,
                                       options.acme),
             nullptr},
-        responder(io.get_executor(), tokens, options.responder) {}
+        responder(io.get_executor(), tokens, options.responder) {
+    if (options.share_tokens) tokens.share_with(options.share_tokens(io.get_executor()));
+  }
 
   io_engine_options options;
   io_context_with_shutdown io;

@@ -26,6 +26,10 @@ struct io_engine_options {
   unsigned short self_check_port = 80;
   unsigned short self_check_tls_port = 443;  ///< of a TLS-ALPN-01 self-check
   http01_options responder;
+  /// In a cluster: makes the HTTP-01 tokens shared with the other nodes, on the engine's
+  /// executor (called once, before the io thread starts); none when alone.
+  std::function<std::unique_ptr<protocol::shared_tokens>(boost::asio::any_io_executor)>
+      share_tokens;
 };
 
 /// What a reload may change in the self-check without a restart.

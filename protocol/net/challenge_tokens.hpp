@@ -3,7 +3,11 @@
 // whoever publishes them (the issuance flow, the self-check) and the port-80 responder or
 // the HTTPS listener.
 
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -12,6 +16,21 @@
 #include <utility>
 
 namespace certfleet::protocol {
+
+/// HTTP-01 tokens shared by the nodes of a cluster (implemented in cluster/): the CA's
+/// request may reach any node, so a token one node publishes must be found by all. Called
+/// on the io thread of the token store that holds it.
+class shared_tokens {
+ public:
+  virtual ~shared_tokens() = default;
+  /// Makes the key authorization findable by every node; returns once it is, or once that
+  /// failed (logged: the CA may then miss it, and the attempt is retried as any failure).
+  virtual boost::asio::awaitable<void> publish(std::string token,
+                                               std::string key_authorization) = 0;
+  virtual void withdraw(std::string token) = 0;
+  /// A token another node published: asked when this node does not hold it.
+  virtual boost::asio::awaitable<std::optional<std::string>> find(std::string token) = 0;
+};
 
 /// Where HTTP-01 key authorizations are served while the CA validates
 /// (the port-80 responder). Called on the acme_client's io_context thread.
@@ -25,6 +44,9 @@ class challenge_publisher {
   virtual void publish_alpn(const std::string& domain, const std::string& cert_pem,
                             const std::string& key_pem) = 0;
   virtual void withdraw_alpn(const std::string& domain) = 0;
+  /// Returns once a token published here can be found by whichever node the request for
+  /// it reaches (at once on a single node).
+  virtual boost::asio::awaitable<void> shared(std::string token, std::string key_authorization) = 0;
 };
 
 /// Something published for the CA (or the self-check) to find: withdrawn when this goes out
@@ -68,9 +90,18 @@ class token_store final : public challenge_publisher {
     tokens_[token] = key_authorization;
   }
   void withdraw(const std::string& token) override {
-    std::unique_lock lock(mutex_);
-    tokens_.erase(token);
+    {
+      std::unique_lock lock(mutex_);
+      tokens_.erase(token);
+    }
+    if (cluster_) cluster_->withdraw(token);
   }
+  boost::asio::awaitable<void> shared(std::string token, std::string key_authorization) override {
+    if (cluster_) co_await cluster_->publish(std::move(token), std::move(key_authorization));
+  }
+  /// In a cluster: tokens go to (and come from) the other nodes too. Set before use.
+  void share_with(std::unique_ptr<shared_tokens> cluster) { cluster_ = std::move(cluster); }
+  shared_tokens* cluster() const { return cluster_.get(); }
   std::optional<std::string> find(const std::string& token) const {
     std::shared_lock lock(mutex_);
     auto it = tokens_.find(token);
@@ -101,6 +132,7 @@ class token_store final : public challenge_publisher {
  private:
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::string> tokens_;
+  std::unique_ptr<shared_tokens> cluster_;
   std::unordered_map<std::string, alpn_answer> alpn_;
 };
 

@@ -72,6 +72,10 @@ struct http_server::impl {
         break;
       }
       auto res = handler(parser.get());
+      if (res.result() == http::status::not_found && options.on_not_found) {
+        auto other = co_await options.on_not_found(parser.get());
+        if (other) res = std::move(*other);
+      }
       served->fetch_add(1, std::memory_order_relaxed);
       const bool keep = res.keep_alive();
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));

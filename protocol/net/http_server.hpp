@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ namespace certfleet::protocol {
 using http_handler = std::function<boost::beast::http::response<boost::beast::http::string_body>(
     const boost::beast::http::request<boost::beast::http::empty_body>&)>;
 
+/// A second, asynchronous chance for a request the handler answered 404 (a cluster's
+/// HTTP-01 token held by another node): its answer replaces the 404 when it gives one.
+using http_fallback = std::function<boost::asio::awaitable<
+    std::optional<boost::beast::http::response<boost::beast::http::string_body>>>(
+    const boost::beast::http::request<boost::beast::http::empty_body>&)>;
+
 struct http_server_options {
   std::chrono::milliseconds read_timeout{10000};
   /// How long a kept-alive connection may wait for its next request.
@@ -31,6 +38,7 @@ struct http_server_options {
   std::size_t max_header_bytes = 8 * 1024;
   unsigned max_requests_per_connection = 1000;
   accept_limits limits;
+  http_fallback on_not_found;  ///< none: a 404 stays a 404
 };
 
 class http_server {

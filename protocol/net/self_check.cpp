@@ -163,7 +163,12 @@ asio::awaitable<result<void>> run_self_check(const std::string& domain, dns_reso
   const std::string token = random_token();
   const std::string expected = random_token();
   std::optional<publication> served;
-  if (!options.tls_alpn) served.emplace(publication::token(tokens, token, expected));
+  if (!options.tls_alpn) {
+    served.emplace(publication::token(tokens, token, expected));
+    // In a cluster the domain may point at another node: it must find the token too.
+    std::string shared_token = token, shared_answer = expected;
+    co_await tokens.shared(std::move(shared_token), std::move(shared_answer));
+  }
   for (const std::string& ip : *resolved) {
     // Not a conditional expression: GCC 12 miscompiles co_await in one (a double free).
     address_check missed;

@@ -266,3 +266,55 @@ TEST_F(http01_server_test, a_port_in_use_is_a_config_error_naming_the_address) {
 
 }  // namespace
 }  // namespace certfleet::protocol
+
+namespace certfleet::protocol {
+namespace {
+
+using namespace certfleet::testing::net;
+
+// A cluster's tokens as another node holds them (cluster/shared_challenge_tokens is the
+// real one, tested against etcd in the cluster e2e test).
+struct other_nodes final : shared_tokens {
+  std::map<std::string, std::string> held{{"held_by_another_node", "held_by_another_node.thumb"}};
+  std::vector<std::string> published, withdrawn;
+  boost::asio::awaitable<void> publish(std::string token, std::string) override {
+    published.push_back(std::move(token));
+    co_return;
+  }
+  void withdraw(std::string token) override { withdrawn.push_back(std::move(token)); }
+  boost::asio::awaitable<std::optional<std::string>> find(std::string token) override {
+    const auto it = held.find(token);
+    if (it == held.end()) co_return std::nullopt;
+    co_return it->second;
+  }
+};
+
+using http01_cluster_test = http01_fixture;
+
+TEST_F(http01_cluster_test, a_token_another_node_published_is_served_here_too) {
+  auto cluster = std::make_unique<other_nodes>();
+  other_nodes* others = cluster.get();
+  tokens_.share_with(std::move(cluster));
+  start();
+  const auto res =
+      exchange(server_->port(), get("/.well-known/acme-challenge/held_by_another_node"));
+  EXPECT_TRUE(res.starts_with("HTTP/1.1 200 OK\r\n")) << res;
+  EXPECT_EQ(body_of(res), "held_by_another_node.thumb");
+  const auto missing = exchange(server_->port(), get("/.well-known/acme-challenge/nobody_has_it"));
+  EXPECT_TRUE(missing.starts_with("HTTP/1.1 404")) << missing;
+  const auto other_path = exchange(server_->port(), get("/held_by_another_node"));
+  EXPECT_TRUE(other_path.starts_with("HTTP/1.1 404")) << "only the challenge path is shared";
+
+  // What this node serves goes to the others, and is withdrawn from them at the end.
+  {
+    auto served = publication::token(tokens_, "mine", "mine.thumb");
+    EXPECT_EQ(body_of(exchange(server_->port(), get("/.well-known/acme-challenge/mine"))),
+              "mine.thumb");
+    io_.run(tokens_.shared("mine", "mine.thumb"));
+  }
+  EXPECT_EQ(others->published, std::vector<std::string>{"mine"});
+  EXPECT_EQ(others->withdrawn, std::vector<std::string>{"mine"});
+}
+
+}  // namespace
+}  // namespace certfleet::protocol
