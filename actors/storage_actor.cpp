@@ -1,6 +1,7 @@
 #include "actors/storage_actor.hpp"
 
 #include <caf/all.hpp>
+#include <optional>
 
 #include "core/log.hpp"
 
@@ -27,8 +28,13 @@ caf::typed_response_promise<bool, std::string> submit(self_ptr self, storage::wr
   for (const auto& d : batch.put_domains) domains.push_back(d.name);
   self->state.waiting.emplace(id, storage_state::waiting_write{rp, std::move(domains)});
   storage_actor me = caf::actor_cast<storage_actor>(self);
-  // on_durable runs on the writer thread: only hand the outcome back to the actor.
-  self->state.writer->submit(std::move(batch), [me, id](result<void> r) {
+  // on_durable runs on the writer thread: only hand the outcome back to the actor (and,
+  // in a cluster, the batch to the publisher).
+  std::optional<storage::write_batch> copy;
+  if (self->state.mirror) copy = batch;
+  self->state.writer->submit(std::move(batch), [me, id, mirror = self->state.mirror,
+                                                copy = std::move(copy)](result<void> r) mutable {
+    if (r.ok() && copy) mirror(std::move(*copy));
     caf::anon_send(me, durable_atom::value, id, r.ok(), r.ok() ? std::string() : r.err().detail);
   });
   return rp;
@@ -37,9 +43,11 @@ caf::typed_response_promise<bool, std::string> submit(self_ptr self, storage::wr
 }  // namespace
 
 storage_actor::behavior_type storage_behavior(self_ptr self, storage::store* store,
-                                              storage::group_writer* writer) {
+                                              storage::group_writer* writer,
+                                              storage_mirror mirror) {
   self->state.store = store;
   self->state.writer = writer;
+  self->state.mirror = std::move(mirror);
   return {
       [=](persist_atom, storage::write_batch& batch) {
         keep_previous_certificates(self, batch);

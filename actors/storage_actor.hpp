@@ -8,6 +8,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/typed_response_promise.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -19,6 +20,10 @@
 
 namespace certfleet::actors {
 
+/// Called on the writer thread with each batch once it is durable (a cluster node
+/// publishes it); null: nothing.
+using storage_mirror = std::function<void(storage::write_batch)>;
+
 struct storage_state {
   struct waiting_write {
     caf::typed_response_promise<bool, std::string> promise;
@@ -26,6 +31,7 @@ struct storage_state {
   };
   storage::store* store = nullptr;
   storage::group_writer* writer = nullptr;  ///< owned by the daemon, which flushes it at stop
+  storage_mirror mirror;
   std::unordered_map<std::uint64_t, waiting_write> waiting;
   std::uint64_t next_id = 0;
   /// Domain -> why its latest write failed; cleared by its next successful write.
@@ -35,6 +41,7 @@ struct storage_state {
 
 /// The storage actor (interface: storage_actor in messages.hpp).
 storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<storage_state> self,
-                                              storage::store* store, storage::group_writer* writer);
+                                              storage::store* store, storage::group_writer* writer,
+                                              storage_mirror mirror);
 
 }  // namespace certfleet::actors

@@ -107,6 +107,13 @@ struct daemon::impl {
   std::unique_ptr<cluster::cluster_node> cluster;
   /// Set once the supervisor exists: the cluster's changes go to it from then on.
   std::atomic<bool> supervisor_ready{false};
+  /// The storage writer's way to the cluster's publisher, closed before the node leaves
+  /// (the writer thread may still call it while the daemon stops).
+  struct publish_gate {
+    std::mutex mutex;
+    cluster::cluster_node* node = nullptr;
+  };
+  std::shared_ptr<publish_gate> publishing = std::make_shared<publish_gate>();
   /// url_domains_always_use_tls as last loaded (the HTTP-01 responder asks it).
   std::shared_ptr<serving::https_redirect> redirect = std::make_shared<serving::https_redirect>();
   std::mutex config_mutex;
@@ -135,10 +142,11 @@ result<void> join_cluster(daemon::impl& i) {
   auto name = cluster::resolve_node_name(c);
   if (!name) return std::move(name).err();
   daemon::impl* raw = &i;
-  auto node = cluster::cluster_node::start(c, *name, [raw](const cluster::membership_view&) {
-    if (raw->supervisor_ready.load(std::memory_order_acquire))
-      caf::anon_send(raw->supervisor_handle, ownership_atom::value);
-  });
+  auto node = cluster::cluster_node::start(
+      c, *name, *key, *i.store, *i.writer, [raw](const cluster::membership_view&) {
+        if (raw->supervisor_ready.load(std::memory_order_acquire))
+          caf::anon_send(raw->supervisor_handle, ownership_atom::value);
+      });
   if (!node) return std::move(node).err();
   i.cluster = std::move(node.value());
   log_info("certfleetd: node " + *name + " joining cluster " + c.name + " at " +
@@ -286,7 +294,17 @@ result<std::unique_ptr<daemon>> daemon::start(config::configuration config,
   impl* raw = i.get();
   std::unique_ptr<daemon> started_daemon(new daemon(std::move(i)));
   auto& sys = *raw->system;
-  raw->storage_actor_handle = sys.spawn(storage_behavior, raw->store.get(), raw->writer.get());
+  // In a cluster, what this node stores for its domains is published to etcd too.
+  storage_mirror mirror;
+  if (raw->cluster) {
+    raw->publishing->node = raw->cluster.get();
+    mirror = [gate = raw->publishing](storage::write_batch b) {
+      std::lock_guard lock(gate->mutex);
+      if (gate->node != nullptr) gate->node->publish(std::move(b));
+    };
+  }
+  raw->storage_actor_handle =
+      sys.spawn(storage_behavior, raw->store.get(), raw->writer.get(), std::move(mirror));
   raw->acme = sys.spawn(acme_service_behavior, static_cast<protocol::io_engine*>(raw->io.get()),
                         raw->store.get(), raw->storage_actor_handle, &raw->clock,
                         acme_settings_from(*raw->config));
@@ -587,6 +605,11 @@ void daemon::stop() {
   impl_->admin.reset();    // its pages ask the actors
   impl_->alerts.reset();   // waits for a running warning_hook, up to its timeout
   impl_->io.reset();       // no more network results
+  impl_->writer->flush();  // what the actors stored is published before the node leaves
+  {
+    std::lock_guard lock(impl_->publishing->mutex);
+    impl_->publishing->node = nullptr;
+  }
   impl_->cluster.reset();  // leaves: the others take this node's domains over now
   impl_->writer->flush();
   log_info("certfleetd: stopped; state is saved");

@@ -5,14 +5,19 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <future>
 #include <optional>
 
 #include "cluster/ownership.hpp"
+#include "cluster/replica.hpp"
+#include "cluster/state_publisher.hpp"
+#include "cluster/store_sink.hpp"
 #include "config/registered_domain.hpp"
 #include "config/value_parsers.hpp"
+#include "core/log.hpp"
 #include "protocol/etcd/client.hpp"
 
 namespace certfleet::cluster {
@@ -24,6 +29,8 @@ struct cluster_node::impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{io.get_executor()};
   std::shared_ptr<protocol::etcd::client> etcd;
   std::unique_ptr<membership> member;
+  std::unique_ptr<state_publisher> publisher;
+  std::unique_ptr<replica> copy;
   std::thread thread;
 };
 
@@ -43,6 +50,7 @@ result<std::string> resolve_node_name(const config::settings::cluster_settings& 
 
 result<std::unique_ptr<cluster_node>> cluster_node::start(
     const config::settings::cluster_settings& settings, std::string node_name,
+    protocol::sealing_key key, const storage::store& store, storage::group_writer& writer,
     std::function<void(const membership_view&)> on_change) {
   std::unique_ptr<cluster_node> node(new cluster_node());
   node->node_ = node_name;
@@ -61,18 +69,36 @@ result<std::unique_ptr<cluster_node>> cluster_node::start(
                      "; check cluster_etcd_endpoints and the cluster_etcd_ files"};
   }
   cluster_node* self = node.get();
-  i.member = std::make_unique<membership>(
-      i.io.get_executor(), i.etcd,
-      membership_options{"/certfleet/" + settings.name + "/", std::move(node_name),
-                         settings.lease_ttl},
-      [self, on_change = std::move(on_change)](const membership_view& v) {
-        {
-          std::lock_guard lock(self->mutex_);
-          self->view_ = v;
-        }
-        if (on_change) on_change(v);
-      });
+  i.member =
+      std::make_unique<membership>(i.io.get_executor(), i.etcd,
+                                   membership_options{"/certfleet/" + settings.name + "/",
+                                                      std::move(node_name), settings.lease_ttl},
+                                   [self](const membership_view& v) {
+                                     {
+                                       std::lock_guard lock(self->mutex_);
+                                       self->view_ = v;
+                                     }
+                                     if (self->on_change_) self->on_change_(v);
+                                   });
+  node->on_change_ = std::move(on_change);
   i.member->start();
+  const cluster_keys keys(settings.name);
+  const auto owns = [self](const std::string& domain) { return self->owns(self->view(), domain); };
+  membership* member = i.member.get();
+  i.publisher = std::make_unique<state_publisher>(
+      i.io.get_executor(), i.etcd, keys, key,
+      publisher_hooks{[member] { return member->fence(); }, owns});
+  // The whole cluster prefix in one watch: the sink takes domains, certificates and orders.
+  i.copy = std::make_unique<replica>(
+      i.io.get_executor(), i.etcd, replica_options{keys.prefix()},
+      std::make_shared<store_sink>(store, writer, keys, key, owns, [self] {
+        self->synced_ = true;
+        log_info(
+            "cluster: this node has "
+            "the cluster's state");
+        if (self->on_change_) self->on_change_(self->view());
+      }));
+  i.copy->start();
   i.thread = std::thread([&io = i.io] { io.run(); });
   return node;
 }
@@ -89,13 +115,20 @@ cluster_node::~cluster_node() {
   if (i.thread.joinable()) i.thread.join();
 }
 
+void cluster_node::publish(storage::write_batch batch) {
+  auto& i = *impl_;
+  asio::post(i.io, [&i, batch = std::move(batch)] {
+    if (i.publisher) i.publisher->publish(batch);
+  });
+}
+
 membership_view cluster_node::view() const {
   std::lock_guard lock(mutex_);
   return view_;
 }
 
 bool cluster_node::owns(const membership_view& view, std::string_view domain) const {
-  if (!view.active) return false;
+  if (!view.active || !synced_) return false;
   return owner_of(config::registered_domain(domain), view.members) == node_;
 }
 

@@ -28,7 +28,7 @@ class failure_timeline_test : public actor_fixture {
     fill_domain_env(env_, sys_, std::make_shared<storage_script>(), log_, &wall_);
     caf::anon_send_exit(env_.storage, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env_.acme, caf::exit_reason::user_shutdown);
-    env_.storage = sys_.spawn(storage_behavior, store_.get(), &writer_);
+    env_.storage = sys_.spawn(storage_behavior, store_.get(), &writer_, storage_mirror{});
     acme_settings s;
     s.enabled = true;
     s.email = "ops@example.com";

@@ -48,7 +48,7 @@ class storage_actor_test : public actor_fixture {
   certfleet::testing::temp_dir dir_;
   std::unique_ptr<storage::store> store_ = open_test_store(dir_.path());
   storage::group_writer writer_{*store_};
-  storage_actor storage_ = sys_.spawn(storage_behavior, store_.get(), &writer_);
+  storage_actor storage_ = sys_.spawn(storage_behavior, store_.get(), &writer_, storage_mirror{});
 };
 
 TEST_F(storage_actor_test, a_new_certificate_keeps_the_one_it_replaces_as_previous) {

@@ -104,6 +104,8 @@ void pebble_harness::clear_servfail(const std::string& name) const {
 }
 
 void pebble_harness::point_to(const std::string& name, const std::string& address) const {
+  // add-a adds to the name's addresses: clear them first, so the name has only this one.
+  run_command("curl -sf -X POST -d '{\"host\":\"" + name + "\"}' " + challtest_url() + "/clear-a");
   run_command("curl -sf -X POST -d '{\"host\":\"" + name + "\",\"addresses\":[\"" + address +
               "\"]}' " + challtest_url() + "/add-a");
 }

@@ -46,7 +46,7 @@ class pebble_harness {
   void set_servfail(const std::string& name) const;
   /// Undoes set_servfail (POST /clear-servfail).
   void clear_servfail(const std::string& name) const;
-  /// challtestsrv answers A queries for `name` with `address` (instead of 127.0.0.1).
+  /// challtestsrv answers A queries for `name` with `address` alone (instead of 127.0.0.1).
   void point_to(const std::string& name, const std::string& address) const;
   /// Pebble's word on the certificate with this serial (lower-case hex): the JSON of its
   /// management port's /cert-status-by-serial ("Status", "Reason", ...).
