@@ -136,6 +136,15 @@ void outcomes(writer& w, const metrics::registry& m) {
   w.one("alerting_domains", "gauge",
         "Domains in warning or within expiry_alert_days at warning_hook's last scan.",
         load(m.alerting_domains));
+  if (const auto active = m.cluster_active.load(std::memory_order_relaxed); active >= 0) {
+    w.one("cluster_node_active", "gauge",
+          "1 while this node takes part in its cluster (orders its domains), 0 while not.",
+          static_cast<double>(active));
+    w.one("cluster_members", "gauge", "Nodes in the cluster's agreed member list.",
+          load(m.cluster_members));
+    w.one("cluster_etcd_up", "gauge", "1 while etcd answers this node, 0 while not.",
+          load(m.cluster_etcd_up));
+  }
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "config/registered_domain.hpp"
 #include "config/value_parsers.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "protocol/etcd/client.hpp"
 
 namespace certfleet::cluster {
@@ -73,13 +74,7 @@ result<std::unique_ptr<cluster_node>> cluster_node::start(
       std::make_unique<membership>(i.io.get_executor(), i.etcd,
                                    membership_options{"/certfleet/" + settings.name + "/",
                                                       std::move(node_name), settings.lease_ttl},
-                                   [self](const membership_view& v) {
-                                     {
-                                       std::lock_guard lock(self->mutex_);
-                                       self->view_ = v;
-                                     }
-                                     if (self->on_change_) self->on_change_(v);
-                                   });
+                                   [self](const membership_view& v) { self->on_view(v); });
   node->on_change_ = std::move(on_change);
   i.member->start();
   const cluster_keys keys(settings.name);
@@ -113,6 +108,18 @@ cluster_node::~cluster_node() {
   i.work.reset();
   i.io.stop();
   if (i.thread.joinable()) i.thread.join();
+}
+
+void cluster_node::on_view(const membership_view& v) {
+  {
+    std::lock_guard lock(mutex_);
+    view_ = v;
+  }
+  auto& m = metrics::global();
+  m.cluster_active = v.active ? 1 : 0;
+  m.cluster_members = v.members.size();
+  m.cluster_etcd_up = v.etcd_reachable ? 1 : 0;
+  if (on_change_) on_change_(v);
 }
 
 void cluster_node::publish(storage::write_batch batch) {

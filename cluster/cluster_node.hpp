@@ -54,6 +54,8 @@ class cluster_node {
 
  private:
   cluster_node() = default;
+  /// The membership's news (on the node's thread): kept, counted, passed on.
+  void on_view(const membership_view& v);
   struct impl;
   std::unique_ptr<impl> impl_;
   std::string node_;

@@ -77,6 +77,11 @@ struct registry {
   std::array<std::atomic<std::uint64_t>, hook_result_count> warning_hook_runs{};
   /// Domains in an alert state at warning_hook's last scan.
   std::atomic<std::uint64_t> alerting_domains{0};
+  /// In a cluster (cluster_etcd_endpoints): 1 while this node takes part (holds its lease
+  /// and is in the member list), 0 while it does not; -1 when the node is alone.
+  std::atomic<std::int64_t> cluster_active{-1};
+  std::atomic<std::uint64_t> cluster_members{0};  ///< in the agreed member list
+  std::atomic<std::uint64_t> cluster_etcd_up{0};  ///< 1 while etcd answers this node
 };
 
 /// The process's registry.

@@ -75,10 +75,25 @@ TEST(metrics_text, shows_the_fleet_the_queue_and_the_counters) {
   EXPECT_TRUE(has_line(page, "certfleet_renewals_total 2"));
   EXPECT_TRUE(has_line(page, "certfleet_acme_service_up 1"));
   EXPECT_EQ(page.find("a.example"), std::string::npos) << "no label names a domain";
+  EXPECT_EQ(page.find("certfleet_cluster_"), std::string::npos) << "alone: no cluster gauges";
 
   const auto [rc, verdict] = promtool_check(page);
   EXPECT_EQ(rc, 0) << verdict;
   EXPECT_EQ(verdict, "") << "promtool's lint finds nothing either";
+}
+
+TEST(metrics_text, a_cluster_node_says_whether_it_takes_part) {
+  metrics::registry counters;
+  counters.cluster_active = 0;
+  counters.cluster_members = 2;
+  counters.cluster_etcd_up = 0;
+  const std::string page = render_metrics(sample_fleet(), order_gauges{}, counters, now);
+  EXPECT_TRUE(has_line(page, "certfleet_cluster_node_active 0")) << page;
+  EXPECT_TRUE(has_line(page, "certfleet_cluster_members 2"));
+  EXPECT_TRUE(has_line(page, "certfleet_cluster_etcd_up 0"));
+  const auto [rc, verdict] = promtool_check(page);
+  EXPECT_EQ(rc, 0) << verdict;
+  EXPECT_EQ(verdict, "");
 }
 
 TEST(metrics_text, an_empty_fleet_and_a_silent_acme_service_still_make_a_valid_page) {
