@@ -85,53 +85,39 @@ asio::awaitable<result<std::string>> client::call(std::string_view path, std::st
   co_return last;
 }
 
+// One call: the request's body to `path`, the answer through `parse`.
+template <class T>
+asio::awaitable<result<T>> client::ask(std::string_view path, std::string body,
+                                       result<T> (*parse)(std::string_view)) {
+  auto answer = co_await call(path, std::move(body));
+  if (!answer) co_return answer.err();
+  co_return parse(*answer);
+}
+
+namespace {
+result<bool> acknowledged(std::string_view) { return true; }
+}  // namespace
+
 asio::awaitable<result<range_result>> client::range(range_request request) {
-  std::string text = range_body(request);
-  auto body = co_await call(range_path, std::move(text));
-  if (!body) co_return body.err();
-  co_return parse_range(*body);
+  return ask(range_path, range_body(request), parse_range);
 }
-
 asio::awaitable<result<std::int64_t>> client::put(put_request request) {
-  std::string text = put_body(request);
-  auto body = co_await call(put_path, std::move(text));
-  if (!body) co_return body.err();
-  co_return parse_revision(*body);
+  return ask(put_path, put_body(request), parse_revision);
 }
-
 asio::awaitable<result<std::int64_t>> client::remove(delete_request request) {
-  std::string text = delete_body(request);
-  auto body = co_await call(delete_path, std::move(text));
-  if (!body) co_return body.err();
-  co_return parse_revision(*body);
+  return ask(delete_path, delete_body(request), parse_revision);
 }
-
 asio::awaitable<result<txn_result>> client::txn(txn_request request) {
-  std::string text = txn_body(request);
-  auto body = co_await call(txn_path, std::move(text));
-  if (!body) co_return body.err();
-  co_return parse_txn(*body);
+  return ask(txn_path, txn_body(request), parse_txn);
 }
-
 asio::awaitable<result<lease_grant>> client::grant(std::int64_t ttl_seconds) {
-  std::string text = grant_body(ttl_seconds);
-  auto body = co_await call(grant_path, std::move(text));
-  if (!body) co_return body.err();
-  co_return parse_grant(*body);
+  return ask(grant_path, grant_body(ttl_seconds), parse_grant);
 }
-
 asio::awaitable<result<std::int64_t>> client::keep_alive(std::int64_t lease) {
-  std::string text = lease_id_body(lease);
-  auto body = co_await call(keep_alive_path, std::move(text));
-  if (!body) co_return body.err();
-  co_return parse_keep_alive(*body);
+  return ask(keep_alive_path, lease_id_body(lease), parse_keep_alive);
 }
-
 asio::awaitable<result<bool>> client::revoke(std::int64_t lease) {
-  std::string text = lease_id_body(lease);
-  auto body = co_await call(revoke_path, std::move(text));
-  if (!body) co_return body.err();
-  co_return true;
+  return ask(revoke_path, lease_id_body(lease), acknowledged);
 }
 
 asio::awaitable<result<bool>> client::watch(watch_request request,

@@ -82,6 +82,9 @@ class client {
 
  private:
   boost::asio::awaitable<result<std::string>> call(std::string_view path, std::string body);
+  template <class T>
+  boost::asio::awaitable<result<T>> ask(std::string_view path, std::string body,
+                                        result<T> (*parse)(std::string_view));
 
   client_options options_;
   std::unique_ptr<protocol::http_client> http_;
