@@ -122,6 +122,10 @@ void certfleetd_process::sighup() const {
   if (pid_ > 0) ::kill(pid_, SIGHUP);
 }
 
+void certfleetd_process::freeze(bool frozen) const {
+  if (pid_ > 0) ::kill(pid_, frozen ? SIGSTOP : SIGCONT);
+}
+
 int certfleetd_process::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);

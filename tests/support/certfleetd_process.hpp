@@ -40,6 +40,8 @@ class certfleetd_process {
   void kill9();
   /// SIGHUP: the daemon re-reads its configuration, as `certfleet reload` asks it to.
   void sighup() const;
+  /// SIGSTOP (true) or SIGCONT (false): a paused process, as a long GC pause or a frozen VM.
+  void freeze(bool frozen) const;
   /// SIGTERM and wait (10 s times time_scale()) for a clean exit; returns the exit status.
   int stop();
   bool running() const;
